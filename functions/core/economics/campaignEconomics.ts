@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+/**
+ * Campaign economics: what a contact costs, what a response is worth, and how many customers
+ * the campaign may contact. The bundle carries defaults; a JSON file overrides them per run.
+ */
+export const campaignEconomicsSchema = z
+  .object({
+    currency: z.string().default('EUR'),
+    /** Cost of contacting one customer (call, mail, voucher). */
+    costPerContact: z.number().nonnegative(),
+    /** Gain from one response: a constant, or the name of an extract column (e.g. expected order value). */
+    valuePerResponse: z.union([z.number().nonnegative(), z.object({ column: z.string().min(1) }).strict()]),
+    /** Set-up cost of running the campaign at all (creative, list rental). */
+    fixedCost: z.number().nonnegative().default(0),
+    budget: z
+      .object({
+        maxContacts: z.number().int().positive().optional(),
+        maxSpend: z.number().positive().optional(),
+      })
+      .strict()
+      .default({}),
+    /**
+     * - `max-expected-profit`: contact, best first, while p·value > cost, within budget;
+     * - `top-k`: the k customers with the highest expected profit;
+     * - `threshold`: every customer with probability ≥ threshold, within budget.
+     */
+    policy: z.enum(['max-expected-profit', 'top-k', 'threshold']).default('max-expected-profit'),
+    k: z.number().int().positive().optional(),
+    threshold: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.policy === 'top-k' && e.k === undefined) ctx.addIssue({ code: 'custom', path: ['k'], message: 'policy top-k needs k' });
+    if (e.policy === 'threshold' && e.threshold === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'policy threshold needs threshold' });
+    }
+  });
+
+export type CampaignEconomics = z.infer<typeof campaignEconomicsSchema>;
+export type CampaignEconomicsInput = z.input<typeof campaignEconomicsSchema>;
+
+/**
+ * Validates economics; `overrides` (a per-run file) are laid over `defaults` (from the bundle) key by key.
+ * @throws ConfigError naming the key and the source.
+ */
+export function resolveEconomics(defaults: unknown, overrides?: unknown, source = 'economics'): CampaignEconomics {
+  const merged =
+    overrides && typeof overrides === 'object'
+      ? { ...(defaults as object), ...(overrides as object) }
+      : defaults;
+  const result = campaignEconomicsSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError('ECONOMICS_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
+  }
+  return result.data;
+}

@@ -1,0 +1,201 @@
+/**
+ * One error tree for Propensity.
+ *
+ * A bad *file* (missing column, not CSV, truncated gzip, bad bundle) is one `PropensityError`
+ * subclass with a `code` and the context that explains it. A bad *row* is data: it goes to the
+ * rejects file with a {@link RejectReason}, never an exception.
+ */
+
+export type PropensityErrorCode =
+  | 'EXTRACT_EMPTY'
+  | 'EXTRACT_NO_ROWS'
+  | 'EXTRACT_ENCODING'
+  | 'EXTRACT_COMPRESSION'
+  | 'EXTRACT_MALFORMED'
+  | 'EXTRACT_MISSING_COLUMN'
+  | 'SPEC_INVALID'
+  | 'SPEC_NOT_FITTED'
+  | 'FIT_FAILED'
+  | 'BUNDLE_INVALID'
+  | 'BUNDLE_HASH_MISMATCH'
+  | 'BUNDLE_NOT_FOUND'
+  | 'MODEL_LOAD_FAILED'
+  | 'MODEL_SHAPE_MISMATCH'
+  | 'ECONOMICS_INVALID'
+  | 'CONFIG_INVALID'
+  | 'OUTPUT_FAILED'
+  | 'TRAINING_FAILED'
+  | 'DRIFT_INPUT_INVALID'
+  | 'USAGE';
+
+/** Where in an input file a problem sits. Lines and columns are 1-based, as an editor shows them. */
+export interface FileLocation {
+  readonly file: string;
+  readonly line?: number;
+  /** 1-based field index in the record, or the column name when that is more useful. */
+  readonly column?: number | string;
+}
+
+export class PropensityError extends Error {
+  readonly code: PropensityErrorCode;
+  /** Whether the caller, not Propensity, is at fault (exit code 2 in the CLI, no retry in Lambda). */
+  readonly isInputError: boolean;
+
+  constructor(code: PropensityErrorCode, message: string, options: { cause?: unknown; isInputError?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.isInputError = options.isInputError ?? true;
+  }
+
+  /** Plain JSON for `error.json` and structured logs. */
+  toJSON(): Record<string, unknown> {
+    const { name, code, message } = this;
+    return { name, code, message, ...this.context() };
+  }
+
+  protected context(): Record<string, unknown> {
+    return {};
+  }
+}
+
+function describeLocation(loc: FileLocation): string {
+  let text = loc.file;
+  if (loc.line !== undefined) text += `:${loc.line}`;
+  if (loc.column !== undefined) text += typeof loc.column === 'number' ? `:${loc.column}` : ` (column "${loc.column}")`;
+  return text;
+}
+
+/** The extract as a whole cannot be read: empty, not UTF-8, truncated gzip, missing column, unparseable CSV. */
+export class ExtractError extends PropensityError {
+  readonly location: FileLocation;
+
+  constructor(
+    code: Extract<PropensityErrorCode, `EXTRACT_${string}`>,
+    message: string,
+    location: FileLocation,
+    options: { cause?: unknown } = {},
+  ) {
+    super(code, `${describeLocation(location)}: ${message}`, { ...options, isInputError: true });
+    this.location = location;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { ...this.location };
+  }
+}
+
+/** A feature spec that does not validate, or is used before it is fitted. */
+export class SpecError extends PropensityError {
+  readonly source: string | undefined;
+  readonly path: string | undefined;
+
+  constructor(
+    code: 'SPEC_INVALID' | 'SPEC_NOT_FITTED' | 'FIT_FAILED',
+    message: string,
+    details: { source?: string; path?: string; cause?: unknown } = {},
+  ) {
+    const where = [details.source, details.path].filter(Boolean).join(' at ');
+    super(code, where ? `${where}: ${message}` : message, { cause: details.cause, isInputError: true });
+    this.source = details.source;
+    this.path = details.path;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { source: this.source, path: this.path };
+  }
+}
+
+/** A model bundle that is missing, malformed, or whose files do not match their recorded hashes. */
+export class BundleError extends PropensityError {
+  readonly bundle: string;
+  readonly modelVersion: string | undefined;
+
+  constructor(
+    code: 'BUNDLE_INVALID' | 'BUNDLE_HASH_MISMATCH' | 'BUNDLE_NOT_FOUND' | 'MODEL_LOAD_FAILED' | 'MODEL_SHAPE_MISMATCH',
+    message: string,
+    details: { bundle: string; modelVersion?: string; cause?: unknown },
+  ) {
+    super(code, `${details.bundle}${details.modelVersion ? `@${details.modelVersion}` : ''}: ${message}`, {
+      cause: details.cause,
+      isInputError: code !== 'MODEL_LOAD_FAILED',
+    });
+    this.bundle = details.bundle;
+    this.modelVersion = details.modelVersion;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { bundle: this.bundle, modelVersion: this.modelVersion };
+  }
+}
+
+/** Invalid campaign economics or function configuration; `key` names the offending setting. */
+export class ConfigError extends PropensityError {
+  readonly key: string;
+  readonly source: string | undefined;
+
+  constructor(code: 'ECONOMICS_INVALID' | 'CONFIG_INVALID' | 'USAGE', message: string, details: { key: string; source?: string; cause?: unknown }) {
+    super(code, `${details.source ? `${details.source}: ` : ''}${details.key}: ${message}`, { cause: details.cause, isInputError: true });
+    this.key = details.key;
+    this.source = details.source;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { key: this.key, source: this.source };
+  }
+}
+
+/** Writing an output failed (disk, S3). Not the caller's fault: Lambda should retry. */
+export class OutputError extends PropensityError {
+  readonly output: string;
+
+  constructor(message: string, details: { output: string; cause?: unknown }) {
+    super('OUTPUT_FAILED', `${details.output}: ${message}`, { cause: details.cause, isInputError: false });
+    this.output = details.output;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { output: this.output };
+  }
+}
+
+export class TrainingError extends PropensityError {
+  constructor(message: string, options: { cause?: unknown; isInputError?: boolean } = {}) {
+    super('TRAINING_FAILED', message, options);
+  }
+}
+
+export class DriftError extends PropensityError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('DRIFT_INPUT_INVALID', message, { ...options, isInputError: true });
+  }
+}
+
+/**
+ * Why a row was rejected. Rows are data, not exceptions: each rejected row is listed in
+ * `rejects.csv` with its line, column and one of these codes.
+ */
+export type RejectReason =
+  | 'FIELD_COUNT' // more or fewer fields than the header
+  | 'NOT_A_NUMBER' // a numeric column holds text
+  | 'NOT_A_DATE' // a date column holds something that is not a date
+  | 'NOT_A_BOOLEAN'
+  | 'MISSING_REQUIRED' // a column marked required (or the id) is empty and has no imputation
+  | 'MISSING_VALUE_COLUMN' // the per-customer value column used by the economics is empty or invalid
+  | 'MALFORMED_QUOTES'; // a quoting error the parser could recover from by skipping the record
+
+export interface RowReject {
+  /** 1-based physical line in the (decompressed) file where the record starts. */
+  readonly line: number;
+  /** Column name when known, else the 1-based field index, else empty. */
+  readonly column: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+  /** The raw record as it appeared in the file (without the line ending). */
+  readonly raw: string;
+}
+
+/** Exit code a CLI should use for an error: 2 for bad input or usage, 1 for anything internal. */
+export function exitCodeFor(error: unknown): 1 | 2 {
+  return error instanceof PropensityError && error.isInputError ? 2 : 1;
+}

@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { SpecError } from '../errors.js';
+
+/**
+ * The feature spec: how each column of an extract becomes model input.
+ *
+ * A person writes (or `propensity infer-spec` drafts) an *unfitted* spec; `fitSpec(spec, rows)`
+ * learns every parameter (medians, vocabularies, scales, clip bounds) from training data and
+ * returns a *fitted* spec, which is stored in the model bundle and used unchanged at scoring time.
+ */
+
+export const DEFAULT_MISSING_MARKERS = ['', 'NA', 'N/A', 'na', 'n/a', 'NaN', 'nan', 'null', 'NULL', 'None'] as const;
+
+const imputeSchema = z
+  .object({
+    strategy: z.enum(['median', 'mean', 'constant', 'most-frequent', 'missing-category', 'none']),
+    /** For `constant`: the value to fill in (a number for numeric columns, a string for categorical). */
+    value: z.union([z.number(), z.string()]).optional(),
+    /** Add a 0/1 "was missing" feature beside the column. */
+    indicator: z.boolean().default(false),
+  })
+  .strict();
+
+const clipSchema = z
+  .object({
+    /** Quantiles fitted on training data; values outside are clipped (outliers). */
+    lowerQuantile: z.number().min(0).max(1).default(0.01),
+    upperQuantile: z.number().min(0).max(1).default(0.99),
+  })
+  .strict();
+
+export const columnSpecSchema = z
+  .object({
+    /** Header name; for header-less files, the name given to that position (see `position`). */
+    name: z.string().min(1),
+    /** 1-based position in a header-less file. Ignored when the file has a header. */
+    position: z.number().int().positive().optional(),
+    role: z.enum(['id', 'feature', 'target', 'ignore']),
+    type: z.enum(['numeric', 'categorical', 'boolean', 'date']).default('numeric'),
+    /** Values that mean "missing" in this column, in addition to none. Defaults to {@link DEFAULT_MISSING_MARKERS}. */
+    missing: z.array(z.string()).optional(),
+    impute: imputeSchema.optional(),
+    scale: z.enum(['standard', 'minmax', 'none']).default('standard'),
+    clip: clipSchema.optional(),
+    /** Categorical: categories seen fewer times than this in training go to `other`. */
+    minCategoryCount: z.number().int().min(1).default(1),
+    /** Categorical: keep at most this many categories (most frequent first); the rest go to `other`. */
+    maxCategories: z.number().int().min(1).default(50),
+    /** Categorical: values that mean the same thing, mapped before encoding (e.g. `"CC": "Credit Card"`). */
+    aliases: z.record(z.string(), z.string()).optional(),
+    /** Boolean: the strings that mean true / false (case-insensitive). */
+    trueValues: z.array(z.string()).optional(),
+    falseValues: z.array(z.string()).optional(),
+    /** Date: ISO-8601 dates (YYYY-MM-DD...) become days before the spec's `referenceDate`. */
+    /** A missing value in this column (after imputation is impossible) rejects the row. Defaults: true for `id`. */
+    required: z.boolean().optional(),
+    /**
+     * Sequence models: columns with the same group form one `[periods, features]` input;
+     * `period` orders them (e.g. `spend_m1` … `spend_m10` → group `monthly`, feature `spend`, period 1…10).
+     */
+    sequence: z
+      .object({ group: z.string().min(1), feature: z.string().min(1), period: z.number().int().min(1) })
+      .strict()
+      .optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const featureSpecSchema = z
+  .object({
+    schemaVersion: z.literal(1).default(1),
+    /** How the extract file is laid out. Delimiter `auto` detects `,` `;` tab `|`. */
+    file: z
+      .object({
+        header: z.boolean().default(true),
+        delimiter: z.enum(['auto', ',', ';', '\t', '|']).default('auto'),
+      })
+      .strict()
+      .default({ header: true, delimiter: 'auto' }),
+    /** Dates are turned into "days before this date" (ISO date). Defaults to the fit date. */
+    referenceDate: z.string().optional(),
+    /** Binary tasks: which target value is the positive class (e.g. `yes`, `1`). */
+    positiveClass: z.string().optional(),
+    columns: z.array(columnSpecSchema).min(1),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.columns.forEach((column, index) => {
+      if (seen.has(column.name)) {
+        ctx.addIssue({ code: 'custom', path: ['columns', index, 'name'], message: `duplicate column "${column.name}"` });
+      }
+      seen.add(column.name);
+      if (!spec.file.header && column.position === undefined && column.role !== 'ignore') {
+        ctx.addIssue({ code: 'custom', path: ['columns', index, 'position'], message: 'a header-less file needs a position for every column' });
+      }
+    });
+    if (spec.columns.filter((c) => c.role === 'id').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'at most one id column' });
+    }
+    if (spec.columns.filter((c) => c.role === 'target').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'at most one target column' });
+    }
+    if (!spec.columns.some((c) => c.role === 'feature')) {
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'at least one feature column' });
+    }
+  });
+
+export type ColumnSpec = z.infer<typeof columnSpecSchema>;
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+export type FeatureSpecInput = z.input<typeof featureSpecSchema>;
+
+/** Parameters learnt by `fitSpec` for one column. */
+export const fittedColumnSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('numeric'),
+      /** Value used for a missing cell (after the column's imputation strategy). NaN is not allowed. */
+      fill: z.number(),
+      clipLower: z.number().nullable(),
+      clipUpper: z.number().nullable(),
+      /** Output = (clipped value − shift) / scale. */
+      shift: z.number(),
+      scale: z.number(),
+      /** Training missing rate (also part of the drift baseline). */
+      missingRate: z.number(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('categorical'),
+      /** One one-hot slot per entry, in this order. Includes `other` (rare and unseen) and, if imputed so, `missing`. */
+      vocabulary: z.array(z.string()),
+      /** Slot index of `other` in the vocabulary. */
+      otherIndex: z.number().int(),
+      /** Slot used for missing cells: the most frequent category, `missing`, or a constant. */
+      fillIndex: z.number().int().nullable(),
+      missingRate: z.number(),
+    })
+    .strict(),
+]);
+export type FittedColumn = z.infer<typeof fittedColumnSchema>;
+
+export const fittedSpecSchema = z
+  .object({
+    spec: featureSpecSchema,
+    fittedAt: z.string(),
+    /** Rows the parameters were learnt from. */
+    trainingRows: z.number().int().nonnegative(),
+    /** Fitted parameters per column name (features only; booleans and dates are fitted as numeric). */
+    columns: z.record(z.string(), fittedColumnSchema),
+    /** Name of every slot in the encoded vector, in order (e.g. `age`, `job=admin.`, `age__missing`). */
+    featureNames: z.array(z.string()),
+    /** Target classes in model output order (binary: [negative, positive]). */
+    classes: z.array(z.string()).optional(),
+    /** Sequence layout when the spec groups columns: `[periods, features]` per group, in slot order. */
+    sequences: z
+      .array(z.object({ group: z.string(), periods: z.number().int(), features: z.array(z.string()) }).strict())
+      .optional(),
+  })
+  .strict();
+export type FittedSpec = z.infer<typeof fittedSpecSchema>;
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+/**
+ * Validates an unfitted spec (e.g. parsed from `spec.json`) and fills defaults.
+ * @throws SpecError naming the source and the first invalid path.
+ */
+export function parseFeatureSpec(value: unknown, source = 'feature spec'): FeatureSpec {
+  const result = featureSpecSchema.safeParse(value);
+  if (!result.success) {
+    throw new SpecError('SPEC_INVALID', formatIssues(result.error), {
+      source,
+      path: result.error.issues[0]?.path.join('.'),
+    });
+  }
+  return result.data;
+}
+
+/** Validates a fitted spec as stored in a model bundle. */
+export function parseFittedSpec(value: unknown, source = 'fitted spec'): FittedSpec {
+  const result = fittedSpecSchema.safeParse(value);
+  if (!result.success) {
+    throw new SpecError('SPEC_INVALID', formatIssues(result.error), {
+      source,
+      path: result.error.issues[0]?.path.join('.'),
+    });
+  }
+  return result.data;
+}
+
+export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {
+  return new Set(column.missing ?? DEFAULT_MISSING_MARKERS);
+}
+
+export function idColumn(spec: FeatureSpec): ColumnSpec | undefined {
+  return spec.columns.find((c) => c.role === 'id');
+}
+
+export function targetColumn(spec: FeatureSpec): ColumnSpec | undefined {
+  return spec.columns.find((c) => c.role === 'target');
+}
+
+export function featureColumns(spec: FeatureSpec): ColumnSpec[] {
+  return spec.columns.filter((c) => c.role === 'feature');
+}

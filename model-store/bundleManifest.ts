@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { fittedSpecSchema } from '../functions/core/spec/featureSpec.js';
+import { campaignEconomicsSchema } from '../functions/core/economics/campaignEconomics.js';
+
+/**
+ * `manifest.json` of a model bundle: everything needed to score an extract exactly as the model
+ * saw its training data, and the evidence of how good the model is.
+ */
+export const MANIFEST_FILE = 'manifest.json';
+
+export const bundleManifestSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    /** Model name, e.g. `bank-marketing`. Also the `incoming/<model>/` prefix. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    /** Version, sortable (e.g. `2026-11-23T0912-ab12cd`). */
+    version: z.string().min(1),
+    created: z.string(),
+    description: z.string().optional(),
+    task: z.enum(['binary', 'multiclass']),
+    /** Class labels in model output order. Binary: [negative, positive]. */
+    classes: z.array(z.string()).min(2),
+    /** Binary: the label whose probability the model outputs. */
+    positiveClass: z.string().optional(),
+    format: z.enum(['onnx', 'tfjs']),
+    model: z
+      .object({
+        /** Path inside the bundle of the file that scoring loads (`model.onnx`, or `tfjs/model.json`). */
+        file: z.string(),
+        inputName: z.string(),
+        outputName: z.string(),
+        /** What the output holds: P(positive) as one column, or one probability per class. */
+        output: z.enum(['positive-probability', 'class-probabilities']),
+        /** Other formats kept for retraining or parity checks (e.g. the tfjs model beside the ONNX file). */
+        extraFiles: z.array(z.string()).default([]),
+      })
+      .strict(),
+    /** The fitted feature spec, stored inline so the manifest alone describes the preparation. */
+    featureSpec: fittedSpecSchema,
+    economics: campaignEconomicsSchema,
+    /** Multiclass: recommended action per class (e.g. segment A → "discounts and affordability"). */
+    actions: z.record(z.string(), z.string()).optional(),
+    /** Default decision threshold (maximizes expected profit under the default economics). */
+    threshold: z.number().min(0).max(1).optional(),
+    /** Training metrics, evaluation, calibration notes: free-form but JSON. */
+    metrics: z.record(z.string(), z.unknown()).default({}),
+    /** Drift baseline (per-feature distributions, score distribution), written at training time. */
+    baseline: z.unknown().optional(),
+    notes: z.array(z.string()).default([]),
+    /** sha256 (hex) of every file in the bundle except the manifest itself. */
+    files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.task === 'binary' && m.classes.length !== 2) ctx.addIssue({ code: 'custom', path: ['classes'], message: 'binary needs exactly 2 classes' });
+    if (m.positiveClass !== undefined && !m.classes.includes(m.positiveClass)) {
+      ctx.addIssue({ code: 'custom', path: ['positiveClass'], message: `"${m.positiveClass}" is not one of the classes` });
+    }
+    if (!(m.model.file in m.files)) ctx.addIssue({ code: 'custom', path: ['model', 'file'], message: 'model file has no hash in files' });
+  });
+
+export type BundleManifest = z.infer<typeof bundleManifestSchema>;
+export type BundleManifestInput = z.input<typeof bundleManifestSchema>;
