@@ -51,7 +51,6 @@ export const columnSpecSchema = z
     /** Boolean: the strings that mean true / false (case-insensitive). */
     trueValues: z.array(z.string()).optional(),
     falseValues: z.array(z.string()).optional(),
-    /** Date: ISO-8601 dates (YYYY-MM-DD...) become days before the spec's `referenceDate`. */
     /** A missing value in this column (after imputation is impossible) rejects the row. Defaults: true for `id`. */
     required: z.boolean().optional(),
     /**
@@ -155,7 +154,17 @@ export const fittedSpecSchema = z
     classes: z.array(z.string()).optional(),
     /** Sequence layout when the spec groups columns: `[periods, features]` per group, in slot order. */
     sequences: z
-      .array(z.object({ group: z.string(), periods: z.number().int(), features: z.array(z.string()) }).strict())
+      .array(
+        z
+          .object({
+            group: z.string(),
+            /** First slot of the group in the encoded vector; slots run period-major: p1f1, p1f2, …, p2f1, … */
+            offset: z.number().int().nonnegative(),
+            periods: z.number().int().positive(),
+            features: z.array(z.string()),
+          })
+          .strict(),
+      )
       .optional(),
   })
   .strict();

@@ -1,0 +1,322 @@
+import { SpecError } from '../errors.js';
+import { cellParserFor, type CellParser } from './cellParsers.js';
+import { layoutColumns } from './columnLayout.js';
+import {
+  featureColumns,
+  missingMarkers,
+  targetColumn,
+  type ColumnSpec,
+  type FeatureSpec,
+  type FittedColumn,
+  type FittedSpec,
+} from './featureSpec.js';
+
+/** Slot names the encoder adds besides plain columns. */
+export const OTHER_CATEGORY = '__other__';
+export const MISSING_CATEGORY = '__missing__';
+export const MISSING_INDICATOR_SUFFIX = '__missing';
+
+export interface TrainingTable {
+  readonly header: readonly string[] | null;
+  readonly records: AsyncIterable<readonly string[]> | Iterable<readonly string[]>;
+}
+
+export interface FitOptions {
+  /** Name of the training file, for messages. */
+  readonly source?: string;
+  /** Fit date; also the default reference date for date columns. */
+  readonly now?: Date;
+}
+
+/** Growable Float64 buffer: training columns can be millions of cells. */
+class NumberColumn {
+  private values = new Float64Array(1024);
+  length = 0;
+  missing = 0;
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+  sorted(): Float64Array {
+    return this.values.slice(0, this.length).sort();
+  }
+}
+
+/** Linear-interpolated quantile of sorted values (numpy's default), so fits match pandas/sklearn. */
+export function quantileSorted(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+}
+
+function mostFrequent(counts: Map<string, number>): string | undefined {
+  let best: string | undefined;
+  let bestCount = -1;
+  for (const [value, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== undefined && value < best)) {
+      best = value;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string): FittedColumn {
+  const sorted = values.sorted();
+  const strategy = column.impute?.strategy ?? 'median';
+  if (sorted.length === 0) {
+    throw new SpecError('FIT_FAILED', `column "${column.name}" has no non-missing values to fit`, { source, path: column.name });
+  }
+  let clipLower: number | null = null;
+  let clipUpper: number | null = null;
+  if (column.clip) {
+    clipLower = quantileSorted(sorted, column.clip.lowerQuantile);
+    clipUpper = quantileSorted(sorted, column.clip.upperQuantile);
+  }
+  const clipped = (v: number) => (clipLower !== null && v < clipLower ? clipLower : clipUpper !== null && v > clipUpper ? clipUpper : v);
+  let sum = 0;
+  for (const v of sorted) sum += clipped(v);
+  const mean = sum / sorted.length;
+  let squares = 0;
+  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
+  // Population std, as sklearn's StandardScaler.
+  const std = Math.sqrt(squares / sorted.length);
+
+  let fill: number;
+  switch (strategy) {
+    case 'mean':
+      fill = mean;
+      break;
+    case 'constant': {
+      if (typeof column.impute?.value !== 'number') {
+        throw new SpecError('SPEC_INVALID', 'constant imputation of a numeric column needs a numeric value', { source, path: `${column.name}.impute.value` });
+      }
+      fill = column.impute.value;
+      break;
+    }
+    case 'most-frequent': {
+      const counts = new Map<string, number>();
+      for (const v of sorted) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+      fill = Number(mostFrequent(counts));
+      break;
+    }
+    case 'missing-category':
+      throw new SpecError('SPEC_INVALID', 'missing-category imputation only applies to categorical columns', { source, path: `${column.name}.impute.strategy` });
+    default:
+      // median, and `none` (missing rows are rejected, but a fill keeps the vector defined).
+      fill = quantileSorted(sorted, 0.5);
+  }
+  fill = clipped(fill);
+
+  let shift = 0;
+  let scale = 1;
+  if (column.scale === 'standard') {
+    shift = mean;
+    scale = std > 0 ? std : 1;
+  } else if (column.scale === 'minmax') {
+    const lo = clipped(sorted[0]!);
+    const hi = clipped(sorted[sorted.length - 1]!);
+    shift = lo;
+    scale = hi > lo ? hi - lo : 1;
+  }
+  return { kind: 'numeric', fill, clipLower, clipUpper, shift, scale, missingRate: rows === 0 ? 0 : values.missing / rows };
+}
+
+function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing: number, rows: number, source: string): FittedColumn {
+  const strategy = column.impute?.strategy ?? 'most-frequent';
+  const ranked = [...counts.entries()]
+    .filter(([, count]) => count >= column.minCategoryCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, column.maxCategories)
+    .map(([value]) => value)
+    .sort();
+  if (ranked.length === 0) {
+    throw new SpecError('FIT_FAILED', `column "${column.name}" has no category seen at least ${column.minCategoryCount} times`, {
+      source,
+      path: column.name,
+    });
+  }
+  const vocabulary = [...ranked, OTHER_CATEGORY];
+  const otherIndex = vocabulary.length - 1;
+  let fillIndex: number | null;
+  switch (strategy) {
+    case 'missing-category':
+      vocabulary.push(MISSING_CATEGORY);
+      fillIndex = vocabulary.length - 1;
+      break;
+    case 'constant': {
+      const value = String(column.impute?.value ?? '');
+      const index = vocabulary.indexOf(value);
+      fillIndex = index >= 0 ? index : otherIndex;
+      break;
+    }
+    case 'none':
+      fillIndex = null;
+      break;
+    case 'most-frequent':
+      fillIndex = vocabulary.indexOf(mostFrequent(counts)!);
+      if (fillIndex < 0) fillIndex = otherIndex;
+      break;
+    default:
+      throw new SpecError('SPEC_INVALID', `${strategy} imputation does not apply to a categorical column`, {
+        source,
+        path: `${column.name}.impute.strategy`,
+      });
+  }
+  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows };
+}
+
+/** Names of the encoded slots, in the order the encoder writes them (static features, then sequence groups). */
+export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn>): string[] {
+  const names: string[] = [];
+  const columnSlots = (column: ColumnSpec): string[] => {
+    const fit = fitted[column.name]!;
+    const slots = fit.kind === 'numeric' ? [column.name] : fit.vocabulary.map((v) => `${column.name}=${v}`);
+    if (column.impute?.indicator) slots.push(`${column.name}${MISSING_INDICATOR_SUFFIX}`);
+    return slots;
+  };
+  for (const column of orderedFeatureColumns(spec)) names.push(...columnSlots(column));
+  return names;
+}
+
+/**
+ * Feature columns in slot order: plain features in spec order, then each sequence group
+ * period-major (p1f1, p1f2, …, p2f1, …) so a Conv1D input is one contiguous `[periods, features]` block.
+ */
+export function orderedFeatureColumns(spec: FeatureSpec): ColumnSpec[] {
+  const features = featureColumns(spec);
+  const plain = features.filter((c) => !c.sequence);
+  const groups = [...new Set(features.filter((c) => c.sequence).map((c) => c.sequence!.group))];
+  const sequenced: ColumnSpec[] = [];
+  for (const group of groups) {
+    const members = features.filter((c) => c.sequence?.group === group);
+    const featureOrder = [...new Set(members.map((c) => c.sequence!.feature))];
+    sequenced.push(
+      ...members.sort(
+        (a, b) => a.sequence!.period - b.sequence!.period || featureOrder.indexOf(a.sequence!.feature) - featureOrder.indexOf(b.sequence!.feature),
+      ),
+    );
+  }
+  return [...plain, ...sequenced];
+}
+
+function sequenceLayout(spec: FeatureSpec, ordered: ColumnSpec[], source: string): FittedSpec['sequences'] {
+  const groups = [...new Set(ordered.filter((c) => c.sequence).map((c) => c.sequence!.group))];
+  if (groups.length === 0) return undefined;
+  const plainSlots = ordered.filter((c) => !c.sequence).length;
+  let offset = plainSlots;
+  return groups.map((group) => {
+    const members = ordered.filter((c) => c.sequence?.group === group);
+    const features = [...new Set(members.map((c) => c.sequence!.feature))];
+    const periods = [...new Set(members.map((c) => c.sequence!.period))];
+    for (const c of members) {
+      if (c.type === 'categorical' || c.impute?.indicator) {
+        throw new SpecError('SPEC_INVALID', 'sequence columns must be numeric with one slot each (no indicator)', { source, path: c.name });
+      }
+    }
+    if (members.length !== features.length * periods.length) {
+      throw new SpecError('SPEC_INVALID', `sequence group "${group}" needs every feature for every period`, { source, path: group });
+    }
+    const layout = { group, offset, periods: periods.length, features };
+    offset += members.length;
+    return layout;
+  });
+}
+
+function classLabels(spec: FeatureSpec, counts: Map<string, number>, source: string): string[] | undefined {
+  const target = targetColumn(spec);
+  if (!target) return undefined;
+  const labels = [...counts.keys()].sort();
+  if (labels.length < 2) {
+    throw new SpecError('FIT_FAILED', `target "${target.name}" has fewer than two classes in the training data`, { source, path: target.name });
+  }
+  if (labels.length > 2) return labels;
+  const positive =
+    spec.positiveClass ?? labels.find((l) => ['1', 'yes', 'true', 'y', '1.0'].includes(l.toLowerCase())) ?? labels[1]!;
+  if (!labels.includes(positive)) {
+    throw new SpecError('FIT_FAILED', `positive class "${positive}" does not occur in target "${target.name}"`, { source, path: 'positiveClass' });
+  }
+  return [labels.find((l) => l !== positive)!, positive];
+}
+
+/**
+ * Learns every parameter of the spec (fills, clip bounds, scales, vocabularies, classes) from
+ * training rows. Rows are streamed once; numeric cells are kept in typed arrays for quantiles.
+ *
+ * @example
+ * const fitted = await fitSpec(spec, { header: ['age', 'job', 'y'], records: rows });
+ */
+export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: FitOptions = {}): Promise<FittedSpec> {
+  const source = options.source ?? 'training data';
+  const now = options.now ?? new Date();
+  const referenceDate = spec.referenceDate ?? now.toISOString().slice(0, 10);
+  const layout = layoutColumns(spec, table.header, source);
+  const features = orderedFeatureColumns(spec);
+  const target = targetColumn(spec);
+  const targetIndex = target ? layout.indexOf(target.name) : -1;
+
+  type Collector =
+    | { kind: 'numeric'; column: ColumnSpec; index: number; parse: CellParser; markers: ReadonlySet<string>; values: NumberColumn }
+    | { kind: 'categorical'; column: ColumnSpec; index: number; markers: ReadonlySet<string>; counts: Map<string, number>; missing: number };
+  const collectors: Collector[] = features.map((column) => {
+    const index = layout.require(column.name);
+    const markers = missingMarkers(column);
+    return column.type === 'categorical'
+      ? { kind: 'categorical', column, index, markers, counts: new Map(), missing: 0 }
+      : { kind: 'numeric', column, index, markers, parse: cellParserFor(column, referenceDate), values: new NumberColumn() };
+  });
+  const targetCounts = new Map<string, number>();
+  const targetMarkers = target ? missingMarkers(target) : new Set<string>();
+
+  let rows = 0;
+  for await (const fields of table.records) {
+    rows++;
+    for (const collector of collectors) {
+      const raw = (fields[collector.index] ?? '').trim();
+      if (collector.markers.has(raw)) {
+        if (collector.kind === 'numeric') collector.values.missing++;
+        else collector.missing++;
+        continue;
+      }
+      if (collector.kind === 'numeric') {
+        const value = collector.parse(raw);
+        if (Number.isNaN(value)) collector.values.missing++;
+        else collector.values.push(value);
+      } else {
+        const value = collector.column.aliases?.[raw] ?? raw;
+        collector.counts.set(value, (collector.counts.get(value) ?? 0) + 1);
+      }
+    }
+    if (targetIndex >= 0) {
+      const label = (fields[targetIndex] ?? '').trim();
+      if (!targetMarkers.has(label)) targetCounts.set(label, (targetCounts.get(label) ?? 0) + 1);
+    }
+  }
+  if (rows === 0) throw new SpecError('FIT_FAILED', 'no training rows', { source });
+
+  const columns: Record<string, FittedColumn> = {};
+  for (const collector of collectors) {
+    columns[collector.column.name] =
+      collector.kind === 'numeric'
+        ? fitNumeric(collector.column, collector.values, rows, source)
+        : fitCategorical(collector.column, collector.counts, collector.missing, rows, source);
+  }
+  const fittedSpec: FittedSpec = {
+    spec: { ...spec, referenceDate },
+    fittedAt: now.toISOString(),
+    trainingRows: rows,
+    columns,
+    featureNames: slotNames(spec, columns),
+  };
+  const classes = target && targetIndex >= 0 ? classLabels(spec, targetCounts, source) : undefined;
+  if (classes) fittedSpec.classes = classes;
+  const sequences = sequenceLayout(spec, features, source);
+  if (sequences) fittedSpec.sequences = sequences;
+  return fittedSpec;
+}

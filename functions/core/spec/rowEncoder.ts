@@ -1,0 +1,192 @@
+import type { RejectReason } from '../errors.js';
+import { cellParserFor, unparseableReason } from './cellParsers.js';
+import { layoutColumns, type ColumnLayout } from './columnLayout.js';
+import { featureColumns, idColumn, missingMarkers, targetColumn, type FittedSpec } from './featureSpec.js';
+import { orderedFeatureColumns } from './fitSpec.js';
+
+/** Why one row cannot be encoded; the engine turns it into a line of `rejects.csv`. */
+export interface RowIssue {
+  readonly column: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
+/**
+ * Sees the raw values of every row that encoded successfully (drift baselines and run profiles).
+ * `column` indexes the spec's feature columns in spec order.
+ */
+export interface EncodeObserver {
+  /** Parsed value before imputation and scaling; NaN when missing. Booleans are 0/1, dates days before the reference. */
+  numeric(column: number, value: number): void;
+  /** Vocabulary slot after aliases; -1 when missing; `unseen` when the value was not in the vocabulary (it lands in `other`). */
+  category(column: number, slot: number, unseen: boolean): void;
+}
+
+export interface RowEncoder {
+  /** Slots per encoded row. */
+  readonly width: number;
+  readonly featureNames: readonly string[];
+  /** Field index of the id column, or null when the spec has none (the line number is the id then). */
+  readonly idIndex: number | null;
+  /** Field index of the target column when the extract has it (training, labelled extracts). */
+  readonly targetIndex: number | null;
+  /** Field index of any column of the extract (e.g. the economics' value column). @throws ExtractError when absent */
+  valueIndex(name: string): number;
+  /**
+   * Writes one row's `width` slots into `out` at `offset`. Returns null when the row is fine, or
+   * the first issue found (the slots are then undefined and the row must not be scored).
+   */
+  encode(fields: readonly string[], out: Float32Array, offset: number): RowIssue | null;
+  /** Unseen categories counted so far, per categorical feature column name (rows that encoded only). */
+  unseenCounts(): Record<string, number>;
+}
+
+type SlotWriter = (fields: readonly string[], out: Float32Array, base: number) => RowIssue | null;
+
+const truncate = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}...` : text);
+
+/**
+ * Compiles a fitted spec against an extract's header into a row encoder that writes straight into
+ * a preallocated Float32Array batch: no per-row objects on the success path.
+ *
+ * @throws ExtractError EXTRACT_MISSING_COLUMN when an id or feature column is absent.
+ * @example
+ * const encoder = compileEncoder(bundle.featureSpec, header, 'extract.csv');
+ * const issue = encoder.encode(fields, batch, row * encoder.width);
+ */
+export function compileEncoder(
+  fitted: FittedSpec,
+  header: readonly string[] | null,
+  source: string,
+  options: { observer?: EncodeObserver } = {},
+): RowEncoder {
+  const spec = fitted.spec;
+  const layout: ColumnLayout = layoutColumns(spec, header, source);
+  const referenceDate = spec.referenceDate ?? fitted.fittedAt.slice(0, 10);
+  const observer = options.observer;
+  const specOrder = featureColumns(spec);
+  const ordered = orderedFeatureColumns(spec);
+
+  // Raw values of the row being encoded, replayed to the observer once the whole row is good.
+  const lastNumeric = new Float64Array(specOrder.length);
+  const lastSlot = new Int32Array(specOrder.length);
+  const lastUnseen = new Uint8Array(specOrder.length);
+  const unseen = new Float64Array(specOrder.length);
+  const isCategorical = specOrder.map((c) => c.type === 'categorical');
+
+  const writers: SlotWriter[] = [];
+  let offset = 0;
+  for (const column of ordered) {
+    const fit = fitted.columns[column.name];
+    if (!fit) throw new Error(`fitted spec has no parameters for feature "${column.name}"`);
+    const index = layout.require(column.name);
+    const observed = specOrder.indexOf(column);
+    const markers = missingMarkers(column);
+    const indicator = column.impute?.indicator === true;
+    const rejectMissing = column.required === true || column.impute?.strategy === 'none';
+    const slot = offset;
+    const name = column.name;
+
+    if (fit.kind === 'numeric') {
+      const parse = cellParserFor(column, referenceDate);
+      const reason = unparseableReason(column);
+      const { fill, clipLower, clipUpper, shift, scale } = fit;
+      const lo = clipLower ?? Number.NEGATIVE_INFINITY;
+      const hi = clipUpper ?? Number.POSITIVE_INFINITY;
+      writers.push((fields, out, base) => {
+        const raw = fields[index] ?? '';
+        let value: number;
+        let missing = 0;
+        if (markers.has(raw) || markers.has(raw.trim())) {
+          if (rejectMissing) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
+          lastNumeric[observed] = Number.NaN;
+          value = fill;
+          missing = 1;
+        } else {
+          value = parse(raw);
+          if (Number.isNaN(value)) return { column: name, reason, detail: `"${truncate(raw)}" in "${name}"` };
+          lastNumeric[observed] = value;
+          value = value < lo ? lo : value > hi ? hi : value;
+        }
+        out[base + slot] = (value - shift) / scale;
+        if (indicator) out[base + slot + 1] = missing;
+        return null;
+      });
+      offset += indicator ? 2 : 1;
+    } else {
+      const { vocabulary, otherIndex, fillIndex } = fit;
+      const slotOf = new Map(vocabulary.map((v, i) => [v, i]));
+      const aliases = column.aliases ?? {};
+      const width = vocabulary.length;
+      writers.push((fields, out, base) => {
+        const raw = (fields[index] ?? '').trim();
+        const start = base + slot;
+        out.fill(0, start, start + width);
+        let chosen: number;
+        let missing = 0;
+        if (markers.has(raw)) {
+          if (rejectMissing || fillIndex === null) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
+          chosen = fillIndex;
+          missing = 1;
+          lastSlot[observed] = -1;
+          lastUnseen[observed] = 0;
+        } else {
+          const known = slotOf.get(aliases[raw] ?? raw);
+          chosen = known ?? otherIndex;
+          lastSlot[observed] = chosen;
+          lastUnseen[observed] = known === undefined ? 1 : 0;
+        }
+        out[start + chosen] = 1;
+        if (indicator) out[start + width] = missing;
+        return null;
+      });
+      offset += width + (indicator ? 1 : 0);
+    }
+  }
+  if (offset !== fitted.featureNames.length) {
+    throw new Error(`encoder writes ${offset} slots but the fitted spec names ${fitted.featureNames.length}`);
+  }
+
+  const id = idColumn(spec);
+  const idIndex = id ? layout.require(id.name) : null;
+  const target = targetColumn(spec);
+  const targetIndex = target ? layout.indexOf(target.name) : -1;
+  const idMarkers = id ? missingMarkers(id) : new Set<string>();
+
+  return {
+    width: offset,
+    featureNames: fitted.featureNames,
+    idIndex,
+    targetIndex: targetIndex >= 0 ? targetIndex : null,
+    valueIndex: (name) => layout.require(name),
+    encode(fields, out, base) {
+      if (layout.fieldCount !== null && fields.length !== layout.fieldCount) {
+        return { column: '', reason: 'FIELD_COUNT', detail: `expected ${layout.fieldCount} fields, found ${fields.length}` };
+      }
+      if (idIndex !== null) {
+        const value = fields[idIndex] ?? '';
+        if (idMarkers.has(value.trim())) return { column: id!.name, reason: 'MISSING_REQUIRED', detail: `"${id!.name}" (the id) is empty` };
+      }
+      for (let i = 0; i < writers.length; i++) {
+        const issue = writers[i]!(fields, out, base);
+        if (issue) return issue;
+      }
+      for (let c = 0; c < specOrder.length; c++) {
+        if (isCategorical[c]) {
+          unseen[c]! += lastUnseen[c]!;
+          observer?.category(c, lastSlot[c]!, lastUnseen[c] === 1);
+        } else {
+          observer?.numeric(c, lastNumeric[c]!);
+        }
+      }
+      return null;
+    },
+    unseenCounts() {
+      const counts: Record<string, number> = {};
+      specOrder.forEach((column, c) => {
+        if (isCategorical[c]) counts[column.name] = unseen[c]!;
+      });
+      return counts;
+    },
+  };
+}
