@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { BundleError } from '../../core/errors.js';
+import { MANIFEST_FILE, bundleManifestSchema, type BundleManifest } from '../../../model-store/bundleManifest.js';
+import type { BundleFiles, ModelRegistry, RegistryEntry } from '../../../model-store/registry.js';
+import { listChildPrefixes, putJsonObject, putObject, readJsonObject, readObjectBytes } from './s3Objects.js';
+
+/** Alias object per model: which version scores `incoming/<model>/` extracts. */
+export const CHAMPION_FILE = 'champion.json';
+/** Promotion history per model, newest last. */
+export const HISTORY_FILE = 'history.json';
+
+/** Contents of `champion.json`. */
+export interface ChampionAlias {
+  readonly name: string;
+  readonly version: string;
+  readonly promotedAt: string;
+  readonly reason: string;
+}
+
+export type PromotionRecord = { version: string; promotedAt: string; reason: string; previous?: string };
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function isSafeBundlePath(path: string): boolean {
+  return path.length > 0 && !path.startsWith('/') && !path.split('/').some((part) => part === '' || part === '.' || part === '..');
+}
+
+/**
+ * The model registry on S3, laid out like the filesystem registry:
+ * `<prefix><name>/<version>/manifest.json` (+ the files it lists), `<prefix><name>/champion.json`
+ * and `<prefix><name>/history.json`. Every file read is checked against the manifest's sha256;
+ * a version's manifest is written last, so a half-written version is never listed or read.
+ *
+ * @example
+ * const registry = new S3Registry(client, 'propensity-bucket');
+ * const bundle = await registry.read('bank-marketing'); // the champion, hashes verified
+ */
+export class S3Registry implements ModelRegistry {
+  readonly prefix: string;
+
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+    prefix = 'models/',
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  }
+
+  async listModels(): Promise<string[]> {
+    const names = await listChildPrefixes(this.client, this.bucket, this.prefix);
+    return names.filter((name) => NAME_PATTERN.test(name)).sort();
+  }
+
+  async listVersions(name: string): Promise<RegistryEntry[]> {
+    this.checkName(name);
+    const versions = await listChildPrefixes(this.client, this.bucket, `${this.prefix}${name}/`);
+    const entries = await Promise.all(
+      versions.filter((version) => VERSION_PATTERN.test(version)).map(async (version) => {
+        const manifest = await this.readManifest(name, version).catch(() => undefined);
+        return manifest ? { name, version, created: manifest.created } : undefined;
+      }),
+    );
+    return entries.filter((entry): entry is RegistryEntry => entry !== undefined).sort((a, b) => a.version.localeCompare(b.version));
+  }
+
+  async read(name: string, version?: string): Promise<BundleFiles> {
+    this.checkName(name);
+    const resolved = version ?? (await this.champion(name));
+    if (resolved === undefined) {
+      throw new BundleError('BUNDLE_NOT_FOUND', `no champion in ${this.location(name)}${CHAMPION_FILE}`, { bundle: name });
+    }
+    this.checkVersion(name, resolved);
+    const manifest = await this.readManifest(name, resolved);
+    if (!manifest) {
+      throw new BundleError('BUNDLE_NOT_FOUND', `no ${MANIFEST_FILE} at ${this.location(name, resolved)}`, { bundle: name, modelVersion: resolved });
+    }
+    const files = new Map<string, Uint8Array>();
+    await Promise.all(
+      Object.entries(manifest.files).map(async ([path, expected]) => {
+        const bytes = await readObjectBytes(this.client, this.bucket, this.keyOf(name, resolved, path));
+        if (bytes === undefined) {
+          throw new BundleError('BUNDLE_INVALID', `${path} is listed in the manifest but missing`, { bundle: name, modelVersion: resolved });
+        }
+        const actual = sha256Hex(bytes);
+        if (actual !== expected) {
+          throw new BundleError('BUNDLE_HASH_MISMATCH', `${path} has sha256 ${actual}, the manifest says ${expected}`, {
+            bundle: name,
+            modelVersion: resolved,
+          });
+        }
+        files.set(path, bytes);
+      }),
+    );
+    return { manifest, files, location: this.location(name, resolved) };
+  }
+
+  async write(bundle: { manifest: BundleManifest; files: ReadonlyMap<string, Uint8Array> }): Promise<RegistryEntry> {
+    const manifest = this.parseManifest(bundle.manifest, 'the manifest to write');
+    const { name, version } = manifest;
+    this.checkVersion(name, version);
+    for (const path of bundle.files.keys()) {
+      if (!(path in manifest.files)) throw new BundleError('BUNDLE_INVALID', `${path} has no hash in the manifest`, { bundle: name, modelVersion: version });
+    }
+    for (const [path, expected] of Object.entries(manifest.files)) {
+      const bytes = bundle.files.get(path);
+      if (!bytes) throw new BundleError('BUNDLE_INVALID', `${path} is listed in the manifest but missing`, { bundle: name, modelVersion: version });
+      const actual = sha256Hex(bytes);
+      if (actual !== expected) {
+        throw new BundleError('BUNDLE_HASH_MISMATCH', `${path} has sha256 ${actual}, the manifest says ${expected}`, { bundle: name, modelVersion: version });
+      }
+    }
+    const existing = await this.readManifest(name, version).catch(() => undefined);
+    if (existing) {
+      // Versions are immutable; publishing the same bundle again (e.g. the demo on restart) is a no-op.
+      if (JSON.stringify(existing.files) === JSON.stringify(manifest.files)) return { name, version, created: existing.created };
+      throw new BundleError('BUNDLE_INVALID', `version already exists at ${this.location(name, version)} with different files`, {
+        bundle: name,
+        modelVersion: version,
+      });
+    }
+    await Promise.all([...bundle.files].map(([path, bytes]) => putObject(this.client, this.bucket, this.keyOf(name, version, path), bytes)));
+    await putJsonObject(this.client, this.bucket, this.keyOf(name, version, MANIFEST_FILE), manifest);
+    return { name, version, created: manifest.created };
+  }
+
+  async champion(name: string): Promise<string | undefined> {
+    this.checkName(name);
+    const alias = await readJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${CHAMPION_FILE}`).catch((error: unknown) => {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new BundleError('BUNDLE_INVALID', `${CHAMPION_FILE} is not valid JSON`, { bundle: name, cause: error });
+    });
+    if (alias === undefined) return undefined;
+    const version = (alias as Partial<ChampionAlias>).version;
+    if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
+      throw new BundleError('BUNDLE_INVALID', `${CHAMPION_FILE} has no valid "version"`, { bundle: name });
+    }
+    return version;
+  }
+
+  async promote(name: string, version: string, reason: string): Promise<void> {
+    this.checkVersion(name, version);
+    if (!(await this.readManifest(name, version))) {
+      throw new BundleError('BUNDLE_NOT_FOUND', `cannot promote: no ${MANIFEST_FILE} at ${this.location(name, version)}`, { bundle: name, modelVersion: version });
+    }
+    const previous = await this.champion(name);
+    const promotedAt = this.now().toISOString();
+    const history = await this.history(name);
+    history.push({ version, promotedAt, reason, ...(previous !== undefined ? { previous } : {}) });
+    // History first: the alias never points at a promotion that was not recorded.
+    await putJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${HISTORY_FILE}`, history);
+    const alias: ChampionAlias = { name, version, promotedAt, reason };
+    await putJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${CHAMPION_FILE}`, alias);
+  }
+
+  async history(name: string): Promise<PromotionRecord[]> {
+    this.checkName(name);
+    const value = await readJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${HISTORY_FILE}`);
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) throw new BundleError('BUNDLE_INVALID', `${HISTORY_FILE} is not a JSON array`, { bundle: name });
+    return value as PromotionRecord[];
+  }
+
+  /** Key prefix of a model (`models/<name>/`) or of one version (`models/<name>/<version>/`). */
+  private keyPrefix(name: string, version?: string): string {
+    return version === undefined ? `${this.prefix}${name}/` : `${this.prefix}${name}/${version}/`;
+  }
+
+  /** The same prefix as an `s3://` address, for messages and `BundleFiles.location`. */
+  private location(name: string, version?: string): string {
+    return `s3://${this.bucket}/${this.keyPrefix(name, version)}`;
+  }
+
+  private keyOf(name: string, version: string, path: string): string {
+    return `${this.keyPrefix(name, version)}${path}`;
+  }
+
+  private async readManifest(name: string, version: string): Promise<BundleManifest | undefined> {
+    const key = this.keyOf(name, version, MANIFEST_FILE);
+    const bytes = await readObjectBytes(this.client, this.bucket, key);
+    if (bytes === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch (error) {
+      throw new BundleError('BUNDLE_INVALID', `s3://${this.bucket}/${key} is not valid JSON`, { bundle: name, modelVersion: version, cause: error });
+    }
+    const manifest = this.parseManifest(value, `s3://${this.bucket}/${key}`);
+    if (manifest.name !== name || manifest.version !== version) {
+      throw new BundleError('BUNDLE_INVALID', `s3://${this.bucket}/${key} describes ${manifest.name}@${manifest.version}`, {
+        bundle: name,
+        modelVersion: version,
+      });
+    }
+    return manifest;
+  }
+
+  private parseManifest(value: unknown, source: string): BundleManifest {
+    const result = bundleManifestSchema.safeParse(value);
+    const bundle = (value as { name?: unknown } | undefined)?.name;
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      throw new BundleError('BUNDLE_INVALID', `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+        bundle: typeof bundle === 'string' ? bundle : 'unknown',
+      });
+    }
+    const unsafe = Object.keys(result.data.files).find((path) => !isSafeBundlePath(path) || path === MANIFEST_FILE);
+    if (unsafe !== undefined) {
+      throw new BundleError('BUNDLE_INVALID', `${source}: file path "${unsafe}" is not allowed in a bundle`, { bundle: result.data.name });
+    }
+    return result.data;
+  }
+
+  private checkName(name: string): void {
+    if (!NAME_PATTERN.test(name)) throw new BundleError('BUNDLE_NOT_FOUND', 'not a valid model name', { bundle: name });
+  }
+
+  private checkVersion(name: string, version: string): void {
+    this.checkName(name);
+    if (!VERSION_PATTERN.test(version)) throw new BundleError('BUNDLE_NOT_FOUND', 'not a valid version', { bundle: name, modelVersion: version });
+  }
+}
