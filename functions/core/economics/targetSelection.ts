@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import type { CampaignEconomics } from './campaignEconomics.js';
+import type { ContactTotals } from './campaignRoi.js';
+import { MAX_VALUE_PER_RESPONSE, MONEY_SCALE, moneyUnits, probabilityUnits, sumUnits } from './fixedPoint.js';
+import { RankedRows } from './rankedRows.js';
+
+/**
+ * Which scored customers a selector keeps. Every rule ranks by expected value p·v − cost (the
+ * campaign's goal) and keeps at most `maxContacts` of the best.
+ */
+export interface SelectionRule {
+  /** Most customers selected; null = no limit. */
+  readonly maxContacts: number | null;
+  /** Keep only customers with p ≥ this (threshold policy); null = any probability. */
+  readonly minProbability: number | null;
+  /** Keep only customers with p·v > costPerContact (max-expected-profit). */
+  readonly profitableOnly: boolean;
+  readonly costPerContact: number;
+}
+
+/** One customer on the target list. */
+export interface Target {
+  /** 1-based position on the list. */
+  readonly rank: number;
+  readonly id: string;
+  /** 1-based physical line of the customer's record in the extract. */
+  readonly line: number;
+  readonly probability: number;
+  /** Value per response used for this customer. */
+  readonly value: number;
+  /** p·value − costPerContact (rounded to micro-units, like every money figure). */
+  readonly expectedValue: number;
+}
+
+export const selectionRuleSchema = z
+  .object({
+    maxContacts: z.number().int().nonnegative().nullable(),
+    minProbability: z.number().min(0).max(1).nullable(),
+    profitableOnly: z.boolean(),
+    costPerContact: z.number().nonnegative(),
+  })
+  .strict();
+
+export const targetSelectorJsonSchema = z
+  .object({
+    rule: selectionRuleSchema,
+    /** [id, line, probability, value], in rank order. */
+    rows: z.array(z.tuple([z.string(), z.number(), z.number().min(0).max(1), z.number().min(0).max(MAX_VALUE_PER_RESPONSE)])),
+  })
+  .strict();
+
+/** The serialized form of a {@link TargetSelector}. */
+export type TargetSelectorJson = z.infer<typeof targetSelectorJsonSchema>;
+
+/**
+ * How many customers the budget allows: `maxContacts`, and/or
+ * ⌊(maxSpend − fixedCost) / costPerContact⌋ (0 when the spend does not cover the fixed cost);
+ * the smaller of the two. Null when there is no budget (or contacts are free).
+ * Computed in micro-units so that e.g. maxSpend 0.3, cost 0.1 allows 3 contacts, not 2.
+ */
+export function budgetContacts(economics: CampaignEconomics): number | null {
+  let limit: number | null = economics.budget.maxContacts ?? null;
+  if (economics.budget.maxSpend !== undefined) {
+    const room = moneyUnits(economics.budget.maxSpend) - moneyUnits(economics.fixedCost);
+    const perContact = moneyUnits(economics.costPerContact);
+    const bySpend = room < 0 ? 0 : perContact === 0 ? null : Math.floor(room / perContact);
+    if (bySpend !== null) limit = limit === null ? bySpend : Math.min(limit, bySpend);
+  }
+  return limit;
+}
+
+/**
+ * The selection rule of the economics' policy:
+ * - `top-k`: the k best by expected value (even unprofitable ones), within budget;
+ * - `max-expected-profit`: every customer with p·v > cost, best first, within budget;
+ * - `threshold`: every customer with p ≥ threshold, best first, within budget.
+ */
+export function selectionRuleFor(economics: CampaignEconomics): SelectionRule {
+  const budget = budgetContacts(economics);
+  const base = { costPerContact: economics.costPerContact, minProbability: null, profitableOnly: false, maxContacts: budget };
+  switch (economics.policy) {
+    case 'top-k': {
+      const k = economics.k!;
+      return { ...base, maxContacts: budget === null ? k : Math.min(k, budget) };
+    }
+    case 'threshold':
+      return { ...base, minProbability: economics.threshold! };
+    case 'max-expected-profit':
+      return { ...base, profitableOnly: true };
+  }
+}
+
+/** The rule of the best selection the extract allows: max-expected-profit under the same budget. */
+export function bestSelectionRuleFor(economics: CampaignEconomics): SelectionRule {
+  return selectionRuleFor({ ...economics, policy: 'max-expected-profit' });
+}
+
+/** Same rule, field by field (merging parts built with different rules is a configuration error). */
+export function sameRule(a: SelectionRule, b: SelectionRule): boolean {
+  return (
+    a.maxContacts === b.maxContacts &&
+    a.minProbability === b.minProbability &&
+    a.profitableOnly === b.profitableOnly &&
+    a.costPerContact === b.costPerContact
+  );
+}
+
+/**
+ * Sees every scored customer once and keeps only those the rule can select.
+ *
+ * Memory: with `maxContacts` set, a bounded heap of that many rows; without it (max-expected-profit
+ * or threshold and no budget) every qualifying row is kept, so memory is bounded by the selection,
+ * not by the file — in the worst case (everyone qualifies) one small record per customer.
+ *
+ * Mergeable and JSON-serializable: the kept set and `result()` are the same whatever the row
+ * order or the split into parts, because ties are broken by line, then id.
+ */
+export class TargetSelector {
+  readonly rule: SelectionRule;
+  private readonly rows: RankedRows;
+  private readonly costMicros: number;
+
+  constructor(rule: SelectionRule) {
+    this.rule = rule;
+    this.rows = new RankedRows(rule.maxContacts);
+    this.costMicros = moneyUnits(rule.costPerContact);
+  }
+
+  /** Customers currently kept. */
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /**
+   * Offers one scored customer. No allocation when the customer is not kept.
+   * @param line 1-based line of the record in the whole extract (unique; breaks ties)
+   * @throws RangeError when p is not in [0, 1] or v not in [0, MAX_VALUE_PER_RESPONSE]
+   */
+  offer(id: string, line: number, p: number, v: number): void {
+    if (!(p >= 0 && p <= 1 && v >= 0 && v <= MAX_VALUE_PER_RESPONSE)) {
+      throw new RangeError(`line ${line} (id "${id}"): probability ${p} must be in [0, 1] and value ${v} in [0, ${MAX_VALUE_PER_RESPONSE}]`);
+    }
+    const { rule } = this;
+    if (rule.minProbability !== null && p < rule.minProbability) return;
+    const evMicros = moneyUnits(p * v) - this.costMicros;
+    if (rule.profitableOnly && evMicros <= 0) return;
+    this.rows.offer(id, line, evMicros, p, v);
+  }
+
+  /** Adds the customers kept by `other` (a selector with the same rule over another part). */
+  merge(other: TargetSelector): this {
+    if (!sameRule(this.rule, other.rule)) {
+      throw new ConfigError('CONFIG_INVALID', `cannot merge selectors with different rules: ${JSON.stringify(other.rule)} into ${JSON.stringify(this.rule)}`, {
+        key: 'rule',
+        source: 'target selector merge',
+      });
+    }
+    this.rows.offerAll(other.rows);
+    return this;
+  }
+
+  /** The target list, best expected value first (ties: line ascending). */
+  result(): Target[] {
+    const rows = this.rows;
+    return rows.rankedSlots().map((slot, i) => ({
+      rank: i + 1,
+      id: rows.id(slot),
+      line: rows.line(slot),
+      probability: rows.a(slot),
+      value: rows.b(slot),
+      expectedValue: rows.key(slot) / MONEY_SCALE,
+    }));
+  }
+
+  /** Exact totals over the kept customers, for {@link campaignFigures}. */
+  totals(): ContactTotals {
+    const rows = this.rows;
+    const slots = Array.from({ length: rows.size }, (_, i) => i);
+    return {
+      contacts: rows.size,
+      probabilityUnits: sumUnits(slots.map((s) => probabilityUnits(rows.a(s)))),
+      gainMicros: sumUnits(slots.map((s) => moneyUnits(rows.a(s) * rows.b(s)))),
+    };
+  }
+
+  /** Plain JSON: the rule and the kept rows in rank order. */
+  toJSON(): TargetSelectorJson {
+    const rows = this.rows;
+    return {
+      rule: { ...this.rule },
+      rows: rows.rankedSlots().map((s) => [rows.id(s), rows.line(s), rows.a(s), rows.b(s)] as [string, number, number, number]),
+    };
+  }
+
+  /**
+   * Rebuilds a selector from {@link toJSON} output.
+   * @throws ConfigError CONFIG_INVALID naming the offending key when the JSON is not a selector
+   */
+  static fromJSON(json: unknown, source = 'target selector JSON'): TargetSelector {
+    const parsed = targetSelectorJsonSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
+    }
+    const selector = new TargetSelector(parsed.data.rule);
+    for (const [id, line, p, v] of parsed.data.rows) selector.offer(id, line, p, v);
+    return selector;
+  }
+}
