@@ -1,3 +1,4 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleError } from '../../functions/core/errors.js';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
@@ -42,11 +43,12 @@ describe('S3Registry', () => {
       { name: 'tiny', version: '2026-11-02T0000-bbbbbb', created: '2026-11-23T09:00:00.000Z' },
     ]);
     expect(await registry.champion('tiny')).toBe('2026-11-02T0000-bbbbbb');
+    // The alias is the latest promotion record, exactly as the filesystem registry writes it.
     expect(await readJsonObject(s3.client, s3.bucket, 'models/tiny/champion.json')).toEqual({
-      name: 'tiny',
       version: '2026-11-02T0000-bbbbbb',
       promotedAt: '2026-11-23T12:00:01.000Z',
       reason: 'better lift on holdout',
+      previous: '2026-11-01T0000-aaaaaa',
     });
     expect(await registry.history('tiny')).toEqual([
       { version: '2026-11-01T0000-aaaaaa', promotedAt: '2026-11-23T12:00:00.000Z', reason: 'first model' },
@@ -78,9 +80,9 @@ describe('S3Registry', () => {
     await putObject(s3.client, s3.bucket, 'tampered/tiny/v1/model.onnx', 'tampered');
     const error = await registry.read('tiny', 'v1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BundleError);
-    expect(error).toMatchObject({ code: 'BUNDLE_HASH_MISMATCH', bundle: 'tiny', modelVersion: 'v1' });
+    expect(error).toMatchObject({ code: 'BUNDLE_HASH_MISMATCH', bundle: 's3://registry-test/tampered/tiny/v1/', modelVersion: 'v1' });
     expect((error as Error).message).toBe(
-      `tiny@v1: model.onnx has sha256 ${sha256Hex('tampered')}, the manifest says ${bundle.manifest.files['model.onnx']}`,
+      `s3://registry-test/tampered/tiny/v1/@v1: file "model.onnx" has sha256 ${sha256Hex('tampered')}, manifest says ${bundle.manifest.files['model.onnx']}`,
     );
   });
 
@@ -88,7 +90,11 @@ describe('S3Registry', () => {
     const registry = new S3Registry(s3.client, s3.bucket, 'refused/');
     const bundle = tinyBundle('v1');
     bundle.files.set('model.onnx', new TextEncoder().encode('not what the manifest says'));
-    await expect(registry.write(bundle)).rejects.toMatchObject({ code: 'BUNDLE_HASH_MISMATCH', bundle: 'tiny', modelVersion: 'v1' });
+    await expect(registry.write(bundle)).rejects.toMatchObject({
+      code: 'BUNDLE_HASH_MISMATCH',
+      bundle: 's3://registry-test/refused/tiny/v1/',
+      modelVersion: 'v1',
+    });
     expect(await listKeys(s3.client, s3.bucket, 'refused/')).toEqual([]);
   });
 
@@ -105,6 +111,16 @@ describe('S3Registry', () => {
       code: 'BUNDLE_NOT_FOUND',
       modelVersion: 'v9',
       message: 'tiny@v9: cannot promote: no manifest.json at s3://registry-test/empty/tiny/v9/',
+    });
+  });
+
+  it('refuses a bundle with a listed file missing from S3', async () => {
+    const registry = new S3Registry(s3.client, s3.bucket, 'missing/');
+    await registry.write(tinyBundle('v1'));
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: 'missing/tiny/v1/model.onnx' }));
+    await expect(registry.read('tiny', 'v1')).rejects.toMatchObject({
+      code: 'BUNDLE_INVALID',
+      message: 's3://registry-test/missing/tiny/v1/@v1: file "model.onnx" listed in the manifest is missing',
     });
   });
 

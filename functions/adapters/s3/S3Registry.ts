@@ -1,31 +1,15 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BundleError } from '../../core/errors.js';
+import { verifyBundle } from '../../../model-store/bundle.js';
 import { MANIFEST_FILE, bundleManifestSchema, type BundleManifest } from '../../../model-store/bundleManifest.js';
+import { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord } from '../../../model-store/fsRegistry.js';
 import type { BundleFiles, ModelRegistry, RegistryEntry } from '../../../model-store/registry.js';
 import { listChildPrefixes, putJsonObject, putObject, readJsonObject, readObjectBytes } from './s3Objects.js';
 
-/** Alias object per model: which version scores `incoming/<model>/` extracts. */
-export const CHAMPION_FILE = 'champion.json';
-/** Promotion history per model, newest last. */
-export const HISTORY_FILE = 'history.json';
-
-/** Contents of `champion.json`. */
-export interface ChampionAlias {
-  readonly name: string;
-  readonly version: string;
-  readonly promotedAt: string;
-  readonly reason: string;
-}
-
-export type PromotionRecord = { version: string; promotedAt: string; reason: string; previous?: string };
+export { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord };
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function isSafeBundlePath(path: string): boolean {
   return path.length > 0 && !path.startsWith('/') && !path.split('/').some((part) => part === '' || part === '.' || part === '..');
@@ -77,28 +61,21 @@ export class S3Registry implements ModelRegistry {
       throw new BundleError('BUNDLE_NOT_FOUND', `no champion in ${this.location(name)}${CHAMPION_FILE}`, { bundle: name });
     }
     this.checkVersion(name, resolved);
-    const manifest = await this.readManifest(name, resolved);
-    if (!manifest) {
+    const manifestKey = this.keyOf(name, resolved, MANIFEST_FILE);
+    const manifestBytes = await readObjectBytes(this.client, this.bucket, manifestKey);
+    const manifest = manifestBytes && this.parseManifestBytes(manifestBytes, name, resolved);
+    if (!manifestBytes || !manifest) {
       throw new BundleError('BUNDLE_NOT_FOUND', `no ${MANIFEST_FILE} at ${this.location(name, resolved)}`, { bundle: name, modelVersion: resolved });
     }
     const files = new Map<string, Uint8Array>();
     await Promise.all(
-      Object.entries(manifest.files).map(async ([path, expected]) => {
+      Object.keys(manifest.files).map(async (path) => {
         const bytes = await readObjectBytes(this.client, this.bucket, this.keyOf(name, resolved, path));
-        if (bytes === undefined) {
-          throw new BundleError('BUNDLE_INVALID', `${path} is listed in the manifest but missing`, { bundle: name, modelVersion: resolved });
-        }
-        const actual = sha256Hex(bytes);
-        if (actual !== expected) {
-          throw new BundleError('BUNDLE_HASH_MISMATCH', `${path} has sha256 ${actual}, the manifest says ${expected}`, {
-            bundle: name,
-            modelVersion: resolved,
-          });
-        }
-        files.set(path, bytes);
+        if (bytes !== undefined) files.set(path, bytes);
       }),
     );
-    return { manifest, files, location: this.location(name, resolved) };
+    // The same check as the filesystem registry: every listed file present, every sha256 equal.
+    return verifyBundle(manifestBytes, files, this.location(name, resolved));
   }
 
   async write(bundle: { manifest: BundleManifest; files: ReadonlyMap<string, Uint8Array> }): Promise<RegistryEntry> {
@@ -108,14 +85,7 @@ export class S3Registry implements ModelRegistry {
     for (const path of bundle.files.keys()) {
       if (!(path in manifest.files)) throw new BundleError('BUNDLE_INVALID', `${path} has no hash in the manifest`, { bundle: name, modelVersion: version });
     }
-    for (const [path, expected] of Object.entries(manifest.files)) {
-      const bytes = bundle.files.get(path);
-      if (!bytes) throw new BundleError('BUNDLE_INVALID', `${path} is listed in the manifest but missing`, { bundle: name, modelVersion: version });
-      const actual = sha256Hex(bytes);
-      if (actual !== expected) {
-        throw new BundleError('BUNDLE_HASH_MISMATCH', `${path} has sha256 ${actual}, the manifest says ${expected}`, { bundle: name, modelVersion: version });
-      }
-    }
+    verifyBundle(new TextEncoder().encode(JSON.stringify(manifest)), bundle.files, this.location(name, version));
     const existing = await this.readManifest(name, version).catch(() => undefined);
     if (existing) {
       // Versions are immutable; publishing the same bundle again (e.g. the demo on restart) is a no-op.
@@ -137,7 +107,7 @@ export class S3Registry implements ModelRegistry {
       throw new BundleError('BUNDLE_INVALID', `${CHAMPION_FILE} is not valid JSON`, { bundle: name, cause: error });
     });
     if (alias === undefined) return undefined;
-    const version = (alias as Partial<ChampionAlias>).version;
+    const version = (alias as Partial<PromotionRecord>).version;
     if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
       throw new BundleError('BUNDLE_INVALID', `${CHAMPION_FILE} has no valid "version"`, { bundle: name });
     }
@@ -151,12 +121,11 @@ export class S3Registry implements ModelRegistry {
     }
     const previous = await this.champion(name);
     const promotedAt = this.now().toISOString();
-    const history = await this.history(name);
-    history.push({ version, promotedAt, reason, ...(previous !== undefined ? { previous } : {}) });
+    // The alias holds the same record as the filesystem registry's champion.json.
+    const record: PromotionRecord = { version, promotedAt, reason, ...(previous !== undefined ? { previous } : {}) };
     // History first: the alias never points at a promotion that was not recorded.
-    await putJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${HISTORY_FILE}`, history);
-    const alias: ChampionAlias = { name, version, promotedAt, reason };
-    await putJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${CHAMPION_FILE}`, alias);
+    await putJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${HISTORY_FILE}`, [...(await this.history(name)), record]);
+    await putJsonObject(this.client, this.bucket, `${this.keyPrefix(name)}${CHAMPION_FILE}`, record);
   }
 
   async history(name: string): Promise<PromotionRecord[]> {
@@ -182,21 +151,21 @@ export class S3Registry implements ModelRegistry {
   }
 
   private async readManifest(name: string, version: string): Promise<BundleManifest | undefined> {
-    const key = this.keyOf(name, version, MANIFEST_FILE);
-    const bytes = await readObjectBytes(this.client, this.bucket, key);
-    if (bytes === undefined) return undefined;
+    const bytes = await readObjectBytes(this.client, this.bucket, this.keyOf(name, version, MANIFEST_FILE));
+    return bytes === undefined ? undefined : this.parseManifestBytes(bytes, name, version);
+  }
+
+  private parseManifestBytes(bytes: Uint8Array, name: string, version: string): BundleManifest {
+    const source = `s3://${this.bucket}/${this.keyOf(name, version, MANIFEST_FILE)}`;
     let value: unknown;
     try {
       value = JSON.parse(Buffer.from(bytes).toString('utf8'));
     } catch (error) {
-      throw new BundleError('BUNDLE_INVALID', `s3://${this.bucket}/${key} is not valid JSON`, { bundle: name, modelVersion: version, cause: error });
+      throw new BundleError('BUNDLE_INVALID', `${source} is not valid JSON`, { bundle: name, modelVersion: version, cause: error });
     }
-    const manifest = this.parseManifest(value, `s3://${this.bucket}/${key}`);
+    const manifest = this.parseManifest(value, source);
     if (manifest.name !== name || manifest.version !== version) {
-      throw new BundleError('BUNDLE_INVALID', `s3://${this.bucket}/${key} describes ${manifest.name}@${manifest.version}`, {
-        bundle: name,
-        modelVersion: version,
-      });
+      throw new BundleError('BUNDLE_INVALID', `${source} describes ${manifest.name}@${manifest.version}`, { bundle: name, modelVersion: version });
     }
     return manifest;
   }
