@@ -1,5 +1,5 @@
 import type { CampaignEconomics } from './campaignEconomics.js';
-import { MONEY_SCALE, PROBABILITY_SCALE, fromUnits, moneyUnits } from './fixedPoint.js';
+import { MONEY_SCALE, PROBABILITY_SCALE, fromUnits, moneyUnits, ratio } from './fixedPoint.js';
 
 /** What a campaign costs: the part of {@link CampaignEconomics} the money figures need. */
 export type CampaignCosts = Pick<CampaignEconomics, 'costPerContact' | 'fixedCost'>;
@@ -67,17 +67,15 @@ export const NO_CONTACTS: ContactTotals = { contacts: 0, probabilityUnits: 0n, g
 export function campaignFigures(totals: ContactTotals, costs: CampaignCosts): CampaignFigures {
   const { contacts } = totals;
   const costMicros = contacts === 0 ? 0n : BigInt(moneyUnits(costs.fixedCost)) + BigInt(contacts) * BigInt(moneyUnits(costs.costPerContact));
-  const expectedResponders = fromUnits(totals.probabilityUnits, PROBABILITY_SCALE);
-  const cost = fromUnits(costMicros, MONEY_SCALE);
-  const profit = fromUnits(totals.gainMicros - costMicros, MONEY_SCALE);
+  const profitMicros = totals.gainMicros - costMicros;
   return {
     contacts,
-    expectedResponders,
-    responseRate: contacts === 0 ? null : expectedResponders / contacts,
-    cost,
+    expectedResponders: fromUnits(totals.probabilityUnits, PROBABILITY_SCALE),
+    responseRate: ratio(totals.probabilityUnits, BigInt(contacts) * BigInt(PROBABILITY_SCALE)),
+    cost: fromUnits(costMicros, MONEY_SCALE),
     gain: fromUnits(totals.gainMicros, MONEY_SCALE),
-    profit,
-    roi: costMicros === 0n ? null : profit / cost,
+    profit: fromUnits(profitMicros, MONEY_SCALE),
+    roi: ratio(profitMicros, costMicros),
   };
 }
 

@@ -45,6 +45,15 @@ export function fromUnits(units: bigint, scale: number): number {
 }
 
 /**
+ * numerator / denominator of two exact integer totals, rounded once while both are below 2^53
+ * (so 2.4 responders over 3 contacts gives 0.8, not the 0.7999999999999999 of dividing already
+ * rounded floats). Deterministic either way. Null when the denominator is 0.
+ */
+export function ratio(numerator: bigint, denominator: bigint): number | null {
+  return denominator === 0n ? null : Number(numerator) / Number(denominator);
+}
+
+/**
  * `n` exact non-negative integer sums, stored as limb pairs in typed arrays (no allocation on add).
  * Every input to {@link add} must be a non-negative integer below 2^52.
  */

@@ -10,6 +10,7 @@ import {
   moneyUnits,
   parseUnits,
   probabilityUnits,
+  ratio,
 } from './fixedPoint.js';
 
 /** Default number of fine bins over [0, 1]: deciles and quantiles are exact to 1e-4. */
@@ -248,9 +249,10 @@ export class ScoreHistogram {
       d.gain += this.sums.gain.total(b);
       d.value += this.sums.value.total(b);
     }
+    // Ratios are taken between exact integer totals (see `ratio`), so hand-checkable inputs give exact outputs.
     const total = this.totals();
-    const overallMean = n === 0 ? 0 : fromUnits(total.probabilityUnits, PROBABILITY_SCALE) / n;
-    const totalResponders = fromUnits(total.probabilityUnits, PROBABILITY_SCALE);
+    const allUnits = total.probabilityUnits;
+    const scale = BigInt(PROBABILITY_SCALE);
     const rows: DecileRow[] = [];
     let cumCustomers = 0;
     let cumProbability = 0n;
@@ -261,23 +263,21 @@ export class ScoreHistogram {
       cumCustomers += d.customers;
       cumProbability += d.probability;
       cumGain += d.gain;
-      const expectedResponders = fromUnits(d.probability, PROBABILITY_SCALE);
-      const cumulativeExpectedResponders = fromUnits(cumProbability, PROBABILITY_SCALE);
-      const meanProbability = expectedResponders / d.customers;
       const campaign = campaignFigures({ contacts: cumCustomers, probabilityUnits: cumProbability, gainMicros: cumGain }, costs);
       rows.push({
         decile,
         customers: d.customers,
         minScore: this.edges[d.lowBin]!,
         maxScore: this.edges[d.highBin + 1]!,
-        meanProbability,
-        meanValue: fromUnits(d.value, MONEY_SCALE) / d.customers,
-        expectedResponders,
+        meanProbability: ratio(d.probability, BigInt(d.customers) * scale)!,
+        meanValue: ratio(d.value, BigInt(d.customers) * BigInt(MONEY_SCALE))!,
+        expectedResponders: fromUnits(d.probability, PROBABILITY_SCALE),
         cumulativeCustomers: cumCustomers,
-        cumulativeExpectedResponders,
-        cumulativeGainPct: totalResponders === 0 ? 0 : (cumulativeExpectedResponders / totalResponders) * 100,
-        lift: overallMean === 0 ? null : meanProbability / overallMean,
-        cumulativeLift: overallMean === 0 ? null : cumulativeExpectedResponders / cumCustomers / overallMean,
+        cumulativeExpectedResponders: campaign.expectedResponders,
+        cumulativeGainPct: ratio(cumProbability * 100n, allUnits) ?? 0,
+        // lift = (Σp_d / n_d) / (Σp / N) = Σp_d·N / (n_d·Σp)
+        lift: ratio(d.probability * BigInt(n), BigInt(d.customers) * allUnits),
+        cumulativeLift: ratio(cumProbability * BigInt(n), BigInt(cumCustomers) * allUnits),
         cost: campaign.cost,
         gain: campaign.gain,
         profit: campaign.profit,
@@ -314,7 +314,7 @@ export class ScoreHistogram {
       customers: n,
       min: this.minScore,
       max: this.maxScore,
-      mean: fromUnits(this.totals().probabilityUnits, PROBABILITY_SCALE) / n,
+      mean: ratio(this.totals().probabilityUnits, BigInt(n) * BigInt(PROBABILITY_SCALE)),
       quantiles: { p10, p25, p50, p75, p90 },
       histogram,
     };

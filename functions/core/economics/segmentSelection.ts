@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { LimbSums, PROBABILITY_SCALE, fromUnits, parseUnits, probabilityUnits } from './fixedPoint.js';
+import { LimbSums, PROBABILITY_SCALE, parseUnits, probabilityUnits, ratio } from './fixedPoint.js';
 import { RankedRows } from './rankedRows.js';
 
 /** How a multiclass (segmentation) run builds its target list. */
@@ -151,7 +151,7 @@ export class SegmentSelector {
         segment,
         action: this.actionOf(segment),
         customers,
-        meanConfidence: customers === 0 ? null : fromUnits(this.confidenceSums.total(c), PROBABILITY_SCALE) / customers,
+        meanConfidence: ratio(this.confidenceSums.total(c), BigInt(customers) * BigInt(PROBABILITY_SCALE)),
         selected: selected[c]!,
       };
     });

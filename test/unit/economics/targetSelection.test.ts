@@ -115,12 +115,13 @@ describe('TargetSelector policies (hand-calculated)', () => {
 });
 
 describe('TargetSelector ties', () => {
-  // Four customers with the same expected value (p·100 − 10 = 40), arriving in reverse line order.
+  // Four customers with the same expected value (p·100 − 10 = 40), arriving in reverse line order;
+  // ids sort against line order, so only the line can explain the result.
   const tied = [
-    { id: 'T4', line: 40 },
-    { id: 'T3', line: 30 },
-    { id: 'T2', line: 20 },
-    { id: 'T1', line: 10 },
+    { id: 'T1', line: 40 },
+    { id: 'T2', line: 30 },
+    { id: 'T3', line: 20 },
+    { id: 'T4', line: 10 },
   ];
 
   it('breaks ties by line ascending, whatever the arrival order', () => {
@@ -135,13 +136,13 @@ describe('TargetSelector ties', () => {
     for (const t of tied) oneShot.offer(t.id, t.line, 0.5, 100);
     const partA = new TargetSelector(rule);
     const partB = new TargetSelector(rule);
-    partA.offer('T4', 40, 0.5, 100);
-    partA.offer('T1', 10, 0.5, 100);
-    partB.offer('T3', 30, 0.5, 100);
-    partB.offer('T2', 20, 0.5, 100);
+    partA.offer('T1', 40, 0.5, 100);
+    partA.offer('T4', 10, 0.5, 100);
+    partB.offer('T2', 30, 0.5, 100);
+    partB.offer('T3', 20, 0.5, 100);
     const ab = TargetSelector.fromJSON(partA.toJSON()).merge(partB);
     const ba = TargetSelector.fromJSON(partB.toJSON()).merge(partA);
-    expect(oneShot.result().map((t) => t.id)).toEqual(['T1', 'T2']);
+    expect(oneShot.result().map((t) => t.id)).toEqual(['T4', 'T3']);
     expect(ab.result()).toEqual(oneShot.result());
     expect(ba.result()).toEqual(oneShot.result());
     expect(ab.toJSON()).toEqual(oneShot.toJSON());
