@@ -148,9 +148,18 @@ export function buildBankBaseline(
   return builder.build({ featureImportance, createdAt: '2026-11-23T00:00:00.000Z' });
 }
 
-/** The profile a scoring run of `rows` would write. */
-export function profileRows(fixture: BankFixture, baseline: DriftBaseline, rows: readonly Row[], runId: string): RunProfile {
+/** The profile a scoring run of `rows` would write; `select` picks the target list (none by default). */
+export function profileRows(
+  fixture: BankFixture,
+  baseline: DriftBaseline,
+  rows: readonly Row[],
+  runId: string,
+  select: (probability: number) => boolean = () => false,
+): RunProfile {
   const accumulator = new ProfileAccumulator(baseline, { model: 'bank-marketing', modelVersion: 'v1', runId });
-  for (const p of encodeAndScore(fixture, rows, accumulator)) accumulator.score(p);
+  for (const p of encodeAndScore(fixture, rows, accumulator)) {
+    accumulator.score(p);
+    if (select(p)) accumulator.selected(p);
+  }
   return accumulator.toProfile();
 }
