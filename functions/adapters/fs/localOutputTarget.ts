@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { PropensityError } from '../../core/errors.js';
+import type { OutputFileRecord, OutputTarget } from '../../core/engine/outputTarget.js';
+
+export const SUCCESS_FILE = '_SUCCESS';
+export const ERROR_FILE = 'error.json';
+/** Files a run writes that make a folder look like a finished run. */
+const COMPLETE_MARKERS = [SUCCESS_FILE, 'summary.json'];
+
+/**
+ * Writes a run's outputs into a local folder. Files are staged in a hidden sub-folder and moved
+ * into place only by `commit()`, which writes `_SUCCESS` last; a failed run leaves `error.json`
+ * and no `_SUCCESS` or `summary.json`, so nothing that looks complete.
+ */
+export class LocalOutputTarget implements OutputTarget {
+  readonly location: string;
+  private readonly staging: string;
+  private readonly pending: Array<{ name: string; done: Promise<OutputFileRecord> }> = [];
+  private stagingReady: Promise<void> | undefined;
+
+  constructor(dir: string) {
+    this.location = path.resolve(dir);
+    this.staging = path.join(this.location, `.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+  }
+
+  open(name: string): Writable {
+    this.stagingReady ??= mkdir(this.staging, { recursive: true }).then(() => undefined);
+    const input = new PassThrough();
+    const hash = createHash('sha256');
+    let bytes = 0;
+    input.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
+    input.pause();
+    const done = this.stagingReady.then(async () => {
+      const file = createWriteStream(path.join(this.staging, name));
+      input.pipe(file);
+      await finished(file);
+      return { name, bytes, sha256: hash.digest('hex') };
+    });
+    // Unhandled until commit() awaits it; keep Node from reporting it early.
+    done.catch(() => undefined);
+    this.pending.push({ name, done });
+    return input;
+  }
+
+  async commit(): Promise<OutputFileRecord[]> {
+    const records = await Promise.all(this.pending.map((p) => p.done));
+    await mkdir(this.location, { recursive: true });
+    await rm(path.join(this.location, ERROR_FILE), { force: true });
+    await rm(path.join(this.location, SUCCESS_FILE), { force: true });
+    for (const record of records) await rename(path.join(this.staging, record.name), path.join(this.location, record.name));
+    await rm(this.staging, { recursive: true, force: true });
+    await writeFile(
+      path.join(this.location, SUCCESS_FILE),
+      `${JSON.stringify({ completedAt: new Date().toISOString(), files: records }, null, 2)}\n`,
+    );
+    return records;
+  }
+
+  async abort(error: unknown): Promise<void> {
+    await Promise.allSettled(this.pending.map((p) => p.done));
+    await rm(this.staging, { recursive: true, force: true });
+    await mkdir(this.location, { recursive: true });
+    // An earlier run's markers in the same folder would make this failed run look complete.
+    for (const marker of COMPLETE_MARKERS) await rm(path.join(this.location, marker), { force: true });
+    await writeFile(path.join(this.location, ERROR_FILE), `${JSON.stringify(describeFailure(error), null, 2)}\n`);
+  }
+
+  /** Lists leftover staging folders (for tests: a finished run leaves none). */
+  async stagingLeftovers(): Promise<string[]> {
+    const entries = await readdir(this.location).catch(() => []);
+    return entries.filter((e) => e.startsWith('.staging-'));
+  }
+}
+
+/** The JSON written to `error.json`: the error's code and context, never row contents. */
+export function describeFailure(error: unknown): Record<string, unknown> {
+  const failedAt = new Date().toISOString();
+  if (error instanceof PropensityError) return { status: 'failed', failedAt, ...error.toJSON() };
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 'failed', failedAt, name: error instanceof Error ? error.name : 'Error', code: 'INTERNAL', message };
+}

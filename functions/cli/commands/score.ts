@@ -1,0 +1,55 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { resolveEconomics } from '../../core/economics/campaignEconomics.js';
+import { formatReport } from '../../core/engine/formatReport.js';
+import { loadBundle } from '../../core/engine/loadBundle.js';
+import { scoreExtract, type RunOutcome } from '../../core/engine/scoreExtract.js';
+import { LocalOutputTarget } from '../../adapters/fs/localOutputTarget.js';
+import { progressReporter } from '../progress.js';
+import { resolveBundle } from '../resolveBundle.js';
+
+export interface ScoreCommandOptions {
+  readonly model: string;
+  readonly input: string;
+  readonly out: string;
+  readonly economics?: string;
+  readonly batchSize?: number;
+  readonly quiet?: boolean;
+}
+
+/** Reads a per-run economics file (JSON), naming the file in any error. */
+export async function readEconomicsFile(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError('ECONOMICS_INVALID', `cannot read JSON: ${(cause as Error).message}`, { key: '(file)', source: file, cause });
+  }
+}
+
+/** `propensity score`: one local extract in, the run's outputs in a local folder. */
+export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOutcome> {
+  const files = await resolveBundle(options.model);
+  const overrides = options.economics ? await readEconomicsFile(options.economics) : undefined;
+  const economics = resolveEconomics(files.manifest.economics, overrides, options.economics ?? `${files.location} economics`);
+  const bundle = await loadBundle(files);
+  const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
+  try {
+    const outcome = await scoreExtract({
+      input: createReadStream(options.input),
+      source: options.input,
+      bundle,
+      economics,
+      output: new LocalOutputTarget(options.out),
+      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+    progress?.stop();
+    if (!options.quiet) process.stdout.write(`${formatReport(outcome.summary)}\nOutputs: ${path.resolve(options.out)}\n`);
+    return outcome;
+  } finally {
+    progress?.stop();
+    await bundle.model.dispose();
+  }
+}

@@ -1,0 +1,30 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BundleError } from '../core/errors.js';
+import { MANIFEST_FILE } from '../../model-store/bundleManifest.js';
+import { readBundleDir } from '../../model-store/bundle.js';
+import { FsRegistry } from '../../model-store/fsRegistry.js';
+import type { BundleFiles } from '../../model-store/registry.js';
+
+/** The bundled models shipped with Propensity: a filesystem registry at `model-store/`. */
+export const BUNDLED_MODEL_STORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../model-store');
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Finds a bundle from what a person types after `--model`: a bundle folder (with manifest.json),
+ * a model folder in a registry (its champion), or the name of a bundled model (`bank-marketing`).
+ */
+export async function resolveBundle(reference: string): Promise<BundleFiles> {
+  const dir = path.resolve(reference);
+  if (await exists(path.join(dir, MANIFEST_FILE))) return readBundleDir(dir);
+  if (await exists(dir)) return new FsRegistry(path.dirname(dir)).read(path.basename(dir));
+  const bundled = new FsRegistry(BUNDLED_MODEL_STORE);
+  if ((await bundled.listVersions(reference)).length > 0) return bundled.read(reference);
+  throw new BundleError('BUNDLE_NOT_FOUND', 'not a bundle folder, a registry model folder, or a bundled model name', { bundle: reference });
+}

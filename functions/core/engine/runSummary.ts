@@ -1,0 +1,76 @@
+import type { RejectReason } from '../errors.js';
+import type { CampaignOutcome } from '../economics/campaignAccumulator.js';
+import type { CampaignEconomics } from '../economics/campaignEconomics.js';
+import type { CampaignRoi } from '../economics/campaignRoi.js';
+import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
+import type { SegmentOutcome, SegmentSummary } from '../economics/segmentSelection.js';
+import type { LoadedBundle } from './loadBundle.js';
+import type { ScoredPart } from './scoreExtract.js';
+
+/** `summary.json`: what a run read, scored, rejected and chose, and what it should earn. */
+export interface RunSummary {
+  readonly status: 'complete';
+  readonly source: string;
+  readonly model: { readonly name: string; readonly version: string; readonly task: 'binary' | 'multiclass'; readonly location: string };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  /** read = scored + rejected, always. */
+  readonly rows: { readonly read: number; readonly scored: number; readonly rejected: number; readonly rejectReasons: Partial<Record<RejectReason, number>> };
+  /** Values not seen in training, per categorical feature (scored as `other`). */
+  readonly unseenCategories: Record<string, number>;
+  readonly delimiter: string;
+  readonly economics: CampaignEconomics;
+  /** Binary: probabilities of the positive class; multiclass: confidence of the predicted segment. */
+  readonly scoreDistribution: ScoreDistribution;
+  readonly deciles: DecileRow[] | null;
+  readonly campaign: CampaignRoi | null;
+  /** How many customers the target list holds. */
+  readonly selected: number;
+  readonly segments: SegmentSummary[] | null;
+}
+
+export function buildRunSummary(input: {
+  parts: readonly ScoredPart[];
+  bundle: LoadedBundle;
+  economics: CampaignEconomics;
+  source: string;
+  startedAt: Date;
+  campaign: CampaignOutcome | null;
+  segments: SegmentOutcome | null;
+  confidence: ScoreHistogram | null;
+}): RunSummary {
+  const { parts, bundle, campaign, segments } = input;
+  const rows = { read: 0, scored: 0, rejected: 0, rejectReasons: {} as Partial<Record<RejectReason, number>> };
+  const unseen: Record<string, number> = {};
+  for (const part of parts) {
+    rows.read += part.rowsRead;
+    rows.scored += part.rowsScored;
+    rows.rejected += part.rowsRejected;
+    for (const [reason, count] of Object.entries(part.rejectReasons) as Array<[RejectReason, number]>) {
+      rows.rejectReasons[reason] = (rows.rejectReasons[reason] ?? 0) + count;
+    }
+    for (const [column, count] of Object.entries(part.unseenCategories)) unseen[column] = (unseen[column] ?? 0) + count;
+  }
+  if (rows.read !== rows.scored + rows.rejected) {
+    throw new Error(`row accounting broke: read ${rows.read} ≠ scored ${rows.scored} + rejected ${rows.rejected}`);
+  }
+  const finishedAt = new Date();
+  return {
+    status: 'complete',
+    source: input.source,
+    model: { name: bundle.manifest.name, version: bundle.manifest.version, task: bundle.manifest.task, location: bundle.location },
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - input.startedAt.getTime(),
+    rows,
+    unseenCategories: unseen,
+    delimiter: parts[0]!.delimiter,
+    economics: input.economics,
+    scoreDistribution: campaign ? campaign.distribution : input.confidence!.distribution(),
+    deciles: campaign ? campaign.deciles : null,
+    campaign: campaign ? campaign.roi : null,
+    selected: campaign ? campaign.targets.length : segments!.targets.length,
+    segments: segments ? segments.segments : null,
+  };
+}
