@@ -214,11 +214,10 @@ class LayerExporter {
         return unary('Softplus');
       case 'softsign':
         return unary('Softsign');
-      case 'softmax':
-      case 'logSoftmax': {
+      case 'softmax': {
         // ONNX Softmax-13 works on one axis; Keras means the channels (last) axis.
         const nwc = this.toLayout(x, 'NWC');
-        return { ...nwc, name: g.addNode(name === 'softmax' ? 'Softmax' : 'LogSoftmax', [nwc.name], undefined, { axis: { int: -1 } }) };
+        return { ...nwc, name: g.addNode('Softmax', [nwc.name], undefined, { axis: { int: -1 } }) };
       }
       case 'swish':
         return { ...x, name: g.addNode('Mul', [x.name, g.addNode('Sigmoid', [x.name])]) };

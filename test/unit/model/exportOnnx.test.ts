@@ -24,9 +24,10 @@ function randomizeWeights(model: tf.LayersModel, seed: number): void {
   for (const layer of model.layers) {
     const values = layer.weights.map((w) => {
       const name = w.originalName.split('/').pop();
-      const fanIn = w.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      const shape = w.shape as number[];
+      const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
       const std = name === 'kernel' ? 1.5 / Math.sqrt(fanIn) : 0.3;
-      const noise = tf.randomNormal(w.shape, 0, std, 'float32', s++);
+      const noise = tf.randomNormal(shape, 0, std, 'float32', s++);
       if (name === 'moving_variance') return tf.tidy(() => noise.abs().add(0.2));
       if (name === 'gamma') return tf.tidy(() => noise.add(1));
       return noise;
@@ -205,14 +206,31 @@ describe('exportTfjsToOnnx parity with tfjs predict', () => {
   });
 });
 
+describe('exportTfjsToOnnx calibration by hand', () => {
+  it('isotonic in the graph interpolates between knots and clamps outside them', async () => {
+    // Prepare: p = sigmoid(1·x + 0), so feeding x = logit(p) scores p itself
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [1], units: 1, activation: 'sigmoid', weights: [tf.tensor2d([[1]]), tf.tensor1d([0])] }));
+    const bytes = exportTfjsToOnnx(m, { inputName: 'features', outputName: 'scores', calibration: { kind: 'isotonic', x: [0.2, 0.4, 0.8], y: [0.1, 0.3, 0.9] } });
+    const p = [0.05, 0.2, 0.3, 0.4, 0.6, 0.8, 0.95];
+    const model = await loadOnnxModel(bytes, { inputName: 'features', outputName: 'scores', inputWidth: 1, outputWidth: 1 }, context);
+    // Act
+    const out = await model.score(Float32Array.from(p, (v) => Math.log(v / (1 - v))), p.length);
+    await model.dispose();
+    // Assess: 0.3 is halfway from (0.2, 0.1) to (0.4, 0.3); 0.6 halfway from (0.4, 0.3) to (0.8, 0.9)
+    [0.1, 0.1, 0.2, 0.3, 0.6, 0.9, 0.9].forEach((e, i) => expect(Math.abs(out[i]! - e)).toBeLessThan(1e-6));
+  });
+});
+
 describe('exportTfjsToOnnx graph', () => {
   it('takes a flat [batch, periods·features] input and records the Keras input shape and calibration', () => {
     const calibration: Calibration = { kind: 'platt', a: 1, b: 0.5 };
     const proto = decodeOnnxModel(exportTfjsToOnnx(convSequence(1), { inputName: 'seq', outputName: 'p', calibration }));
-    const dims = proto.graph!.input[0]!.type!.tensorType!.shape!.dim!;
-    expect(proto.graph!.input[0]!.name).toBe('seq');
+    const input = proto.graph?.input?.[0];
+    const dims = input?.type?.tensorType?.shape?.dim ?? [];
+    expect(input?.name).toBe('seq');
     expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 60]);
-    expect(proto.graph!.output.map((o) => o.name)).toEqual(['p']);
+    expect(proto.graph?.output?.map((o) => o.name)).toEqual(['p']);
     const meta = Object.fromEntries(proto.metadataProps.map((p) => [p.key, p.value]));
     expect(JSON.parse(meta[ONNX_METADATA.inputShape]!)).toEqual([10, 6]);
     expect(JSON.parse(meta[ONNX_METADATA.calibration]!)).toEqual(calibration);
@@ -251,7 +269,7 @@ describe('exportTfjsToOnnx errors', () => {
 
   it('refuses an unsupported activation by name', () => {
     const m = tf.sequential();
-    m.add(tf.layers.dense({ inputShape: [4], units: 3, activation: 'logSoftmax', name: 'logits' }));
+    m.add(tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu', name: 'hidden' }));
     m.add(tf.layers.dense({ units: 1, activation: 'gelu_new', name: 'head' }));
     expect(() => exportTfjsToOnnx(m, { inputName: 'x', outputName: 'y' })).toThrow('cannot export layer "head" (class Dense) to ONNX: activation "gelu_new" is not supported');
   });
