@@ -77,7 +77,7 @@ describe('CampaignAccumulator merge (property)', () => {
           for (const c of customers) expect(merged.decileOf(c.p)).toBe(whole.decileOf(c.p));
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });
