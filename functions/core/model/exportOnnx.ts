@@ -80,8 +80,15 @@ export function exportTfjsToOnnx(model: tf.LayersModel, options: ExportOnnxOptio
   if (calibration) metadata[ONNX_METADATA.calibration] = JSON.stringify(calibration);
   const g = new OnnxGraphBuilder({ name: model.name, producerName: 'propensity exportTfjsToOnnx', metadata });
 
+  const outputShape = model.outputs[0]!.shape.slice(1);
+  const outputWidth = outputShape[0];
+  if (outputShape.length !== 1 || typeof outputWidth !== 'number') {
+    throw new TrainingError(`cannot export model "${model.name}" to ONNX: output shape [batch, ${outputShape.join(', ')}] is not [batch, classes]`, { isInputError: false });
+  }
   const flatWidth = shape.reduce((a, b) => a * b, 1);
   g.addInput(options.inputName, [BATCH_DIM, flatWidth]);
+  // Declared first so no generated tensor name can take the output's name.
+  g.addOutput(options.outputName, [BATCH_DIM, outputWidth]);
   let input: GraphTensor = { name: options.inputName, shape, layout: 'NWC' };
   if (shape.length === 2) {
     // The scoring engine feeds a 2-D batch; Keras sees [batch, periods, features] channels-last.
@@ -104,17 +111,15 @@ export function exportTfjsToOnnx(model: tf.LayersModel, options: ExportOnnxOptio
   const outputLayer = model.outputs[0]!.sourceLayer.name;
   let out = produced.get(outputLayer);
   if (!out) throw new TrainingError(`cannot export model "${model.name}" to ONNX: output layer "${outputLayer}" was not reached`, { isInputError: false });
-  if (out.shape.length !== 1) {
-    throw new TrainingError(`cannot export model "${model.name}" to ONNX: output shape [batch, ${out.shape.join(', ')}] is not [batch, classes]`, { isInputError: false });
+  if (out.shape.length !== 1 || out.shape[0] !== outputWidth) {
+    throw new TrainingError(`cannot export model "${model.name}" to ONNX: the exported output has shape [batch, ${out.shape.join(', ')}], the model says [batch, ${outputWidth}]`, { isInputError: false });
   }
-  const outputWidth = out.shape[0]!;
   if (calibration) {
     const problem = calibrationMismatch(calibration, outputWidth);
     if (problem) throw new TrainingError(`cannot export model "${model.name}" to ONNX: ${problem}`, { isInputError: false });
     out = { ...out, name: appendCalibration(g, out.name, calibration, outputWidth) };
   }
   g.addNode('Identity', [out.name], [options.outputName]);
-  g.addOutput(options.outputName, [BATCH_DIM, outputWidth]);
   return g.toBytes();
 }
 

@@ -240,6 +240,16 @@ describe('exportTfjsToOnnx graph', () => {
 });
 
 describe('exportTfjsToOnnx errors', () => {
+  it('accepts an output name that a generated tensor name would otherwise take', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [2], units: 1, activation: 'sigmoid', weights: [tf.tensor2d([[1], [-1]]), tf.tensor1d([0.5])] }));
+    const bytes = exportTfjsToOnnx(m, { inputName: 'gemm', outputName: 'sigmoid' });
+    const model = await loadOnnxModel(bytes, { inputName: 'gemm', outputName: 'sigmoid', inputWidth: 2, outputWidth: 1 }, context);
+    const p = await model.score(Float32Array.of(2, 1), 1);
+    expect(Math.abs(p[0]! - 1 / (1 + Math.exp(-(2 - 1 + 0.5))))).toBeLessThan(1e-6);
+    await model.dispose();
+  });
+
   it('names an unsupported layer and its class', () => {
     const m = tf.sequential();
     m.add(tf.layers.dense({ inputShape: [4], units: 3 }));
