@@ -105,21 +105,6 @@ export class LimbSums {
   }
 }
 
-/** Sums a list of integer units exactly (used off the hot path, e.g. over a target list). */
-export function sumUnits(values: Iterable<number>): bigint {
-  let total = 0n;
-  // Batch into a float accumulator while it is provably exact, then flush to BigInt.
-  let pending = 0;
-  for (const v of values) {
-    if (pending + v >= LIMB) {
-      total += BigInt(pending);
-      pending = 0;
-    }
-    pending += v;
-  }
-  return total + BigInt(pending);
-}
-
 /** Parses a non-negative decimal integer string written by `toJSON` (exact totals are strings in JSON). */
 export function parseUnits(text: string): bigint | undefined {
   return /^(0|[1-9][0-9]*)$/.test(text) ? BigInt(text) : undefined;

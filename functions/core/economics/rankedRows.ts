@@ -34,6 +34,8 @@ export class RankedRows {
   private payloadB: Float64Array;
   /** Bounded only: heap[0] is the slot of the worst kept row. */
   private heap: Int32Array;
+  /** Slots in rank order, cached until the kept rows change (finish and toJSON both need it). */
+  private order: number[] | null = null;
 
   constructor(capacity: number | null) {
     this.capacity = capacity;
@@ -76,10 +78,16 @@ export class RankedRows {
     }
   }
 
-  /** Slots in rank order (best first). */
-  rankedSlots(): number[] {
-    const slots = Array.from({ length: this.count }, (_, i) => i);
-    return slots.sort((s, t) => this.compareSlots(s, t));
+  /** Slots in rank order (best first). Do not modify the returned array. */
+  rankedSlots(): readonly number[] {
+    if (this.order) return this.order;
+    const slots = new Array<number>(this.count);
+    for (let i = 0; i < this.count; i++) slots[i] = i;
+    const { keys, lines } = this;
+    // Fast path on key then line (which decide almost every comparison), full order otherwise.
+    slots.sort((s, t) => keys[t]! - keys[s]! || lines[s]! - lines[t]! || this.compareSlots(s, t));
+    this.order = slots;
+    return slots;
   }
 
   id(slot: number): string {
@@ -99,6 +107,7 @@ export class RankedRows {
   }
 
   private write(slot: number, id: string, line: number, key: number, a: number, b: number): void {
+    this.order = null;
     this.ids[slot] = id;
     this.lines[slot] = line;
     this.keys[slot] = key;

@@ -48,8 +48,11 @@ export const segmentSelectorJsonSchema = z
     maxContacts: z.number().int().nonnegative().nullable(),
     /** Per class: [customers, Σ confidence in 1e-12 units]. */
     segments: z.array(z.tuple([z.number().int().nonnegative(), z.string()])),
-    /** [id, line, class index, confidence], in rank order. */
-    rows: z.array(z.tuple([z.string(), z.number(), z.number().int().nonnegative(), z.number().min(0).max(1)])),
+    /** Kept rows in rank order, as columns (checked by hand in fromJSON: zod per element is slow). */
+    ids: z.array(z.unknown()),
+    lines: z.array(z.unknown()),
+    classIndexes: z.array(z.unknown()),
+    confidences: z.array(z.unknown()),
   })
   .strict();
 
@@ -161,12 +164,16 @@ export class SegmentSelector {
   /** Plain JSON: options, per-segment sums (exact, as decimal strings) and kept rows in rank order. */
   toJSON(): SegmentSelectorJson {
     const rows = this.rows;
+    const slots = rows.rankedSlots();
     return {
       classes: [...this.classes],
       actions: this.actions ? { ...this.actions } : null,
       maxContacts: this.maxContacts,
       segments: this.classes.map((_, c) => [this.counts[c]!, this.confidenceSums.total(c).toString()] as [number, string]),
-      rows: rows.rankedSlots().map((s) => [rows.id(s), rows.line(s), rows.a(s), rows.key(s)] as [string, number, number, number]),
+      ids: slots.map((s) => rows.id(s)),
+      lines: slots.map((s) => rows.line(s)),
+      classIndexes: slots.map((s) => rows.a(s)),
+      confidences: slots.map((s) => rows.key(s)),
     };
   }
 
@@ -192,12 +199,22 @@ export class SegmentSelector {
       selector.confidenceSums.set(c, units);
       selector.scoredCount += customers;
     });
-    data.rows.forEach(([id, line, classIndex, confidence], i) => {
-      if (classIndex >= data.classes.length) {
-        throw new ConfigError('CONFIG_INVALID', `class index ${classIndex} is not one of ${data.classes.length} classes`, { key: `rows.${i}.2`, source });
-      }
-      selector.rows.offer(id, line, confidence, classIndex, 0);
-    });
+    const { ids, lines, classIndexes, confidences } = data;
+    if (lines.length !== ids.length || classIndexes.length !== ids.length || confidences.length !== ids.length) {
+      throw new ConfigError('CONFIG_INVALID', 'columns ids, lines, classIndexes and confidences must have the same length', { key: 'ids', source });
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const [id, line, classIndex, confidence] = [ids[i], lines[i], classIndexes[i], confidences[i]];
+      const problem =
+        typeof id !== 'string' ? ['ids', 'expected a string']
+        : typeof line !== 'number' || !Number.isFinite(line) ? ['lines', 'expected a number']
+        : typeof classIndex !== 'number' || !Number.isInteger(classIndex) || classIndex < 0 || classIndex >= data.classes.length
+          ? ['classIndexes', `expected one of ${data.classes.length} class indexes`]
+        : typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1) ? ['confidences', 'expected a probability in [0, 1]']
+        : null;
+      if (problem) throw new ConfigError('CONFIG_INVALID', problem[1]!, { key: `${problem[0]}.${i}`, source });
+      selector.rows.offer(id as string, line as number, confidence as number, classIndex as number, 0);
+    }
     return selector;
   }
 }

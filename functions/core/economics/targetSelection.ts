@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { CampaignEconomics } from './campaignEconomics.js';
 import type { ContactTotals } from './campaignRoi.js';
-import { MAX_VALUE_PER_RESPONSE, MONEY_SCALE, moneyUnits, probabilityUnits, sumUnits } from './fixedPoint.js';
+import { LimbSums, MAX_VALUE_PER_RESPONSE, MONEY_SCALE, moneyUnits, probabilityUnits } from './fixedPoint.js';
 import { RankedRows } from './rankedRows.js';
 
 /**
@@ -42,16 +42,17 @@ export const selectionRuleSchema = z
   })
   .strict();
 
-export const targetSelectorJsonSchema = z
-  .object({
-    rule: selectionRuleSchema,
-    /** [id, line, probability, value], in rank order. */
-    rows: z.array(z.tuple([z.string(), z.number(), z.number().min(0).max(1), z.number().min(0).max(MAX_VALUE_PER_RESPONSE)])),
-  })
-  .strict();
-
-/** The serialized form of a {@link TargetSelector}. */
-export type TargetSelectorJson = z.infer<typeof targetSelectorJsonSchema>;
+/**
+ * The serialized form of a {@link TargetSelector}: the rule and the kept rows in rank order, as
+ * columns (compact, and quick to parse for selections of millions).
+ */
+export interface TargetSelectorJson {
+  readonly rule: SelectionRule;
+  readonly ids: string[];
+  readonly lines: number[];
+  readonly probabilities: number[];
+  readonly values: number[];
+}
 
 /**
  * How many customers the budget allows: `maxContacts`, and/or
@@ -162,34 +163,48 @@ export class TargetSelector {
 
   /** The target list, best expected value first (ties: line ascending). */
   result(): Target[] {
-    const rows = this.rows;
-    return rows.rankedSlots().map((slot, i) => ({
-      rank: i + 1,
-      id: rows.id(slot),
-      line: rows.line(slot),
-      probability: rows.a(slot),
-      value: rows.b(slot),
-      expectedValue: rows.key(slot) / MONEY_SCALE,
-    }));
+    return [...this.targets()];
   }
 
-  /** Exact totals over the kept customers, for {@link campaignFigures}. */
+  /** The target list one row at a time (streaming a large list to a file without an array of it). */
+  *targets(): IterableIterator<Target> {
+    const rows = this.rows;
+    const slots = rows.rankedSlots();
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      yield {
+        rank: i + 1,
+        id: rows.id(slot),
+        line: rows.line(slot),
+        probability: rows.a(slot),
+        value: rows.b(slot),
+        expectedValue: rows.key(slot) / MONEY_SCALE,
+      };
+    }
+  }
+
+  /** Exact totals over the kept customers, for `campaignFigures`. */
   totals(): ContactTotals {
     const rows = this.rows;
-    const slots = Array.from({ length: rows.size }, (_, i) => i);
-    return {
-      contacts: rows.size,
-      probabilityUnits: sumUnits(slots.map((s) => probabilityUnits(rows.a(s)))),
-      gainMicros: sumUnits(slots.map((s) => moneyUnits(rows.a(s) * rows.b(s)))),
-    };
+    const sums = new LimbSums(2);
+    for (let s = 0; s < rows.size; s++) {
+      const p = rows.a(s);
+      sums.add(0, probabilityUnits(p));
+      sums.add(1, moneyUnits(p * rows.b(s)));
+    }
+    return { contacts: rows.size, probabilityUnits: sums.total(0), gainMicros: sums.total(1) };
   }
 
-  /** Plain JSON: the rule and the kept rows in rank order. */
+  /** Plain JSON: the rule and the kept rows in rank order, as columns. */
   toJSON(): TargetSelectorJson {
     const rows = this.rows;
+    const slots = rows.rankedSlots();
     return {
       rule: { ...this.rule },
-      rows: rows.rankedSlots().map((s) => [rows.id(s), rows.line(s), rows.a(s), rows.b(s)] as [string, number, number, number]),
+      ids: slots.map((s) => rows.id(s)),
+      lines: slots.map((s) => rows.line(s)),
+      probabilities: slots.map((s) => rows.a(s)),
+      values: slots.map((s) => rows.b(s)),
     };
   }
 
@@ -198,13 +213,33 @@ export class TargetSelector {
    * @throws ConfigError CONFIG_INVALID naming the offending key when the JSON is not a selector
    */
   static fromJSON(json: unknown, source = 'target selector JSON'): TargetSelector {
-    const parsed = targetSelectorJsonSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
+    const fail = (key: string, message: string): never => {
+      throw new ConfigError('CONFIG_INVALID', message, { key, source });
+    };
+    if (!json || typeof json !== 'object') fail('(root)', 'expected an object');
+    const data = json as Record<string, unknown>;
+    const rule = selectionRuleSchema.safeParse(data.rule);
+    if (!rule.success) {
+      const issue = rule.error.issues[0]!;
+      fail(['rule', ...issue.path].join('.'), issue.message);
     }
-    const selector = new TargetSelector(parsed.data.rule);
-    for (const [id, line, p, v] of parsed.data.rows) selector.offer(id, line, p, v);
+    // Columns are checked by hand: zod per element is slow for selections of millions.
+    const column = (name: string): unknown[] => (Array.isArray(data[name]) ? (data[name] as unknown[]) : fail(name, 'expected an array'));
+    const [ids, lines, probabilities, values] = [column('ids'), column('lines'), column('probabilities'), column('values')];
+    const extra = Object.keys(data).find((k) => !['rule', 'ids', 'lines', 'probabilities', 'values'].includes(k));
+    if (extra !== undefined) fail(extra, 'unexpected key');
+    if (lines.length !== ids.length || probabilities.length !== ids.length || values.length !== ids.length) {
+      fail('ids', 'columns ids, lines, probabilities and values must have the same length');
+    }
+    const selector = new TargetSelector(rule.data!);
+    for (let i = 0; i < ids.length; i++) {
+      const [id, line, p, v] = [ids[i], lines[i], probabilities[i], values[i]];
+      if (typeof id !== 'string') fail(`ids.${i}`, 'expected a string');
+      if (typeof line !== 'number' || !Number.isFinite(line)) fail(`lines.${i}`, 'expected a number');
+      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail(`probabilities.${i}`, 'expected a probability in [0, 1]');
+      if (typeof v !== 'number' || !(v >= 0 && v <= MAX_VALUE_PER_RESPONSE)) fail(`values.${i}`, `expected a value in [0, ${MAX_VALUE_PER_RESPONSE}]`);
+      selector.offer(id as string, line as number, p as number, v as number);
+    }
     return selector;
   }
 }

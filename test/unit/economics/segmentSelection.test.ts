@@ -101,11 +101,12 @@ describe('SegmentSelector', () => {
     }
     const json = build().toJSON();
     try {
-      SegmentSelector.fromJSON({ ...json, rows: [['x', 2, 7, 0.5]] }, 'part.json');
+      SegmentSelector.fromJSON({ ...json, ids: ['x'], lines: [2], classIndexes: [7], confidences: [0.5] }, 'part.json');
       expect.unreachable();
     } catch (error) {
-      expect((error as ConfigError).key).toBe('rows.0.2');
-      expect((error as ConfigError).message).toBe('part.json: rows.0.2: class index 7 is not one of 4 classes');
+      expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+      expect((error as ConfigError).key).toBe('classIndexes.0');
+      expect((error as ConfigError).message).toBe('part.json: classIndexes.0: expected one of 4 class indexes');
     }
   });
 });

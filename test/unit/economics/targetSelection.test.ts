@@ -178,17 +178,28 @@ describe('TargetSelector memory and serialization', () => {
 
   it('fromJSON names the offending key', () => {
     const json = new TargetSelector(selectionRuleFor(economics())).toJSON();
-    const bad = { ...json, rows: [['A', 2, 1.5, 100]] };
-    try {
-      TargetSelector.fromJSON(bad, 'part-3.json');
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      const e = error as ConfigError;
-      expect(e.code).toBe('CONFIG_INVALID');
-      expect(e.key).toBe('rows.0.2');
-      expect(e.source).toBe('part-3.json');
-      expect(e.message).toMatch(/^part-3\.json: rows\.0\.2: /);
+    const row = { ids: ['A'], lines: [2], probabilities: [0.5], values: [100] };
+    const cases: Array<[unknown, string, string]> = [
+      [{ ...json, ...row, probabilities: [1.5] }, 'probabilities.0', 'expected a probability in [0, 1]'],
+      [{ ...json, ...row, ids: [7] }, 'ids.0', 'expected a string'],
+      [{ ...json, ...row, values: [] }, 'ids', 'columns ids, lines, probabilities and values must have the same length'],
+      [{ ...json, ...row, lines: 'x' }, 'lines', 'expected an array'],
+      [{ ...json, rule: { ...json.rule, maxContacts: -1 } }, 'rule.maxContacts', 'Too small: expected number to be >=0'],
+      [{ ...json, extra: 1 }, 'extra', 'unexpected key'],
+    ];
+    expect(TargetSelector.fromJSON({ ...json, ...row }).size).toBe(1);
+    for (const [bad, key, message] of cases) {
+      try {
+        TargetSelector.fromJSON(bad, 'part-3.json');
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        const e = error as ConfigError;
+        expect(e.code).toBe('CONFIG_INVALID');
+        expect(e.key).toBe(key);
+        expect(e.source).toBe('part-3.json');
+        expect(e.message).toBe(`part-3.json: ${key}: ${message}`);
+      }
     }
   });
 
