@@ -46,7 +46,11 @@ export interface EmbeddedS3 {
 export function encodeEventKey(key: string): string {
   return key
     .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
+    .map((segment) =>
+      encodeURIComponent(segment)
+        .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+        .replace(/%20/g, '+'),
+    )
     .join('/');
 }
 

@@ -1,6 +1,28 @@
-// Placeholder (to be replaced by the score handler): lets the CDK stack synthesize.
 import type { S3Event } from 'aws-lambda';
+import { createScoreRuntime, decodeEventKey } from './scoreRuntime.js';
+import type { ScoreS3ObjectResult } from './scoreS3Object.js';
 
-export async function handler(event: S3Event): Promise<void> {
-  console.log(JSON.stringify({ message: 'score placeholder', event }));
+// Cold start: config is validated once here; a bad variable fails the init with its name.
+const runtime = createScoreRuntime();
+
+/**
+ * Lambda entry for S3 ObjectCreated notifications on `incoming/<model>/…/*.csv[.gz]`.
+ * Records are scored one after another; a failure is rethrown so Lambda retries and the
+ * on-failure destination sees it (records already complete are skipped on the retry).
+ */
+export async function handler(event: S3Event): Promise<ScoreS3ObjectResult[]> {
+  const results: ScoreS3ObjectResult[] = [];
+  for (const record of event.Records ?? []) {
+    if (!record.eventName?.startsWith('ObjectCreated:')) continue;
+    const { bucket, object } = record.s3;
+    results.push(
+      await runtime.scoreObject({
+        bucket: bucket.name,
+        key: decodeEventKey(object.key),
+        etag: object.eTag,
+        versionId: object.versionId,
+      }),
+    );
+  }
+  return results;
 }

@@ -93,11 +93,18 @@ export class S3OutputTarget implements OutputTarget {
   private readonly prefix: string;
   private readonly outputs = new Map<string, OpenOutput>();
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  private run: RunIdentity;
 
   constructor(options: S3OutputTargetOptions) {
     this.options = options;
+    this.run = options.run;
     this.prefix = options.prefix.endsWith('/') ? options.prefix : `${options.prefix}/`;
     this.location = `s3://${options.bucket}/${this.prefix}`;
+  }
+
+  /** Records the model version once it is resolved (the target exists earlier, to report a failure to resolve it). */
+  setModel(model: { name: string; version: string }): void {
+    this.run = { ...this.run, model: { name: model.name, version: model.version } };
   }
 
   /** Full object key of an output file. */
@@ -167,7 +174,7 @@ export class S3OutputTarget implements OutputTarget {
       }
       records.push(output.record);
     }
-    const manifest: SuccessManifest = { ...this.options.run, files: records, completedAt: this.now().toISOString() };
+    const manifest: SuccessManifest = { ...this.run, files: records, completedAt: this.now().toISOString() };
     try {
       // A retry that succeeds must not leave the previous attempt's error behind.
       await deleteKeys(this.options.client, this.options.bucket, [this.keyOf(ERROR_FILE)]);
@@ -184,7 +191,7 @@ export class S3OutputTarget implements OutputTarget {
    * Never throws: the caller is already handling `error`, which matters more than a cleanup failure.
    */
   async abort(error: unknown): Promise<void> {
-    if (this.state === 'committed') return;
+    if (this.state !== 'open') return;
     this.state = 'aborted';
     const outputs = [...this.outputs.values()];
     for (const output of outputs) {
@@ -195,7 +202,7 @@ export class S3OutputTarget implements OutputTarget {
       }
     }
     await Promise.all(outputs.map((o) => o.settled));
-    const report: ErrorReport = { ...this.options.run, failedAt: this.now().toISOString(), error: describeError(error) };
+    const report: ErrorReport = { ...this.run, failedAt: this.now().toISOString(), error: describeError(error) };
     await deleteKeys(this.options.client, this.options.bucket, outputs.map((o) => this.keyOf(o.name))).catch(() => undefined);
     await putJsonObject(this.options.client, this.options.bucket, this.keyOf(ERROR_FILE), report).catch(() => undefined);
   }

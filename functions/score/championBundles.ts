@@ -1,0 +1,81 @@
+import { BundleError, PropensityError } from '../core/errors.js';
+import { loadBundle, type LoadedBundle } from '../core/engine/loadBundle.js';
+import type { ModelRegistry } from '../../model-store/registry.js';
+
+/** Which registry a run's bundle came from: the S3 registry, or the models shipped with the function. */
+export type BundleOrigin = 'registry' | 'bundled';
+
+export interface ResolvedBundle {
+  readonly bundle: LoadedBundle;
+  readonly origin: BundleOrigin;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof PropensityError && error.code === 'BUNDLE_NOT_FOUND';
+}
+
+/**
+ * Resolves a model's champion bundle: the S3 registry's champion, else the bundled models shipped
+ * with the function. Loaded models are kept per version for the life of the (warm) Lambda
+ * container, so only the small `champion.json` is read per run; versions are immutable, so a
+ * cached model never goes stale, and promoting a new champion takes effect on the next run.
+ */
+export class ChampionBundles {
+  private readonly loaded = new Map<string, Promise<LoadedBundle>>();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly bundled?: ModelRegistry,
+    /** Models kept loaded at once; the least recently used is disposed beyond this. */
+    private readonly capacity = 4,
+  ) {}
+
+  /**
+   * @throws BundleError BUNDLE_NOT_FOUND when neither registry has the model; any other bundle error
+   *   (hash mismatch, invalid manifest) as is, never masked by the fallback.
+   */
+  async resolve(model: string): Promise<ResolvedBundle> {
+    const version = await this.registry.champion(model);
+    if (version !== undefined) return { bundle: await this.load('registry', this.registry, model, version), origin: 'registry' };
+    if (!this.bundled) {
+      throw new BundleError('BUNDLE_NOT_FOUND', 'no champion in the registry and no bundled models', { bundle: model });
+    }
+    const bundledVersion = await this.bundled.champion(model).catch(() => undefined);
+    try {
+      return { bundle: await this.load('bundled', this.bundled, model, bundledVersion), origin: 'bundled' };
+    } catch (error) {
+      if (isNotFound(error)) {
+        throw new BundleError('BUNDLE_NOT_FOUND', 'no champion in the registry and no bundled model of that name', { bundle: model, cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Disposes every loaded model (tests, and the demo on exit). */
+  async dispose(): Promise<void> {
+    const all = [...this.loaded.values()];
+    this.loaded.clear();
+    await Promise.all(all.map((p) => p.then((b) => b.model.dispose()).catch(() => undefined)));
+  }
+
+  private load(origin: BundleOrigin, registry: ModelRegistry, model: string, version: string | undefined): Promise<LoadedBundle> {
+    const cacheKey = `${origin}:${model}@${version ?? 'latest'}`;
+    let entry = this.loaded.get(cacheKey);
+    if (entry) {
+      // Re-insert: Map order is the recency order for eviction.
+      this.loaded.delete(cacheKey);
+      this.loaded.set(cacheKey, entry);
+      return entry;
+    }
+    entry = registry.read(model, version).then((files) => loadBundle(files));
+    this.loaded.set(cacheKey, entry);
+    // A failed load must not stay cached: the next run should try again.
+    entry.catch(() => this.loaded.get(cacheKey) === entry && this.loaded.delete(cacheKey));
+    while (this.loaded.size > this.capacity) {
+      const [oldestKey, oldest] = this.loaded.entries().next().value!;
+      this.loaded.delete(oldestKey);
+      void oldest.then((b) => b.model.dispose()).catch(() => undefined);
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+
+/**
+ * Folder name of the bundled models inside the Lambda asset: the infra bundling copies
+ * `model-store/<name>/…` next to the built handler as `<asset>/model-store/<name>/…`.
+ */
+export const BUNDLED_MODELS_DIRNAME = 'model-store';
+
+const prefix = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => (value === '' || value.endsWith('/') ? value : `${value}/`));
+
+const environmentSchema = z.object({
+  /** Bucket holding models and outputs; defaults to the bucket named in each S3 event. */
+  BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name').optional(),
+  INCOMING_PREFIX: prefix('incoming/'),
+  MODELS_PREFIX: prefix('models/'),
+  OUTPUTS_PREFIX: prefix('outputs/'),
+  BATCH_SIZE: z.coerce.number().int().min(1).max(1 << 20).default(8192),
+  LOG_LEVEL: z
+    .string()
+    .default('INFO')
+    .transform((value) => value.toUpperCase())
+    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'])),
+  /** Only outside AWS (tests, `npm start`): an S3-compatible endpoint such as `http://127.0.0.1:4568`. */
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where the bundled fallback models are; default: found next to the handler (see {@link findBundledModelsDir}). */
+  BUNDLED_MODELS_DIR: z.string().min(1).optional(),
+});
+
+/** The score function's settings, read once per cold start. */
+export interface ScoreConfig {
+  readonly bucket: string | undefined;
+  readonly incomingPrefix: string;
+  readonly modelsPrefix: string;
+  readonly outputsPrefix: string;
+  readonly batchSize: number;
+  readonly logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+  readonly s3Endpoint: string | undefined;
+  /** Folder of the bundled registry (`<dir>/<model>/<version>/manifest.json`), or undefined when none ships. */
+  readonly bundledModelsDir: string | undefined;
+}
+
+/** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
+function moduleDir(): string {
+  return typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+}
+
+/**
+ * Finds the bundled models: `<handler dir>/model-store` in the built asset (one file, so the module
+ * folder is the asset root), else the repository's `model-store/` when running from source.
+ */
+export function findBundledModelsDir(from = moduleDir()): string | undefined {
+  const candidates = [path.join(from, BUNDLED_MODELS_DIRNAME), path.resolve(from, '..', '..', BUNDLED_MODELS_DIRNAME)];
+  return candidates.find((dir) => existsSync(dir));
+}
+
+/**
+ * Reads and validates the environment.
+ * @throws ConfigError CONFIG_INVALID naming the variable, e.g. `environment: BATCH_SIZE: Too small: expected number to be >=1`.
+ */
+export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConfig {
+  // Empty strings are how CDK and shells say "unset".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = environmentSchema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(environment)', source: 'environment' });
+  }
+  const e = result.data;
+  return {
+    bucket: e.BUCKET,
+    incomingPrefix: e.INCOMING_PREFIX,
+    modelsPrefix: e.MODELS_PREFIX,
+    outputsPrefix: e.OUTPUTS_PREFIX,
+    batchSize: e.BATCH_SIZE,
+    logLevel: e.LOG_LEVEL,
+    s3Endpoint: e.S3_ENDPOINT,
+    bundledModelsDir: e.BUNDLED_MODELS_DIR ?? findBundledModelsDir(),
+  };
+}

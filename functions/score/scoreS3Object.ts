@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ConfigError, PropensityError } from '../core/errors.js';
+import { resolveEconomics } from '../core/economics/campaignEconomics.js';
+import type { OutputFileRecord } from '../core/engine/outputTarget.js';
+import type { RunSummary } from '../core/engine/runSummary.js';
+import { scoreExtract } from '../core/engine/scoreExtract.js';
+import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
+import { getObjectStream, headObject, readObjectBytes } from '../adapters/s3/s3Objects.js';
+import type { BundleOrigin, ChampionBundles } from './championBundles.js';
+import type { ScoreConfig } from './config.js';
+
+/** Suffix of the optional per-run economics object that sits beside an extract. */
+export const ECONOMICS_SIDECAR_SUFFIX = '.economics.json';
+
+const EXTRACT_SUFFIX = /\.csv(\.gz)?$/i;
+
+/** What the key of an extract says: `incoming/<model>/…/<file>.csv[.gz]`. */
+export interface ExtractKey {
+  readonly model: string;
+  /** File name without `.csv` / `.csv.gz`, made safe for a key. */
+  readonly stem: string;
+}
+
+/**
+ * Reads the model name and file stem from an extract's key, or `undefined` when the key is not an
+ * extract (another prefix, another suffix, no model folder, a sidecar).
+ * @example parseExtractKey('incoming/bank-marketing/2026/11/calls.csv.gz') // { model: 'bank-marketing', stem: 'calls' }
+ */
+export function parseExtractKey(key: string, incomingPrefix = 'incoming/'): ExtractKey | undefined {
+  if (!key.startsWith(incomingPrefix) || !EXTRACT_SUFFIX.test(key)) return undefined;
+  const parts = key.slice(incomingPrefix.length).split('/');
+  if (parts.length < 2) return undefined;
+  const model = parts[0]!;
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(model)) return undefined;
+  const stem = parts.at(-1)!.replace(EXTRACT_SUFFIX, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'extract';
+  return { model, stem };
+}
+
+/**
+ * The run id: the file stem plus the first 12 hex digits of sha256(key, version or ETag). The same
+ * object version always gets the same id (a redelivered event finds its run), a new upload a new one.
+ * @example runIdFor('incoming/m/calls.csv', { etag: 'abc' }) // 'calls-3f…' (12 hex digits)
+ */
+export function runIdFor(key: string, identity: { etag?: string | undefined; versionId?: string | undefined }, incomingPrefix = 'incoming/'): string {
+  const stem = parseExtractKey(key, incomingPrefix)?.stem ?? 'extract';
+  const digest = createHash('sha256').update(`${key}\n${identity.versionId ?? identity.etag ?? ''}`).digest('hex');
+  return `${stem}-${digest.slice(0, 12)}`;
+}
+
+export interface ScoreS3ObjectInput {
+  readonly client: S3Client;
+  /** Bucket of the extract (from the event). */
+  readonly bucket: string;
+  /** Object key, already URL-decoded. */
+  readonly key: string;
+  readonly etag?: string | undefined;
+  readonly versionId?: string | undefined;
+  readonly bundles: ChampionBundles;
+  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'>;
+  /** Structured log lines; never given customer data. */
+  readonly log?: (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => void;
+}
+
+interface RunBase {
+  readonly key: string;
+  readonly runId: string;
+  readonly model: string;
+  /** `s3://bucket/outputs/<model>/<run-id>/` */
+  readonly outputs: string;
+}
+
+export type ScoreS3ObjectResult =
+  | (RunBase & {
+      readonly status: 'scored';
+      readonly modelVersion: string;
+      readonly bundleOrigin: BundleOrigin;
+      readonly economicsSource: 'sidecar' | 'bundle';
+      readonly summary: RunSummary;
+      readonly files: OutputFileRecord[];
+    })
+  /** `_SUCCESS` already exists for this object version: a redelivered or retried event. */
+  | (RunBase & { readonly status: 'skipped' })
+  /** Not an extract (wrong prefix or suffix, a sidecar): nothing to do. */
+  | { readonly status: 'ignored'; readonly key: string };
+
+/**
+ * Scores one S3 object end to end: resolves the model's champion bundle, reads optional sidecar
+ * economics, streams the extract through the scoring core and the outputs to
+ * `outputs/<model>/<run-id>/`, `_SUCCESS` last. Idempotent per object version.
+ *
+ * On failure `error.json` is left under the run prefix (no `_SUCCESS`) and the error is rethrown.
+ */
+export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3ObjectResult> {
+  const { client, key, config } = input;
+  const log = input.log ?? (() => undefined);
+  const parsed = parseExtractKey(key, config.incomingPrefix);
+  if (!parsed) return { status: 'ignored', key };
+
+  const outputBucket = config.bucket ?? input.bucket;
+  let { etag, versionId } = input;
+  if (!etag && !versionId) {
+    // Some notifications (e.g. s3rver's copy events) carry no ETag: ask the object itself.
+    etag = (await headObject(client, input.bucket, key))?.etag;
+  }
+  const runId = runIdFor(key, { etag, versionId }, config.incomingPrefix);
+  const prefix = `${config.outputsPrefix}${parsed.model}/${runId}/`;
+  const base: RunBase = { key, runId, model: parsed.model, outputs: `s3://${outputBucket}/${prefix}` };
+
+  if (await headObject(client, outputBucket, `${prefix}${SUCCESS_FILE}`)) {
+    log('info', 'run already complete, skipping', { ...base });
+    return { ...base, status: 'skipped' };
+  }
+
+  const source = { bucket: input.bucket, key, etag, versionId };
+  const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source } });
+  let scoring = false;
+  try {
+    const { bundle, origin } = await input.bundles.resolve(parsed.model);
+    target.setModel({ name: bundle.manifest.name, version: bundle.manifest.version });
+    const sidecar = await readSidecarEconomics(client, input.bucket, key);
+    const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
+    log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
+
+    const object = await getObjectStream(client, input.bucket, key, versionId ? { versionId } : { ifMatch: etag });
+    scoring = true; // from here on scoreExtract aborts the target itself
+    const { summary, files } = await scoreExtract({
+      input: object.body,
+      source: `s3://${input.bucket}/${key}`,
+      bundle,
+      economics,
+      output: target,
+      batchSize: config.batchSize,
+    });
+    return {
+      ...base,
+      status: 'scored',
+      modelVersion: bundle.manifest.version,
+      bundleOrigin: origin,
+      economicsSource: sidecar ? 'sidecar' : 'bundle',
+      summary,
+      files,
+    };
+  } catch (error) {
+    if (!scoring) await target.abort(error);
+    throw error;
+  }
+}
+
+/** Reads `<key>.economics.json` when it exists. @throws ConfigError ECONOMICS_INVALID when it is not JSON. */
+async function readSidecarEconomics(client: S3Client, bucket: string, key: string): Promise<{ value: unknown; source: string } | undefined> {
+  const sidecarKey = `${key}${ECONOMICS_SIDECAR_SUFFIX}`;
+  const source = `s3://${bucket}/${sidecarKey}`;
+  const bytes = await readObjectBytes(client, bucket, sidecarKey);
+  if (bytes === undefined) return undefined;
+  try {
+    return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown, source };
+  } catch (error) {
+    throw new ConfigError('ECONOMICS_INVALID', `not valid JSON (${(error as Error).message})`, { key: '(root)', source, cause: error });
+  }
+}
+
+/** Whether retrying the same event could succeed (Lambda retries either way; this is for logs and alarms). */
+export function isRetryable(error: unknown): boolean {
+  return !(error instanceof PropensityError) || !error.isInputError;
+}
