@@ -3,6 +3,7 @@ import { DriftError } from '../errors.js';
 import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
 import type { EncodeObserver } from '../spec/rowEncoder.js';
 import { binIndex, type DriftBaseline, type FeatureBaseline, type ScoreBaseline } from './driftBaseline.js';
+import { rowScore, type ProfileAccumulator } from './runProfile.js';
 
 /** Deciles, as the issue and most monitoring tools use. */
 export const DEFAULT_BASELINE_BINS = 10;
@@ -78,7 +79,7 @@ type Collector =
  * @example
  * const builder = new BaselineBuilder(fitted);
  * const encoder = compileEncoder(fitted, header, 'train.csv', { observer: builder });
- * // … encode the training rows; then for each validation row: builder.score(p)
+ * // … encode the training rows; then score the validation rows: builder.score(probabilities)
  * const baseline = builder.build({ featureImportance: { duration: 0.4, age: 0.1 } });
  */
 export class BaselineBuilder implements EncodeObserver {
@@ -118,9 +119,15 @@ export class BaselineBuilder implements EncodeObserver {
     else collector.counts[slot < 0 ? collector.otherIndex : slot]!++;
   }
 
-  /** One validation score (P(positive) for binary models). */
-  score(probability: number): void {
-    if (!Number.isNaN(probability)) this.scores.push(probability);
+  /**
+   * Validation scores, `rows × width` row-major: P(positive) for binary models, the top class's
+   * probability for multiclass ones (as {@link ProfileAccumulator.score} profiles them).
+   */
+  score(probabilities: ArrayLike<number>, rows = probabilities.length, width = 1): void {
+    for (let row = 0; row < rows; row++) {
+      const p = rowScore(probabilities, row, width);
+      if (!Number.isNaN(p)) this.scores.push(p);
+    }
   }
 
   /**

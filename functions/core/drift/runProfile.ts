@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DriftError } from '../errors.js';
 import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
-import type { EncodeObserver } from '../spec/rowEncoder.js';
+import type { RunObserver } from '../engine/scoreExtract.js';
 import { binIndex, type DriftBaseline } from './driftBaseline.js';
 
 /**
@@ -124,6 +124,22 @@ function emptyProfile(baseline: DriftBaseline, meta: ProfileMeta): RunProfile {
   };
 }
 
+/** The profiled score of one output row: P(positive), or the top probability of a multiclass row. */
+export function rowScore(probabilities: ArrayLike<number>, row: number, width: number): number {
+  if (width === 1) return probabilities[row]!;
+  let best = Number.NaN;
+  for (let k = 0; k < width; k++) {
+    const p = probabilities[row * width + k]!;
+    if (!(p <= best)) best = p;
+  }
+  return best;
+}
+
+/** Equal-width histogram bin of a probability; 1.0 goes to the last bin. */
+export function histogramBin(p: number): number {
+  return Math.min(SCORE_HISTOGRAM_BINS - 1, Math.max(0, Math.floor(p * SCORE_HISTOGRAM_BINS)));
+}
+
 /** Every encoded row reports each feature once, so the first feature's calls count the rows. */
 const ROW_COUNTING_COLUMN = 0;
 
@@ -135,16 +151,16 @@ export interface ProfileMeta {
 }
 
 /**
- * Counts one scoring run on the baseline's bins, as an {@link EncodeObserver} of the row encoder
- * plus `score(p)` per scored row and `selected(p)` per row of the target list.
+ * Counts one scoring run on the baseline's bins: the engine's {@link RunObserver} (the row
+ * encoder's observer plus `score` per batch of model outputs), and the run's selection.
  *
  * @example
  * const profile = new ProfileAccumulator(baseline, { model: 'bank-marketing', runId });
  * const encoder = compileEncoder(fitted, header, source, { observer: profile });
- * // … encode and score; profile.score(p) per row; profile.selected(p) per contacted customer
+ * // … or: scorePart({ …, observer: profile }); then profile.addSelection(totals of the target list)
  * await writeJson('profile.json', profile.toProfile());
  */
-export class ProfileAccumulator implements EncodeObserver {
+export class ProfileAccumulator implements RunObserver {
   private readonly profile: RunProfile;
   private readonly numericEdges: Array<readonly number[] | null>;
   private readonly otherIndex: number[];
@@ -180,19 +196,37 @@ export class ProfileAccumulator implements EncodeObserver {
     if (unseen) feature.unseen++;
   }
 
-  /** One scored row's probability (P(positive) for binary models). */
-  score(probability: number): void {
-    if (Number.isNaN(probability)) return;
-    this.profile.score.counts[binIndex(this.scoreEdges, probability)]!++;
-    const bin = Math.min(SCORE_HISTOGRAM_BINS - 1, Math.max(0, Math.floor(probability * SCORE_HISTOGRAM_BINS)));
-    this.profile.score.histogram.counts[bin]!++;
-    this.profile.score.histogram.sumMicros[bin]! += Math.round(probability * MICROS);
+  /**
+   * A batch of model outputs, `rows × width` row-major (the engine's {@link RunObserver} hook).
+   * Binary models (width 1) are profiled on P(positive); multiclass models on the top class's
+   * probability (the model's confidence), as the baseline was.
+   * @example accumulator.score(Float32Array.of(0.12, 0.87)); // two binary rows
+   */
+  score(probabilities: ArrayLike<number>, rows = probabilities.length, width = 1): void {
+    const { counts, histogram } = this.profile.score;
+    for (let row = 0; row < rows; row++) {
+      const p = rowScore(probabilities, row, width);
+      if (Number.isNaN(p)) continue;
+      counts[binIndex(this.scoreEdges, p)]!++;
+      const bin = histogramBin(p);
+      histogram.counts[bin]!++;
+      histogram.sumMicros[bin]! += Math.round(p * MICROS);
+    }
   }
 
   /** One customer of the run's selection (target list), with its probability. */
   selected(probability: number): void {
     this.profile.selection.contacts++;
     this.profile.selection.sumMicros += Math.round(probability * MICROS);
+  }
+
+  /**
+   * The whole selection at once, when only its totals are known (the engine picks the target list
+   * after scoring every part): contacts and expected responses (Σp).
+   */
+  addSelection(totals: { readonly contacts: number; readonly expectedResponses: number }): void {
+    this.profile.selection.contacts += totals.contacts;
+    this.profile.selection.sumMicros += Math.round(totals.expectedResponses * MICROS);
   }
 
   /** A copy of the profile counted so far (plain JSON). */

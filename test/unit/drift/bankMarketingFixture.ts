@@ -144,7 +144,7 @@ export function buildBankBaseline(
 ): DriftBaseline {
   const builder = new BaselineBuilder(fixture.fitted);
   encodeAndScore(fixture, fixture.train, builder);
-  for (const p of encodeAndScore(fixture, fixture.validation)) builder.score(p);
+  builder.score(encodeAndScore(fixture, fixture.validation));
   return builder.build({ featureImportance, createdAt: '2026-11-23T00:00:00.000Z' });
 }
 
@@ -157,9 +157,8 @@ export function profileRows(
   select: (probability: number) => boolean = () => false,
 ): RunProfile {
   const accumulator = new ProfileAccumulator(baseline, { model: 'bank-marketing', modelVersion: 'v1', runId });
-  for (const p of encodeAndScore(fixture, rows, accumulator)) {
-    accumulator.score(p);
-    if (select(p)) accumulator.selected(p);
-  }
+  const scores = encodeAndScore(fixture, rows, accumulator);
+  accumulator.score(scores);
+  for (const p of scores) if (select(p)) accumulator.selected(p);
   return accumulator.toProfile();
 }

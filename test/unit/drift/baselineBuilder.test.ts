@@ -55,8 +55,7 @@ describe('BaselineBuilder on hand-made observations', () => {
       builder.numeric(0, spend);
       builder.category(1, slot, unseen);
     }
-    builder.score(0.2);
-    builder.score(0.8);
+    builder.score([0.2, 0.8]);
 
     const baseline = builder.build({ featureImportance: { spend: 2 }, createdAt: '2026-11-23T00:00:00.000Z' });
 
@@ -97,7 +96,7 @@ describe('BaselineBuilder on bank-marketing', () => {
     fixture = await loadBankFixture();
     const builder = new BaselineBuilder(fixture.fitted);
     encodeAndScore(fixture, fixture.train, builder);
-    for (const p of encodeAndScore(fixture, fixture.validation)) builder.score(p);
+    builder.score(encodeAndScore(fixture, fixture.validation));
     baseline = builder.build({ featureImportance: { duration: 0.5 } });
   });
 

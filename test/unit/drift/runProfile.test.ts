@@ -41,7 +41,7 @@ describe('ProfileAccumulator', () => {
     for (const [spend, slot, unseen, p] of rows) {
       accumulator.numeric(0, spend);
       accumulator.category(1, slot, unseen);
-      accumulator.score(p);
+      accumulator.score([p]);
     }
     accumulator.selected(0.999);
     accumulator.selected(0.55);
@@ -66,6 +66,26 @@ describe('ProfileAccumulator', () => {
     expect(parseRunProfile(JSON.parse(JSON.stringify(profile)))).toEqual(profile);
   });
 
+  it('profiles batches of model outputs: P(positive), or the top class of a multiclass row', () => {
+    const binary = new ProfileAccumulator(handBaseline);
+    binary.score(Float32Array.of(0.25, 0.75, 0.5, 0.9), 3, 1);
+    expect(binary.toProfile().score.counts).toEqual([2, 1]);
+
+    const multiclass = new ProfileAccumulator(handBaseline);
+    multiclass.score(Float32Array.of(0.125, 0.75, 0.125, 0.375, 0.25, 0.375), 2, 3);
+    const { counts, histogram } = multiclass.toProfile().score;
+    expect(counts).toEqual([1, 1]);
+    expect(histogram.counts.flatMap((n, bin) => (n > 0 ? [[bin, n]] : []))).toEqual([[37, 1], [75, 1]]);
+    expect([histogram.sumMicros[37], histogram.sumMicros[75]]).toEqual([375_000, 750_000]);
+  });
+
+  it('takes the selection as totals when the target list is chosen after scoring', () => {
+    const accumulator = new ProfileAccumulator(handBaseline);
+    accumulator.addSelection({ contacts: 120, expectedResponses: 31.4159265 });
+    accumulator.selected(0.25);
+    expect(accumulator.toProfile().selection).toEqual({ contacts: 121, sumMicros: 31_415_927 + 250_000 });
+  });
+
   it('refuses observations the baseline cannot hold', () => {
     const accumulator = new ProfileAccumulator(handBaseline);
     expect(() => accumulator.numeric(1, 3)).toThrow('observer column 1 is not a numeric feature of the baseline');
@@ -87,7 +107,7 @@ describe('mergeProfiles', () => {
           for (const [spend, slot, p] of part) {
             accumulator.numeric(0, spend);
             accumulator.category(1, slot, slot === 2);
-            accumulator.score(p);
+            accumulator.score([p]);
             if (p > 0.5) accumulator.selected(p);
           }
           return accumulator.toProfile();
