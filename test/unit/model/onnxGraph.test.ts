@@ -20,8 +20,8 @@ describe('OnnxGraphBuilder', () => {
     expect(proto.metadataProps.map((p) => [p.key, p.value])).toEqual([['purpose', 'test']]);
     const graph = proto.graph!;
     const [wTensor, shapeTensor] = graph.initializer!;
-    expect(Array.from(new Float32Array(new Uint8Array(wTensor!.rawData).slice().buffer))).toEqual([1.5, -2]);
-    expect(Array.from(new BigInt64Array(new Uint8Array(shapeTensor!.rawData).slice().buffer))).toEqual([0n, 1n]);
+    expect(Array.from(new Float32Array(Uint8Array.from(wTensor!.rawData!).buffer))).toEqual([1.5, -2]);
+    expect(Array.from(new BigInt64Array(Uint8Array.from(shapeTensor!.rawData!).buffer))).toEqual([0n, 1n]);
     expect(graph.node!.map((n) => n.opType)).toEqual(['Gemm', 'Reshape']);
     expect(graph.node![0]!.attribute!.map((a) => [a.name, a.type, a.f || Number(a.i)])).toEqual([
       ['alpha', 1, 2], // FLOAT
