@@ -67,7 +67,6 @@ async function buildBundle(train: string, dir: string): Promise<void> {
     y[i] = fields[encoder.targetIndex!] === 'yes' ? 1 : 0;
   });
   const tf = await initTf();
-  tf.util.seedrandom?.('1');
   const model = tf.sequential({
     layers: [
       tf.layers.dense({ inputShape: [encoder.width], units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),

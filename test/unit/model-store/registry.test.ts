@@ -43,7 +43,7 @@ describe('FsRegistry', () => {
     const { root } = await registryWithTwoVersions();
     const dir = path.join(root, 'tiny', '2026-01-01');
     const model = await readFile(path.join(dir, 'model.onnx'));
-    model[model.length - 1] ^= 0xff;
+    model.writeUInt8(model.readUInt8(model.length - 1) ^ 0xff, model.length - 1);
     await writeFile(path.join(dir, 'model.onnx'), model);
     const error = await readBundleDir(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BundleError);
