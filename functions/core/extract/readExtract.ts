@@ -1,0 +1,278 @@
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { ExtractError } from '../errors.js';
+import { detectDelimiter } from './detectDelimiter.js';
+import { ExtractParser, type ExtractItem } from './extractParser.js';
+
+export type { ExtractItem, ExtractRecord } from './extractParser.js';
+export { planParts, type ExtractPart } from './planParts.js';
+
+export interface ExtractReadOptions {
+  /** File name or S3 key, used in every error message. */
+  source: string;
+  /** Does the (first part of the) file start with a header line. */
+  header: boolean;
+  delimiter: 'auto' | ',' | ';' | '\t' | '|';
+  /** Column names for a later byte-range part of a file, which carries no header line. */
+  headerFields?: string[];
+  /** 1-based physical line number of the first byte (for parts). @default 1 */
+  firstLine?: number;
+}
+
+export interface OpenedExtract {
+  /** Trimmed header names (BOM and surrounding quotes removed); `headerFields` for a part; else null. */
+  readonly header: string[] | null;
+  /** The delimiter detected or given. */
+  readonly delimiter: string;
+  /** Records and rejects in file order. Iterate once; a bad file throws an `ExtractError` from here. */
+  readonly items: AsyncIterable<ExtractItem>;
+  /** Counts so far: records and rejects parsed, (decompressed) bytes read. */
+  readonly stats: () => { records: number; rejects: number; bytes: number };
+}
+
+/** Bytes read before the delimiter is guessed and the header parsed. */
+const SNIFF_BYTES = 64 * 1024;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
+type ByteSource = NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+
+function toBuffer(chunk: Uint8Array | string): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+async function* withHead(head: Buffer[], rest: AsyncIterator<Uint8Array | string>): AsyncGenerator<Buffer> {
+  yield* head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield toBuffer(next.value);
+}
+
+/** zlib failures (truncated or corrupt gzip) carry a `Z_…` code; anything else is the source's own. */
+function readError(error: unknown, file: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new ExtractError('EXTRACT_COMPRESSION', `gzip data is truncated or corrupt (${(error as Error).message})`, { file }, { cause: error });
+  }
+  return error;
+}
+
+function isBlank(buf: Buffer): boolean {
+  for (const byte of buf) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  return true;
+}
+
+/** `lf` unless the first line break is a lone CR. */
+function detectLineBreak(buf: Buffer): 'lf' | 'cr' {
+  const lf = buf.indexOf(0x0a);
+  const cr = buf.indexOf(0x0d);
+  if (cr !== -1 && (lf === -1 || cr < lf) && buf[cr + 1] !== 0x0a && cr + 1 < buf.length) return 'cr';
+  return 'lf';
+}
+
+/** Reads decompressed chunks into the parser and hands out its items one by one. */
+class ExtractItems implements AsyncIterableIterator<ExtractItem> {
+  private queue: ExtractItem[] = [];
+  private index = 0;
+  private finished = false;
+  private iterated = false;
+
+  constructor(
+    private readonly parser: ExtractParser,
+    private readonly chunks: AsyncIterator<Buffer>,
+    private readonly file: string,
+    private failure: unknown,
+    private readonly close: () => void,
+    ended: boolean,
+  ) {
+    this.queue = parser.takeItems();
+    this.finished = ended;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExtractItem> {
+    if (this.iterated) throw new Error(`${this.file}: extract items can be iterated only once`);
+    this.iterated = true;
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExtractItem>> {
+    for (;;) {
+      if (this.index < this.queue.length) return { value: this.queue[this.index++]!, done: false };
+      if (this.failure !== undefined) {
+        const failure = this.failure;
+        this.failure = undefined;
+        this.finished = true;
+        this.close();
+        throw failure;
+      }
+      if (this.finished) return { value: undefined, done: true };
+      await this.pull();
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExtractItem>> {
+    this.finished = true;
+    this.failure = undefined;
+    this.queue = [];
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  private async pull(): Promise<void> {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.chunks.next();
+    } catch (error) {
+      this.failure = readError(error, this.file);
+      return;
+    }
+    try {
+      if (next.done) {
+        this.finished = true;
+        this.parser.end();
+      } else {
+        this.parser.write(next.value);
+      }
+    } catch (error) {
+      if (!(error instanceof ExtractError)) throw error;
+      this.failure = error;
+    }
+    this.queue = this.parser.takeItems();
+    this.index = 0;
+  }
+}
+
+/**
+ * Opens a customer extract for streaming: detects gzip (by its magic bytes), strips a UTF-8 BOM,
+ * guesses the delimiter when asked (`auto`), reads the header, and returns the records and row
+ * rejects as an async iterable in file order.
+ *
+ * Bad rows are items (`FIELD_COUNT`, `MALFORMED_QUOTES` rejects with line and raw text); a bad file
+ * is an {@link ExtractError}: `EXTRACT_EMPTY` from here; `EXTRACT_COMPRESSION`, `EXTRACT_ENCODING`
+ * and `EXTRACT_MALFORMED` from iterating `items`, after every record that precedes the problem
+ * (or from here when the problem hides the header). A header with no rows yields nothing: see
+ * {@link assertExtractHasRows}. Errors of the source itself (I/O, network) pass through unchanged.
+ *
+ * For a byte-range part of a plain file (see {@link planParts}), pass `header: false`,
+ * `headerFields` and `firstLine`; an empty part yields nothing instead of `EXTRACT_EMPTY`.
+ *
+ * @example
+ * const extract = await openExtract(createReadStream('customers.csv.gz'), { source: 'customers.csv.gz', header: true, delimiter: 'auto' });
+ * for await (const item of extract.items) if (item.kind === 'record') use(item.record.fields);
+ */
+export async function openExtract(input: ByteSource, options: ExtractReadOptions): Promise<OpenedExtract> {
+  const file = options.source;
+  const raw = (input as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
+  const closeRaw = (): void => {
+    void raw.return?.()?.catch(() => {});
+  };
+
+  // Peek at the first bytes: gzip is recognised by content, whatever the file is called.
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  while (headBytes < GZIP_MAGIC.length) {
+    const next = await raw.next();
+    if (next.done) break;
+    const chunk = toBuffer(next.value);
+    head.push(chunk);
+    headBytes += chunk.length;
+  }
+  const first = Buffer.concat(head);
+  let chunks: AsyncIterator<Buffer>;
+  let close: () => void;
+  if (first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1]) {
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    pipeline(Readable.from(withHead(head, raw), { objectMode: false }), gunzip, () => {});
+    chunks = gunzip[Symbol.asyncIterator]();
+    close = () => {
+      gunzip.destroy();
+      closeRaw();
+    };
+  } else {
+    chunks = withHead(head, raw);
+    close = closeRaw;
+  }
+
+  // Read enough to guess the delimiter and parse the header; a failure here is kept for later
+  // when there is data before it.
+  const sniffed: Buffer[] = [];
+  let sniffedBytes = 0;
+  let ended = false;
+  let failure: unknown;
+  let content = false;
+  while (!ended && (sniffedBytes < SNIFF_BYTES || !content)) {
+    try {
+      const next = await chunks.next();
+      if (next.done) ended = true;
+      else {
+        sniffed.push(next.value);
+        sniffedBytes += next.value.length;
+        content ||= !isBlank(next.value);
+      }
+    } catch (error) {
+      failure = readError(error, file);
+      break;
+    }
+  }
+  let prefix = Buffer.concat(sniffed);
+  if (prefix[0] === BOM[0] && prefix[1] === BOM[1] && prefix[2] === BOM[2]) prefix = prefix.subarray(BOM.length);
+  const isPart = options.headerFields !== undefined;
+
+  if (isBlank(prefix)) {
+    close();
+    if (failure !== undefined) throw failure;
+    if (!isPart) throw new ExtractError('EXTRACT_EMPTY', 'the extract is empty (no bytes, or only blank lines)', { file });
+  }
+
+  const delimiter = options.delimiter === 'auto' ? detectDelimiter(prefix.toString('utf8')).delimiter : options.delimiter;
+  const parser = new ExtractParser({
+    source: file,
+    delimiter,
+    lineBreak: detectLineBreak(prefix),
+    header: options.header,
+    headerFields: options.headerFields,
+    firstLine: options.firstLine ?? 1,
+  });
+  const feed = (write: () => void): void => {
+    try {
+      write();
+    } catch (error) {
+      if (!(error instanceof ExtractError)) throw error;
+      failure = error;
+    }
+  };
+  feed(() => parser.write(prefix));
+  // A header longer than the sniffed bytes: keep reading until it is complete.
+  while (options.header && !isPart && parser.header === null && failure === undefined && !ended) {
+    try {
+      const next = await chunks.next();
+      if (next.done) ended = true;
+      else feed(() => parser.write(next.value));
+    } catch (error) {
+      failure = readError(error, file);
+    }
+  }
+  if (ended && failure === undefined) feed(() => parser.end());
+  if (options.header && !isPart && parser.header === null) {
+    close();
+    throw failure ?? new ExtractError('EXTRACT_EMPTY', 'the extract has no header line', { file });
+  }
+
+  const items = new ExtractItems(parser, chunks, file, failure, close, ended || failure !== undefined);
+  return {
+    header: parser.header,
+    delimiter,
+    items,
+    stats: () => ({ records: parser.records, rejects: parser.rejects, bytes: parser.bytes }),
+  };
+}
+
+/**
+ * Throws `EXTRACT_NO_ROWS` when a fully read extract had a header but no data rows (neither records
+ * nor rejects). Call it after iterating `items`.
+ */
+export function assertExtractHasRows(extract: OpenedExtract, source: string): void {
+  const { records, rejects } = extract.stats();
+  if (records + rejects === 0) {
+    throw new ExtractError('EXTRACT_NO_ROWS', 'the extract has a header but no data rows', { file: source });
+  }
+}
