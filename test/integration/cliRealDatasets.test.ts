@@ -34,6 +34,23 @@ beforeAll(async () => {
   });
 });
 
+describe('propensity infer-spec', () => {
+  it('drafts a spec that validates and fits the file it came from', async () => {
+    const out = path.join(work, 'churn.spec.json');
+    const data = dataset('ecommerce-churn/E_Commerce_Dataset.csv');
+    expect((await cli('infer-spec', data, '--out', out)).code).toBe(0);
+    const { parseFeatureSpec } = await import('../../functions/core/spec/featureSpec.js');
+    const spec = parseFeatureSpec(JSON.parse(await readFile(out, 'utf8')), out);
+    expect(spec.columns.find((c) => c.role === 'id')?.name).toBe('CustomerID');
+    expect(spec.columns.find((c) => c.role === 'target')?.name).toBe('Churn');
+    await writeDatasetBundle({ specFile: out, data, name: 'ecommerce-churn', dir: path.join(work, 'churn') });
+    const scored = path.join(work, 'churn-out');
+    expect((await cli('score', '--model', path.join(work, 'churn'), '--input', data, '--out', scored, '--quiet')).code).toBe(0);
+    const summary = JSON.parse(await readFile(path.join(scored, 'summary.json'), 'utf8')) as RunSummary;
+    expect(summary.rows).toMatchObject({ read: 5_630, scored: 5_630, rejected: 0 });
+  });
+});
+
 describe('propensity score on the real datasets', () => {
   it('scores bank-full.csv (`;`, quoted) with every output and read = scored + rejected', async () => {
     const out = path.join(work, 'bank-out');
