@@ -1,0 +1,76 @@
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { DataPrefix } from './dataBucket.js';
+
+/** What a function may do under which prefixes of the data bucket. */
+export interface PrefixAccess {
+  /** s3:GetObject on `<prefix>*`. */
+  readonly read?: readonly DataPrefix[];
+  /** s3:ListBucket, allowed only when the request's s3:prefix starts with one of these (`<prefix>*` also matches the bare prefix). */
+  readonly list?: readonly DataPrefix[];
+  /** s3:PutObject and s3:AbortMultipartUpload on `<prefix>*` (multipart uploads need both). */
+  readonly write?: readonly DataPrefix[];
+}
+
+/** Environment variable that carries a prefix to the function code: `'models/'` → `MODELS_PREFIX`. */
+export function prefixEnvName(prefix: DataPrefix): string {
+  return `${prefix.replace(/\/$/, '').toUpperCase()}_PREFIX`;
+}
+
+/** Environment variable holding the data bucket's name. */
+export const BUCKET_ENV_NAME = 'BUCKET';
+
+/**
+ * Grants a function access to prefixes of the data bucket and, in the same call, sets the environment
+ * variables its code reads to find them, so permissions and configuration cannot drift apart.
+ */
+export class DataBucketAccess {
+  constructor(private readonly bucket: IBucket) {}
+
+  /**
+   * Adds prefix-scoped S3 statements to the function's role and sets `BUCKET` and `<NAME>_PREFIX`
+   * for every prefix named.
+   *
+   * @example
+   * access.bindToFunction(scoreFunction, { read: ['incoming/', 'models/'], write: ['outputs/'] });
+   */
+  bindToFunction(fn: LambdaFunction, access: PrefixAccess): void {
+    const read = access.read ?? [];
+    const list = access.list ?? [];
+    const write = access.write ?? [];
+    if (read.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'ReadObjects',
+          effect: Effect.ALLOW,
+          actions: ['s3:GetObject'],
+          resources: read.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+        }),
+      );
+    }
+    if (list.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'ListPrefixes',
+          effect: Effect.ALLOW,
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': list.map((prefix) => `${prefix}*`) } },
+        }),
+      );
+    }
+    if (write.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'WriteObjects',
+          effect: Effect.ALLOW,
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          resources: write.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+        }),
+      );
+    }
+    fn.addEnvironment(BUCKET_ENV_NAME, this.bucket.bucketName);
+    for (const prefix of new Set([...read, ...list, ...write])) fn.addEnvironment(prefixEnvName(prefix), prefix);
+  }
+}

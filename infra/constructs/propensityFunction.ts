@@ -1,0 +1,163 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** The repository root: entry files, package-lock.json and node_modules are resolved from here. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The CloudWatch namespace both functions publish metrics to. */
+export const METRICS_NAMESPACE = 'Propensity';
+
+/**
+ * Lambda's newest Node.js runtime known to this aws-cdk-lib (cdk-nag AwsSolutions-L1 wants the latest).
+ * A constant, not `determineLatestNodeRuntime`, so the template holds a literal rather than a region lookup.
+ */
+export const PROPENSITY_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Directory of an installed package, searched the way Node would from this file (some packages do not export package.json). */
+function packageDir(name: string): string {
+  for (const nodeModules of requireFromHere.resolve.paths(name) ?? []) {
+    const dir = path.join(nodeModules, name);
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`${name} is not installed; run npm ci before synthesizing`);
+}
+
+/** Folder name onnxruntime-node uses for the Lambda CPU (`bin/napi-v6/linux/<arch>`). */
+function onnxArchFolder(architecture: Architecture): 'x64' | 'arm64' {
+  return architecture === Architecture.ARM_64 ? 'arm64' : 'x64';
+}
+
+/** Folder of the bundled fallback models (a filesystem registry), in the repository and in the asset. */
+export const BUNDLED_MODELS_DIRNAME = 'model-store';
+
+/**
+ * Shell commands that add to the bundle what esbuild cannot put in one file:
+ * - onnxruntime-node with the Linux binaries of one CPU only (the npm package carries every platform,
+ *   288 MB; Lambda needs one folder, ~45 MB);
+ * - the tfjs wasm binaries, which the wasm backend loads from disk;
+ * - the bundled fallback models (`model-store/<name>/…`, without the registry's TypeScript).
+ */
+export function runtimeFileCommands(outputDir: string, architecture: Architecture): string[] {
+  const ort = packageDir('onnxruntime-node');
+  const common = packageDir('onnxruntime-common');
+  const wasm = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
+  const binDir = `bin/napi-v6/linux/${onnxArchFolder(architecture)}`;
+  const q = (p: string) => JSON.stringify(p);
+  const outOrt = path.join(outputDir, 'node_modules', 'onnxruntime-node');
+  const outCommon = path.join(outputDir, 'node_modules', 'onnxruntime-common');
+  const commands = [
+    `mkdir -p ${q(path.join(outOrt, 'dist'))} ${q(path.join(outOrt, binDir))} ${q(outCommon)}`,
+    `cp ${q(path.join(ort, 'package.json'))} ${q(outOrt)}/`,
+    `cp ${q(path.join(ort, 'dist'))}/*.js ${q(path.join(outOrt, 'dist'))}/`,
+    `cp ${q(path.join(ort, binDir))}/* ${q(path.join(outOrt, binDir))}/`,
+    `cp ${q(path.join(common, 'package.json'))} ${q(outCommon)}/`,
+    `cp -R ${q(path.join(common, 'dist'))} ${q(outCommon)}/`,
+    `find ${q(outCommon)} \\( -name '*.map' -o -name '*.d.ts' \\) -delete`,
+    `mkdir -p ${q(path.join(outputDir, 'tfjs-backend-wasm'))}`,
+    `cp ${q(wasm)}/*.wasm ${q(path.join(outputDir, 'tfjs-backend-wasm'))}/`,
+  ];
+  const modelsDir = path.join(PROJECT_ROOT, BUNDLED_MODELS_DIRNAME);
+  const modelFolders = existsSync(modelsDir)
+    ? readdirSync(modelsDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name)
+    : [];
+  if (modelFolders.length > 0) {
+    const outModels = path.join(outputDir, BUNDLED_MODELS_DIRNAME);
+    commands.push(
+      `mkdir -p ${q(outModels)}`,
+      ...modelFolders.map((folder) => `cp -R ${q(path.join(modelsDir, folder))} ${q(outModels)}/`),
+      `find ${q(outModels)} -name '*.ts' -delete`,
+    );
+  }
+  return commands;
+}
+
+/**
+ * esbuild settings shared by both functions: one minified ESM file, with onnxruntime-node left out of the
+ * bundle (it loads a native binary by a computed path esbuild cannot follow) and copied in afterwards
+ * for Linux only, with the other run-time files (see {@link runtimeFileCommands}). tfjs-node is never
+ * shipped; the code falls back to the wasm backend.
+ */
+export function propensityBundling(architecture: Architecture): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+    banner: "import { createRequire as __propensityCreateRequire } from 'node:module'; const require = __propensityCreateRequire(import.meta.url);",
+    externalModules: ['onnxruntime-node', 'onnxruntime-common', '@tensorflow/tfjs-node'],
+    forceDockerBundling: false,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) => runtimeFileCommands(outputDir, architecture),
+    },
+  };
+}
+
+export interface PropensityFunctionProps {
+  /** Entry file, relative to the repository root (e.g. `functions/score/handler.ts`). */
+  readonly entry: string;
+  /** Powertools service name, also used in log output. */
+  readonly serviceName: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly architecture: Architecture;
+  readonly logLevel: string;
+  /** @default - no reserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A Node.js Lambda function bundled the Propensity way, with its own log group and a role that holds no
+ * managed policy: logging rights cover only its log group, and data rights are added by
+ * `DataBucketAccess.bindToFunction`.
+ */
+export class PropensityFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: PropensityFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.serviceName}`,
+    });
+    super(scope, id, {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: PROPENSITY_RUNTIME,
+      architecture: props.architecture,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      description: props.description,
+      role,
+      logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      bundling: propensityBundling(props.architecture),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        LOG_LEVEL: props.logLevel,
+        // The bundle is minified; source maps turn stack traces back into TypeScript lines.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    logGroup.grantWrite(role);
+  }
+}

@@ -1,0 +1,11 @@
+const t0 = performance.now();
+const { AwsSolutionsChecks } = await import('cdk-nag');
+const { buildPropensityApp, readCdkJsonContext } = await import('./propensityApp.js');
+const t1 = performance.now();
+const { app } = buildPropensityApp({ nag: false, context: { ...readCdkJsonContext(), '@aws-cdk/core:validateAgainstDefaultRules': false, 'aws:cdk:bundling-stacks': [] }, outdir: '/tmp/h5out' });
+const t2 = performance.now();
+app.synth();
+const t3 = performance.now();
+const report = new AwsSolutionsChecks().validateScope(app);
+const t4 = performance.now();
+console.log({ import: t1 - t0, build: t2 - t1, synth: t3 - t2, nag: t4 - t3, n: report.violations.length });

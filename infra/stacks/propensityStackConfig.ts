@@ -1,0 +1,85 @@
+import type { Construct } from 'constructs';
+import { z } from 'zod';
+import { ConfigError } from '../../functions/core/errors.js';
+
+/** `-c key=value` on the CLI arrives as a string; cdk.json gives real JSON. Accept both. */
+const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const stringList = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  return text.startsWith('[') ? JSON.parse(text) : text.split(',').map((name) => name.trim()).filter(Boolean);
+}, z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'model names are lower-case words joined by "-"')).min(1));
+
+/**
+ * Every CDK context key the stack reads, with its default. cdk.json repeats these defaults so they are
+ * visible; a test keeps the two in step.
+ */
+export const propensityStackConfigSchema = z.object({
+  /** Days a raw extract stays under incoming/ before S3 expires it. */
+  rawExtractExpiryDays: positiveInt(1, 3650).default(30),
+  /** Days a noncurrent (overwritten or deleted) object version is kept before S3 removes it. */
+  noncurrentVersionExpiryDays: positiveInt(1, 3650).default(30),
+  /** Days server access logs are kept in the log bucket. */
+  accessLogExpiryDays: positiveInt(1, 3650).default(90),
+  /** Score function memory; Lambda's CPU share grows with it (3008 MB is about 2 vCPU). */
+  scoreMemoryMb: positiveInt(128, 10240).default(3008),
+  scoreTimeoutSeconds: positiveInt(1, 900).default(900),
+  /** Caps concurrent scoring runs so a burst of extracts cannot starve the account. */
+  scoreReservedConcurrency: positiveInt(1, 1000).default(10),
+  /** Times Lambda retries a failed asynchronous (S3-triggered) invocation: 0, 1 or 2. */
+  scoreRetryAttempts: z.coerce.number().int().min(0).max(2).default(2),
+  /** How long an S3 event may wait for a retry before it goes to the failure queue (60 s to 6 h). */
+  scoreMaxEventAgeSeconds: positiveInt(60, 21600).default(21600),
+  /** CPU architecture of both functions; onnxruntime-node ships binaries for both. */
+  lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+  /** EventBridge schedule of the drift/retrain function (UTC). */
+  driftSchedule: z
+    .string()
+    .regex(/^(cron|rate)\(.+\)$/, 'an EventBridge schedule expression: cron(...) or rate(...)')
+    .default('cron(0 6 * * ? *)'),
+  driftMemoryMb: positiveInt(128, 10240).default(3008),
+  driftTimeoutSeconds: positiveInt(1, 900).default(900),
+  /** Models the drift alarms watch (one set of alarms per model). */
+  models: stringList.default(['bank-marketing', 'audiobooks', 'ecommerce-churn', 'segmentation', 'card-offer']),
+  /** Optional e-mail address subscribed to the alarm topic. */
+  alarmEmail: z.email().optional(),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+});
+
+/** Validated stack settings, read once from CDK context. */
+export type PropensityStackConfig = z.infer<typeof propensityStackConfigSchema>;
+
+/** The context keys the stack understands. */
+export const PROPENSITY_CONTEXT_KEYS = Object.keys(propensityStackConfigSchema.shape) as (keyof PropensityStackConfig)[];
+
+/**
+ * Reads and validates the stack's settings from CDK context (cdk.json, `-c key=value`).
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming the first offending context key.
+ * @example
+ * const config = readPropensityStackConfig(app); // config.scoreMemoryMb === 3008 unless overridden
+ */
+export function readPropensityStackConfig(scope: Construct): PropensityStackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of PROPENSITY_CONTEXT_KEYS) {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  let parsed: ReturnType<typeof propensityStackConfigSchema.safeParse>;
+  try {
+    parsed = propensityStackConfigSchema.safeParse(raw);
+  } catch (cause) {
+    // JSON.parse inside the list preprocessor throws instead of reporting an issue.
+    throw new ConfigError('CONFIG_INVALID', 'is not valid JSON', { key: 'models', source: 'CDK context', cause });
+  }
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.map(String).join('.') || 'context';
+    throw new ConfigError('CONFIG_INVALID', `${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`, {
+      key,
+      source: 'CDK context',
+    });
+  }
+  return parsed.data;
+}
