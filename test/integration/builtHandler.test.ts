@@ -1,0 +1,142 @@
+import { execFile, execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import type { S3Event } from 'aws-lambda';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
+import { BUNDLED_MODELS_DIRNAME } from '../../functions/score/config.js';
+import { propensityBundling } from '../../infra/constructs/propensityFunction.js';
+import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { bankBundle } from './support/bankBundle.js';
+import { REPO_ROOT, dropObject, objectJson, runFiles } from './support/s3Drops.js';
+
+const run = promisify(execFile);
+
+let s3: EmbeddedS3;
+let workDir: string;
+let assetDir: string;
+let handlerFile: string;
+
+/**
+ * Builds the score handler the way the stack does: the esbuild options come from the CDK construct's
+ * own bundling settings, and its afterBundling commands (onnxruntime-node for Linux) run on the output.
+ */
+async function buildLikeTheStack(outputDir: string): Promise<string> {
+  const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
+  const bundling = propensityBundling(architecture);
+  const esm = bundling.format === 'esm';
+  const outfile = path.join(outputDir, esm ? 'index.mjs' : 'index.js');
+  await build({
+    entryPoints: [path.join(REPO_ROOT, 'functions/score/handler.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: esm ? 'esm' : 'cjs',
+    // The stack targets Lambda's Node; this machine runs Node 20, so the syntax target is lowered to match.
+    target: 'node20',
+    mainFields: bundling.mainFields ?? ['module', 'main'],
+    minify: bundling.minify ?? false,
+    external: bundling.externalModules ?? [],
+    banner: bundling.banner ? { js: bundling.banner } : {},
+    logLevel: 'error',
+  });
+  const commands = bundling.commandHooks?.afterBundling(REPO_ROOT, outputDir) ?? [];
+  for (const command of commands) execSync(command, { cwd: REPO_ROOT, stdio: 'pipe' });
+  return outfile;
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'propensity-built-'));
+  assetDir = path.join(workDir, 'asset');
+  handlerFile = await buildLikeTheStack(assetDir);
+  // The bundled fallback models ship inside the asset, next to the handler.
+  const bundled = new FsRegistry(path.join(assetDir, BUNDLED_MODELS_DIRNAME));
+  await bundled.write(bankBundle('2026-11-01T0000-bundled', 'bank-fallback'));
+  await bundled.promote('bank-fallback', '2026-11-01T0000-bundled', 'shipped with the function');
+
+  s3 = await startEmbeddedS3({ bucket: 'built-handler-it' });
+  const registry = new S3Registry(s3.client, s3.bucket);
+  const champion = bankBundle();
+  await registry.write(champion);
+  await registry.promote('bank-marketing', champion.manifest.version, 'test');
+}, 120_000);
+
+afterAll(async () => {
+  await s3?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** Invokes the built handler once in a fresh Node process, as the Lambda runtime would import it. */
+async function invokeBuilt(event: S3Event): Promise<{ results: unknown; stdout: string }> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(new URL(`file://${handlerFile}`).href)});
+    const results = await handler(JSON.parse(process.env.TEST_EVENT));
+    process.stdout.write('\\nRESULT ' + JSON.stringify(results) + '\\n');
+  `;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: assetDir,
+    env: {
+      PATH: process.env.PATH,
+      // Only what Lambda and the stack would set, plus the embedded endpoint.
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      BUCKET: s3.bucket,
+      INCOMING_PREFIX: 'incoming/',
+      MODELS_PREFIX: 'models/',
+      OUTPUTS_PREFIX: 'outputs/',
+      LOG_LEVEL: 'INFO',
+      POWERTOOLS_SERVICE_NAME: 'propensity-score',
+      POWERTOOLS_METRICS_NAMESPACE: 'Propensity',
+      S3_ENDPOINT: s3.endpoint,
+      TEST_EVENT: JSON.stringify(event),
+    },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  return { results: line ? JSON.parse(line.slice('RESULT '.length)) : undefined, stdout };
+}
+
+describe('the built score handler (bundled JavaScript, not the TypeScript source)', () => {
+  it('is one ESM file plus onnxruntime-node for one platform', async () => {
+    expect(existsSync(handlerFile)).toBe(true);
+    const code = await readFile(handlerFile, 'utf8');
+    // onnxruntime-node stays external (native binary), and is shipped beside the handler.
+    expect(code).toMatch(/from\s*"onnxruntime-node"|import\("onnxruntime-node"\)|require\("onnxruntime-node"\)/);
+    expect(existsSync(path.join(assetDir, 'node_modules', 'onnxruntime-node', 'package.json'))).toBe(true);
+  });
+
+  it('scores one S3 event with two records: an S3 champion and a model bundled in the asset', async () => {
+    // Prepare: two drops, delivered to the function as one notification with two records.
+    const extract = '"age";"job";"balance";"duration";"campaign"\n58;"management";2143;261;1\n44;"technician";29;151;1\n47;"blue-collar";1506;1692;2\n';
+    const a = await dropObject(s3, 'incoming/bank-marketing/built/a.csv.gz', gzipSync(extract));
+    const b = await dropObject(s3, 'incoming/bank-fallback/built/b.csv', extract);
+    const event: S3Event = { Records: [...a.Records, ...b.Records] };
+    // Act
+    const { results, stdout } = await invokeBuilt(event);
+    // Assess
+    const [ra, rb] = results as Array<{ status: string; runId: string; outputs: string; bundleOrigin: string; modelVersion: string; summary: { rows: { read: number } } }>;
+    expect(ra).toMatchObject({ status: 'scored', bundleOrigin: 'registry', modelVersion: '2026-11-23T0900-test01', summary: { rows: { read: 3 } } });
+    expect(rb).toMatchObject({ status: 'scored', bundleOrigin: 'bundled', modelVersion: '2026-11-01T0000-bundled', summary: { rows: { read: 3 } } });
+    for (const result of [ra!, rb!]) {
+      const prefix = result.outputs.replace(`s3://${s3.bucket}/`, '');
+      expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+      expect(await objectJson<{ runId: string }>(s3, `${prefix}_SUCCESS`)).toMatchObject({ runId: result.runId });
+    }
+    // The built function logs as JSON and emits EMF metrics, both on stdout.
+    const json = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.filter((l) => l.message === 'extract scored')).toHaveLength(2);
+    expect(json.filter((l) => l._aws !== undefined).map((l) => l.model)).toEqual(['bank-marketing', 'bank-fallback']);
+
+    // A redelivery to the built function finds both runs complete.
+    const again = await invokeBuilt(event);
+    expect((again.results as Array<{ status: string }>).map((r) => r.status)).toEqual(['skipped', 'skipped']);
+  });
+});
