@@ -289,7 +289,8 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
         if (Number.isNaN(value)) collector.values.missing++;
         else collector.values.push(value);
       } else {
-        const value = collector.column.aliases?.[raw] ?? raw;
+        const aliases = collector.column.aliases;
+        const value = aliases && Object.hasOwn(aliases, raw) ? aliases[raw]! : raw;
         collector.counts.set(value, (collector.counts.get(value) ?? 0) + 1);
       }
     }

@@ -43,6 +43,11 @@ export interface RowEncoder {
 
 type SlotWriter = (fields: readonly string[], out: Float32Array, base: number) => RowIssue | null;
 
+/** `trim()` only when needed: most cells have no surrounding blanks, and trim allocates. */
+function trimmed(text: string): string {
+  return text.length > 0 && (text.charCodeAt(0) <= 32 || text.charCodeAt(text.length - 1) <= 32) ? text.trim() : text;
+}
+
 const truncate = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}...` : text);
 
 /**
@@ -93,18 +98,24 @@ export function compileEncoder(
       const { fill, clipLower, clipUpper, shift, scale } = fit;
       const lo = clipLower ?? Number.NEGATIVE_INFINITY;
       const hi = clipUpper ?? Number.POSITIVE_INFINITY;
+      // Most columns have no marker that parses as a value, so parse first and look at markers only on failure.
+      const markersFirst = [...markers].some((m) => !Number.isNaN(parse(m)));
       writers.push((fields, out, base) => {
         const raw = fields[index] ?? '';
-        let value: number;
+        let value = markersFirst ? Number.NaN : parse(raw);
         let missing = 0;
-        if (markers.has(raw) || markers.has(raw.trim())) {
-          if (rejectMissing) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
-          lastNumeric[observed] = Number.NaN;
-          value = fill;
-          missing = 1;
-        } else {
-          value = parse(raw);
-          if (Number.isNaN(value)) return { column: name, reason, detail: `"${truncate(raw)}" in "${name}"` };
+        if (Number.isNaN(value)) {
+          if (markers.has(trimmed(raw))) {
+            if (rejectMissing) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
+            lastNumeric[observed] = Number.NaN;
+            value = fill;
+            missing = 1;
+          } else {
+            if (markersFirst) value = parse(raw);
+            if (Number.isNaN(value)) return { column: name, reason, detail: `"${truncate(raw)}" in "${name}"` };
+          }
+        }
+        if (missing === 0) {
           lastNumeric[observed] = value;
           value = value < lo ? lo : value > hi ? hi : value;
         }
@@ -116,25 +127,34 @@ export function compileEncoder(
     } else {
       const { vocabulary, otherIndex, fillIndex } = fit;
       const slotOf = new Map(vocabulary.map((v, i) => [v, i]));
-      const aliases = column.aliases ?? {};
+      const aliases = new Map(Object.entries(column.aliases ?? {}));
       const width = vocabulary.length;
       writers.push((fields, out, base) => {
-        const raw = (fields[index] ?? '').trim();
+        const raw = fields[index] ?? '';
         const start = base + slot;
         out.fill(0, start, start + width);
         let chosen: number;
         let missing = 0;
-        if (markers.has(raw)) {
-          if (rejectMissing || fillIndex === null) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
-          chosen = fillIndex;
-          missing = 1;
-          lastSlot[observed] = -1;
+        // Fast path: the cell is a known category as written.
+        const direct = slotOf.get(raw);
+        if (direct !== undefined) {
+          chosen = direct;
+          lastSlot[observed] = chosen;
           lastUnseen[observed] = 0;
         } else {
-          const known = slotOf.get(aliases[raw] ?? raw);
-          chosen = known ?? otherIndex;
-          lastSlot[observed] = chosen;
-          lastUnseen[observed] = known === undefined ? 1 : 0;
+          const value = trimmed(raw);
+          if (markers.has(value)) {
+            if (rejectMissing || fillIndex === null) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
+            chosen = fillIndex;
+            missing = 1;
+            lastSlot[observed] = -1;
+            lastUnseen[observed] = 0;
+          } else {
+            const known = slotOf.get(aliases.get(value) ?? value);
+            chosen = known ?? otherIndex;
+            lastSlot[observed] = chosen;
+            lastUnseen[observed] = known === undefined ? 1 : 0;
+          }
         }
         out[start + chosen] = 1;
         if (indicator) out[start + width] = missing;
@@ -165,7 +185,7 @@ export function compileEncoder(
       }
       if (idIndex !== null) {
         const value = fields[idIndex] ?? '';
-        if (idMarkers.has(value.trim())) return { column: id!.name, reason: 'MISSING_REQUIRED', detail: `"${id!.name}" (the id) is empty` };
+        if (idMarkers.has(trimmed(value))) return { column: id!.name, reason: 'MISSING_REQUIRED', detail: `"${id!.name}" (the id) is empty` };
       }
       for (let i = 0; i < writers.length; i++) {
         const issue = writers[i]!(fields, out, base);
