@@ -87,6 +87,11 @@ function splitPlainQuoted(line: string, delimiter: string): string[] | undefined
   return pieces;
 }
 
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+}
+
 function countByte(buf: Buffer, byte: number, from: number, to: number): number {
   let count = 0;
   for (let i = buf.indexOf(byte, from); i !== -1 && i < to; i = buf.indexOf(byte, i + 1)) count++;
@@ -181,7 +186,7 @@ export class ExtractParser {
       this.skipBlankLines();
       throw new ExtractError(
         'EXTRACT_MALFORMED',
-        `no record ends within ${Math.round(this.maxRecordBytes / 1024)} KiB: a quoted field is probably never closed (or this is not a delimited text file)`,
+        `no record ends within ${formatBytes(this.maxRecordBytes)}: a quoted field is probably never closed (or this is not a delimited text file)`,
         { file: this.options.source, line: this.line },
       );
     }

@@ -153,9 +153,10 @@ function isIdName(name: string): boolean {
 const isUnique = (p: ColumnProfile): boolean => missingCount(p) === 0 && p.counts.size === p.rows && p.rows > 0;
 
 function looksLikeHeader(first: readonly string[], rows: readonly string[][]): boolean {
-  if (!first.every((v) => v.trim() !== '' && !isNumber(v))) return false;
+  // Header names are text (a name may be missing); a first line with a number is data.
+  if (first.some((v) => isNumber(v)) || first.every((v) => v.trim() === '')) return false;
   if (rows.length === 0) return true;
-  // Header names are text; a column that holds numbers below the first line gives them away.
+  // A column that holds numbers below the first line gives them away.
   for (let c = 0; c < first.length; c++) {
     const values = rows.map((r) => (r[c] ?? '').trim()).filter((v) => !DEFAULT_MARKERS.has(v));
     if (values.length > 0 && values.filter((v) => NUMBER.test(v)).length / values.length >= 0.9) return true;
