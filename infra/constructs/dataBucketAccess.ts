@@ -1,3 +1,4 @@
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -72,5 +73,19 @@ export class DataBucketAccess {
     }
     fn.addEnvironment(BUCKET_ENV_NAME, this.bucket.bucketName);
     for (const prefix of new Set([...read, ...list, ...write])) fn.addEnvironment(prefixEnvName(prefix), prefix);
+    this.acknowledgePrefixWildcards(fn, new Set([...read, ...write]));
+  }
+
+  /** cdk-nag flags `<bucket>/<prefix>*`; that wildcard is the point of a prefix grant, so say so where it is made. */
+  private acknowledgePrefixWildcards(fn: LambdaFunction, prefixes: ReadonlySet<DataPrefix>): void {
+    const cfnBucket = this.bucket.node.defaultChild;
+    if (!(cfnBucket instanceof CfnElement) || prefixes.size === 0) return;
+    const bucketArn = `<${Stack.of(cfnBucket).getLogicalId(cfnBucket)}.Arn>`;
+    Validations.of(fn.role ?? fn).acknowledge(
+      ...[...prefixes].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
+        reason: `Object actions are limited to the ${prefix} prefix; the keys under it are only known at run time (one folder per model, extract or run).`,
+      })),
+    );
   }
 }

@@ -47,7 +47,11 @@ export const BUNDLED_MODELS_DIRNAME = 'model-store';
  * - the tfjs wasm binaries, which the wasm backend loads from disk;
  * - the bundled fallback models (`model-store/<name>/…`, without the registry's TypeScript).
  */
-export function runtimeFileCommands(outputDir: string, architecture: Architecture): string[] {
+export function runtimeFileCommands(
+  outputDir: string,
+  architecture: Architecture,
+  modelsDir: string = path.join(PROJECT_ROOT, BUNDLED_MODELS_DIRNAME),
+): string[] {
   const ort = packageDir('onnxruntime-node');
   const common = packageDir('onnxruntime-common');
   const wasm = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
@@ -66,7 +70,6 @@ export function runtimeFileCommands(outputDir: string, architecture: Architectur
     `mkdir -p ${q(path.join(outputDir, 'tfjs-backend-wasm'))}`,
     `cp ${q(wasm)}/*.wasm ${q(path.join(outputDir, 'tfjs-backend-wasm'))}/`,
   ];
-  const modelsDir = path.join(PROJECT_ROOT, BUNDLED_MODELS_DIRNAME);
   const modelFolders = existsSync(modelsDir)
     ? readdirSync(modelsDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name)
     : [];

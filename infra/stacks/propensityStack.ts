@@ -1,9 +1,8 @@
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { AlarmTopic } from '../constructs/alarmTopic.js';
-import { DATA_PREFIXES } from '../constructs/dataBucket.js';
-import { DataBucket } from '../constructs/dataBucket.js';
+import { DATA_PREFIXES, DataBucket } from '../constructs/dataBucket.js';
 import { DataBucketAccess } from '../constructs/dataBucketAccess.js';
 import { DriftAlarms } from '../constructs/driftAlarms.js';
 import { DriftSchedule } from '../constructs/driftSchedule.js';
@@ -93,23 +92,5 @@ export class PropensityStack extends Stack {
       label: 'The drift function',
     });
     new DriftAlarms(this, 'DriftAlarms', { models: config.models, alarmTopic: this.alarmTopic.topic });
-
-    this.acknowledgeFindings();
-  }
-
-  /** cdk-nag findings that are intended, each with its reason. */
-  private acknowledgeFindings(): void {
-    const bucketArn = `<${this.getLogicalId(this.data.bucket.node.defaultChild as never)}.Arn>`;
-    const prefixScoped = (fn: PropensityFunction, prefixes: readonly string[]) => {
-      const policy = fn.role!.node.tryFindChild('DefaultPolicy');
-      Validations.of(policy ?? fn).acknowledge(
-        ...prefixes.map((prefix) => ({
-          id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
-          reason: `Object actions are scoped to the ${prefix} prefix; object keys under it are chosen at run time (one folder per extract/run/model version).`,
-        })),
-      );
-    };
-    prefixScoped(this.scoreFunction, [DATA_PREFIXES.incoming, DATA_PREFIXES.models, DATA_PREFIXES.outputs]);
-    prefixScoped(this.driftFunction, Object.values(DATA_PREFIXES).filter((p) => p !== DATA_PREFIXES.incoming));
   }
 }

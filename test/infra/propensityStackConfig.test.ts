@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../functions/core/errors.js';
+import {
+  PROPENSITY_CONTEXT_KEYS,
+  propensityStackConfigSchema,
+  readPropensityStackConfig,
+} from '../../infra/stacks/propensityStackConfig.js';
+import { logicalIdOf, synthPropensity } from './synthPropensity.js';
+
+const readWith = (context: Record<string, unknown>) => readPropensityStackConfig(new App({ context }));
+
+function configErrorOf(context: Record<string, unknown>): ConfigError {
+  try {
+    readWith(context);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`no error for ${JSON.stringify(context)}`);
+}
+
+describe('readPropensityStackConfig', () => {
+  it('uses the documented defaults when the context is empty', () => {
+    expect(readWith({})).toEqual({
+      rawExtractExpiryDays: 30,
+      noncurrentVersionExpiryDays: 30,
+      accessLogExpiryDays: 90,
+      scoreMemoryMb: 3008,
+      scoreTimeoutSeconds: 900,
+      scoreReservedConcurrency: 10,
+      scoreRetryAttempts: 2,
+      scoreMaxEventAgeSeconds: 21600,
+      lambdaArchitecture: 'x86_64',
+      driftSchedule: 'cron(0 6 * * ? *)',
+      driftMemoryMb: 3008,
+      driftTimeoutSeconds: 900,
+      models: ['bank-marketing', 'audiobooks', 'ecommerce-churn', 'segmentation', 'card-offer'],
+      logLevel: 'INFO',
+    });
+  });
+
+  it('accepts -c strings: numbers, a comma list or a JSON list of models', () => {
+    const config = readWith({ scoreMemoryMb: '4096', scoreRetryAttempts: '0', models: 'audiobooks, card-offer' });
+    expect(config.scoreMemoryMb).toBe(4096);
+    expect(config.scoreRetryAttempts).toBe(0);
+    expect(config.models).toEqual(['audiobooks', 'card-offer']);
+    expect(readWith({ models: '["segmentation"]' }).models).toEqual(['segmentation']);
+  });
+
+  it('names the context key of an out-of-range number', () => {
+    const error = configErrorOf({ scoreRetryAttempts: 3 });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.key).toBe('scoreRetryAttempts');
+    expect(error.source).toBe('CDK context');
+    expect(error.message).toMatch(/^CDK context: scoreRetryAttempts: .*<=2.* \(got 3\)$/);
+  });
+
+  it('rejects a schedule that is not an EventBridge expression', () => {
+    const error = configErrorOf({ driftSchedule: '0 6 * * *' });
+    expect(error.key).toBe('driftSchedule');
+    expect(error.message).toContain('an EventBridge schedule expression');
+    expect(error.message).toContain('(got "0 6 * * *")');
+  });
+
+  it('rejects a models list that is not valid JSON, naming the key', () => {
+    const error = configErrorOf({ models: '["audiobooks"' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.key).toBe('models');
+    expect(error.message).toBe('CDK context: models: is not valid JSON');
+  });
+
+  it('rejects a model name that cannot be a metric dimension or env list item', () => {
+    const error = configErrorOf({ models: ['Bank Marketing'] });
+    expect(error.key).toBe('models.0');
+    expect(error.message).toContain('model names are lower-case words joined by "-"');
+  });
+});
+
+describe('cdk.json', () => {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    app: string;
+    context: Record<string, unknown>;
+  };
+
+  it('runs the app with tsx', () => {
+    expect(cdkJson.app).toBe('npx tsx infra/bin/app.ts');
+  });
+
+  it('lists every stack setting with the same default as the schema', () => {
+    const defaults = propensityStackConfigSchema.parse({});
+    const listed = Object.fromEntries(
+      PROPENSITY_CONTEXT_KEYS.filter((key) => key in cdkJson.context).map((key) => [key, cdkJson.context[key]]),
+    );
+    // alarmEmail has no default: it is the one optional key.
+    expect(PROPENSITY_CONTEXT_KEYS.filter((key) => !(key in cdkJson.context))).toEqual(['alarmEmail']);
+    expect(listed).toEqual(defaults);
+  });
+});
+
+describe('context reaches the template', () => {
+  it('sizes the score function, retries, expiry, architecture and schedule from context', () => {
+    const { stack, template } = synthPropensity({
+      scoreMemoryMb: '4096',
+      scoreTimeoutSeconds: 600,
+      scoreReservedConcurrency: 3,
+      scoreRetryAttempts: 1,
+      rawExtractExpiryDays: 7,
+      lambdaArchitecture: 'arm64',
+      driftSchedule: 'rate(12 hours)',
+      models: 'audiobooks',
+      alarmEmail: 'ops@example.com',
+    });
+    const scoreId = logicalIdOf(stack, stack.scoreFunction);
+    expect(template.findResources('AWS::Lambda::Function')[scoreId]!.Properties).toMatchObject({
+      MemorySize: 4096,
+      Timeout: 600,
+      ReservedConcurrentExecutions: 3,
+      Architectures: ['arm64'],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: scoreId }, MaximumRetryAttempts: 1 });
+    const rules = template.findResources('AWS::S3::Bucket')[logicalIdOf(stack, stack.data.bucket)]!.Properties.LifecycleConfiguration
+      .Rules as Record<string, unknown>[];
+    expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 7 }));
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'Propensity' }, 3);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+});
