@@ -35,8 +35,9 @@ const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 const DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024;
-/** Bytes handed to csv-parse at a time once a line needs it. */
-const CSV_PARSE_STRETCH = 8 * 1024;
+/** Bytes handed to csv-parse at a time once a line needs it; doubled while lines keep needing it. */
+const MIN_CSV_PARSE_STRETCH = 8 * 1024;
+const MAX_CSV_PARSE_STRETCH = 512 * 1024;
 
 /** The part of csv-parse's synchronous core we drive (see {@link createCsvCore}). */
 interface CsvCore {
@@ -121,6 +122,11 @@ export class ExtractParser {
   private pos = 0;
   /** Bytes of `win` before this index are known to be valid UTF-8. */
   private validated = 0;
+  /** Offset of `win[0]` in the whole input. */
+  private base = 0;
+  /** Where the last csv-parse stretch ended (offset in the whole input), and how long it was. */
+  private stretchEnd = -1;
+  private stretch = MIN_CSV_PARSE_STRETCH;
   /** Physical line number at `pos`. */
   private line: number;
   private expectedFields: number | undefined;
@@ -161,6 +167,7 @@ export class ExtractParser {
     if (this.pos === this.win.length) this.win = chunk;
     else this.win = Buffer.concat([this.win.subarray(this.pos), chunk]);
     this.validated -= this.pos;
+    this.base += this.pos;
     this.pos = 0;
     this.advance(false);
   }
@@ -230,10 +237,12 @@ export class ExtractParser {
           this.pos = start;
           // csv-parse takes a stretch of lines; if a quoted field runs past it, the rest of the
           // data; if past that too, it waits for the next chunk.
-          const stretch = win.indexOf(lineByte, Math.min(start + CSV_PARSE_STRETCH, end - 1));
+          this.stretch = this.base + start === this.stretchEnd ? Math.min(2 * this.stretch, MAX_CSV_PARSE_STRETCH) : MIN_CSV_PARSE_STRETCH;
+          const stretch = win.indexOf(lineByte, Math.min(start + this.stretch, end - 1));
           const stretchEnd = stretch === -1 || stretch >= end ? end : stretch + 1;
           if (this.parseQuoted(stretchEnd, final && stretchEnd === end) || (stretchEnd < end && this.parseQuoted(end, final))) {
             start = this.pos;
+            this.stretchEnd = this.base + start;
             continue;
           }
           return;

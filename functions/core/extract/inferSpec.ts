@@ -1,4 +1,5 @@
 import { DEFAULT_MISSING_MARKERS, parseFeatureSpec, type FeatureSpecInput } from '../spec/featureSpec.js';
+import { cleanHeaderName } from './extractParser.js';
 import { openExtract } from './readExtract.js';
 
 export interface InferSpecOptions {
@@ -223,7 +224,9 @@ export async function inferSpec(
   let rejected = 0;
   for await (const item of extract.items) {
     if (item.kind === 'reject') {
-      rejected++;
+      // A header line with odd quoting (` "Name" `) is rejected as data: split it by hand.
+      if (first === undefined) first = item.reject.raw.split(extract.delimiter);
+      else rejected++;
       continue;
     }
     if (first === undefined) {
@@ -250,7 +253,7 @@ export async function inferSpec(
   );
   if (rejected > 0) notes.push(`${rejected} sampled lines had the wrong number of fields or bad quoting and were left out`);
 
-  const names = header ? uniqueNames(first.map((f) => f.trim()), notes) : first.map((_, i) => `col${i + 1}`);
+  const names = header ? uniqueNames(first.map(cleanHeaderName), notes) : first.map((_, i) => `col${i + 1}`);
   const profiles = names.map((name, i) => profileColumn(i, name, rows));
   const types = profiles.map(columnType);
 

@@ -140,6 +140,16 @@ describe('inferSpec rules', () => {
     expect(roles(spec, 'target')).toEqual(['y']);
   });
 
+  it('reads header names with odd quoting and a BOM', async () => {
+    const { spec } = await inferSpec(chunked(Buffer.from('\uFEFFcustomer_id, "Spend (EUR)" ,churn\n1,10.5,0\n2,20,1\n3,7,0\n'), 7), { source: 'odd.csv' });
+
+    expect(spec.columns.map((c) => [c.name, c.role, c.type])).toEqual([
+      ['customer_id', 'id', 'categorical'],
+      ['Spend (EUR)', 'feature', 'numeric'],
+      ['churn', 'target', 'categorical'],
+    ]);
+  });
+
   it('samples at most sampleRows rows, the same ones on every run', async () => {
     const rows = Array.from({ length: 500 }, (_, i) => `${i},${i % 7},${i % 2 ? 'yes' : 'no'}`);
     const text = ['id,v,target', ...rows].join('\n');

@@ -112,6 +112,32 @@ describe('openExtract: layout', () => {
     }
   });
 
+  it('switches between the fast path and csv-parse over long stretches, across chunk and stretch boundaries', async () => {
+    // 6000 rows: plain ones, rows with "a, b" quoting (csv-parse), some spanning 2–3 lines, in runs.
+    const rows: Array<{ fields: string[]; text: string }> = [];
+    for (let i = 0; i < 6000; i++) {
+      const complex = Math.floor(i / 500) % 2 === 1;
+      const lines = complex && i % 7 === 0 ? `\nmore ${i}${i % 3 === 0 ? '\r\nand more' : ''}` : '';
+      const fields = [String(i), complex ? `Doe, J${i}${lines}` : `Doe J${i}`, i % 5 === 0 ? '' : complex && i % 2 === 1 ? 'x"y' : 'x'];
+      const text = fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)).join(',');
+      rows.push({ fields, text });
+    }
+    const file = 'id,name,flag\n' + rows.map((r) => r.text).join('\n') + '\n';
+    let line = 2;
+    const expected = rows.map((r) => {
+      const record = { line, fields: r.fields, raw: r.text };
+      line += 1 + (r.text.match(/\n/g) ?? []).length;
+      return record;
+    });
+
+    for (const size of [64 * 1024, 1000, 8191]) {
+      const result = await readAll(file, {}, size);
+
+      expect(result.rejects).toEqual([]);
+      expect(result.records).toEqual(expected);
+    }
+  });
+
   it('accepts a Node stream with string chunks', async () => {
     const extract = await openExtract(Readable.from(['id,na', 'me\n1,A', 'nn\n']), { source: 'strings.csv', header: true, delimiter: 'auto' });
     const items: ExtractItem[] = [];
