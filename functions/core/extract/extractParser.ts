@@ -21,9 +21,9 @@ export interface ExtractParserOptions {
   readonly delimiter: string;
   /** `lf` ends lines with LF or CRLF; `cr` with a lone CR (classic Mac). */
   readonly lineBreak: 'lf' | 'cr';
-  /** The first record is the header. */
+  /** The first record is the header (consumed; its names are used unless `headerFields` are given). */
   readonly header: boolean;
-  /** Column names when the header is not in this input (a later part of a file). */
+  /** Column names from elsewhere, e.g. for a later part of a file that has no header line. */
   readonly headerFields?: readonly string[] | undefined;
   /** Physical line number of the first byte. */
   readonly firstLine: number;
@@ -104,10 +104,11 @@ function countByte(buf: Buffer, byte: number, from: number, to: number): number 
  * out (`takeItems`), no I/O. Feeds are decompressed and BOM-free.
  *
  * Lines take a fast path when they have no quotes or only quotes around whole fields: decode the
- * line, split on the delimiter, unwrap the quotes. That is exactly what csv-parse yields for them, at
- * several times the speed. Lines with any other quoting (a delimiter, doubled quote or line break
- * inside quotes, a stray quote) go through csv-parse. Bytes are checked to be UTF-8 before they are parsed. A bad file throws an
- * {@link ExtractError}; items parsed before the problem stay available through `takeItems`.
+ * line, split on the delimiter, unwrap the quotes. That is exactly what csv-parse yields for them,
+ * at several times the speed. Lines with any other quoting (a delimiter, doubled quote or line
+ * break inside quotes, a stray quote) go through csv-parse. Bytes are checked to be UTF-8 before
+ * they are parsed. A bad file throws an {@link ExtractError}; items parsed before the problem stay
+ * available through `takeItems`.
  */
 export class ExtractParser {
   /** Header names (cleaned), or `headerFields`, or null before/without a header. */
@@ -138,7 +139,7 @@ export class ExtractParser {
 
   constructor(private readonly options: ExtractParserOptions) {
     this.line = options.firstLine;
-    this.awaitingHeader = options.header && options.headerFields === undefined;
+    this.awaitingHeader = options.header;
     this.header = options.headerFields ? [...options.headerFields] : null;
     this.expectedFields = options.headerFields?.length;
     this.lineByte = options.lineBreak === 'cr' ? CR : LF;
@@ -164,12 +165,13 @@ export class ExtractParser {
   /** Feeds the next chunk; parses every record it completes. */
   write(chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (this.pos === this.win.length) this.win = chunk;
-    else this.win = Buffer.concat([this.win.subarray(this.pos), chunk]);
+    this.win = this.win.length === 0 ? chunk : Buffer.concat([this.win, chunk]);
+    this.advance(false);
+    // Keep only the unfinished record, as a copy: the caller may reuse the chunk's memory.
     this.validated -= this.pos;
     this.base += this.pos;
+    this.win = this.pos === this.win.length ? EMPTY : Buffer.from(this.win.subarray(this.pos));
     this.pos = 0;
-    this.advance(false);
   }
 
   /** Signals the end of input; parses the last record even without a line ending. */
@@ -364,8 +366,8 @@ export class ExtractParser {
   }
 
   private setHeader(fields: string[]): void {
-    this.header = fields.map(cleanHeaderName);
-    this.expectedFields = fields.length;
+    this.header = this.options.headerFields ? [...this.options.headerFields] : fields.map(cleanHeaderName);
+    this.expectedFields = this.header.length;
     this.awaitingHeader = false;
   }
 

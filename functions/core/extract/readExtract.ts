@@ -13,7 +13,7 @@ export interface ExtractReadOptions {
   /** Does the (first part of the) file start with a header line. */
   header: boolean;
   delimiter: 'auto' | ',' | ';' | '\t' | '|';
-  /** Column names for a later byte-range part of a file, which carries no header line. */
+  /** Column names for a later byte-range part of a file, which carries no header line (with `header: false`). */
   headerFields?: string[];
   /** 1-based physical line number of the first byte (for parts). @default 1 */
   firstLine?: number;
@@ -215,7 +215,8 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
   }
   let prefix = Buffer.concat(sniffed);
   if (prefix[0] === BOM[0] && prefix[1] === BOM[1] && prefix[2] === BOM[2]) prefix = prefix.subarray(BOM.length);
-  const isPart = options.headerFields !== undefined;
+  // A later part of a file: no header line, and nothing in it is fine.
+  const isPart = !options.header && options.headerFields !== undefined;
 
   if (isBlank(prefix)) {
     close();

@@ -20,6 +20,18 @@ describe('ExtractParser', () => {
     expect(parser.takeItems()).toEqual([]);
   });
 
+  it('does not depend on a chunk after write returns (the caller may reuse its memory)', () => {
+    const parser = new ExtractParser(options);
+    const buffer = Buffer.from('id,v\n1,ab');
+
+    parser.write(buffer);
+    buffer.fill(0x7a); // "zzz…"
+    parser.write(Buffer.from('c\n'));
+    parser.end();
+
+    expect(parser.takeItems()).toEqual([{ kind: 'record', record: { line: 2, fields: ['1', 'abc'], raw: '1,abc' } }]);
+  });
+
   it('throws EXTRACT_MALFORMED when a quoted field stays open past maxRecordBytes, after the records before it', () => {
     const parser = new ExtractParser({ ...options, maxRecordBytes: 64 });
     parser.write(Buffer.from('id,v\n1,ok\n2,"opens'));

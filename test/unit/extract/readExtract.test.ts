@@ -383,6 +383,13 @@ describe('openExtract: byte-range parts', () => {
     ]);
   });
 
+  it('with header: true and headerFields, consumes the header line and uses the given names', async () => {
+    const result = await readAll('ID,Age\n1,30\n', { header: true, headerFields: ['id', 'age'] });
+
+    expect(result.header).toEqual(['id', 'age']);
+    expect(result.records).toEqual([{ line: 2, fields: ['1', '30'], raw: '1,30' }]);
+  });
+
   it('yields nothing for an empty part instead of EXTRACT_EMPTY', async () => {
     const result = await readAll('\n', { header: false, headerFields: ['a'], firstLine: 5 });
 
