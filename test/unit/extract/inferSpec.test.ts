@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseFeatureSpec, type FeatureSpecInput } from '../../../functions/core/spec/featureSpec.js';
 import { inferSpec } from '../../../functions/core/extract/inferSpec.js';
@@ -148,6 +149,15 @@ describe('inferSpec rules', () => {
       ['Spend (EUR)', 'feature', 'numeric'],
       ['churn', 'target', 'categorical'],
     ]);
+  });
+
+  it('reads a gzipped extract like the plain one', async () => {
+    const bytes = readFileSync(datasetPath('ecommerce-churn/E_Commerce_Dataset.csv'));
+    const plain = await inferSpec(chunked(bytes, 4096), { source: 'churn.csv' });
+    const zipped = await inferSpec(chunked(gzipSync(bytes), 4096), { source: 'churn.csv' });
+
+    expect(zipped).toEqual(plain);
+    expect(roles(zipped.spec, 'target')).toEqual(['Churn']);
   });
 
   it('samples at most sampleRows rows, the same ones on every run', async () => {
