@@ -163,24 +163,28 @@ export class TargetSelector {
 
   /** The target list, best expected value first (ties: line ascending). */
   result(): Target[] {
-    return [...this.targets()];
+    const slots = this.rows.rankedSlots();
+    const list = new Array<Target>(slots.length);
+    for (let i = 0; i < slots.length; i++) list[i] = this.target(i, slots[i]!);
+    return list;
   }
 
   /** The target list one row at a time (streaming a large list to a file without an array of it). */
   *targets(): IterableIterator<Target> {
+    const slots = this.rows.rankedSlots();
+    for (let i = 0; i < slots.length; i++) yield this.target(i, slots[i]!);
+  }
+
+  private target(index: number, slot: number): Target {
     const rows = this.rows;
-    const slots = rows.rankedSlots();
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      yield {
-        rank: i + 1,
-        id: rows.id(slot),
-        line: rows.line(slot),
-        probability: rows.a(slot),
-        value: rows.b(slot),
-        expectedValue: rows.key(slot) / MONEY_SCALE,
-      };
-    }
+    return {
+      rank: index + 1,
+      id: rows.id(slot),
+      line: rows.line(slot),
+      probability: rows.a(slot),
+      value: rows.b(slot),
+      expectedValue: rows.key(slot) / MONEY_SCALE,
+    };
   }
 
   /** Exact totals over the kept customers, for `campaignFigures`. */

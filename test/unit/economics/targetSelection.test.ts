@@ -216,3 +216,12 @@ describe('TargetSelector memory and serialization', () => {
     }
   });
 });
+
+describe('TargetSelector.targets', () => {
+  it('streams the same list as result()', () => {
+    const selector = new TargetSelector(selectionRuleFor(economics()));
+    for (const c of arrival) selector.offer(c.id, c.line, c.p, 100);
+    expect([...selector.targets()]).toEqual(selector.result());
+    expect([...selector.targets()].map((t) => t.id)).toEqual(['C01', 'C02', 'C03', 'C04', 'C05', 'C06', 'C07', 'C08']);
+  });
+});
