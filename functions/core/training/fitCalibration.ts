@@ -1,0 +1,202 @@
+import { applyCalibration, P_EPSILON, type Calibration } from '../model/calibration.js';
+import { logLoss } from '../evaluation/metrics.js';
+
+/** Which calibration to fit on held-out probabilities. `auto` picks Platt or isotonic by cross-fitted log loss. */
+export type CalibrationMethod = 'platt' | 'isotonic' | 'temperature' | 'auto' | 'none';
+
+const logit = (p: number): number => {
+  const q = Math.min(Math.max(p, P_EPSILON), 1 - P_EPSILON);
+  return Math.log(q) - Math.log(1 - q);
+};
+
+/**
+ * Platt scaling `p' = sigmoid(a·logit(p) + b)` by Newton's method on the log loss, with Platt's
+ * smoothed targets ((N₊+1)/(N₊+2) and 1/(N₋+2)) so a separable holdout cannot push a to infinity.
+ * @param p P(positive) per held-out row. @param y 1 for positive rows, else 0.
+ */
+export function fitPlatt(p: ArrayLike<number>, y: ArrayLike<number>): Extract<Calibration, { kind: 'platt' }> {
+  const n = p.length;
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += y[i] === 1 ? 1 : 0;
+  const hi = (positives + 1) / (positives + 2);
+  const lo = 1 / (n - positives + 2);
+  const z = Float64Array.from({ length: n }, (_, i) => logit(p[i]!));
+  const t = Float64Array.from({ length: n }, (_, i) => (y[i] === 1 ? hi : lo));
+  const loss = (a: number, b: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const s = a * z[i]! + b;
+      // log(1 + e^s) − t·s, computed without overflow.
+      sum += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - t[i]! * s;
+    }
+    return sum;
+  };
+  let a = 1;
+  let b = 0;
+  let current = loss(a, b);
+  for (let iteration = 0; iteration < 100; iteration++) {
+    let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+    for (let i = 0; i < n; i++) {
+      const q = 1 / (1 + Math.exp(-(a * z[i]! + b)));
+      const r = q - t[i]!;
+      const w = Math.max(q * (1 - q), 1e-12);
+      ga += r * z[i]!;
+      gb += r;
+      haa += w * z[i]! * z[i]!;
+      hab += w * z[i]!;
+      hbb += w;
+    }
+    // Tiny ridge keeps the 2×2 system solvable when all logits are equal.
+    haa += 1e-9;
+    hbb += 1e-9;
+    const det = haa * hbb - hab * hab;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    let step = 1;
+    let next = loss(a - da, b - db);
+    while (next > current && step > 1e-6) {
+      step /= 2;
+      next = loss(a - step * da, b - step * db);
+    }
+    if (next > current) break;
+    a -= step * da;
+    b -= step * db;
+    const improvement = current - next;
+    current = next;
+    if (improvement < 1e-10 * Math.max(1, Math.abs(current))) break;
+  }
+  return { kind: 'platt', a, b };
+}
+
+/**
+ * Isotonic regression by pool-adjacent-violators on (p, y), as knots for linear interpolation.
+ * Interior points of flat runs are dropped (as scikit-learn does) and knot x values are float32, so
+ * they stay strictly increasing in the ONNX graph.
+ */
+export function fitIsotonic(p: ArrayLike<number>, y: ArrayLike<number>): Extract<Calibration, { kind: 'isotonic' }> {
+  const n = p.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => p[i]! - p[j]!);
+  // Unique float32 x values with summed targets and weights.
+  const xs: number[] = [];
+  const sums: number[] = [];
+  const weights: number[] = [];
+  for (const i of order) {
+    const x = Math.fround(p[i]!);
+    if (xs.length > 0 && xs[xs.length - 1] === x) {
+      sums[sums.length - 1]! += y[i] === 1 ? 1 : 0;
+      weights[weights.length - 1]!++;
+    } else {
+      xs.push(x);
+      sums.push(y[i] === 1 ? 1 : 0);
+      weights.push(1);
+    }
+  }
+  // PAV: blocks of [start, end) with pooled mean.
+  const blockStart: number[] = [];
+  const blockSum: number[] = [];
+  const blockWeight: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    blockStart.push(i);
+    blockSum.push(sums[i]!);
+    blockWeight.push(weights[i]!);
+    while (blockSum.length > 1) {
+      const last = blockSum.length - 1;
+      if (blockSum[last - 1]! / blockWeight[last - 1]! <= blockSum[last]! / blockWeight[last]!) break;
+      blockSum[last - 1]! += blockSum[last]!;
+      blockWeight[last - 1]! += blockWeight[last]!;
+      blockSum.pop();
+      blockWeight.pop();
+      blockStart.pop();
+    }
+  }
+  const kx: number[] = [];
+  const ky: number[] = [];
+  for (let b = 0; b < blockStart.length; b++) {
+    const start = blockStart[b]!;
+    const end = (blockStart[b + 1] ?? xs.length) - 1;
+    const value = blockSum[b]! / blockWeight[b]!;
+    kx.push(xs[start]!);
+    ky.push(value);
+    if (end > start) {
+      kx.push(xs[end]!);
+      ky.push(value);
+    }
+  }
+  return { kind: 'isotonic', x: kx, y: ky };
+}
+
+/**
+ * Temperature scaling `softmax(log(p)/t)` for class probabilities (rows × k), t by golden-section
+ * search on the log loss over log t ∈ [−4, 4].
+ */
+export function fitTemperature(p: Float32Array, labels: ArrayLike<number>, k: number): Extract<Calibration, { kind: 'temperature' }> {
+  const rows = labels.length;
+  const lossAt = (logT: number) =>
+    logLoss({ values: applyCalibration(p, { kind: 'temperature', t: Math.exp(logT) }, k), rows, width: k }, labels);
+  let lo = -4;
+  let hi = 4;
+  const golden = (Math.sqrt(5) - 1) / 2;
+  let c = hi - golden * (hi - lo);
+  let d = lo + golden * (hi - lo);
+  let fc = lossAt(c);
+  let fd = lossAt(d);
+  for (let i = 0; i < 60; i++) {
+    if (fc < fd) {
+      hi = d;
+      d = c;
+      fd = fc;
+      c = hi - golden * (hi - lo);
+      fc = lossAt(c);
+    } else {
+      lo = c;
+      c = d;
+      fc = fd;
+      d = lo + golden * (hi - lo);
+      fd = lossAt(d);
+    }
+  }
+  return { kind: 'temperature', t: Math.exp((lo + hi) / 2) };
+}
+
+/** The calibration chosen and why; `crossFittedLogLoss` is filled by `auto`. */
+export interface CalibrationChoice {
+  readonly calibration: Calibration | undefined;
+  readonly method: CalibrationMethod;
+  readonly crossFittedLogLoss?: { readonly platt: number; readonly isotonic: number };
+}
+
+/**
+ * Fits the requested calibration on held-out probabilities (`rows × width`, width 1 for binary).
+ * `auto` (binary): two-fold cross-fit of Platt and isotonic, keeps isotonic only when its held-out
+ * log loss is lower by more than 0.001 (Platt keeps every ranking; isotonic ties scores), then refits
+ * the winner on all rows. Multiclass outputs only take `temperature` (and `auto` means temperature).
+ */
+export function fitCalibration(method: CalibrationMethod, p: Float32Array, labels: Int32Array, width: number): CalibrationChoice {
+  if (method === 'none') return { calibration: undefined, method };
+  if (width > 1) {
+    if (method !== 'temperature' && method !== 'auto') throw new RangeError(`${method} calibration needs a one-column binary output; use temperature for ${width} classes`);
+    return { calibration: fitTemperature(p, labels, width), method: 'temperature' };
+  }
+  if (method === 'platt') return { calibration: fitPlatt(p, labels), method };
+  if (method === 'isotonic') return { calibration: fitIsotonic(p, labels), method };
+  if (method === 'temperature') return { calibration: fitTemperature(p, labels, 1), method };
+
+  const folds = [0, 1].map((fold) => Int32Array.from({ length: p.length }, (_, i) => i).filter((i) => i % 2 === fold));
+  const losses = { platt: 0, isotonic: 0 };
+  for (const [fit, test] of [[folds[0]!, folds[1]!], [folds[1]!, folds[0]!]] as const) {
+    const pFit = Float32Array.from(fit, (r) => p[r]!);
+    const yFit = Int32Array.from(fit, (r) => labels[r]!);
+    const pTest = Float32Array.from(test, (r) => p[r]!);
+    const yTest = Int32Array.from(test, (r) => labels[r]!);
+    for (const kind of ['platt', 'isotonic'] as const) {
+      const calibration = kind === 'platt' ? fitPlatt(pFit, yFit) : fitIsotonic(pFit, yFit);
+      losses[kind] += (logLoss({ values: applyCalibration(pTest, calibration), rows: test.length, width: 1 }, yTest) * test.length) / p.length;
+    }
+  }
+  const chosen = losses.isotonic < losses.platt - 0.001 ? 'isotonic' : 'platt';
+  return {
+    calibration: chosen === 'platt' ? fitPlatt(p, labels) : fitIsotonic(p, labels),
+    method: chosen,
+    crossFittedLogLoss: losses,
+  };
+}

@@ -1,0 +1,41 @@
+import { createReadStream } from 'node:fs';
+import { assertExtractHasRows, openExtract } from '../extract/readExtract.js';
+import type { FeatureSpec } from '../spec/featureSpec.js';
+
+/** Training rows in memory (training sets are small next to scoring extracts). */
+export interface TrainingTable {
+  readonly source: string;
+  readonly header: readonly string[] | null;
+  readonly records: readonly (readonly string[])[];
+  /**
+   * 0-based data-row index of each record in its file, counting rejected rows too, so a split
+   * defined on the file's rows (bench/quality/splits) still points at the right records. Defaults to 0…n−1.
+   */
+  readonly rowIds?: Int32Array;
+  /** Rows the reader rejected (bad quoting, wrong field count…). */
+  readonly rejected?: number;
+}
+
+/**
+ * Reads a training extract (CSV, gzipped or not) with the project's extract reader, laid out as the
+ * feature spec's `file` section says. Rejected rows are counted, not fatal.
+ * @throws ExtractError for a file that cannot be read as a whole.
+ */
+export async function readTrainingTable(file: string, spec: FeatureSpec): Promise<TrainingTable> {
+  const extract = await openExtract(createReadStream(file), { source: file, header: spec.file.header, delimiter: spec.file.delimiter });
+  const records: string[][] = [];
+  const rowIds: number[] = [];
+  let ordinal = 0;
+  let rejected = 0;
+  for await (const item of extract.items) {
+    if (item.kind === 'record') {
+      records.push(item.record.fields);
+      rowIds.push(ordinal);
+    } else {
+      rejected++;
+    }
+    ordinal++;
+  }
+  assertExtractHasRows(extract, file);
+  return { source: file, header: extract.header, records, rowIds: Int32Array.from(rowIds), rejected };
+}
