@@ -1,0 +1,68 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, DriftError } from '../../core/errors.js';
+import { runDriftCheck, type DriftCheckResult } from '../../core/drift/runDriftCheck.js';
+import { PROFILE_FILE } from '../../core/drift/runProfile.js';
+import { resolveBundle } from '../resolveBundle.js';
+
+export interface DriftCommandOptions {
+  /** Bundle folder, registry model folder, or bundled model name. */
+  readonly model: string;
+  /** Output folders of local scoring runs (each with a `profile.json`), or profile files. */
+  readonly runs: readonly string[];
+  /** Where to write the report JSON. @default `drift-report.json` in the current folder */
+  readonly report?: string;
+  /** JSON file of drift options (thresholds, per-feature overrides, minRows). */
+  readonly options?: string;
+}
+
+async function readJson(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new DriftError(`${file}: no ${what} here`, { cause });
+    throw cause;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new DriftError(`${file}: ${what} is not JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * `propensity drift --model BUNDLE RUN_DIR...`: compares the profiles of local scoring runs with
+ * the bundle's baseline, writes the report JSON and returns the summary to print and the exit
+ * code (3 when drift is alerted, else 0).
+ *
+ * @throws DriftError for a run without a profile or a bundle without a baseline; ConfigError for bad options.
+ */
+export async function driftCommand(options: DriftCommandOptions): Promise<DriftCheckResult & { readonly reportFile: string }> {
+  if (options.runs.length === 0) throw new ConfigError('USAGE', 'give at least one scoring run folder', { key: 'RUN_DIR' });
+  const bundle = await resolveBundle(options.model);
+  const profiles = [];
+  for (const run of options.runs) {
+    const isDir = (await stat(run).catch(() => undefined))?.isDirectory() ?? false;
+    const file = isDir ? path.join(run, PROFILE_FILE) : run;
+    profiles.push({ source: file, profile: await readJson(file, 'run profile (profile.json)') });
+  }
+  let driftOptions: unknown;
+  if (options.options) {
+    try {
+      driftOptions = JSON.parse(await readFile(options.options, 'utf8'));
+    } catch (cause) {
+      throw new ConfigError('CONFIG_INVALID', `cannot read JSON: ${(cause as Error).message}`, { key: '(file)', source: options.options, cause });
+    }
+  }
+  const result = runDriftCheck({
+    baseline: bundle.manifest.baseline,
+    profiles,
+    options: driftOptions,
+    model: bundle.manifest.name,
+    modelVersion: bundle.manifest.version,
+  });
+  const reportFile = options.report ?? 'drift-report.json';
+  await writeFile(reportFile, `${JSON.stringify(result.report, null, 2)}\n`);
+  return { ...result, reportFile };
+}
