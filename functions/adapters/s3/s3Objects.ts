@@ -104,7 +104,9 @@ export async function putObject(
   body: Uint8Array | string,
   contentType = 'application/octet-stream',
 ): Promise<void> {
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  // An explicit length: the SDK otherwise warns about (and buffers) bodies it cannot measure, such as ''.
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length, ContentType: contentType }));
 }
 
 /** Writes `value` as pretty-printed JSON (these files are read by people too). */

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listKeys, putObject } from '../../functions/adapters/s3/s3Objects.js';
+import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { createEmbeddedS3Client } from '../helpers/embeddedS3.js';
+import { bankBundle } from './support/bankBundle.js';
+import { REPO_ROOT } from './support/s3Drops.js';
+
+let workDir: string;
+let testModels: string;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'propensity-demo-it-'));
+  // A bundled registry with known weights, for the watch test (the real bundles are used by `npm start`).
+  testModels = path.join(workDir, 'models');
+  const registry = new FsRegistry(testModels);
+  await registry.write(bankBundle());
+  await registry.promote('bank-marketing', '2026-11-23T0900-test01', 'demo test');
+});
+
+afterAll(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+/** Starts the demo as `npm start` would (tsx), collecting its output. */
+function startDemo(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/demo.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, output: () => text, exited };
+}
+
+async function waitFor(output: () => string, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = output().match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const haveBundledBankModel = existsSync(path.join(REPO_ROOT, 'model-store', 'bank-marketing', 'champion.json'));
+
+describe('npm start', () => {
+  it.runIf(haveBundledBankModel)('scores the real bank-marketing extract with the bundled models and prints selection and ROI', async () => {
+    const out = path.join(workDir, 'outputs');
+    const demo = startDemo(['--out', out]);
+    expect(await demo.exited).toBe(0);
+    const text = demo.output();
+    const selected = Number(text.match(/Selected \*\*([\d,]+)\*\* customers/)![1]!.replaceAll(',', ''));
+    expect(selected).toBeGreaterThan(0);
+    expect(text).toMatch(/ROI \*\*-?[\d.,]+ %\*\*/);
+    expect(text).toMatch(/\| everyone \|/);
+    expect(text).toMatch(/\| no one \|/);
+    expect(text).toContain('Rows read 45,211 = scored');
+    const runDir = text.match(/copied to (\S+)/)![1]!;
+    expect((await readdir(runDir)).sort()).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    const summary = JSON.parse(await readFile(path.join(runDir, 'summary.json'), 'utf8')) as { selected: number };
+    expect(summary.selected).toBe(selected);
+  });
+
+  it('--watch keeps serving: an object put by any S3 client under incoming/ is scored, a bad one gets error.json', async () => {
+    const demo = startDemo(['--watch', '--port', '0', '--no-sample'], { BUNDLED_MODELS_DIR: testModels });
+    try {
+      const [, endpoint] = (await waitFor(demo.output, /^ {2}endpoint +(http:\/\/127\.0\.0\.1:\d+)$/m)) as unknown as [string, string];
+      expect(demo.output()).toMatch(/access key S3RVER/);
+      // Act: an unrelated client, as a warehouse export job would be.
+      const client = createEmbeddedS3Client(endpoint);
+      await putObject(client, 'propensity', 'incoming/bank-marketing/watch/calls.csv', '"age";"balance";"duration";"campaign"\n58;2143;261;1\n44;29;151;1\n');
+      await putObject(client, 'propensity', 'incoming/bank-marketing/watch/broken.csv', '"age"\n30\n');
+      // Assess
+      await waitFor(demo.output, /scored incoming\/bank-marketing\/watch\/calls\.csv: 2 rows, \d+ selected/);
+      await waitFor(demo.output, /failed incoming\/bank-marketing\/watch\/broken\.csv: EXTRACT_MISSING_COLUMN/);
+      const keys = await listKeys(client, 'propensity', 'outputs/bank-marketing/');
+      expect(keys.filter((k) => /\/broken-[0-9a-f]{12}\//.test(k)).map((k) => k.split('/').at(-1))).toEqual(['error.json']);
+      expect(keys.filter((k) => /\/calls-[0-9a-f]{12}\/_SUCCESS$/.test(k))).toHaveLength(1);
+      client.destroy();
+    } finally {
+      demo.child.kill('SIGTERM');
+    }
+    expect(await demo.exited).toBe(0);
+  });
+});
