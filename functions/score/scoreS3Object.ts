@@ -6,7 +6,7 @@ import type { OutputFileRecord } from '../core/engine/outputTarget.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import { scoreExtract } from '../core/engine/scoreExtract.js';
 import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
-import { getObjectStream, headObject, readObjectBytes } from '../adapters/s3/s3Objects.js';
+import { getObjectStream, headObject, isNotFound, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
 import type { ScoreConfig } from './config.js';
 
@@ -81,6 +81,8 @@ export type ScoreS3ObjectResult =
     })
   /** `_SUCCESS` already exists for this object version: a redelivered or retried event. */
   | (RunBase & { readonly status: 'skipped' })
+  /** The object was overwritten or deleted after the notification was sent: its successor has its own event. */
+  | (RunBase & { readonly status: 'superseded'; readonly reason: 'changed' | 'deleted' })
   /** Not an extract (wrong prefix or suffix, a sidecar): nothing to do. */
   | { readonly status: 'ignored'; readonly key: string };
 
@@ -122,7 +124,12 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
     log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
 
-    const object = await getObjectStream(client, input.bucket, key, versionId ? { versionId } : { ifMatch: etag });
+    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId });
+    if (object === 'deleted' || object === 'changed') {
+      // A later upload (or delete) has its own event and its own run: retrying this one cannot succeed.
+      log('warn', 'extract changed since the notification, skipping', { ...base, reason: object });
+      return { ...base, status: 'superseded', reason: object };
+    }
     scoring = true; // from here on scoreExtract aborts the target itself
     const { summary, files } = await scoreExtract({
       input: object.body,
@@ -145,6 +152,31 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     if (!scoring) await target.abort(error);
     throw error;
   }
+}
+
+/**
+ * Opens exactly the object version the notification named: by version id, else by ETag (S3 checks
+ * If-Match; the returned ETag is checked too, for S3-compatible servers that ignore the header).
+ */
+async function openExtractVersion(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  identity: { etag?: string | undefined; versionId?: string | undefined },
+): Promise<S3ObjectStream | 'changed' | 'deleted'> {
+  let object: S3ObjectStream;
+  try {
+    object = await getObjectStream(client, bucket, key, identity.versionId ? { versionId: identity.versionId } : { ifMatch: identity.etag });
+  } catch (error) {
+    if (isNotFound(error)) return 'deleted';
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return 'changed';
+    throw error;
+  }
+  if (!identity.versionId && identity.etag && object.etag !== undefined && object.etag !== unquoteEtag(identity.etag)) {
+    object.body.destroy();
+    return 'changed';
+  }
+  return object;
 }
 
 /** Reads `<key>.economics.json` when it exists. @throws ConfigError ECONOMICS_INVALID when it is not JSON. */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
@@ -166,6 +166,20 @@ describe('score handler against the embedded S3', () => {
     const second = await scored(await dropObject(s3, key, SMALL.replace('2143', '2144')));
     expect(second.runId).not.toBe(first.runId);
     expect(await runFiles(s3, prefixOf(second))).toContain('_SUCCESS');
+  });
+
+  it('skips an event whose object was overwritten or deleted since, writing nothing', async () => {
+    const key = 'incoming/bank-marketing/overwritten.csv';
+    const stale = await dropObject(s3, key, SMALL);
+    await dropObject(s3, key, SMALL.replace('2143', '9999'));
+    expect(await handler(stale)).toEqual([
+      { status: 'superseded', reason: 'changed', key, runId: runIdOf(stale), model: 'bank-marketing', outputs: `s3://propensity-it/outputs/bank-marketing/${runIdOf(stale)}/` },
+    ]);
+    const gone = await dropObject(s3, 'incoming/bank-marketing/deleted.csv', SMALL);
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: 'incoming/bank-marketing/deleted.csv' }));
+    expect(await handler(gone)).toMatchObject([{ status: 'superseded', reason: 'deleted' }]);
+    expect(await runFiles(s3, `outputs/bank-marketing/${runIdOf(stale)}/`)).toEqual([]);
+    expect(await runFiles(s3, `outputs/bank-marketing/${runIdOf(gone)}/`)).toEqual([]);
   });
 
   it('completes two extracts dropped at the same time', async () => {
