@@ -25,11 +25,20 @@ function regularizer(tf: Tf, l2: number) {
   return l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined;
 }
 
+/**
+ * Layer names are fixed (`dense_1`, `output`, …) rather than tfjs's process-wide counters, so the
+ * same seed gives byte-identical model files (the ONNX initializers are named after the layers).
+ */
+function named(model: tfTypes.Sequential, kind: string): string {
+  return `${kind}_${model.layers.filter((l) => l.name.startsWith(`${kind}_`)).length + 1}`;
+}
+
 /** Dense → (batch norm) → activation → (dropout), once per hidden layer. */
 function addHidden(tf: Tf, model: tfTypes.Sequential, units: number, a: { activation: string; batchNorm: boolean; dropout: number; l2: number }, inputShape?: number[]) {
   const kernelRegularizer = regularizer(tf, a.l2);
   model.add(
     tf.layers.dense({
+      name: named(model, 'dense'),
       units,
       ...(inputShape ? { inputShape } : {}),
       activation: a.batchNorm ? 'linear' : (a.activation as 'relu'),
@@ -38,19 +47,19 @@ function addHidden(tf: Tf, model: tfTypes.Sequential, units: number, a: { activa
     }),
   );
   if (a.batchNorm) {
-    model.add(tf.layers.batchNormalization());
-    model.add(tf.layers.activation({ activation: a.activation as 'relu' }));
+    model.add(tf.layers.batchNormalization({ name: named(model, 'batch_norm') }));
+    model.add(tf.layers.activation({ name: named(model, 'activation'), activation: a.activation as 'relu' }));
   }
-  if (a.dropout > 0) model.add(tf.layers.dropout({ rate: a.dropout }));
+  if (a.dropout > 0) model.add(tf.layers.dropout({ name: named(model, 'dropout'), rate: a.dropout }));
 }
 
 function addOutput(tf: Tf, model: tfTypes.Sequential, outputUnits: number) {
-  model.add(tf.layers.dense({ units: outputUnits, activation: outputUnits === 1 ? 'sigmoid' : 'softmax' }));
+  model.add(tf.layers.dense({ name: 'output', units: outputUnits, activation: outputUnits === 1 ? 'sigmoid' : 'softmax' }));
 }
 
 function buildMlp(tf: Tf, a: MlpArchitecture, shape: ModelShape): tfTypes.Sequential {
   if (shape.inputShape.length !== 1) throw new TrainingError(`an mlp takes a flat input, got [${shape.inputShape.join(', ')}]`);
-  const model = tf.sequential();
+  const model = tf.sequential({ name: 'propensity_mlp' });
   a.layers.forEach((units, i) => addHidden(tf, model, units, a, i === 0 ? [...shape.inputShape] : undefined));
   addOutput(tf, model, shape.outputUnits);
   return model;
@@ -62,11 +71,12 @@ function buildSequenceModel(tf: Tf, a: SequenceArchitecture, shape: ModelShape):
   if (a.convLayers * (a.kernelSize - 1) >= periods) {
     throw new TrainingError(`${a.convLayers} Conv1D layer(s) with kernel ${a.kernelSize} need more than ${periods} periods`, { isInputError: true });
   }
-  const model = tf.sequential();
+  const model = tf.sequential({ name: 'propensity_sequence' });
   const kernelRegularizer = regularizer(tf, a.l2);
   for (let i = 0; i < a.convLayers; i++) {
     model.add(
       tf.layers.conv1d({
+        name: named(model, 'conv1d'),
         filters: a.filters,
         kernelSize: a.kernelSize,
         padding: 'valid',
@@ -77,14 +87,14 @@ function buildSequenceModel(tf: Tf, a: SequenceArchitecture, shape: ModelShape):
       }),
     );
     if (a.batchNorm) {
-      model.add(tf.layers.batchNormalization());
-      model.add(tf.layers.activation({ activation: a.activation as 'relu' }));
+      model.add(tf.layers.batchNormalization({ name: named(model, 'batch_norm') }));
+      model.add(tf.layers.activation({ name: named(model, 'activation'), activation: a.activation as 'relu' }));
     }
   }
-  if (a.pooling === 'flatten') model.add(tf.layers.flatten());
-  else if (a.pooling === 'global-average') model.add(tf.layers.globalAveragePooling1d());
-  else model.add(tf.layers.globalMaxPooling1d());
-  if (a.dropout > 0) model.add(tf.layers.dropout({ rate: a.dropout }));
+  if (a.pooling === 'flatten') model.add(tf.layers.flatten({ name: 'flatten' }));
+  else if (a.pooling === 'global-average') model.add(tf.layers.globalAveragePooling1d({ name: 'pool' }));
+  else model.add(tf.layers.globalMaxPooling1d({ name: 'pool' }));
+  if (a.dropout > 0) model.add(tf.layers.dropout({ name: named(model, 'dropout'), rate: a.dropout }));
   for (const units of a.layers) addHidden(tf, model, units, a);
   addOutput(tf, model, shape.outputUnits);
   return model;

@@ -47,13 +47,15 @@ export function mergeEnsemble(tf: Tf, members: readonly tfTypes.LayersModel[]): 
   const firstDense = plan.findIndex((p) => p.cls === 'Dense');
   const lastDense = plan.length - 1;
   if (plan[lastDense]!.cls !== 'Dense') throw new TrainingError('ensemble members must end in a dense output layer', { isInputError: false });
-  const merged = tf.sequential();
+  // Fixed names, so the same members give byte-identical model files.
+  const merged = tf.sequential({ name: 'propensity_ensemble' });
+  const name = (i: number) => `${['dense', 'batch_norm', 'activation'][['Dense', 'BatchNormalization', 'Activation'].indexOf(plan[i]!.cls)]}_${i + 1}`;
   const M = members.length;
   const assignments: Array<() => void> = [];
 
   plan.forEach((step, i) => {
     const config = step.members[0]!.getConfig() as Record<string, unknown>;
-    const first = i === 0 ? { inputShape } : {};
+    const first = { name: i === lastDense ? 'output' : name(i), ...(i === 0 ? { inputShape } : {}) };
     if (step.cls === 'Activation') {
       merged.add(tf.layers.activation({ activation: config.activation as 'relu', ...first }));
       return;

@@ -60,8 +60,8 @@ const SPACE_KEYS = ['layers', 'activation', 'dropout', 'l2', 'batchNorm', 'filte
 const ARCHITECTURE_KEYS = new Set(['layers', 'activation', 'dropout', 'l2', 'batchNorm', 'filters', 'kernelSize']);
 
 function baseSettings(training: TrainingSettings): TrialSettings {
-  const { batchSize, learningRate, patience, minDelta, reduceLrPatience, classWeights, predictBatchSize } = training;
-  return { batchSize, learningRate, patience, minDelta, reduceLrPatience, classWeights, predictBatchSize };
+  const { batchSize, learningRate, monitor, patience, minDelta, reduceLrPatience, classWeights, predictBatchSize } = training;
+  return { batchSize, learningRate, monitor, patience, minDelta, reduceLrPatience, classWeights, predictBatchSize };
 }
 
 /**

@@ -131,7 +131,7 @@ export function generateCardOfferTable(options: CardOfferOptions = {}): Training
       put(23, rng() < 0.93 - 0.05 * Math.max(0, stress) ? 1 : 0);
     }
     // Response: steady traits plus the recent event, seen only through the behaviours above.
-    const z = -3.9 + 0.75 * travel + 0.45 * affluence + 0.35 * digital - 0.6 * stress + (recentEvent ? 2.4 : eventMonth > 0 ? 0.5 : 0);
+    const z = -3.3 + 0.75 * travel + 0.45 * affluence + 0.35 * digital - 0.6 * stress + (recentEvent ? 2.4 : eventMonth > 0 ? 0.5 : 0);
     const responded = rng() < sigmoid(z);
     if (responded) responders++;
 
@@ -191,9 +191,9 @@ export function cardOfferSpec(months = 10): TrainingSpecInput {
     search: {
       trials: 4,
       eta: 2,
-      minEpochs: 3,
+      minEpochs: 4,
       timeBudgetSeconds: 45,
-      space: { filters: [16, 32, 48], kernelSize: [2, 3, 4], dropout: [0.1, 0.2, 0.3], learningRate: [0.001, 0.002], batchSize: [128, 256] },
+      space: { filters: [16, 32], kernelSize: [3, 4], dropout: [0.2, 0.3], learningRate: [0.0005, 0.001], batchSize: [128, 256] },
     },
     economics: { currency: 'EUR', costPerContact: 3, valuePerResponse: 90, policy: 'max-expected-profit' },
     notes: [

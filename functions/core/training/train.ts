@@ -17,6 +17,7 @@ import { fitSpec, orderedFeatureColumns } from '../spec/fitSpec.js';
 import { compileEncoder, type RowEncoder } from '../spec/rowEncoder.js';
 import { chooseThresholds, type ThresholdChoice } from './chooseThresholds.js';
 import { fitCalibration, type CalibrationChoice } from './fitCalibration.js';
+import { foldCalibration } from './foldCalibration.js';
 import { trainWithSearch, type SearchReport } from './searchHyperparameters.js';
 import { deriveSeed } from './seededRandom.js';
 import { complementRows, stratifiedSplit } from './stratifiedSplit.js';
@@ -293,8 +294,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const predict = (x: Float32Array, rows: number) => predictRows(tf, model, x, rows, inputShape, settings.predictBatchSize);
     const rawValidation = await predict(validationRows.x, validationRows.rows);
     const calibration = fitCalibration(settings.calibration, rawValidation, validationRows.y, outputUnits);
-    const calibrate = (p: Float32Array) => (calibration.calibration ? applyCalibration(p, calibration.calibration, outputUnits) : p);
-    const validationP = calibrate(rawValidation);
+    // Platt and temperature become part of the output layer; isotonic stays a step after the model.
+    const folded = foldCalibration(tf, model, calibration.calibration);
+    const graphCalibration = folded ? undefined : calibration.calibration;
+    const calibrate = (p: Float32Array) => (graphCalibration ? applyCalibration(p, graphCalibration, outputUnits) : p);
+    const validationP = folded ? await predict(validationRows.x, validationRows.rows) : calibrate(rawValidation);
 
     let thresholds: ThresholdChoice | undefined;
     if (binary) {
@@ -350,7 +354,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const onnx = exportTfjsToOnnx(model as tfTypes.LayersModel, {
       inputName: MODEL_INPUT_NAME,
       outputName,
-      ...(calibration.calibration ? { calibration: calibration.calibration } : {}),
+      ...(graphCalibration ? { calibration: graphCalibration } : {}),
     });
     const version = options.version ?? versionStamp(now, onnx);
     const parityRows = Math.min(testRows.rows, 2048);
@@ -390,7 +394,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const notes = [
       ...spec.notes,
       `Trained on ${trainRows.rows} rows of ${source}; early stopping and calibration on ${validationRows.rows} validation rows; evaluated on ${testRows.rows} held-out test rows.`,
-      `tfjs/ holds the uncalibrated tfjs model; model.onnx includes the ${calibration.method} calibration (metrics.calibration), which applyCalibration reproduces.`,
+      folded
+        ? `The ${calibration.method} calibration (metrics.calibration) is folded into the output layer of both model.onnx and tfjs/.`
+        : graphCalibration
+          ? `model.onnx ends with the ${calibration.method} calibration (metrics.calibration); tfjs/ holds the model before it: apply applyCalibration to its output.`
+          : 'No calibration was applied.',
     ];
     if (binary && thresholds) {
       notes.push(
@@ -428,7 +436,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             logLoss: validationEvaluation.logLoss,
             expectedCalibrationError: { beforeCalibration: rawValidationEce, afterCalibration: validationEvaluation.expectedCalibrationError },
           },
-          calibration: { method: calibration.method, ...(calibration.calibration ? { parameters: calibration.calibration } : {}), ...(calibration.crossFittedLogLoss ? { crossFittedLogLoss: calibration.crossFittedLogLoss } : {}) },
+          calibration: {
+            method: calibration.method,
+            appliedIn: folded ? 'output-layer' : graphCalibration ? 'onnx-graph' : 'none',
+            ...(calibration.calibration ? { parameters: calibration.calibration } : {}), ...(calibration.crossFittedLogLoss ? { crossFittedLogLoss: calibration.crossFittedLogLoss } : {}) },
           ...(thresholds ? { thresholds } : {}),
           training: {
             seed,

@@ -54,7 +54,13 @@ export const trainingSettingsSchema = z
     epochs: z.number().int().positive().default(100),
     batchSize: z.number().int().positive().default(256),
     learningRate: z.number().positive().default(0.001),
-    /** Early stopping: epochs without a better validation loss before stopping (best weights restored). */
+    /**
+     * What early stopping watches (and which epoch's weights are restored): validation `loss`, or
+     * validation ROC `auc` for data where the best ranking comes after the loss turns (memorizing
+     * near-duplicate customers, as in ecommerce-churn); calibration then fixes the probabilities.
+     */
+    monitor: z.enum(['loss', 'auc']).default('loss'),
+    /** Early stopping: epochs without a better monitored value before stopping (best weights restored). */
     patience: z.number().int().positive().default(8),
     minDelta: z.number().min(0).default(1e-4),
     /** Halve the learning rate after this many epochs without improvement (0 = never). */

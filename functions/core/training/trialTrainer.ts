@@ -26,6 +26,7 @@ export interface EpochRecord {
 export interface TrialSettings {
   readonly batchSize: number;
   readonly learningRate: number;
+  readonly monitor: 'loss' | 'auc';
   readonly patience: number;
   readonly minDelta: number;
   readonly reduceLrPatience: number;
@@ -98,7 +99,7 @@ export class TrainingTensors {
 /**
  * Trains one model configuration in steps (successive halving continues the survivors), with
  * seeded shuffles and dropout, validation loss and AUC after every epoch, learning-rate halving on
- * plateaus, and the best weights (lowest validation loss) kept for {@link restoreBest}.
+ * plateaus, and the best weights (by the monitored value) kept for {@link restoreBest}.
  */
 export class TrialTrainer {
   readonly history: EpochRecord[] = [];
@@ -137,7 +138,7 @@ export class TrialTrainer {
     return this.history.length;
   }
 
-  /** The epoch with the lowest validation loss so far. */
+  /** The epoch with the best monitored value (lowest validation loss, or highest AUC) so far. */
   get bestEpoch(): EpochRecord | undefined {
     return this.best;
   }
@@ -167,11 +168,15 @@ export class TrialTrainer {
       const matrix = { values: p, rows: validation.rows, width: shape.outputUnits };
       const record: EpochRecord = { epoch, loss, valLoss: logLoss(matrix, validation.y), valAuc: aucScore(matrix, validation.y), learningRate };
       this.history.push(record);
-      if (!Number.isFinite(record.valLoss)) {
+      if (!Number.isFinite(record.valLoss) && this.settings.monitor === 'loss') {
         this.stopped = true;
         return;
       }
-      if (!this.best || record.valLoss < this.best.valLoss - this.settings.minDelta) {
+      const improved =
+        this.settings.monitor === 'auc'
+          ? !this.best || record.valAuc > this.best.valAuc + this.settings.minDelta
+          : !this.best || record.valLoss < this.best.valLoss - this.settings.minDelta;
+      if (improved) {
         this.best = record;
         this.sinceImprovement = 0;
         this.bestWeights?.forEach((t) => t.dispose());

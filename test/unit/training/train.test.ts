@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundleDir } from '../../../model-store/bundle.js';
+import { parseDriftBaseline } from '../../../functions/core/drift/driftBaseline.js';
+import { SpecError, TrainingError } from '../../../functions/core/errors.js';
+import { applyCalibration, calibrationSchema } from '../../../functions/core/model/calibration.js';
+import { loadOnnxModel } from '../../../functions/core/model/onnxModel.js';
+import { readTfjsModelFromMemory } from '../../../functions/core/model/tfjsModel.js';
+import { compileEncoder } from '../../../functions/core/spec/rowEncoder.js';
+import { cardOfferSpec, generateCardOfferTable } from '../../../functions/core/training/syntheticCardOffer.js';
+import { train, type TrainResult } from '../../../functions/core/training/train.js';
+import { initTrainingTf } from '../../../functions/core/training/trainingBackend.js';
+import type { TrainingTable } from '../../../functions/core/training/trainingTable.js';
+import { syntheticSpec, syntheticTable } from './trainingFixtures.js';
+
+const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Scores rows of `table` with the bundle's ONNX file (onnxruntime-node) and with its tfjs files
+ * (plus the calibration the ONNX graph appends, if any) and returns the largest difference.
+ */
+async function onnxVersusTfjs(result: TrainResult, table: TrainingTable, rows: number): Promise<{ maxAbsDiff: number; compared: number }> {
+  const { manifest, files } = result.bundle;
+  const encoder = compileEncoder(manifest.featureSpec, table.header, table.source);
+  const x = new Float32Array(rows * encoder.width);
+  let n = 0;
+  for (const record of table.records) {
+    if (n === rows) break;
+    if (!encoder.encode(record, x, n * encoder.width)) n++;
+  }
+  const outputWidth = manifest.task === 'binary' ? 1 : manifest.classes.length;
+  const sequence = manifest.featureSpec.sequences?.[0];
+  const onnx = await loadOnnxModel(
+    files.get(manifest.model.file)!,
+    {
+      inputName: manifest.model.inputName,
+      outputName: manifest.model.outputName,
+      inputWidth: encoder.width,
+      outputWidth,
+      ...(sequence ? { sequence: { periods: sequence.periods, features: sequence.features.length } } : {}),
+    },
+    { bundle: manifest.name, version: manifest.version },
+  );
+  const fromOnnx = await onnx.score(x, n);
+  await onnx.dispose();
+
+  const tf = await initTrainingTf();
+  const model = await readTfjsModelFromMemory(files, 'tfjs/model.json');
+  const inputShape = model.inputs[0]!.shape.slice(1) as number[];
+  const out = model.predict(tf.tensor(x.subarray(0, n * encoder.width), [n, ...inputShape]), { batchSize: 4096 }) as import('@tensorflow/tfjs').Tensor;
+  let fromTfjs = (await out.data()) as Float32Array;
+  out.dispose();
+  model.dispose();
+  const calibration = (manifest.metrics.calibration as { appliedIn: string; parameters?: unknown }) ?? {};
+  if (calibration.appliedIn === 'onnx-graph') fromTfjs = applyCalibration(fromTfjs, calibrationSchema.parse(calibration.parameters), outputWidth);
+
+  let maxAbsDiff = 0;
+  for (let i = 0; i < n * outputWidth; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fromOnnx[i]! - fromTfjs[i]!));
+  return { maxAbsDiff, compared: n };
+}
+
+describe('train: binary MLP on a synthetic table', () => {
+  const table = syntheticTable(1500, 1);
+  let first: TrainResult;
+  let second: TrainResult;
+  let out: string;
+
+  beforeAll(async () => {
+    out = await mkdtemp(path.join(tmpdir(), 'propensity-train-'));
+    first = await train({ data: table, spec: syntheticSpec(), out: path.join(out, 'bundle'), now: new Date('2026-01-02T03:04:05Z') });
+    second = await train({ data: table, spec: syntheticSpec(), now: new Date('2026-01-02T03:04:05Z') });
+  });
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('learns the signal, calibrates, and evaluates on the held-out 20 %', () => {
+    const e = first.evaluation;
+    expect(e.task).toBe('binary');
+    expect(e.classes).toEqual(['no', 'yes']);
+    expect(e.rows).toBe(300);
+    expect(e.rocAuc).toBeGreaterThan(0.75);
+    expect(e.lift).toHaveLength(10);
+    expect(e.thresholds!.map((t) => t.name)).toEqual(['max-expected-profit', 'max-f1', 'p ≥ 0.5']);
+    expect(e.featureImportance!.map((f) => f.feature).sort()).toEqual(['plan', 'x1', 'x2']);
+    // x1 carries the strongest signal (coefficient 2).
+    expect(e.featureImportance![0]!.feature).toBe('x1');
+  });
+
+  it('is deterministic: the same seed gives the same metrics, history and model bytes', () => {
+    expect(second.evaluation).toEqual(first.evaluation);
+    expect(second.history).toEqual(first.history);
+    expect(sha(second.bundle.files.get('model.onnx')!)).toBe(sha(first.bundle.files.get('model.onnx')!));
+    expect(second.bundle.manifest.version).toBe(first.bundle.manifest.version);
+  });
+
+  it('a different seed trains a different model', async () => {
+    const other = await train({ data: table, spec: syntheticSpec(), seed: 6, now: new Date('2026-01-02T03:04:05Z') });
+    expect(sha(other.bundle.files.get('model.onnx')!)).not.toBe(sha(first.bundle.files.get('model.onnx')!));
+  });
+
+  it('ONNX and tfjs agree within 1e-5 on held-out rows', async () => {
+    const { maxAbsDiff, compared } = await onnxVersusTfjs(first, syntheticTable(400, 99), 400);
+    expect(compared).toBe(400);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+    expect(first.parity.maxAbsDiff).toBeLessThan(1e-5);
+  });
+
+  it('writes a bundle that reads back with verified hashes, a profit threshold and a drift baseline', async () => {
+    const bundle = await readBundleDir(path.join(out, 'bundle'));
+    const m = bundle.manifest;
+    expect(m.name).toBe('synthetic');
+    expect(m.version).toMatch(/^2026-01-02T0304-[0-9a-f]{6}$/);
+    expect(m.format).toBe('onnx');
+    expect(m.model).toMatchObject({ file: 'model.onnx', inputName: 'features', outputName: 'probability', output: 'positive-probability' });
+    expect(m.model.extraFiles.sort()).toEqual(['tfjs/model.json', 'tfjs/weights.bin']);
+    expect(m.positiveClass).toBe('yes');
+    expect(m.threshold).toBe(first.thresholds!.maxExpectedProfit.threshold);
+    expect((m.metrics.evaluation as { rocAuc: number }).rocAuc).toBe(first.evaluation.rocAuc);
+    const baseline = parseDriftBaseline(m.baseline);
+    expect(baseline.features.map((f) => f.name)).toEqual(['x1', 'x2', 'plan']);
+    expect(baseline.score?.rows).toBe(first.validation.rows);
+    expect(Object.keys(baseline.featureImportance).sort()).toEqual(['plan', 'x1', 'x2']);
+  });
+});
+
+describe('train: multiclass, ensembles, sequences', () => {
+  it('trains a softmax model with temperature scaling folded into its output layer', async () => {
+    const table = syntheticTable(1500, 2, 'multiclass');
+    const result = await train({ data: table, spec: syntheticSpec({ actions: { gold: 'upsell' } }) });
+    expect(result.evaluation.task).toBe('multiclass');
+    expect(result.evaluation.classes).toEqual(['bronze', 'gold', 'silver']);
+    expect(result.evaluation.rocAucPerClass).toHaveLength(3);
+    expect(result.calibration.method).toBe('temperature');
+    expect(result.bundle.manifest.metrics.calibration).toMatchObject({ method: 'temperature', appliedIn: 'output-layer' });
+    expect(result.bundle.manifest.model.output).toBe('class-probabilities');
+    expect(result.bundle.manifest.actions).toEqual({ gold: 'upsell' });
+    expect(result.bundle.manifest.threshold).toBeUndefined();
+    const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 98, 'multiclass'), 300);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+  });
+
+  it('merges a seed ensemble into one exportable model and keeps isotonic calibration as an ONNX step', async () => {
+    const table = syntheticTable(1500, 3);
+    const spec = syntheticSpec();
+    const result = await train({ data: table, spec: { ...spec, training: { ...spec.training, ensemble: 3, calibration: 'isotonic' } } });
+    expect(result.search.members).toHaveLength(2);
+    const dense = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json')!)).modelTopology.config.layers
+      .filter((l: { class_name: string }) => l.class_name === 'Dense')
+      .map((l: { config: { units: number } }) => l.config.units);
+    expect(dense).toEqual([24, 12, 1]);
+    expect(result.bundle.manifest.metrics.calibration).toMatchObject({ method: 'isotonic', appliedIn: 'onnx-graph' });
+    const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 97), 300);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+  });
+
+  it('trains the Conv1D sequence model on monthly histories, with a search, and exports it', async () => {
+    const table = generateCardOfferTable({ customers: 1500, seed: 11 });
+    const spec = cardOfferSpec();
+    const result = await train({
+      data: table,
+      spec,
+      overrides: { training: { epochs: 4, importanceRepeats: 0 }, search: { trials: 2, minEpochs: 1, timeBudgetSeconds: 120 } },
+    });
+    expect(result.bundle.manifest.metrics.training).toMatchObject({ inputShape: [10, 24], architecture: { kind: 'sequence' } });
+    expect(result.search.strategy).toBe('successive-halving');
+    expect(result.search.trials).toHaveLength(2);
+    expect(result.evaluation.rocAuc).toBeGreaterThan(0.6);
+    const { maxAbsDiff } = await onnxVersusTfjs(result, generateCardOfferTable({ customers: 300, seed: 12 }), 300);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+  });
+});
+
+describe('train: a real dataset', () => {
+  it('trains audiobooks (no header, last column the target) in a few epochs to a useful model', async () => {
+    const spec = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../../model-store/audiobooks/spec.json'), 'utf8'));
+    const data = path.resolve(import.meta.dirname, '../../../../shared/datasets/audiobooks/Audiobooks_data.csv');
+    const result = await train({ data, spec, overrides: { search: false, training: { epochs: 3, importanceRepeats: 0 } } });
+    expect(result.evaluation.rows).toBe(Math.round(2237 * 0.2) + Math.round(11847 * 0.2));
+    expect(result.evaluation.rocAuc).toBeGreaterThan(0.85);
+    expect(result.evaluation.expectedCalibrationError).toBeLessThan(0.05);
+    expect(result.bundle.manifest.classes).toEqual(['0', '1']);
+    expect((result.bundle.manifest.metrics.data as { rows: number }).rows).toBe(14084);
+  });
+});
+
+describe('train: errors', () => {
+  const table = syntheticTable(200, 4);
+
+  it('refuses a spec without a target column', async () => {
+    const spec = syntheticSpec();
+    const columns = spec.featureSpec!.columns!.filter((c) => c.role !== 'target');
+    const error = await train({ data: table, spec: { ...spec, featureSpec: { columns } } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingError);
+    expect(error).toMatchObject({ code: 'TRAINING_FAILED', isInputError: true, message: 'the feature spec has no target column (role "target"): there is nothing to learn' });
+  });
+
+  it('refuses a target with a single class, naming the column and the file', async () => {
+    const oneClass = { ...table, records: table.records.map((r) => [...r.slice(0, 4), 'yes']) };
+    const error = await train({ data: oneClass, spec: syntheticSpec() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRAINING_FAILED', message: 'target "label" has 1 class(es) in synthetic-binary.csv; training needs two or more' });
+  });
+
+  it('refuses a sequence model on features that are not one sequence group', async () => {
+    const error = await train({ data: table, spec: syntheticSpec({ model: { kind: 'sequence' } }) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingError);
+    expect((error as Error).message).toBe(
+      'a sequence model needs every feature in one sequence group (found 0 group(s) covering 0 of 7 slots); use an mlp for static features',
+    );
+  });
+
+  it('reports an invalid spec as SPEC_INVALID with its source', async () => {
+    const error = await train({ data: table, spec: { name: 'Bad Name', featureSpec: syntheticSpec().featureSpec }, specSource: 'spec.json' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpecError);
+    expect(error).toMatchObject({ code: 'SPEC_INVALID', source: 'spec.json', path: 'name' });
+  });
+});
