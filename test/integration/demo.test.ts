@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,10 +50,8 @@ async function waitFor(output: () => string, pattern: RegExp, timeoutMs = 30_000
   }
 }
 
-const haveBundledBankModel = existsSync(path.join(REPO_ROOT, 'model-store', 'bank-marketing', 'champion.json'));
-
 describe('npm start', () => {
-  it.runIf(haveBundledBankModel)('scores the real bank-marketing extract with the bundled models and prints selection and ROI', async () => {
+  it('scores the real bank-marketing extract with the bundled models and prints selection and ROI', async () => {
     const out = path.join(workDir, 'outputs');
     const demo = startDemo(['--out', out]);
     expect(await demo.exited).toBe(0);
