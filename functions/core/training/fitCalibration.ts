@@ -68,61 +68,61 @@ export function fitPlatt(p: ArrayLike<number>, y: ArrayLike<number>): Extract<Ca
   return { kind: 'platt', a, b };
 }
 
+/** Knots closer than this (in P) are pooled, so no segment is steeper than Δy / 1e-3. */
+export const ISOTONIC_MIN_GAP = 1e-3;
+
 /**
- * Isotonic regression by pool-adjacent-violators on (p, y), as knots for linear interpolation.
- * Interior points of flat runs are dropped (as scikit-learn does) and knot x values are float32, so
- * they stay strictly increasing in the ONNX graph.
+ * Isotonic regression by pool-adjacent-violators on (p, y), as knots for linear interpolation:
+ * one knot per pooled block, at the block's mean p (float32) with the block's response rate.
+ * Neighbouring blocks closer than {@link ISOTONIC_MIN_GAP} or with the same rate are pooled too.
+ *
+ * Why centroids and a minimum gap: two knots 1e-7 apart make a near-vertical segment, where the
+ * float32 rounding difference between tfjs and onnxruntime would become a visible jump in P.
  */
 export function fitIsotonic(p: ArrayLike<number>, y: ArrayLike<number>): Extract<Calibration, { kind: 'isotonic' }> {
   const n = p.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => p[i]! - p[j]!);
-  // Unique float32 x values with summed targets and weights.
+  // Blocks: summed x, summed y, weight. PAV pools a block into its left neighbour while the rates decrease.
   const xs: number[] = [];
-  const sums: number[] = [];
-  const weights: number[] = [];
+  const ys: number[] = [];
+  const ws: number[] = [];
+  const rate = (b: number) => ys[b]! / ws[b]!;
+  const poolLast = () => {
+    const last = ws.length - 1;
+    xs[last - 1]! += xs[last]!;
+    ys[last - 1]! += ys[last]!;
+    ws[last - 1]! += ws[last]!;
+    xs.pop();
+    ys.pop();
+    ws.pop();
+  };
   for (const i of order) {
-    const x = Math.fround(p[i]!);
-    if (xs.length > 0 && xs[xs.length - 1] === x) {
-      sums[sums.length - 1]! += y[i] === 1 ? 1 : 0;
-      weights[weights.length - 1]!++;
-    } else {
-      xs.push(x);
-      sums.push(y[i] === 1 ? 1 : 0);
-      weights.push(1);
+    xs.push(p[i]!);
+    ys.push(y[i] === 1 ? 1 : 0);
+    ws.push(1);
+    while (ws.length > 1 && rate(ws.length - 2) >= rate(ws.length - 1)) poolLast();
+  }
+  // Second pass: pool neighbours that are too close (keeps the map monotone: pooling averages rates).
+  const cx: number[] = [];
+  const cy: number[] = [];
+  const cw: number[] = [];
+  for (let b = 0; b < ws.length; b++) {
+    cx.push(xs[b]!);
+    cy.push(ys[b]!);
+    cw.push(ws[b]!);
+    while (cw.length > 1) {
+      const last = cw.length - 1;
+      const gap = cx[last]! / cw[last]! - cx[last - 1]! / cw[last - 1]!;
+      if (gap >= ISOTONIC_MIN_GAP) break;
+      cx[last - 1]! += cx[last]!;
+      cy[last - 1]! += cy[last]!;
+      cw[last - 1]! += cw[last]!;
+      cx.pop();
+      cy.pop();
+      cw.pop();
     }
   }
-  // PAV: blocks of [start, end) with pooled mean.
-  const blockStart: number[] = [];
-  const blockSum: number[] = [];
-  const blockWeight: number[] = [];
-  for (let i = 0; i < xs.length; i++) {
-    blockStart.push(i);
-    blockSum.push(sums[i]!);
-    blockWeight.push(weights[i]!);
-    while (blockSum.length > 1) {
-      const last = blockSum.length - 1;
-      if (blockSum[last - 1]! / blockWeight[last - 1]! <= blockSum[last]! / blockWeight[last]!) break;
-      blockSum[last - 1]! += blockSum[last]!;
-      blockWeight[last - 1]! += blockWeight[last]!;
-      blockSum.pop();
-      blockWeight.pop();
-      blockStart.pop();
-    }
-  }
-  const kx: number[] = [];
-  const ky: number[] = [];
-  for (let b = 0; b < blockStart.length; b++) {
-    const start = blockStart[b]!;
-    const end = (blockStart[b + 1] ?? xs.length) - 1;
-    const value = blockSum[b]! / blockWeight[b]!;
-    kx.push(xs[start]!);
-    ky.push(value);
-    if (end > start) {
-      kx.push(xs[end]!);
-      ky.push(value);
-    }
-  }
-  return { kind: 'isotonic', x: kx, y: ky };
+  return { kind: 'isotonic', x: cx.map((x, b) => Math.fround(x / cw[b]!)), y: cy.map((v, b) => v / cw[b]!) };
 }
 
 /**

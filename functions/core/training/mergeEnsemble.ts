@@ -29,6 +29,9 @@ export function mergeEnsemble(tf: Tf, members: readonly tfTypes.LayersModel[]): 
   if (members.length === 0) throw new TrainingError('mergeEnsemble needs at least one member', { isInputError: false });
   const chains = members.map((m) => m.layers.filter((l) => !['InputLayer', 'Dropout'].includes(l.getClassName())));
   const length = chains[0]!.length;
+  if (chains.some((c) => c.length !== length)) {
+    throw new TrainingError(`ensemble members differ in depth (${chains.map((c) => c.length).join(', ')} layers)`, { isInputError: false });
+  }
   const plan: LayerPlan[] = [];
   for (let i = 0; i < length; i++) {
     const cls = chains[0]![i]!.getClassName();
@@ -41,7 +44,6 @@ export function mergeEnsemble(tf: Tf, members: readonly tfTypes.LayersModel[]): 
     if (layers.some((l) => activation(l!) !== activation(layers[0]!))) throw new TrainingError('ensemble members differ in their activations', { isInputError: false });
     plan.push({ cls, members: layers as tfTypes.layers.Layer[] });
   }
-  if (chains.some((c) => c.length !== length)) throw new TrainingError('ensemble members differ in depth', { isInputError: false });
 
   const inputShape = members[0]!.inputs[0]!.shape.slice(1) as number[];
   const firstDense = plan.findIndex((p) => p.cls === 'Dense');

@@ -180,6 +180,7 @@ function versionStamp(now: Date, onnx: Uint8Array): string {
  * profit-optimal threshold under the default economics, evaluates on the test rows, exports ONNX
  * (calibration included), checks ONNX against tfjs, builds the drift baseline, and assembles the
  * bundle (written to `out` when given). Deterministic for a seed, unless the search's time budget ran out.
+ * One training at a time per process: the seeded `Math.random` is process-wide (see withSeededMathRandom).
  *
  * @throws SpecError for an invalid spec, ExtractError for an unreadable file or missing column,
  *   TrainingError when the data cannot train the model (no target, one class, bad architecture).
@@ -196,6 +197,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const seed = settings.seed;
   const featureSpec = spec.featureSpec;
   const now = options.now ?? new Date();
+  if (spec.model.kind === 'sequence' && settings.ensemble > 1) {
+    throw new TrainingError('an ensemble (training.ensemble > 1) is only supported for mlp models', { isInputError: true });
+  }
 
   const readStarted = performance.now();
   const table = typeof options.data === 'string' ? await readTrainingTable(options.data, featureSpec) : options.data;
@@ -376,7 +380,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     } finally {
       await onnxModel.dispose();
     }
-    if (!(maxAbsDiff <= 1e-4)) {
+    // A guard against export bugs, which show as large gaps; float32 rounding stays far below it.
+    if (!(maxAbsDiff <= 1e-3)) {
       throw new TrainingError(`the exported ONNX model disagrees with tfjs by ${maxAbsDiff} on ${parityRows} test rows`, { isInputError: false });
     }
     const tfjsFiles = await saveTfjsModelToMemory(model as tfTypes.LayersModel, { dir: 'tfjs' });
@@ -439,7 +444,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           calibration: {
             method: calibration.method,
             appliedIn: folded ? 'output-layer' : graphCalibration ? 'onnx-graph' : 'none',
-            ...(calibration.calibration ? { parameters: calibration.calibration } : {}), ...(calibration.crossFittedLogLoss ? { crossFittedLogLoss: calibration.crossFittedLogLoss } : {}) },
+            ...(calibration.calibration ? { parameters: calibration.calibration } : {}),
+            ...(calibration.crossFittedLogLoss ? { crossFittedLogLoss: calibration.crossFittedLogLoss } : {}),
+          },
           ...(thresholds ? { thresholds } : {}),
           training: {
             seed,

@@ -47,11 +47,18 @@ describe('fitPlatt', () => {
 });
 
 describe('fitIsotonic', () => {
-  it('pools adjacent violators and keeps the ends of flat runs as knots', () => {
-    // Sorted by p: y = 0, 1, 0, 1, 1 → the violation (1, 0) pools to 0.5.
+  it('pools adjacent violators (and equal rates) into one knot per block, at the block’s mean p', () => {
+    // Sorted by p: y = 0, 1, 0, 1, 1 → the violation (1, 0) pools to 0.5; the two 1s pool as equal rates.
     const c = fitIsotonic([0.1, 0.2, 0.3, 0.4, 0.5], [0, 1, 0, 1, 1]);
-    expect(c.x).toEqual([0.1, 0.2, 0.3, 0.4, 0.5].map(Math.fround));
-    expect(c.y).toEqual([0, 0.5, 0.5, 1, 1]);
+    expect(c.x).toEqual([0.1, 0.25, 0.45].map(Math.fround));
+    expect(c.y).toEqual([0, 0.5, 1]);
+  });
+
+  it('pools knots closer than 1e-3, so no segment is near-vertical', () => {
+    // PAV leaves blocks at p ≈ 0.5 (rate 1/2, 2 rows) and p ≈ 0.5000001 (rate 2/3, 3 rows): pooled into one (rate 3/5).
+    const c = fitIsotonic([0.1, 0.5, 0.5, 0.5000001, 0.5000001, 0.5000001, 0.9], [0, 1, 0, 1, 1, 0, 1]);
+    expect(c.x).toEqual([0.1, (0.5 * 2 + 0.5000001 * 3) / 5, 0.9].map(Math.fround));
+    expect(c.y).toEqual([0, 0.6, 1]);
   });
 
   it('merges equal scores into one weighted point', () => {

@@ -212,6 +212,12 @@ describe('train: errors', () => {
     );
   });
 
+  it('refuses an ensemble of sequence models before reading any data', async () => {
+    const spec = cardOfferSpec();
+    const error = await train({ data: '/nonexistent.csv', spec: { ...spec, training: { ...spec.training, ensemble: 2 } } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRAINING_FAILED', message: 'an ensemble (training.ensemble > 1) is only supported for mlp models' });
+  });
+
   it('reports an invalid spec as SPEC_INVALID with its source', async () => {
     const error = await train({ data: table, spec: { name: 'Bad Name', featureSpec: syntheticSpec().featureSpec }, specSource: 'spec.json' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpecError);
