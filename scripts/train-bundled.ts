@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { formatEvaluation } from '../functions/core/evaluation/formatEvaluation.js';
 import { writeCardOfferCsv } from '../functions/core/training/syntheticCardOffer.js';
 import { train } from '../functions/core/training/train.js';
+import type { TrainingTable } from '../functions/core/training/trainingTable.js';
 import { FsRegistry } from '../model-store/fsRegistry.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,19 +58,21 @@ for (const entry of MODELS) {
   if (only.length > 0 && !only.includes(entry.name)) continue;
   const specFile = path.join(repo, 'model-store', entry.name, 'spec.json');
   const spec = JSON.parse(await readFile(specFile, 'utf8')) as unknown;
-  let data: string;
+  let data: string | TrainingTable;
   let testRows: number[] | undefined;
   if (entry.file === 'synthetic') {
     await mkdir(dataOut, { recursive: true });
-    data = path.join(dataOut, 'card-offer.csv');
-    await writeCardOfferCsv(data, { customers: 20000, seed: 7 });
+    const csv = path.join(dataOut, 'card-offer.csv');
+    const table = await writeCardOfferCsv(csv, { customers: 20000, seed: 7 });
+    // The same rows as the CSV, named by how to make them again rather than by a temp path.
+    data = { ...table, source: 'synthetic card-offer data (generateCardOfferTable, seed 7, 20000 customers)' };
   } else {
     // Relative to the repository, so the bundle's notes do not record this machine's folders.
     data = path.relative(process.cwd(), path.join(datasets, entry.file));
     const split = JSON.parse(await readFile(path.join(repo, 'bench', 'quality', 'splits', `${entry.name}.json`), 'utf8')) as { testIndices: number[] };
     testRows = split.testIndices;
   }
-  console.log(`\n=== ${entry.name}: ${path.relative(repo, data) || data}`);
+  console.log(`\n=== ${entry.name}: ${typeof data === 'string' ? data : data.source}`);
   const result = await train({
     data,
     spec,
