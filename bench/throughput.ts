@@ -24,9 +24,9 @@ import { parseFeatureSpec } from '../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../functions/core/spec/fitSpec.js';
 import { compileEncoder } from '../functions/core/spec/rowEncoder.js';
 import { createBundle, readBundleDir, writeBundleDir } from '../model-store/bundle.js';
+import { findSharedDir } from '../test/helpers/datasets.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SHARED_BENCH = path.resolve(here, '../../shared/bench');
+const SHARED_BENCH = path.join(findSharedDir(), 'bench');
 const WORK = '/tmp/propensity-bench';
 const PYTHON = '/usr/bin/python3';
 

@@ -19,6 +19,7 @@ import { writeCardOfferCsv } from '../functions/core/training/syntheticCardOffer
 import { train } from '../functions/core/training/train.js';
 import type { TrainingTable } from '../functions/core/training/trainingTable.js';
 import { FsRegistry } from '../model-store/fsRegistry.js';
+import { findDatasetsDir } from '../test/helpers/datasets.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Bundles ship in git and load in Lambda: keep each under a megabyte. */
@@ -48,7 +49,7 @@ function flag(name: string): string[] {
 }
 
 const only = flag('--only');
-const datasets = path.resolve(flag('--datasets')[0] ?? path.join(repo, '..', 'shared', 'datasets'));
+const datasets = path.resolve(flag('--datasets')[0] ?? findDatasetsDir());
 const dataOut = flag('--data-out')[0] ?? (await mkdtemp(path.join(tmpdir(), 'propensity-bundled-')));
 const registry = new FsRegistry(path.join(repo, 'model-store'));
 const summary: string[] = [];

@@ -13,6 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { train } from '../../functions/core/training/train.js';
+import { findDatasetsDir, findSharedDir } from '../../test/helpers/datasets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -49,8 +50,8 @@ function argValues(flag: string): string[] {
 }
 
 const only = argValues('--only');
-const datasetsDir = argValues('--datasets')[0] ?? path.resolve(repo, '..', 'shared', 'datasets');
-const baselinesFile = argValues('--baselines')[0] ?? path.resolve(repo, '..', 'shared', 'bench', 'quality_baselines.json');
+const datasetsDir = argValues('--datasets')[0] ?? findDatasetsDir();
+const baselinesFile = argValues('--baselines')[0] ?? path.join(findSharedDir(), 'bench', 'quality_baselines.json');
 const write = !process.argv.includes('--no-write');
 const repeat = Number(argValues('--repeat')[0] ?? 1);
 const markdown: string[] = [

@@ -138,6 +138,7 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
       economics,
       output: target,
       batchSize: config.batchSize,
+      runId,
     });
     return {
       ...base,

@@ -1,17 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openExtract } from '../../functions/core/extract/readExtract.js';
 import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../functions/core/model/onnxFixtures.js';
 import { parseFeatureSpec } from '../../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../../functions/core/spec/fitSpec.js';
 import { createBundle, writeBundleDir } from '../../model-store/bundle.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The shared real datasets (read-only, beside the repository). */
-export const DATASETS = path.resolve(here, '../../../shared/datasets');
-export const dataset = (relative: string) => path.join(DATASETS, relative);
+export { DATASETS, dataset } from './datasets.js';
 
 /**
  * Fits a spec on a real dataset file and bundles it with a fixed-weight linear model (logistic

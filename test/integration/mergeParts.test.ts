@@ -8,6 +8,8 @@ import { resolveEconomics } from '../../functions/core/economics/campaignEconomi
 import { loadBundle, type LoadedBundle } from '../../functions/core/engine/loadBundle.js';
 import { scoreExtract, scorePart, writeRunOutputs, type ScoredPart } from '../../functions/core/engine/scoreExtract.js';
 import { planParts } from '../../functions/core/extract/planParts.js';
+import { resolveBundle } from '../../functions/cli/resolveBundle.js';
+import { parseRunProfile } from '../../functions/core/drift/runProfile.js';
 import { readBundleDir } from '../../model-store/bundle.js';
 import { dataset, writeDatasetBundle } from '../helpers/datasetBundle.js';
 
@@ -66,5 +68,47 @@ describe('scoring in parts', () => {
     expect(strip(b)).toEqual(strip(a));
     expect(a['rows']).toEqual({ read: 45_217, scored: 45_211, rejected: 6, rejectReasons: { NOT_A_NUMBER: 3, FIELD_COUNT: 3 } });
     for (const part of parts) await rm(part.spool.dir, { recursive: true, force: true });
+  });
+
+  it('writes a run profile whose part profiles merge to the whole-file profile', async () => {
+    // The bundled model carries a drift baseline, so every run also writes profile.json.
+    const bundled = await loadBundle(await resolveBundle('bank-marketing'));
+    try {
+      const economics = resolveEconomics(bundled.manifest.economics, { budget: { maxContacts: 2000 } });
+      const whole = path.join(work, 'profile-whole');
+      const outcome = await scoreExtract({ input: createReadStream(extract), source: extract, bundle: bundled, economics, runId: 'run-1', output: new LocalOutputTarget(whole) });
+      const ranges = await planParts(extract, 3);
+      const headerFields = (await readFile(extract, 'utf8')).slice(0, 400).split('\n')[0]!.split(';').map((f) => f.replaceAll('"', ''));
+      const parts: ScoredPart[] = [];
+      for (const [i, range] of ranges.entries()) {
+        const input = createReadStream(extract, { start: range.start, end: range.end - 1 });
+        parts.push(
+          await scorePart({ input, source: extract, bundle: bundled, economics, runId: 'run-1', ...(i === 0 ? {} : { part: { headerFields, firstLine: range.firstLine } }) }),
+        );
+      }
+      const merged = path.join(work, 'profile-merged');
+      await writeRunOutputs(parts, { bundle: bundled, economics, output: new LocalOutputTarget(merged), source: extract, startedAt: new Date() });
+      for (const part of parts) await rm(part.spool.dir, { recursive: true, force: true });
+
+      const text = await readFile(path.join(whole, 'profile.json'), 'utf8');
+      expect(await readFile(path.join(merged, 'profile.json'), 'utf8')).toBe(text);
+      const profile = parseRunProfile(JSON.parse(text));
+      // Rejected rows are not profiled; every scored row is, once per feature and once in the score histogram.
+      expect(profile.rows).toBe(outcome.summary.rows.scored);
+      expect(profile.rows).toBe(45_211);
+      for (const feature of profile.features) {
+        expect(feature.counts.reduce((a, b) => a + b, 0) + feature.missing, feature.name).toBe(45_211);
+      }
+      expect(profile.score.histogram.counts.reduce((a, b) => a + b, 0)).toBe(45_211);
+      expect(profile.runs).toEqual(['run-1']);
+      expect(profile.modelVersion).toBe(bundled.manifest.version);
+      const targets = (await readFile(path.join(whole, 'targets.csv'), 'utf8')).trim().split('\n').slice(1);
+      expect(profile.selection.contacts).toBe(targets.length);
+      expect(profile.selection.contacts).toBe(2000);
+      // Kilobytes, not megabytes.
+      expect(text.length).toBeLessThan(16_384);
+    } finally {
+      await bundled.model.dispose();
+    }
   });
 });

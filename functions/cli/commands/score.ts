@@ -42,6 +42,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       bundle,
       economics,
       output: new LocalOutputTarget(options.out),
+      runId: path.basename(path.resolve(options.out)),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
     });

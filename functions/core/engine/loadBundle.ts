@@ -1,4 +1,6 @@
-import { BundleError } from '../errors.js';
+import { assertBaselineFitsSpec } from '../drift/runProfile.js';
+import { parseDriftBaseline, type DriftBaseline } from '../drift/driftBaseline.js';
+import { BundleError, DriftError } from '../errors.js';
 import { loadOnnxModel } from '../model/onnxModel.js';
 import type { ScoringModel } from '../model/scoringModel.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
@@ -11,6 +13,8 @@ export interface LoadedBundle {
   readonly featureSpec: FittedSpec;
   readonly model: ScoringModel;
   readonly location: string;
+  /** What the model was trained on, for the run profile (`profile.json`); null for a bundle without one. */
+  readonly baseline: DriftBaseline | null;
 }
 
 /**
@@ -26,6 +30,7 @@ export async function loadBundle(bundle: BundleFiles, options: { intraOpNumThrea
   const bytes = bundle.files.get(manifest.model.file);
   if (!bytes) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, { bundle: bundle.location, modelVersion: manifest.version });
 
+  const baseline = readBaseline(bundle);
   let model: ScoringModel;
   if (manifest.format === 'onnx') {
     model = await loadOnnxModel(bytes, { inputName: manifest.model.inputName, outputName: manifest.model.outputName, inputWidth, outputWidth }, context, options);
@@ -42,5 +47,19 @@ export async function loadBundle(bundle: BundleFiles, options: { intraOpNumThrea
       { bundle: bundle.location, modelVersion: manifest.version },
     );
   }
-  return { manifest, featureSpec: manifest.featureSpec, model, location: bundle.location };
+  return { manifest, featureSpec: manifest.featureSpec, model, location: bundle.location, baseline };
+}
+
+/** Validated once per load, so every run's profile counts on bins that match the spec. */
+function readBaseline(bundle: BundleFiles): DriftBaseline | null {
+  const { manifest } = bundle;
+  if (manifest.baseline === undefined) return null;
+  try {
+    const baseline = parseDriftBaseline(manifest.baseline, `${bundle.location} manifest.json baseline`);
+    assertBaselineFitsSpec(baseline, manifest.featureSpec);
+    return baseline;
+  } catch (error) {
+    if (!(error instanceof DriftError)) throw error;
+    throw new BundleError('BUNDLE_INVALID', `drift baseline: ${error.message}`, { bundle: bundle.location, modelVersion: manifest.version });
+  }
 }

@@ -12,6 +12,7 @@ import { CampaignAccumulator, type CampaignOutcome } from '../economics/campaign
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector, type SegmentOutcome } from '../economics/segmentSelection.js';
+import { mergeAllProfiles, MICROS, PROFILE_FILE, ProfileAccumulator, type RunProfile } from '../drift/runProfile.js';
 import { openExtract, type ExtractReadOptions } from '../extract/readExtract.js';
 import { parseDecimal } from '../spec/cellParsers.js';
 import { idColumn } from '../spec/featureSpec.js';
@@ -22,7 +23,14 @@ import type { OutputFileRecord, OutputTarget } from './outputTarget.js';
 import { buildRunSummary, type RunSummary } from './runSummary.js';
 
 export const DEFAULT_BATCH_SIZE = 8192;
-export const OUTPUT_FILES = { scores: 'scores.csv', targets: 'targets.csv', summary: 'summary.json', rejects: 'rejects.csv', report: 'report.md' } as const;
+export const OUTPUT_FILES = {
+  scores: 'scores.csv',
+  targets: 'targets.csv',
+  summary: 'summary.json',
+  rejects: 'rejects.csv',
+  report: 'report.md',
+  profile: PROFILE_FILE,
+} as const;
 
 export interface ScoreProgress {
   readonly rowsRead: number;
@@ -45,7 +53,10 @@ export interface ScorePartOptions {
   readonly batchSize?: number;
   /** For a byte range of a larger file: the header of the whole file and the range's first line. */
   readonly part?: { readonly headerFields: string[]; readonly firstLine: number };
+  /** Sees every good row and every batch of scores, besides the run profile the engine keeps. */
   readonly observer?: RunObserver;
+  /** Id of the run (its output folder), recorded in the run profile. */
+  readonly runId?: string;
   readonly onProgress?: (progress: ScoreProgress) => void;
 }
 
@@ -67,6 +78,8 @@ export interface ScoredPart {
   /** Multiclass: segments and the confidence histogram that gives deciles. */
   readonly segments: SegmentSelector | null;
   readonly confidence: ScoreHistogram | null;
+  /** What this part saw, on the bundle's drift baseline; null for a bundle without a baseline. */
+  readonly profile: RunProfile | null;
   /** Local spool files: scored lines (prefixed with the exact ranking score) and reject lines. */
   readonly spool: { readonly dir: string; readonly scores: string; readonly rejects: string };
 }
@@ -79,6 +92,16 @@ async function writeText(stream: WriteStream | Writable, text: string): Promise<
 async function closeStream(stream: WriteStream): Promise<void> {
   stream.end();
   await once(stream, 'close');
+}
+
+/** The engine's own run profile and a caller's observer, both fed from one pass. */
+function bothObservers(a: RunObserver | null, b: RunObserver | undefined): RunObserver | null {
+  if (!a || !b) return a ?? b ?? null;
+  return {
+    numeric: (column, value) => (a.numeric(column, value), b.numeric(column, value)),
+    category: (column, slot, unseen) => (a.category(column, slot, unseen), b.category(column, slot, unseen)),
+    score: (probabilities, rows, width) => (a.score(probabilities, rows, width), b.score(probabilities, rows, width)),
+  };
 }
 
 function rejectLine(reject: RowReject): string {
@@ -104,7 +127,11 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   };
   const extract = await openExtract(options.input, readOptions);
   const header = options.part ? (featureSpec.spec.file.header ? options.part.headerFields : null) : extract.header;
-  const encoder = compileEncoder(featureSpec, header, source, observer ? { observer } : {});
+  const profile = bundle.baseline
+    ? new ProfileAccumulator(bundle.baseline, { model: manifest.name, modelVersion: manifest.version, ...(options.runId ? { runId: options.runId } : {}) })
+    : null;
+  const runObserver = bothObservers(profile, observer);
+  const encoder = compileEncoder(featureSpec, header, source, runObserver ? { observer: runObserver } : {});
   const valueColumn = typeof economics.valuePerResponse === 'object' ? economics.valuePerResponse.column : null;
   const valueIndex = valueColumn ? encoder.valueIndex(valueColumn) : -1;
   const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : 0;
@@ -146,7 +173,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     if (filled === 0) return;
     const probabilities = await model.score(batch, filled);
     const out = model.outputWidth;
-    observer?.score(probabilities, filled, out);
+    runObserver?.score(probabilities, filled, out);
     let text = '';
     for (let row = 0; row < filled; row++) {
       const id = ids[row]!;
@@ -184,11 +211,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
         continue;
       }
       const { fields, line, raw } = item.record;
-      const issue = encoder.encode(fields, batch, filled * width);
-      if (issue) {
-        await reject({ line, column: issue.column, reason: issue.reason, detail: issue.detail, raw });
-        continue;
-      }
+      // The value column is checked first: once the encoder accepts a row, the profile has counted it.
       if (valueIndex >= 0) {
         const value = parseDecimal((fields[valueIndex] ?? '').trim());
         if (!(value >= 0)) {
@@ -196,6 +219,11 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           continue;
         }
         values[filled] = value;
+      }
+      const issue = encoder.encode(fields, batch, filled * width);
+      if (issue) {
+        await reject({ line, column: issue.column, reason: issue.reason, detail: issue.detail, raw });
+        continue;
       }
       ids[filled] = encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim();
       lines[filled] = line;
@@ -222,6 +250,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     campaign,
     segments,
     confidence,
+    profile: profile?.toProfile() ?? null,
     spool,
   };
 }
@@ -340,6 +369,12 @@ export async function writeRunOutputs(
     segments: segmentOutcome,
     confidence: confidenceHistogram,
   });
+  const profile = runProfile(parts, campaign?.targets.map((t) => t.probability) ?? segmentOutcome!.targets.map((t) => t.confidence));
+  if (profile) {
+    const profileStream = output.open(OUTPUT_FILES.profile);
+    await writeText(profileStream, `${JSON.stringify(profile)}\n`);
+    await endStream(profileStream);
+  }
   const { formatReport } = await import('./formatReport.js');
   const report = output.open(OUTPUT_FILES.report);
   await writeText(report, formatReport(summary));
@@ -350,6 +385,18 @@ export async function writeRunOutputs(
   await endStream(summaryStream);
   const files = await output.commit();
   return { summary, files };
+}
+
+/** The parts' profiles merged, plus the run's selection (known only once every part is in). */
+function runProfile(parts: readonly ScoredPart[], selected: readonly number[]): RunProfile | null {
+  const profiles = parts.map((p) => p.profile).filter((p): p is RunProfile => p !== null);
+  if (profiles.length === 0) return null;
+  const merged = structuredClone(mergeAllProfiles(profiles));
+  for (const p of selected) {
+    merged.selection.contacts++;
+    merged.selection.sumMicros += Math.round(p * MICROS);
+  }
+  return merged;
 }
 
 export interface ScoreExtractOptions extends Omit<ScorePartOptions, 'part'> {

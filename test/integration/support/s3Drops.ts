@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Event } from 'aws-lambda';
 import { listKeys, putObject, readObjectBytes } from '../../../functions/adapters/s3/s3Objects.js';
+import { dataset } from '../../helpers/datasets.js';
 import type { EmbeddedS3 } from '../../helpers/embeddedS3.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BANK_FULL = path.resolve(REPO_ROOT, '..', 'shared', 'datasets', 'bank-marketing', 'bank-full.csv');
+export const BANK_FULL = dataset('bank-marketing/bank-full.csv');
 /** The gzipped copy of bank-full.csv shipped for `npm start` (byte-identical once gunzipped). */
 export const BANK_FULL_SHIPPED = path.join(REPO_ROOT, 'functions', 'local', 'sample', 'bank-full.csv.gz');
-export const HAVE_SHARED_DATASETS = existsSync(BANK_FULL);
 
 /** Resolves with the first ObjectCreated notification for `key` (keys in events are URL-encoded, as in AWS). */
 export function nextEventFor(s3: EmbeddedS3, key: string): Promise<S3Event> {

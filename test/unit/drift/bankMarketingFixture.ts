@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dataset } from '../../helpers/datasets.js';
 import { parse } from 'csv-parse/sync';
 import { parseFeatureSpec, type FittedSpec } from '../../../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../../../functions/core/spec/fitSpec.js';
@@ -14,7 +14,7 @@ import { ProfileAccumulator, type RunProfile } from '../../../functions/core/dri
  * scorer standing in for a trained model (its probabilities are a known function of the encoded row).
  */
 
-export const BANK_FILE = fileURLToPath(new URL('../../../../shared/datasets/bank-marketing/bank-full.csv', import.meta.url));
+export const BANK_FILE = dataset('bank-marketing/bank-full.csv');
 
 export type Row = string[];
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dataset } from '../../helpers/datasets.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/core/errors.js';
@@ -164,7 +164,7 @@ describe('CampaignAccumulator', () => {
 // Real data: bank-marketing (45,211 rows, `;`-separated, quoted strings). p is a fixed logistic of
 // the call duration (no model needed) and the value column is the account balance, which is
 // negative for some customers: those rows are rejected before the economics, as the engine does.
-const BANK = join(process.env.PROPENSITY_DATASETS ?? '/work/shared/datasets', 'bank-marketing/bank-full.csv');
+const BANK = dataset('bank-marketing/bank-full.csv');
 
 describe.runIf(existsSync(BANK))('CampaignAccumulator on bank-marketing', () => {
   const lines = readFileSync(BANK, 'utf8').split('\n');

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dataset } from '../../helpers/datasets.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/core/errors.js';
@@ -112,7 +112,7 @@ describe('SegmentSelector', () => {
 });
 
 // Real data: the segmentation training file, taking its label as the "predicted" class.
-const TRAIN = join(process.env.PROPENSITY_DATASETS ?? '/work/shared/datasets', 'segmentation/Train.csv');
+const TRAIN = dataset('segmentation/Train.csv');
 
 describe.runIf(existsSync(TRAIN))('SegmentSelector on segmentation/Train.csv', () => {
   it('counts A = 1972, B = 1858, C = 1970, D = 2268 and keeps the 100 most confident', () => {

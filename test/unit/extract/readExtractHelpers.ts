@@ -5,7 +5,7 @@ import { openExtract, type ExtractReadOptions, type ExtractRecord } from '../../
 
 export const fixturePath = (name: string): string => fileURLToPath(new URL(`../../fixtures/extracts/${name}`, import.meta.url));
 export const fixture = (name: string): Buffer => readFileSync(fixturePath(name));
-export const datasetPath = (name: string): string => `/work/shared/datasets/${name}`;
+export { dataset as datasetPath } from '../../helpers/datasets.js';
 
 /** The bytes as an async iterable of `size`-byte chunks, to put chunk boundaries everywhere. */
 export async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {

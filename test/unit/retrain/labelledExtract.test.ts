@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dataset } from '../../helpers/datasets.js';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { readOutcomeLabels } from '../../../functions/core/drift/realizedPerformance.js';
 import { ExtractError } from '../../../functions/core/errors.js';
 import { labelExtract, selectNewLabelFiles } from '../../../functions/core/retrain/labelledExtract.js';
 
-const CHURN_FILE = fileURLToPath(new URL('../../../../shared/datasets/ecommerce-churn/E_Commerce_Dataset.csv', import.meta.url));
+const CHURN_FILE = dataset('ecommerce-churn/E_Commerce_Dataset.csv');
 
 describe('labelExtract on ecommerce-churn', () => {
   const [header, ...rows] = parse(readFileSync(CHURN_FILE)) as string[][];

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { dataset } from '../../helpers/datasets.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -177,7 +178,7 @@ describe('train: multiclass, ensembles, sequences', () => {
 describe('train: a real dataset', () => {
   it('trains audiobooks (no header, last column the target) in a few epochs to a useful model', async () => {
     const spec = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../../model-store/audiobooks/spec.json'), 'utf8'));
-    const data = path.resolve(import.meta.dirname, '../../../../shared/datasets/audiobooks/Audiobooks_data.csv');
+    const data = dataset('audiobooks/Audiobooks_data.csv');
     const result = await train({ data, spec, overrides: { search: false, training: { epochs: 3, importanceRepeats: 0 } } });
     expect(result.evaluation.rows).toBe(Math.round(2237 * 0.2) + Math.round(11847 * 0.2));
     expect(result.evaluation.rocAuc).toBeGreaterThan(0.85);
