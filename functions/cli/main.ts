@@ -9,6 +9,15 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+/** Set by a command whose success still has news for a script (`drift`: 3 on an alert). */
+let exitCode = 0;
+
 /** The `propensity` command line. Exit codes: 0 ok, 2 bad input or usage, 1 internal error, 3 drift alert. */
 export function buildProgram(): Command {
   const program = new Command('propensity')
@@ -48,15 +57,68 @@ export function buildProgram(): Command {
       await inferSpecCommand(file, options);
     });
 
+  program
+    .command('train')
+    .description('train a model from a training spec and a labelled extract; export ONNX; write the bundle')
+    .requiredOption('--spec <file>', 'training spec JSON (e.g. model-store/bank-marketing/spec.json)')
+    .requiredOption('--data <file>', 'labelled extract (.csv or .csv.gz)')
+    .option('--out <dir>', 'write the bundle to this folder')
+    .option('--registry <dir|s3-url>', 'add the bundle to this registry as a new version')
+    .option('--promote', 'make the new version the champion (with --registry)')
+    .option('--seed <n>', 'random seed (overrides the spec\'s)', nonNegativeInteger)
+    .option('--quiet', 'print nothing but the evaluation')
+    .action(async (options) => {
+      const { trainCommand } = await import('./commands/train.js');
+      process.stdout.write((await trainCommand(options)).text);
+    });
+
+  program
+    .command('drift')
+    .description('compare the profiles of scoring runs with the bundle\'s training baseline; exit 3 on a drift alert')
+    .requiredOption('--model <bundle>', 'bundle folder, registry model folder, or bundled model name')
+    .argument('<runs...>', 'output folders of scoring runs (each with profile.json)')
+    .option('--report <file>', 'where to write the report JSON', 'drift-report.json')
+    .option('--options <file>', 'JSON of drift options (thresholds, per-feature overrides, minRows)')
+    .action(async (runs: string[], options: { model: string; report: string; options?: string }) => {
+      const { driftCommand } = await import('./commands/drift.js');
+      const result = await driftCommand({ model: options.model, runs, report: options.report, ...(options.options ? { options: options.options } : {}) });
+      process.stdout.write(`${result.summary.trimEnd()}\nReport: ${result.reportFile}\n`);
+      exitCode = result.exitCode;
+    });
+
+  program
+    .command('promote')
+    .description('make a version of a model the champion, by hand')
+    .argument('<model>', 'model name')
+    .argument('<version>', 'version to promote')
+    .requiredOption('--reason <text>', 'why, for the registry history')
+    .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)')
+    .action(async (model: string, version: string, options: { reason: string; registry?: string }) => {
+      const { promoteCommand } = await import('./commands/champion.js');
+      process.stdout.write(await promoteCommand({ model, version, ...options }));
+    });
+
+  program
+    .command('rollback')
+    .description('make the champion before the current one champion again')
+    .argument('<model>', 'model name')
+    .requiredOption('--reason <text>', 'why, for the registry history')
+    .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)')
+    .action(async (model: string, options: { reason: string; registry?: string }) => {
+      const { rollbackCommand } = await import('./commands/champion.js');
+      process.stdout.write(await rollbackCommand({ model, ...options }));
+    });
+
   return program;
 }
 
 /** Runs the CLI and returns the exit code; errors are printed as one line naming file, line and column. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  exitCode = 0;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof PropensityError) {
