@@ -76,7 +76,7 @@ export class PropensityStack extends Stack {
       logLevel: config.logLevel,
     });
     access.bindToFunction(this.driftFunction, {
-      read: [outputs, labels, training, models, drift],
+      read: [incoming, outputs, labels, training, models, drift],
       list: [outputs, labels, training, models, drift],
       write: [drift, models],
     });

@@ -195,7 +195,8 @@ describe('drift function', () => {
       MODELS: 'bank-marketing,audiobooks,ecommerce-churn,segmentation,card-offer',
       POWERTOOLS_SERVICE_NAME: 'propensity-drift',
     });
-    expect(fn.Environment.Variables).not.toHaveProperty('INCOMING_PREFIX');
+    // It reads extracts under incoming/ to join late labels to the customers a run scored.
+    expect(fn.Environment.Variables).toHaveProperty('INCOMING_PREFIX', 'incoming/');
   });
 });
 
@@ -244,14 +245,14 @@ describe('IAM', () => {
     expect(s3Sids.sort()).toEqual(['ListPrefixes', 'ReadObjects', 'WriteObjects']);
   });
 
-  it('lets the drift function read outputs/, labels/, training/, models/, drift/ and write drift/ and models/ only', () => {
+  it('lets the drift function read incoming/, outputs/, labels/, training/, models/, drift/ and write drift/ and models/ only', () => {
     const statements = roleStatements(driftId);
     const read = statementWithSid(statements, 'ReadObjects');
     expect(asArray(read.Resource)).toEqual(
-      expect.arrayContaining(['outputs/*', 'labels/*', 'training/*', 'models/*', 'drift/*'].map((p) => objectArn(bucketId, p))),
+      expect.arrayContaining(['incoming/*', 'outputs/*', 'labels/*', 'training/*', 'models/*', 'drift/*'].map((p) => objectArn(bucketId, p))),
     );
-    expect(asArray(read.Resource)).toHaveLength(5);
-    expect(JSON.stringify(statements)).not.toContain('incoming/');
+    expect(asArray(read.Resource)).toHaveLength(6);
+    // Never written: the extracts are the warehouse's.
     const write = statementWithSid(statements, 'WriteObjects');
     expect(asArray(write.Resource)).toEqual([objectArn(bucketId, 'drift/*'), objectArn(bucketId, 'models/*')]);
   });

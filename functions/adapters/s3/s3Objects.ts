@@ -114,16 +114,21 @@ export async function putJsonObject(client: S3Client, bucket: string, key: strin
   await putObject(client, bucket, key, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
 }
 
-/** Every key under a prefix (paginated). */
-export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
+/** Every object under a prefix with its last-modified time (paginated). */
+export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<Array<{ key: string; lastModified: Date }>> {
+  const objects: Array<{ key: string; lastModified: Date }> = [];
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    for (const object of page.Contents ?? []) if (object.Key) objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return keys;
+  return objects;
+}
+
+/** Every key under a prefix (paginated). */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  return (await listObjects(client, bucket, prefix)).map((o) => o.key);
 }
 
 /** The "folders" directly under a prefix (ListObjectsV2 with a `/` delimiter), without the prefix or trailing slash. */

@@ -73,10 +73,11 @@ export function runDriftCheck(input: DriftCheckInput): DriftCheckResult {
   return { report: withSkips, summary: formatDriftReport(withSkips), exitCode: driftExitCode(withSkips), skipped };
 }
 
-/** Where the scheduled check writes its report: `drift/<model>/<YYYY-MM-DD>.json` (and `.txt` for the summary). */
-export function driftReportKeys(model: string, date: Date): { report: string; summary: string } {
+/** Where the scheduled check writes its report: `drift/<model>/<YYYY-MM-DD>.json`, `.txt` for the summary, `.retrain.json` for a retraining. */
+export function driftReportKeys(model: string, date: Date, driftPrefix = 'drift/'): { report: string; summary: string; retrain: string } {
   const day = date.toISOString().slice(0, 10);
-  return { report: `drift/${model}/${day}.json`, summary: `drift/${model}/${day}.txt` };
+  const base = `${driftPrefix}${model}/${day}`;
+  return { report: `${base}.json`, summary: `${base}.txt`, retrain: `${base}.retrain.json` };
 }
 
 /**
@@ -85,11 +86,11 @@ export function driftReportKeys(model: string, date: Date): { report: string; su
  */
 export function selectRecentProfiles(
   objects: ReadonlyArray<{ readonly key: string; readonly lastModified: Date }>,
-  options: { readonly model: string; readonly since: Date; readonly limit?: number },
+  options: { readonly model: string; readonly since: Date; readonly limit?: number; readonly outputsPrefix?: string },
 ): string[] {
-  const prefix = `outputs/${options.model}/`;
+  const prefix = `${options.outputsPrefix ?? 'outputs/'}${options.model}/`;
   return objects
-    .filter((o) => o.key.startsWith(prefix) && o.key.endsWith(`/${PROFILE_FILE}`) && o.key.split('/').length === 4)
+    .filter((o) => o.key.startsWith(prefix) && o.key.endsWith(`/${PROFILE_FILE}`) && o.key.slice(prefix.length).split('/').length === 2)
     .filter((o) => o.lastModified.getTime() >= options.since.getTime())
     .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : -1))
     .slice(0, options.limit ?? Number.POSITIVE_INFINITY)

@@ -66,9 +66,9 @@ export function labelExtract(
  */
 export function selectNewLabelFiles(
   objects: ReadonlyArray<{ readonly key: string; readonly lastModified: Date }>,
-  options: { readonly model: string; readonly since: Date },
+  options: { readonly model: string; readonly since: Date; readonly labelsPrefix?: string },
 ): string[] {
-  const prefix = `labels/${options.model}/`;
+  const prefix = `${options.labelsPrefix ?? 'labels/'}${options.model}/`;
   return objects
     .filter((o) => o.key.startsWith(prefix) && /\.csv(\.gz)?$/.test(o.key) && !o.key.slice(prefix.length).includes('/'))
     .filter((o) => o.lastModified.getTime() > options.since.getTime())

@@ -19,10 +19,15 @@ export interface TrainingTable {
 /**
  * Reads a training extract (CSV, gzipped or not) with the project's extract reader, laid out as the
  * feature spec's `file` section says. Rejected rows are counted, not fatal.
+ * @param input the bytes, when they do not come from the file `file` (e.g. an S3 object; `file` then names it)
  * @throws ExtractError for a file that cannot be read as a whole.
  */
-export async function readTrainingTable(file: string, spec: FeatureSpec): Promise<TrainingTable> {
-  const extract = await openExtract(createReadStream(file), { source: file, header: spec.file.header, delimiter: spec.file.delimiter });
+export async function readTrainingTable(
+  file: string,
+  spec: FeatureSpec,
+  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array> = createReadStream(file),
+): Promise<TrainingTable> {
+  const extract = await openExtract(input, { source: file, header: spec.file.header, delimiter: spec.file.delimiter });
   const records: string[][] = [];
   const rowIds: number[] = [];
   let ordinal = 0;

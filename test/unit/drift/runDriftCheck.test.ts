@@ -121,7 +121,11 @@ describe('runDriftCheck and formatDriftReport on bank-marketing', () => {
 
 describe('driftReportKeys', () => {
   it('writes drift/<model>/<date>', () => {
-    expect(driftReportKeys('bank-marketing', now)).toEqual({ report: 'drift/bank-marketing/2026-11-24.json', summary: 'drift/bank-marketing/2026-11-24.txt' });
+    expect(driftReportKeys('bank-marketing', now)).toEqual({
+      report: 'drift/bank-marketing/2026-11-24.json',
+      summary: 'drift/bank-marketing/2026-11-24.txt',
+      retrain: 'drift/bank-marketing/2026-11-24.retrain.json',
+    });
   });
 });
 

@@ -1,0 +1,254 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { listKeys, putObject, readJsonObject, readObjectBytes } from '../../functions/adapters/s3/s3Objects.js';
+import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
+import { train } from '../../functions/core/training/train.js';
+import { BUNDLED_MODEL_STORE } from '../../functions/cli/resolveBundle.js';
+import type { ModelCheck } from '../../functions/scheduled/checkModel.js';
+import { splitHoldout } from '../../functions/scheduled/labelledData.js';
+import { createScheduledRuntime } from '../../functions/scheduled/scheduledRuntime.js';
+import { createScoreRuntime } from '../../functions/score/scoreRuntime.js';
+import { dataset } from '../helpers/datasets.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { loadBankFixture, shiftRows, type BankFixture, type Row } from '../unit/drift/bankMarketingFixture.js';
+
+/**
+ * The scheduled function end to end against an embedded S3: extracts scored by the score runtime
+ * (which writes profile.json), then the drift check of those runs with the bundled bank-marketing
+ * champion, its report, summary and EMF metrics; then retraining from labelled extracts dropped
+ * under training/, with a challenger promoted when better and refused when worse.
+ */
+
+let s3: EmbeddedS3;
+let fixture: BankFixture;
+
+const baseEnv = (bucket: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  BUCKET: bucket,
+  MODELS: 'bank-marketing',
+  S3_ENDPOINT: s3.endpoint,
+  AWS_REGION: 'us-east-1',
+  BUNDLED_MODELS_DIR: BUNDLED_MODEL_STORE,
+  LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  ...extra,
+});
+
+const toCsv = (header: readonly string[], rows: readonly Row[]) => `${[header, ...rows].map((r) => r.join(';')).join('\n')}\n`;
+
+interface EmfLine {
+  _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+  [key: string]: unknown;
+}
+
+/** Runs the checks and returns their result with the EMF lines written to stdout meanwhile. */
+async function runChecksCapturingEmf(env: NodeJS.ProcessEnv): Promise<{ checks: ModelCheck[]; emf: EmfLine[] }> {
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  try {
+    const checks = await createScheduledRuntime(env).runChecks();
+    const emf = written
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as EmfLine);
+    return { checks, emf };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const objectJson = (key: string, bucket: string) => readJsonObject(s3.client, bucket, key);
+const objectText = async (key: string, bucket: string) => Buffer.from((await readObjectBytes(s3.client, bucket, key)) ?? []).toString('utf8');
+
+async function scoreInBucket(bucket: string, key: string, body: string): Promise<void> {
+  await putObject(s3.client, bucket, key, body, 'text/csv');
+  const runtime = createScoreRuntime(baseEnv(bucket));
+  const result = await runtime.scoreObject({ bucket, key });
+  expect(result.status).toBe('scored');
+}
+
+beforeAll(async () => {
+  fixture = await loadBankFixture();
+  s3 = await startEmbeddedS3({ bucket: 'drift-unshifted' });
+  // The SDK's default credential chain reads these, as it reads the role's in Lambda.
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+  for (const bucket of ['drift-shifted', 'retrain', 'late-labels']) await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+afterAll(async () => {
+  await s3?.stop();
+});
+
+describe('scheduled drift check', () => {
+  it('finds no drift in runs of unshifted customers, and writes its report and summary', async () => {
+    await scoreInBucket('drift-unshifted', 'incoming/bank-marketing/holdout.csv', toCsv(fixture.header, fixture.holdout));
+
+    const { checks, emf } = await runChecksCapturingEmf(baseEnv('drift-unshifted'));
+
+    const [check] = checks;
+    expect(check?.drift.status).toBe('ok');
+    if (check?.drift.status !== 'ok') return;
+    expect(check.drift.rows).toBe(fixture.holdout.length);
+    expect(check.drift.driftedFeatures).toEqual([]);
+    expect(check.drift.alarmFiring).toBe(false);
+    const day = new Date().toISOString().slice(0, 10);
+    expect(check.drift.reportKey).toBe(`drift/bank-marketing/${day}.json`);
+    const report = (await objectJson(check.drift.reportKey, 'drift-unshifted')) as DriftReport;
+    expect(report.modelVersion).toBe(check.modelVersion);
+    expect(report.runs).toHaveLength(1);
+    expect(await objectText(`drift/bank-marketing/${day}.txt`, 'drift-unshifted')).toContain('bank-marketing');
+    // Metrics are published for every verdict, so the alarms see the healthy nights too.
+    expect(emf.length).toBeGreaterThan(1);
+    expect(emf[0]!['DriftedFeatureShare']).toBe(0);
+    // No labelled data arrived: nothing to retrain on.
+    expect(check.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') });
+  });
+
+  it('flags exactly the shifted features, and publishes the EMF metrics the alarms watch', async () => {
+    await scoreInBucket('drift-shifted', 'incoming/bank-marketing/shifted.csv', toCsv(fixture.header, shiftRows(fixture.header, fixture.holdout)));
+
+    const { checks, emf } = await runChecksCapturingEmf(baseEnv('drift-shifted'));
+
+    const check = checks[0]!;
+    // Three of fifteen features, none of the model's top three: features alarm, no dataset drift.
+    expect(check.drift.status).toBe('warn');
+    if (check.drift.status !== 'warn') return;
+    expect([...check.drift.driftedFeatures].sort()).toEqual(['age', 'balance', 'job']);
+    expect(check.drift.alarmFiring).toBe(true);
+    const report = (await objectJson(check.drift.reportKey, 'drift-shifted')) as DriftReport;
+    expect(report.datasetDrift).toBe(false);
+    // The trained model leans little on age, balance and job: its scores barely move.
+    expect(report.score!.psi).toBeLessThan(0.1);
+
+    const modelLine = emf.find((line) => line._aws.CloudWatchMetrics[0]!.Dimensions[0]!.length === 1)!;
+    expect(modelLine._aws.CloudWatchMetrics[0]!.Namespace).toBe('Propensity');
+    expect(modelLine._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['model']]);
+    expect(modelLine['model']).toBe('bank-marketing');
+    expect(modelLine['ScorePsi']).toBeCloseTo(report.score!.psi, 10);
+    expect(modelLine['FeaturePsiMax']).toBeCloseTo(report.featurePsiMax, 10);
+    expect(modelLine['DriftedFeatureShare']).toBeCloseTo(3 / report.features.filter((f) => f.psi !== null && !f.ignored).length, 10);
+    const balanceLine = emf.find((line) => line['feature'] === 'balance')!;
+    expect(balanceLine._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['model', 'feature']]);
+    expect(balanceLine['FeaturePsi']).toBeCloseTo(report.features.find((f) => f.name === 'balance')!.psi!, 10);
+  });
+});
+
+describe('scheduled retraining', () => {
+  const bucket = 'retrain';
+  const env = () =>
+    baseEnv(bucket, {
+      RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000, metric: 'auc', minAucGain: 0.005 }),
+      // A quick configuration: the point here is the champion/challenger loop, not the last AUC point.
+      TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 4, ensemble: 1 } }),
+    });
+  let weakVersion: string;
+
+  beforeAll(async () => {
+    // The champion in the registry: a weak model trained on 1,500 rows for one epoch.
+    const spec = JSON.parse(await readFile(path.join(BUNDLED_MODEL_STORE, 'bank-marketing', 'spec.json'), 'utf8')) as unknown;
+    const weak = await train({
+      data: { source: 'old rows', header: fixture.header, records: fixture.train.slice(0, 1500) },
+      spec,
+      overrides: { search: false, training: { epochs: 1, ensemble: 1 } },
+      now: new Date('2026-01-05T00:00:00Z'),
+    });
+    const registry = new S3Registry(s3.client, bucket);
+    weakVersion = (await registry.write(weak.bundle)).version;
+    await registry.promote('bank-marketing', weakVersion, 'first model');
+  });
+
+  it('trains a challenger on new labelled extracts and promotes it when it beats the champion', async () => {
+    await putObject(s3.client, bucket, 'training/bank-marketing/november.csv', toCsv(fixture.header, fixture.train.slice(2000, 14_000)));
+
+    const { checks } = await runChecksCapturingEmf(env());
+
+    const step = checks[0]!.retrain;
+    expect(step.status).toBe('promoted');
+    if (step.status !== 'promoted') return;
+    expect(step.previousChampion).toBe(weakVersion);
+    expect(step.trainRows + step.holdoutRows).toBe(12_000);
+    const registry = new S3Registry(s3.client, bucket);
+    expect(await registry.champion('bank-marketing')).toBe(step.challenger);
+    const record = (await objectJson(step.recordKey, bucket)) as { evaluations: { challenger: { auc: number }; champion: { auc: number } } };
+    expect(record.evaluations.challenger.auc).toBeGreaterThan(record.evaluations.champion.auc + 0.005);
+  });
+
+  it('refuses a challenger trained on scrambled labels, judged on a true holdout, and keeps every version', async () => {
+    const registry = new S3Registry(s3.client, bucket);
+    const championBefore = (await registry.champion('bank-marketing'))!;
+    // The rows the split will train on get their labels shuffled; the held-out rows keep theirs.
+    const rows = fixture.train.slice(14_000, 26_000).map((r) => [...r]);
+    const table = { source: 'x', header: fixture.header, records: rows.map((_, i) => [String(i)]) };
+    const trainIndices = splitHoldout(table, 0.2).train.records.map((r) => Number(r[0]));
+    const y = fixture.header.indexOf('y');
+    const labels = trainIndices.map((i) => rows[i]![y]!);
+    let state = 12345;
+    for (let i = labels.length - 1; i > 0; i--) {
+      state = (state * 16807) % 2147483647;
+      const j = state % (i + 1);
+      [labels[i], labels[j]] = [labels[j]!, labels[i]!];
+    }
+    trainIndices.forEach((rowIndex, k) => (rows[rowIndex]![y] = labels[k]!));
+    await putObject(s3.client, bucket, 'training/bank-marketing/december-scrambled.csv', toCsv(fixture.header, rows));
+
+    const { checks } = await runChecksCapturingEmf(env());
+
+    const step = checks[0]!.retrain;
+    expect(step.status).toBe('refused');
+    if (step.status !== 'refused') return;
+    expect(step.reason).toMatch(/^refused/);
+    expect(step.champion).toBe(championBefore);
+    expect(await registry.champion('bank-marketing')).toBe(championBefore);
+    const versions = (await registry.listVersions('bank-marketing')).map((v) => v.version);
+    expect(versions).toHaveLength(3);
+    expect(versions).toContain(step.challenger);
+    expect((await registry.history('bank-marketing')).map((h) => h.version)).toEqual([weakVersion, championBefore]);
+    expect(await listKeys(s3.client, bucket, 'drift/bank-marketing/')).toEqual([expect.stringMatching(/\.retrain\.json$/)]);
+  });
+
+  it('does not retrain again on labels it has already used', async () => {
+    const { checks } = await runChecksCapturingEmf(env());
+    expect(checks[0]!.retrain.status).toBe('skipped');
+  });
+});
+
+describe('scheduled retraining from late labels', () => {
+  it('joins outcomes (customer id + outcome) to the extract a run scored, seeds the registry with the bundled champion, and judges a challenger against it', async () => {
+    const bucket = 'late-labels';
+    // Tonight's extract carries no outcome; the outcomes arrive weeks later, keyed by CustomerID.
+    const [header, ...rows] = (await readFile(dataset('ecommerce-churn/E_Commerce_Dataset.csv'), 'utf8')).trimEnd().split(/\r?\n/).map((l) => l.split(','));
+    const churn = header!.indexOf('Churn');
+    const extract = [header!, ...rows].map((r) => r.filter((_, i) => i !== churn).join(',')).join('\n');
+    await scoreInBucket(bucket, 'incoming/ecommerce-churn/2026-11-01.csv', `${extract}\n`);
+    const labels = ['CustomerID,outcome', ...rows.map((r) => `${r[0]},${r[churn]}`)].join('\n');
+    await putObject(s3.client, bucket, 'labels/ecommerce-churn/outcomes-2026-11.csv', `${labels}\n`);
+
+    const { checks } = await runChecksCapturingEmf(
+      baseEnv(bucket, {
+        MODELS: 'ecommerce-churn',
+        RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }),
+        TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 3, ensemble: 1 } }),
+      }),
+    );
+
+    const step = checks[0]!.retrain;
+    // The shipped champion saw most of these customers in training, with a full search: a quick
+    // challenger does not beat it on the holdout.
+    expect(step.status).toBe('refused');
+    if (step.status !== 'refused') return;
+    expect(step.trainRows + step.holdoutRows).toBe(rows.length);
+    const record = (await objectJson(step.recordKey, bucket)) as { sources: string[] };
+    expect(record.sources).toEqual([`s3://${bucket}/labels/ecommerce-churn/outcomes-2026-11.csv`, `s3://${bucket}/incoming/ecommerce-churn/2026-11-01.csv`]);
+    const registry = new S3Registry(s3.client, bucket);
+    const history = await registry.history('ecommerce-churn');
+    expect(history).toEqual([expect.objectContaining({ version: checks[0]!.modelVersion, reason: 'seeded from the model bundled with the function' })]);
+    expect(await registry.champion('ecommerce-churn')).toBe(checks[0]!.modelVersion);
+    expect((await registry.listVersions('ecommerce-churn')).map((v) => v.version).sort()).toEqual([checks[0]!.modelVersion, step.challenger].sort());
+  });
+});
