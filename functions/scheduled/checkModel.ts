@@ -6,7 +6,7 @@ import type { DriftReport } from '../core/drift/checkDrift.js';
 import { parseDriftBaseline } from '../core/drift/driftBaseline.js';
 import { emitDriftMetrics } from '../core/drift/driftMetrics.js';
 import { driftReportKeys, runDriftCheck, selectRecentProfiles } from '../core/drift/runDriftCheck.js';
-import { BundleError } from '../core/errors.js';
+import { BundleError, PropensityError } from '../core/errors.js';
 import { evaluateOnHoldout } from '../core/retrain/evaluateOnHoldout.js';
 import { selectNewLabelFiles } from '../core/retrain/labelledExtract.js';
 import { retrainAndPromote, type RetrainOutcome } from '../core/retrain/retrainAndPromote.js';
@@ -47,6 +47,8 @@ export type DriftOutcome =
 
 export type RetrainStep =
   | { readonly status: 'disabled' | 'skipped'; readonly reason: string }
+  /** The new labelled data cannot train a model (e.g. a feature with no values): recorded, retried with the next data. */
+  | { readonly status: 'failed'; readonly reason: string; readonly recordKey: string }
   | {
       readonly status: 'promoted' | 'refused';
       readonly reason: string;
@@ -187,21 +189,30 @@ async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Cham
     await registry.promote(model, manifest.version, 'seeded from the model bundled with the function');
   }
   ctx.log('info', 'retraining', { model, reason: decision.reason, trainRows: trainRows.records.length, holdoutRows: holdout.records.length, sources: data.sources });
-  const outcome: RetrainOutcome = await retrainAndPromote({
-    registry,
-    name: model,
-    policy: config.retrainPolicy,
-    data: trainRows,
-    holdout,
-    holdoutDescription: `${holdout.records.length} held-out rows of ${data.sources.length} labelled file(s) that arrived since ${since.toISOString()}`,
-    trainChallenger: async (rows) =>
-      (await train({ data: rows, spec: trainingSpec.spec, specSource: trainingSpec.source, now, ...(config.trainingOverrides ? { overrides: config.trainingOverrides } : {}) })).bundle,
-    // The champion's economics for both, so the profits compare like with like.
-    evaluate: (bundle, rows) => evaluateOnHoldout(bundle, rows, { economics: manifest.economics }),
-    now,
-    log: (line) => ctx.log('info', line, { model }),
-  });
   const recordKey = driftReportKeys(model, now, config.prefixes.drift).retrain;
+  let outcome: RetrainOutcome;
+  try {
+    outcome = await retrainAndPromote({
+      registry,
+      name: model,
+      policy: config.retrainPolicy,
+      data: trainRows,
+      holdout,
+      holdoutDescription: `${holdout.records.length} held-out rows of ${data.sources.length} labelled file(s) that arrived since ${since.toISOString()}`,
+      trainChallenger: async (rows) =>
+        (await train({ data: rows, spec: trainingSpec.spec, specSource: trainingSpec.source, now, ...(config.trainingOverrides ? { overrides: config.trainingOverrides } : {}) })).bundle,
+      // The champion's economics for both, so the profits compare like with like.
+      evaluate: (bundle, rows) => evaluateOnHoldout(bundle, rows, { economics: manifest.economics }),
+      now,
+      log: (line) => ctx.log('info', line, { model }),
+    });
+  } catch (error) {
+    // Bad data is the data's fault, not the function's: say why in the record and go on with the other models.
+    if (!(error instanceof PropensityError && error.isInputError)) throw error;
+    ctx.log('warn', 'retraining failed on the new data', { model, code: error.code, reason: error.message });
+    await putJsonObject(client, config.bucket, recordKey, { model, at: now.toISOString(), trigger: decision.reason, sources: data.sources, failed: { code: error.code, message: error.message } });
+    return { status: 'failed', reason: error.message, recordKey };
+  }
   await putJsonObject(client, config.bucket, recordKey, {
     model,
     at: now.toISOString(),

@@ -98,8 +98,15 @@ export function propensityBundling(architecture: Architecture): BundlingOptions 
     minify: true,
     sourceMap: true,
     sourcesContent: false,
-    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-    banner: "import { createRequire as __propensityCreateRequire } from 'node:module'; const require = __propensityCreateRequire(import.meta.url);",
+    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins, and the
+    // tfjs wasm backend's loader finds its .wasm files through __dirname.
+    banner: [
+      "import { createRequire as __propensityCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __propensityFileURLToPath } from 'node:url';",
+      'const require = __propensityCreateRequire(import.meta.url);',
+      'const __filename = __propensityFileURLToPath(import.meta.url);',
+      "const __dirname = __propensityFileURLToPath(new URL('.', import.meta.url));",
+    ].join(' '),
     externalModules: ['onnxruntime-node', 'onnxruntime-common', '@tensorflow/tfjs-node'],
     forceDockerBundling: false,
     commandHooks: {

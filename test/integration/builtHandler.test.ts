@@ -4,18 +4,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { S3Event } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
+import { putObject, readJsonObject } from '../../functions/adapters/s3/s3Objects.js';
 import { BUNDLED_MODELS_DIRNAME } from '../../functions/score/config.js';
 import { propensityBundling } from '../../infra/constructs/propensityFunction.js';
 import { FsRegistry } from '../../model-store/fsRegistry.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
-import { REPO_ROOT, dropObject, objectJson, runFiles } from './support/s3Drops.js';
+import { BANK_FULL_SHIPPED, REPO_ROOT, dropObject, objectJson, runFiles } from './support/s3Drops.js';
 
 const run = promisify(execFile);
 
@@ -28,13 +30,13 @@ let handlerFile: string;
  * Builds the score handler the way the stack does: the esbuild options come from the CDK construct's
  * own bundling settings, and its afterBundling commands (onnxruntime-node for Linux) run on the output.
  */
-async function buildLikeTheStack(outputDir: string): Promise<string> {
+async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts'): Promise<string> {
   const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
   const bundling = propensityBundling(architecture);
   const esm = bundling.format === 'esm';
   const outfile = path.join(outputDir, esm ? 'index.mjs' : 'index.js');
   await build({
-    entryPoints: [path.join(REPO_ROOT, 'functions/score/handler.ts')],
+    entryPoints: [path.join(REPO_ROOT, entry)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -139,4 +141,73 @@ describe('the built score handler (bundled JavaScript, not the TypeScript source
     const again = await invokeBuilt(event);
     expect((again.results as Array<{ status: string }>).map((r) => r.status)).toEqual(['skipped', 'skipped']);
   });
+});
+
+describe('the built scheduled handler (drift and retraining, bundled JavaScript)', () => {
+  let driftAsset: string;
+  let driftHandler: string;
+  const bucket = 'built-scheduled-it';
+
+  beforeAll(async () => {
+    driftAsset = path.join(workDir, 'drift-asset');
+    driftHandler = await buildLikeTheStack(driftAsset, 'functions/scheduled/handler.ts');
+    await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const { createScoreRuntime } = await import('../../functions/score/scoreRuntime.js');
+    // Tonight's run, scored by the score function's code with the bundled champion (it writes profile.json).
+    const bank = gunzipSync(await readFile(BANK_FULL_SHIPPED)).toString('utf8').trimEnd().split('\n');
+    await putObject(s3.client, bucket, 'incoming/bank-marketing/tonight.csv', `${bank.slice(0, 3001).join('\n')}\n`);
+    const env = { BUCKET: bucket, S3_ENDPOINT: s3.endpoint, AWS_REGION: 'us-east-1', LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+    expect((await createScoreRuntime(env).scoreObject({ bucket, key: 'incoming/bank-marketing/tonight.csv' })).status).toBe('scored');
+    // Labelled outcomes of an earlier campaign, as a full labelled extract.
+    // (every tenth customer of the whole file: bank-full is in date order, and some stretches have no previous contacts at all).
+    await putObject(s3.client, bucket, 'training/bank-marketing/earlier.csv', `${[bank[0], ...bank.slice(1).filter((_, i) => i % 10 === 0)].join('\n')}\n`);
+  }, 120_000);
+
+  it('checks drift with the model shipped in the asset, emits EMF, and trains a challenger with tfjs on wasm', async () => {
+    const script = `
+      const { handler } = await import(${JSON.stringify(new URL(`file://${driftHandler}`).href)});
+      const results = await handler({ time: new Date().toISOString(), 'detail-type': 'Scheduled Event', source: 'aws.events' });
+      process.stdout.write('\\nRESULT ' + JSON.stringify(results) + '\\n');
+    `;
+    const invocation = run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: driftAsset,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        BUCKET: bucket,
+        MODELS: 'bank-marketing',
+        OUTPUTS_PREFIX: 'outputs/',
+        LABELS_PREFIX: 'labels/',
+        TRAINING_PREFIX: 'training/',
+        MODELS_PREFIX: 'models/',
+        DRIFT_PREFIX: 'drift/',
+        RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }),
+        TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 2, ensemble: 1 } }),
+        LOG_LEVEL: 'INFO',
+        POWERTOOLS_SERVICE_NAME: 'propensity-drift',
+        S3_ENDPOINT: s3.endpoint,
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    // A failure shows the end of what the process printed, not the minified bundle in the command line.
+    const { stdout, stderr } = await invocation.catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`the built scheduled handler failed:\n${(error.stdout ?? '').slice(-3000)}\n${(error.stderr ?? '').slice(-3000)}`);
+    });
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    const [check] = JSON.parse(line!.slice('RESULT '.length)) as Array<{ drift: { status: string; rows: number; reportKey: string }; retrain: { status: string; recordKey: string } }>;
+    // The first 3,000 rows of bank-full are May 2008 only: the month (and what goes with it) differs from training.
+    expect(check!.drift.rows).toBe(3000);
+    expect(['ok', 'warn', 'alert']).toContain(check!.drift.status);
+    expect(await readJsonObject(s3.client, bucket, check!.drift.reportKey)).toMatchObject({ model: 'bank-marketing', rows: 3000 });
+    expect(['promoted', 'refused']).toContain(check!.retrain.status);
+    expect(await readJsonObject(s3.client, bucket, check!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) });
+    // EMF and info logs go to stdout, warnings to stderr: Lambda sends both to CloudWatch.
+    const json = `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.some((l) => l._aws !== undefined && l.model === 'bank-marketing' && typeof l.FeaturePsiMax === 'number')).toBe(true);
+    expect(json.some((l) => l.message === 'drift checked' && l.model === 'bank-marketing')).toBe(true);
+    expect(json.some((l) => l.message === 'retraining')).toBe(true);
+  }, 180_000);
 });

@@ -78,7 +78,7 @@ beforeAll(async () => {
   s3 = await startEmbeddedS3({ bucket: 'drift-unshifted' });
   // The SDK's default credential chain reads these, as it reads the role's in Lambda.
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
-  for (const bucket of ['drift-shifted', 'retrain', 'late-labels']) await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (const bucket of ['drift-shifted', 'retrain', 'late-labels', 'bad-labels']) await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 
 afterAll(async () => {
@@ -250,5 +250,24 @@ describe('scheduled retraining from late labels', () => {
     expect(history).toEqual([expect.objectContaining({ version: checks[0]!.modelVersion, reason: 'seeded from the model bundled with the function' })]);
     expect(await registry.champion('ecommerce-churn')).toBe(checks[0]!.modelVersion);
     expect((await registry.listVersions('ecommerce-churn')).map((v) => v.version).sort()).toEqual([checks[0]!.modelVersion, step.challenger].sort());
+  });
+});
+
+describe('scheduled retraining on data that cannot train a model', () => {
+  it('records why, keeps the champion, and does not fail the run', async () => {
+    const bucket = 'bad-labels';
+    // Rows 20,001–24,000 of bank-full (summer 2008): no customer had been contacted before, so pdays is -1 (missing) throughout.
+    const lines = (await readFile(dataset('bank-marketing/bank-full.csv'), 'utf8')).split('\n');
+    await putObject(s3.client, bucket, 'training/bank-marketing/summer-2008.csv', `${[lines[0], ...lines.slice(20_001, 24_001)].join('\n')}\n`);
+
+    const { checks } = await runChecksCapturingEmf(baseEnv(bucket, { RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }), TRAINING_OVERRIDES: JSON.stringify({ search: false }) }));
+
+    const step = checks[0]!.retrain;
+    expect(step.status).toBe('failed');
+    if (step.status !== 'failed') return;
+    expect(step.reason).toContain('pdays');
+    expect(await objectJson(step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') } });
+    // The bundled champion was brought into the registry and stays champion.
+    expect(await new S3Registry(s3.client, bucket).champion('bank-marketing')).toBe(checks[0]!.modelVersion);
   });
 });

@@ -4,7 +4,9 @@
  * Models are read from bytes already in memory (a bundle's files), never from file:// or http.
  * The backend is tfjs-node when it happens to be installed, else the wasm backend.
  */
-import { posix } from 'node:path';
+import { existsSync } from 'node:fs';
+import path, { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BundleError } from '../errors.js';
 import type { ModelContext } from './onnxModel.js';
@@ -41,7 +43,8 @@ export function initTf(options: InitTfOptions = {}): Promise<typeof tf> {
   initialized ??= (async () => {
     if (await tryTfjsNode()) return tf;
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
+    const wasmPaths = options.wasmPaths ?? shippedWasmDir();
+    if (wasmPaths) wasm.setWasmPaths(wasmPaths);
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialize');
     await tf.ready();
     return tf;
@@ -51,6 +54,17 @@ export function initTf(options: InitTfOptions = {}): Promise<typeof tf> {
     initialized = undefined;
   });
   return initialized;
+}
+
+/**
+ * The `.wasm` files shipped beside a bundled handler (the Lambda asset copies them to
+ * `<asset>/tfjs-backend-wasm/`): once bundled, the backend cannot find them in node_modules.
+ * Undefined when running from source, where the package finds its own files.
+ */
+function shippedWasmDir(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  const dir = path.join(here, 'tfjs-backend-wasm');
+  return existsSync(dir) ? `${dir}${path.sep}` : undefined;
 }
 
 async function tryTfjsNode(): Promise<boolean> {
