@@ -175,7 +175,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
         const prefix = run.outputs.replace(`s3://${s3.bucket}/`, '');
         const local = path.join(options.out, options.model, run.runId);
         await downloadRun(s3, prefix, local);
-        print(`Outputs: ${run.outputs} (scores.csv, targets.csv, summary.json, rejects.csv, report.md, _SUCCESS)`);
+        print(`Outputs: ${run.outputs} (${[...run.files.map((f) => f.name), '_SUCCESS'].join(", ")})`);
         print(`         copied to ${local}`);
         print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       } else if (!options.watch) {
