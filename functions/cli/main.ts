@@ -16,10 +16,12 @@ function nonNegativeInteger(value: string): number {
 }
 
 /** Set by a command whose success still has news for a script (`drift`: 3 on an alert). */
-let exitCode = 0;
+export interface CommandOutcome {
+  exitCode: number;
+}
 
 /** The `propensity` command line. Exit codes: 0 ok, 2 bad input or usage, 1 internal error, 3 drift alert. */
-export function buildProgram(): Command {
+export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command {
   const program = new Command('propensity')
     .description('Batch scoring for customer marketing: extract in, target list and ROI out')
     .exitOverride()
@@ -83,7 +85,7 @@ export function buildProgram(): Command {
       const { driftCommand } = await import('./commands/drift.js');
       const result = await driftCommand({ model: options.model, runs, report: options.report, ...(options.options ? { options: options.options } : {}) });
       process.stdout.write(`${result.summary.trimEnd()}\nReport: ${result.reportFile}\n`);
-      exitCode = result.exitCode;
+      outcome.exitCode = result.exitCode;
     });
 
   program
@@ -114,11 +116,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code; errors are printed as one line naming file, line and column. */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
-  exitCode = 0;
+  const outcome: CommandOutcome = { exitCode: 0 };
+  const program = buildProgram(outcome);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof PropensityError) {

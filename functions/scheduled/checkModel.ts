@@ -8,7 +8,7 @@ import { emitDriftMetrics } from '../core/drift/driftMetrics.js';
 import { driftReportKeys, runDriftCheck, selectRecentProfiles } from '../core/drift/runDriftCheck.js';
 import { BundleError, PropensityError } from '../core/errors.js';
 import { evaluateOnHoldout } from '../core/retrain/evaluateOnHoldout.js';
-import { selectNewLabelFiles } from '../core/retrain/labelledExtract.js';
+import { selectNewDataFiles } from '../core/retrain/labelledExtract.js';
 import { retrainAndPromote, type RetrainOutcome } from '../core/retrain/retrainAndPromote.js';
 import { shouldRetrain } from '../core/retrain/retrainPolicy.js';
 import { train } from '../core/training/train.js';
@@ -145,12 +145,6 @@ async function readTrainingSpec(ctx: ScheduledContext, model: string): Promise<{
   }
 }
 
-const newFiles = (objects: readonly ListedObject[], prefix: string, since: Date) =>
-  objects
-    .filter((o) => /\.csv(\.gz)?$/.test(o.key) && !o.key.slice(prefix.length).includes('/') && o.lastModified.getTime() > since.getTime())
-    .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || (a.key < b.key ? -1 : 1))
-    .map((o) => o.key);
-
 async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Champion, outputs: readonly ListedObject[], drift: DriftOutcome): Promise<RetrainStep> {
   const { client, config, registry, now } = ctx;
   const { manifest } = champion.files;
@@ -158,12 +152,9 @@ async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Cham
   const versions = await registry.listVersions(model);
   const since = new Date(Math.max(Date.parse(manifest.created), ...versions.map((v) => Date.parse(v.created))));
   const trainingPrefix = `${config.prefixes.training}${model}/`;
-  const trainingKeys = newFiles(await listObjects(client, config.bucket, trainingPrefix), trainingPrefix, since);
-  const labelKeys = selectNewLabelFiles(await listObjects(client, config.bucket, `${config.prefixes.labels}${model}/`), {
-    model,
-    since,
-    labelsPrefix: config.prefixes.labels,
-  });
+  const labelsPrefix = `${config.prefixes.labels}${model}/`;
+  const trainingKeys = selectNewDataFiles(await listObjects(client, config.bucket, trainingPrefix), { folder: trainingPrefix, since });
+  const labelKeys = selectNewDataFiles(await listObjects(client, config.bucket, labelsPrefix), { folder: labelsPrefix, since });
   if (trainingKeys.length === 0 && labelKeys.length === 0) return { status: 'skipped', reason: `no labelled data since ${since.toISOString()}` };
 
   const trainingSpec = await readTrainingSpec(ctx, model);

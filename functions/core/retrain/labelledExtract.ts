@@ -61,6 +61,22 @@ export function labelExtract(
 }
 
 /**
+ * CSV files directly in `folder` (e.g. `labels/<model>/` or `training/<model>/`) that arrived
+ * after `since`, oldest first.
+ */
+export function selectNewDataFiles(
+  objects: ReadonlyArray<{ readonly key: string; readonly lastModified: Date }>,
+  options: { readonly folder: string; readonly since: Date },
+): string[] {
+  const { folder } = options;
+  return objects
+    .filter((o) => o.key.startsWith(folder) && /\.csv(\.gz)?$/.test(o.key) && !o.key.slice(folder.length).includes('/'))
+    .filter((o) => o.lastModified.getTime() > options.since.getTime())
+    .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || (a.key < b.key ? -1 : 1))
+    .map((o) => o.key);
+}
+
+/**
  * Label files of one model that arrived after `since` (typically the champion's training date):
  * keys `labels/<model>/<file>.csv` (or `.csv.gz`), oldest first.
  */
@@ -68,10 +84,5 @@ export function selectNewLabelFiles(
   objects: ReadonlyArray<{ readonly key: string; readonly lastModified: Date }>,
   options: { readonly model: string; readonly since: Date; readonly labelsPrefix?: string },
 ): string[] {
-  const prefix = `${options.labelsPrefix ?? 'labels/'}${options.model}/`;
-  return objects
-    .filter((o) => o.key.startsWith(prefix) && /\.csv(\.gz)?$/.test(o.key) && !o.key.slice(prefix.length).includes('/'))
-    .filter((o) => o.lastModified.getTime() > options.since.getTime())
-    .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || (a.key < b.key ? -1 : 1))
-    .map((o) => o.key);
+  return selectNewDataFiles(objects, { folder: `${options.labelsPrefix ?? 'labels/'}${options.model}/`, since: options.since });
 }
