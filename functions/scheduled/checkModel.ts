@@ -11,10 +11,12 @@ import { evaluateOnHoldout } from '../core/retrain/evaluateOnHoldout.js';
 import { selectNewDataFiles } from '../core/retrain/labelledExtract.js';
 import { retrainAndPromote, type RetrainOutcome } from '../core/retrain/retrainAndPromote.js';
 import { shouldRetrain } from '../core/retrain/retrainPolicy.js';
+import { idColumn, targetColumn } from '../core/spec/featureSpec.js';
 import { train } from '../core/training/train.js';
 import type { BundleFiles, ModelRegistry } from '../../model-store/registry.js';
 import type { ScheduledConfig } from './config.js';
-import { gatherLabelledData, splitHoldout, type ListedObject } from './labelledData.js';
+import { gatherLabelledData, readOutcomes, splitHoldout, type ListedObject } from './labelledData.js';
+import { realizedForRuns, type RunRealized } from './realizedRuns.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -64,6 +66,8 @@ export interface ModelCheck {
   readonly model: string;
   readonly modelVersion: string;
   readonly drift: DriftOutcome;
+  /** Realized beside expected performance of past runs, when outcomes arrived lately; null otherwise. */
+  readonly realized: { readonly key: string; readonly runs: readonly RunRealized[] } | null;
   readonly retrain: RetrainStep;
 }
 
@@ -88,10 +92,43 @@ export async function checkModel(ctx: ScheduledContext, model: string): Promise<
   const { bucket, prefixes } = ctx.config;
   const outputs = await listObjects(ctx.client, bucket, `${prefixes.outputs}${model}/`);
   const drift = await checkDriftOfRecentRuns(ctx, model, champion.files, outputs);
+  const realized = await realizedPerformanceOfRuns(ctx, model, champion.files, outputs);
   const retrain = ctx.config.retrain
     ? await retrainIfDue(ctx, model, champion, outputs, drift)
     : ({ status: 'disabled', reason: 'RETRAIN=false' } as const);
-  return { model, modelVersion: champion.files.manifest.version, drift, retrain };
+  return { model, modelVersion: champion.files.manifest.version, drift, realized, retrain };
+}
+
+/** Outcomes that arrived in the lookback window, joined to the runs that scored those customers. */
+async function realizedPerformanceOfRuns(ctx: ScheduledContext, model: string, champion: BundleFiles, outputs: readonly ListedObject[]): Promise<ModelCheck['realized']> {
+  const { client, config, now } = ctx;
+  const spec = champion.manifest.featureSpec.spec;
+  const id = idColumn(spec);
+  const target = targetColumn(spec);
+  if (!id || !target || champion.manifest.task !== 'binary') return null;
+  const folder = `${config.prefixes.labels}${model}/`;
+  const since = new Date(now.getTime() - config.lookbackDays * DAY_MS);
+  const labelKeys = selectNewDataFiles(await listObjects(client, config.bucket, folder), { folder, since });
+  if (labelKeys.length === 0) return null;
+  const positiveClass = champion.manifest.positiveClass ?? champion.manifest.classes[1]!;
+  const outcomes = await readOutcomes(client, config.bucket, labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass });
+  const runs = await realizedForRuns({ client, bucket: config.bucket, outputs, outcomes, now });
+  if (runs.length === 0) return null;
+  const key = driftReportKeys(model, now, config.prefixes.drift).realized;
+  await putJsonObject(client, config.bucket, key, { model, at: now.toISOString(), labelFiles: labelKeys, runs });
+  for (const run of runs) {
+    const { selection } = run.performance;
+    ctx.log('info', 'realized performance', {
+      model,
+      run: run.run,
+      labelled: run.labelled,
+      precision: selection.precision,
+      expectedPrecision: selection.expectedPrecision,
+      roi: selection.roi,
+      expectedRoi: selection.expectedRoi,
+    });
+  }
+  return { key, runs };
 }
 
 async function checkDriftOfRecentRuns(ctx: ScheduledContext, model: string, champion: BundleFiles, outputs: readonly ListedObject[]): Promise<DriftOutcome> {

@@ -88,24 +88,38 @@ export async function gatherLabelledData(args: {
     if (!id || !target || !spec.file.header) {
       warnings.push(`${args.labelKeys.length} label file(s) left out: joining outcomes needs a header, an id column and a target column in the feature spec`);
     } else {
-      const outcomes = new Map<string, boolean>();
-      for (const key of args.labelKeys) {
-        const source = s3Url(bucket, key);
-        const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source, header: true, delimiter: 'auto' });
-        const records: string[][] = [];
-        for await (const item of extract.items) if (item.kind === 'record') records.push(item.record.fields);
-        const header = extract.header ?? [];
-        const outcomeColumn = header.some((h) => h.toLowerCase() === 'outcome') ? 'outcome' : target.name;
-        const labels = readOutcomeLabels(header, records, { source, idColumn: id.name, outcomeColumn, positiveClass: args.positiveClass });
-        for (const [customer, responded] of labels.outcomes) outcomes.set(customer, responded);
-        sources.push(source);
-      }
+      const outcomes = await readOutcomes(client, bucket, args.labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass });
+      sources.push(...args.labelKeys.map((key) => s3Url(bucket, key)));
       const joined = await joinWithScoredExtracts({ ...args, outcomes, idName: id.name, targetName: target.name, warnings });
       tables.push(...joined.tables);
       sources.push(...joined.sources);
     }
   }
   return { table: concatTables(tables, `${sources.length} labelled file(s)`), sources, warnings };
+}
+
+/**
+ * Outcomes by customer id from label files (CSV with a header: the id column, and `outcome` or the
+ * target column). A later file's outcome for the same customer overrides an earlier one.
+ */
+export async function readOutcomes(
+  client: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  options: { readonly idColumn: string; readonly targetColumn: string; readonly positiveClass: string },
+): Promise<Map<string, boolean>> {
+  const outcomes = new Map<string, boolean>();
+  for (const key of keys) {
+    const source = s3Url(bucket, key);
+    const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source, header: true, delimiter: 'auto' });
+    const records: string[][] = [];
+    for await (const item of extract.items) if (item.kind === 'record') records.push(item.record.fields);
+    const header = extract.header ?? [];
+    const outcomeColumn = header.some((h) => h.toLowerCase() === 'outcome') ? 'outcome' : options.targetColumn;
+    const labels = readOutcomeLabels(header, records, { source, idColumn: options.idColumn, outcomeColumn, positiveClass: options.positiveClass });
+    for (const [customer, responded] of labels.outcomes) outcomes.set(customer, responded);
+  }
+  return outcomes;
 }
 
 async function joinWithScoredExtracts(args: {

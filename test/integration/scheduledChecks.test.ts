@@ -237,6 +237,19 @@ describe('scheduled retraining from late labels', () => {
       }),
     );
 
+    // Realized beside expected, for the run that scored these customers, recomputed here from its targets.csv.
+    const realized = checks[0]!.realized!;
+    expect(realized.runs).toHaveLength(1);
+    const [run] = realized.runs;
+    expect(run!.labelled).toBe(rows.length);
+    expect(run!.unlabelled).toBe(0);
+    const churned = new Set(rows.filter((r) => r[churn] === '1').map((r) => r[0]));
+    expect(run!.performance.responders).toBe(churned.size);
+    const targetIds = (await objectText(`${run!.run}targets.csv`, bucket)).trimEnd().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(run!.performance.selection.contacts).toBe(targetIds.length);
+    expect(run!.performance.selection.responders).toBe(targetIds.filter((id) => churned.has(id)).length);
+    expect(await objectJson(realized.key, bucket)).toMatchObject({ model: 'ecommerce-churn', runs: [{ labelled: rows.length }] });
+
     const step = checks[0]!.retrain;
     // The shipped champion saw most of these customers in training, with a full search: a quick
     // challenger does not beat it on the holdout.

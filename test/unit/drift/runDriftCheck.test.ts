@@ -125,6 +125,7 @@ describe('driftReportKeys', () => {
       report: 'drift/bank-marketing/2026-11-24.json',
       summary: 'drift/bank-marketing/2026-11-24.txt',
       retrain: 'drift/bank-marketing/2026-11-24.retrain.json',
+      realized: 'drift/bank-marketing/2026-11-24.realized.json',
     });
   });
 });
