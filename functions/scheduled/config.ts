@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { parseDriftOptions, type DriftOptions } from '../core/drift/checkDrift.js';
+import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 import { ConfigError } from '../core/errors.js';
 import { parseRetrainPolicy, type RetrainPolicy } from '../core/retrain/retrainPolicy.js';
 import { findBundledModelsDir } from '../score/config.js';
-
-const prefix = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) => (value === '' || value.endsWith('/') ? value : `${value}/`));
 
 const json = z.string().transform((text, ctx) => {
   try {
@@ -21,17 +16,17 @@ const json = z.string().transform((text, ctx) => {
 
 const environmentSchema = z.object({
   /** The data bucket: outputs, labels, training data, models and drift reports all live in it. */
-  BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name'),
+  BUCKET: bucketNameSetting,
   /** Models to check, comma-separated (the same list the drift alarms watch). */
   MODELS: z
     .string()
     .transform((value) => value.split(',').map((m) => m.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'model names are lower-case letters, digits and dashes')).min(1)),
-  OUTPUTS_PREFIX: prefix('outputs/'),
-  LABELS_PREFIX: prefix('labels/'),
-  TRAINING_PREFIX: prefix('training/'),
-  MODELS_PREFIX: prefix('models/'),
-  DRIFT_PREFIX: prefix('drift/'),
+  OUTPUTS_PREFIX: prefixSetting('outputs/'),
+  LABELS_PREFIX: prefixSetting('labels/'),
+  TRAINING_PREFIX: prefixSetting('training/'),
+  MODELS_PREFIX: prefixSetting('models/'),
+  DRIFT_PREFIX: prefixSetting('drift/'),
   /** Run profiles of the last this many days are merged into one drift check. */
   LOOKBACK_DAYS: z.coerce.number().int().min(1).max(366).default(7),
   /** Drift thresholds and per-feature overrides (JSON, see DriftOptions). */
@@ -44,13 +39,9 @@ const environmentSchema = z.object({
   TRAINING_OVERRIDES: json.optional(),
   /** Share of the new labelled rows held out to judge champion and challenger on. */
   HOLDOUT_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
-  LOG_LEVEL: z
-    .string()
-    .default('INFO')
-    .transform((value) => value.toUpperCase())
-    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'])),
+  LOG_LEVEL: logLevelSetting,
   /** Only outside AWS (tests, the demo): an S3-compatible endpoint. */
-  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_ENDPOINT: s3EndpointSetting,
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
 });
 
@@ -70,7 +61,7 @@ export interface ScheduledConfig {
   readonly retrainPolicy: RetrainPolicy;
   readonly trainingOverrides: TrainingOverrides | undefined;
   readonly holdoutFraction: number;
-  readonly logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+  readonly logLevel: LogLevel;
   readonly s3Endpoint: string | undefined;
   readonly bundledModelsDir: string | undefined;
 }
@@ -80,13 +71,7 @@ export interface ScheduledConfig {
  * @throws ConfigError CONFIG_INVALID naming the variable (and the key inside its JSON).
  */
 export function readScheduledConfig(env: NodeJS.ProcessEnv = process.env): ScheduledConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = environmentSchema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(environment)', source: 'environment' });
-  }
-  const e = result.data;
+  const e = parseEnvironment(environmentSchema, env);
   const overrides = e.TRAINING_OVERRIDES;
   if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
     throw new ConfigError('CONFIG_INVALID', 'must be a JSON object like {"search": false}', { key: 'TRAINING_OVERRIDES', source: 'environment' });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
 /**
  * Folder name of the bundled models inside the Lambda asset: the infra bundling copies
@@ -10,26 +10,15 @@ import { ConfigError } from '../core/errors.js';
  */
 export const BUNDLED_MODELS_DIRNAME = 'model-store';
 
-const prefix = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) => (value === '' || value.endsWith('/') ? value : `${value}/`));
-
 const environmentSchema = z.object({
   /** Bucket holding models and outputs; defaults to the bucket named in each S3 event. */
-  BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name').optional(),
-  INCOMING_PREFIX: prefix('incoming/'),
-  MODELS_PREFIX: prefix('models/'),
-  OUTPUTS_PREFIX: prefix('outputs/'),
+  BUCKET: bucketNameSetting.optional(),
+  INCOMING_PREFIX: prefixSetting('incoming/'),
+  MODELS_PREFIX: prefixSetting('models/'),
+  OUTPUTS_PREFIX: prefixSetting('outputs/'),
   BATCH_SIZE: z.coerce.number().int().min(1).max(1 << 20).default(8192),
-  LOG_LEVEL: z
-    .string()
-    .default('INFO')
-    .transform((value) => value.toUpperCase())
-    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'])),
-  /** Only outside AWS (tests, `npm start`): an S3-compatible endpoint such as `http://127.0.0.1:4568`. */
-  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  LOG_LEVEL: logLevelSetting,
+  S3_ENDPOINT: s3EndpointSetting,
   /** Where the bundled fallback models are; default: found next to the handler (see {@link findBundledModelsDir}). */
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
 });
@@ -41,7 +30,7 @@ export interface ScoreConfig {
   readonly modelsPrefix: string;
   readonly outputsPrefix: string;
   readonly batchSize: number;
-  readonly logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+  readonly logLevel: LogLevel;
   readonly s3Endpoint: string | undefined;
   /** Folder of the bundled registry (`<dir>/<model>/<version>/manifest.json`), or undefined when none ships. */
   readonly bundledModelsDir: string | undefined;
@@ -66,14 +55,7 @@ export function findBundledModelsDir(from = moduleDir()): string | undefined {
  * @throws ConfigError CONFIG_INVALID naming the variable, e.g. `environment: BATCH_SIZE: Too small: expected number to be >=1`.
  */
 export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConfig {
-  // Empty strings are how CDK and shells say "unset".
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = environmentSchema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(environment)', source: 'environment' });
-  }
-  const e = result.data;
+  const e = parseEnvironment(environmentSchema, env);
   return {
     bucket: e.BUCKET,
     incomingPrefix: e.INCOMING_PREFIX,
