@@ -5,7 +5,7 @@ import { BundleError } from '../functions/core/errors.js';
 import { bundleManifestSchema, MANIFEST_FILE, type BundleManifest, type BundleManifestInput } from './bundleManifest.js';
 import type { BundleFiles } from './registry.js';
 
-export function sha256Hex(bytes: Uint8Array): string {
+export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -71,6 +71,12 @@ export interface ModelCheck {
   readonly retrain: RetrainStep;
 }
 
+/** The model's folders under `outputs/` and `labels/`, listed once per check. */
+interface Listings {
+  readonly outputs: readonly ListedObject[];
+  readonly labels: readonly ListedObject[];
+}
+
 interface Champion {
   readonly files: BundleFiles;
   readonly origin: 'registry' | 'bundled';
@@ -90,17 +96,20 @@ async function resolveChampion(ctx: ScheduledContext, model: string): Promise<Ch
 export async function checkModel(ctx: ScheduledContext, model: string): Promise<ModelCheck> {
   const champion = await resolveChampion(ctx, model);
   const { bucket, prefixes } = ctx.config;
-  const outputs = await listObjects(ctx.client, bucket, `${prefixes.outputs}${model}/`);
-  const drift = await checkDriftOfRecentRuns(ctx, model, champion.files, outputs);
-  const realized = await realizedPerformanceOfRuns(ctx, model, champion.files, outputs);
+  const listings: Listings = {
+    outputs: await listObjects(ctx.client, bucket, `${prefixes.outputs}${model}/`),
+    labels: await listObjects(ctx.client, bucket, `${prefixes.labels}${model}/`),
+  };
+  const drift = await checkDriftOfRecentRuns(ctx, model, champion.files, listings.outputs);
+  const realized = await realizedPerformanceOfRuns(ctx, model, champion.files, listings);
   const retrain = ctx.config.retrain
-    ? await retrainIfDue(ctx, model, champion, outputs, drift)
+    ? await retrainIfDue(ctx, model, champion, listings, drift)
     : ({ status: 'disabled', reason: 'RETRAIN=false' } as const);
   return { model, modelVersion: champion.files.manifest.version, drift, realized, retrain };
 }
 
 /** Outcomes that arrived in the lookback window, joined to the runs that scored those customers. */
-async function realizedPerformanceOfRuns(ctx: ScheduledContext, model: string, champion: BundleFiles, outputs: readonly ListedObject[]): Promise<ModelCheck['realized']> {
+async function realizedPerformanceOfRuns(ctx: ScheduledContext, model: string, champion: BundleFiles, listings: Listings): Promise<ModelCheck['realized']> {
   const { client, config, now } = ctx;
   const spec = champion.manifest.featureSpec.spec;
   const id = idColumn(spec);
@@ -108,11 +117,11 @@ async function realizedPerformanceOfRuns(ctx: ScheduledContext, model: string, c
   if (!id || !target || champion.manifest.task !== 'binary') return null;
   const folder = `${config.prefixes.labels}${model}/`;
   const since = new Date(now.getTime() - config.lookbackDays * DAY_MS);
-  const labelKeys = selectNewDataFiles(await listObjects(client, config.bucket, folder), { folder, since });
+  const labelKeys = selectNewDataFiles(listings.labels, { folder, since });
   if (labelKeys.length === 0) return null;
   const positiveClass = champion.manifest.positiveClass ?? champion.manifest.classes[1]!;
   const outcomes = await readOutcomes(client, config.bucket, labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass });
-  const runs = await realizedForRuns({ client, bucket: config.bucket, outputs, outcomes, now });
+  const runs = await realizedForRuns({ client, bucket: config.bucket, outputs: listings.outputs, outcomes, now });
   if (runs.length === 0) return null;
   const key = driftReportKeys(model, now, config.prefixes.drift).realized;
   await putJsonObject(client, config.bucket, key, { model, at: now.toISOString(), labelFiles: labelKeys, runs });
@@ -182,7 +191,7 @@ async function readTrainingSpec(ctx: ScheduledContext, model: string): Promise<{
   }
 }
 
-async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Champion, outputs: readonly ListedObject[], drift: DriftOutcome): Promise<RetrainStep> {
+async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Champion, listings: Listings, drift: DriftOutcome): Promise<RetrainStep> {
   const { client, config, registry, now } = ctx;
   const { manifest } = champion.files;
   // Labels count as new once: every retraining writes a version, whose date moves this mark.
@@ -191,7 +200,7 @@ async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Cham
   const trainingPrefix = `${config.prefixes.training}${model}/`;
   const labelsPrefix = `${config.prefixes.labels}${model}/`;
   const trainingKeys = selectNewDataFiles(await listObjects(client, config.bucket, trainingPrefix), { folder: trainingPrefix, since });
-  const labelKeys = selectNewDataFiles(await listObjects(client, config.bucket, labelsPrefix), { folder: labelsPrefix, since });
+  const labelKeys = selectNewDataFiles(listings.labels, { folder: labelsPrefix, since });
   if (trainingKeys.length === 0 && labelKeys.length === 0) return { status: 'skipped', reason: `no labelled data since ${since.toISOString()}` };
 
   const trainingSpec = await readTrainingSpec(ctx, model);
@@ -199,7 +208,7 @@ async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Cham
   const spec = manifest.featureSpec.spec;
   const positiveClass = manifest.positiveClass ?? manifest.classes[1]!;
   const negativeClass = manifest.classes.find((c) => c !== positiveClass) ?? manifest.classes[0]!;
-  const data = await gatherLabelledData({ client, bucket: config.bucket, spec, positiveClass, negativeClass, trainingKeys, labelKeys, outputs, now });
+  const data = await gatherLabelledData({ client, bucket: config.bucket, spec, positiveClass, negativeClass, trainingKeys, labelKeys, outputs: listings.outputs, now });
   for (const warning of data.warnings) ctx.log('warn', warning, { model });
 
   const trigger = { newLabels: data.table.records.length, alarmFiring: drift.status !== 'no-runs' && drift.alarmFiring };

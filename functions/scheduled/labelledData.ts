@@ -98,6 +98,19 @@ export async function gatherLabelledData(args: {
   return { table: concatTables(tables, `${sources.length} labelled file(s)`), sources, warnings };
 }
 
+/** A small CSV object with a header line (label files, a run's own outputs), read whole; bad records are skipped. */
+export async function readS3Csv(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  delimiter: 'auto' | ',' = 'auto',
+): Promise<{ header: string[]; records: string[][] }> {
+  const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source: s3Url(bucket, key), header: true, delimiter });
+  const records: string[][] = [];
+  for await (const item of extract.items) if (item.kind === 'record') records.push(item.record.fields);
+  return { header: extract.header ?? [], records };
+}
+
 /**
  * Outcomes by customer id from label files (CSV with a header: the id column, and `outcome` or the
  * target column). A later file's outcome for the same customer overrides an earlier one.
@@ -111,10 +124,7 @@ export async function readOutcomes(
   const outcomes = new Map<string, boolean>();
   for (const key of keys) {
     const source = s3Url(bucket, key);
-    const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source, header: true, delimiter: 'auto' });
-    const records: string[][] = [];
-    for await (const item of extract.items) if (item.kind === 'record') records.push(item.record.fields);
-    const header = extract.header ?? [];
+    const { header, records } = await readS3Csv(client, bucket, key);
     const outcomeColumn = header.some((h) => h.toLowerCase() === 'outcome') ? 'outcome' : options.targetColumn;
     const labels = readOutcomeLabels(header, records, { source, idColumn: options.idColumn, outcomeColumn, positiveClass: options.positiveClass });
     for (const [customer, responded] of labels.outcomes) outcomes.set(customer, responded);

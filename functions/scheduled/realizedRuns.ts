@@ -1,9 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { getObjectStream, readJsonObject } from '../adapters/s3/s3Objects.js';
+import { readJsonObject } from '../adapters/s3/s3Objects.js';
 import { joinOutcomes, realizedPerformance, type RealizedPerformance } from '../core/drift/realizedPerformance.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
-import { openExtract } from '../core/extract/readExtract.js';
-import { LABEL_JOIN_WINDOW_DAYS, type ListedObject } from './labelledData.js';
+import { LABEL_JOIN_WINDOW_DAYS, readS3Csv, type ListedObject } from './labelledData.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -16,14 +15,6 @@ export interface RunRealized {
   readonly labelled: number;
   readonly unlabelled: number;
   readonly performance: RealizedPerformance;
-}
-
-/** The rows of one of the run's own CSV outputs (small next to the extract; read whole). */
-async function readRunCsv(client: S3Client, bucket: string, key: string): Promise<{ header: string[]; records: string[][] }> {
-  const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source: `s3://${bucket}/${key}`, header: true, delimiter: ',' });
-  const records: string[][] = [];
-  for await (const item of extract.items) if (item.kind === 'record') records.push(item.record.fields);
-  return { header: extract.header ?? [], records };
 }
 
 /**
@@ -46,9 +37,9 @@ export async function realizedForRuns(args: {
     const summary = (await readJsonObject(client, bucket, key)) as RunSummary | undefined;
     if (!summary || summary.model.task !== 'binary') continue;
     const run = key.slice(0, -'summary.json'.length);
-    const targets = await readRunCsv(client, bucket, `${run}targets.csv`);
+    const targets = await readS3Csv(client, bucket, `${run}targets.csv`, ',');
     const targetValue = new Map(targets.records.map((r) => [r[0]!, Number(r[targets.header.indexOf('value')])]));
-    const scores = await readRunCsv(client, bucket, `${run}scores.csv`);
+    const scores = await readS3Csv(client, bucket, `${run}scores.csv`, ',');
     const probability = scores.header.indexOf('probability');
     const constantValue = typeof summary.economics.valuePerResponse === 'number' ? summary.economics.valuePerResponse : 0;
     const joined = joinOutcomes(

@@ -1,6 +1,7 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
+import { createS3Client } from '../adapters/s3/s3Objects.js';
 import { FsRegistry } from '../../model-store/fsRegistry.js';
 import { checkModel, type ModelCheck } from './checkModel.js';
 import { readScheduledConfig, type ScheduledConfig } from './config.js';
@@ -28,9 +29,7 @@ export class ScheduledRunError extends Error {
  */
 export function createScheduledRuntime(env: NodeJS.ProcessEnv = process.env): ScheduledRuntime {
   const config = readScheduledConfig(env);
-  const client = new S3Client(
-    config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true, region: env.AWS_REGION ?? 'us-east-1' } : {},
-  );
+  const client = createS3Client(config.s3Endpoint, env.AWS_REGION);
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-drift', logLevel: config.logLevel });
   const registry = new S3Registry(client, config.bucket, config.prefixes.models);
   const bundled = config.bundledModelsDir ? new FsRegistry(config.bundledModelsDir) : undefined;

@@ -1,8 +1,9 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describeError } from '../adapters/s3/S3OutputTarget.js';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
+import { createS3Client } from '../adapters/s3/s3Objects.js';
 import { FsRegistry } from '../../model-store/fsRegistry.js';
 import { ChampionBundles } from './championBundles.js';
 import { readScoreConfig, type ScoreConfig } from './config.js';
@@ -61,10 +62,7 @@ export function publishRunMetrics(metrics: Metrics, result: Extract<ScoreS3Objec
  */
 export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreRuntime {
   const config = readScoreConfig(env);
-  const client = new S3Client(
-    // S3_ENDPOINT is for tests and `npm start` only; in AWS the SDK finds S3 by itself.
-    config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true, region: env.AWS_REGION ?? 'us-east-1' } : {},
-  );
+  const client = createS3Client(config.s3Endpoint, env.AWS_REGION);
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score', logLevel: config.logLevel });
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score' });
   const bundled = config.bundledModelsDir ? new FsRegistry(config.bundledModelsDir) : undefined;

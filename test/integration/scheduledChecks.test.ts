@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { listKeys, putObject, readJsonObject, readObjectBytes } from '../../functions/adapters/s3/s3Objects.js';
+import { listKeys, putObject } from '../../functions/adapters/s3/s3Objects.js';
 import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
 import { train } from '../../functions/core/training/train.js';
 import { BUNDLED_MODEL_STORE } from '../../functions/cli/resolveBundle.js';
@@ -13,6 +13,7 @@ import { createScheduledRuntime } from '../../functions/scheduled/scheduledRunti
 import { createScoreRuntime } from '../../functions/score/scoreRuntime.js';
 import { dataset } from '../helpers/datasets.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { objectJson, objectText } from './support/s3Drops.js';
 import { loadBankFixture, shiftRows, type BankFixture, type Row } from '../unit/drift/bankMarketingFixture.js';
 
 /**
@@ -63,9 +64,6 @@ async function runChecksCapturingEmf(env: NodeJS.ProcessEnv): Promise<{ checks: 
   }
 }
 
-const objectJson = (key: string, bucket: string) => readJsonObject(s3.client, bucket, key);
-const objectText = async (key: string, bucket: string) => Buffer.from((await readObjectBytes(s3.client, bucket, key)) ?? []).toString('utf8');
-
 async function scoreInBucket(bucket: string, key: string, body: string): Promise<void> {
   await putObject(s3.client, bucket, key, body, 'text/csv');
   const runtime = createScoreRuntime(baseEnv(bucket));
@@ -99,10 +97,10 @@ describe('scheduled drift check', () => {
     expect(check.drift.alarmFiring).toBe(false);
     const day = new Date().toISOString().slice(0, 10);
     expect(check.drift.reportKey).toBe(`drift/bank-marketing/${day}.json`);
-    const report = (await objectJson(check.drift.reportKey, 'drift-unshifted')) as DriftReport;
+    const report = (await objectJson(s3, check.drift.reportKey, 'drift-unshifted')) as DriftReport;
     expect(report.modelVersion).toBe(check.modelVersion);
     expect(report.runs).toHaveLength(1);
-    expect(await objectText(`drift/bank-marketing/${day}.txt`, 'drift-unshifted')).toContain('bank-marketing');
+    expect(await objectText(s3, `drift/bank-marketing/${day}.txt`, 'drift-unshifted')).toContain('bank-marketing');
     // Metrics are published for every verdict, so the alarms see the healthy nights too.
     expect(emf.length).toBeGreaterThan(1);
     expect(emf[0]!['DriftedFeatureShare']).toBe(0);
@@ -121,7 +119,7 @@ describe('scheduled drift check', () => {
     if (check.drift.status !== 'warn') return;
     expect([...check.drift.driftedFeatures].sort()).toEqual(['age', 'balance', 'job']);
     expect(check.drift.alarmFiring).toBe(true);
-    const report = (await objectJson(check.drift.reportKey, 'drift-shifted')) as DriftReport;
+    const report = (await objectJson(s3, check.drift.reportKey, 'drift-shifted')) as DriftReport;
     expect(report.datasetDrift).toBe(false);
     // The trained model leans little on age, balance and job: its scores barely move.
     expect(report.score!.psi).toBeLessThan(0.1);
@@ -175,7 +173,7 @@ describe('scheduled retraining', () => {
     expect(step.trainRows + step.holdoutRows).toBe(12_000);
     const registry = new S3Registry(s3.client, bucket);
     expect(await registry.champion('bank-marketing')).toBe(step.challenger);
-    const record = (await objectJson(step.recordKey, bucket)) as { evaluations: { challenger: { auc: number }; champion: { auc: number } } };
+    const record = (await objectJson(s3, step.recordKey, bucket)) as { evaluations: { challenger: { auc: number }; champion: { auc: number } } };
     expect(record.evaluations.challenger.auc).toBeGreaterThan(record.evaluations.champion.auc + 0.005);
   });
 
@@ -245,10 +243,10 @@ describe('scheduled retraining from late labels', () => {
     expect(run!.unlabelled).toBe(0);
     const churned = new Set(rows.filter((r) => r[churn] === '1').map((r) => r[0]));
     expect(run!.performance.responders).toBe(churned.size);
-    const targetIds = (await objectText(`${run!.run}targets.csv`, bucket)).trimEnd().split('\n').slice(1).map((l) => l.split(',')[0]);
+    const targetIds = (await objectText(s3, `${run!.run}targets.csv`, bucket))!.trimEnd().split('\n').slice(1).map((l) => l.split(',')[0]);
     expect(run!.performance.selection.contacts).toBe(targetIds.length);
     expect(run!.performance.selection.responders).toBe(targetIds.filter((id) => churned.has(id)).length);
-    expect(await objectJson(realized.key, bucket)).toMatchObject({ model: 'ecommerce-churn', runs: [{ labelled: rows.length }] });
+    expect(await objectJson(s3, realized.key, bucket)).toMatchObject({ model: 'ecommerce-churn', runs: [{ labelled: rows.length }] });
 
     const step = checks[0]!.retrain;
     // The shipped champion saw most of these customers in training, with a full search: a quick
@@ -256,7 +254,7 @@ describe('scheduled retraining from late labels', () => {
     expect(step.status).toBe('refused');
     if (step.status !== 'refused') return;
     expect(step.trainRows + step.holdoutRows).toBe(rows.length);
-    const record = (await objectJson(step.recordKey, bucket)) as { sources: string[] };
+    const record = (await objectJson(s3, step.recordKey, bucket)) as { sources: string[] };
     expect(record.sources).toEqual([`s3://${bucket}/labels/ecommerce-churn/outcomes-2026-11.csv`, `s3://${bucket}/incoming/ecommerce-churn/2026-11-01.csv`]);
     const registry = new S3Registry(s3.client, bucket);
     const history = await registry.history('ecommerce-churn');
@@ -279,7 +277,7 @@ describe('scheduled retraining on data that cannot train a model', () => {
     expect(step.status).toBe('failed');
     if (step.status !== 'failed') return;
     expect(step.reason).toContain('pdays');
-    expect(await objectJson(step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') } });
+    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') } });
     // The bundled champion was brought into the registry and stays champion.
     expect(await new S3Registry(s3.client, bucket).champion('bank-marketing')).toBe(checks[0]!.modelVersion);
   });

@@ -5,13 +5,21 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 
 /**
  * Small helpers over the S3 API, shared by the output target, the registry and the score function.
  * They keep the SDK's shapes (Body unions, NoSuchKey vs NotFound) out of the callers.
  */
+
+/**
+ * The functions' S3 client. `endpoint` is for tests and `npm start` only (an S3-compatible server,
+ * path-style); in AWS the SDK finds S3, the region and the role's credentials by itself.
+ */
+export function createS3Client(endpoint: string | undefined, region: string | undefined): S3Client {
+  return new S3Client(endpoint ? { endpoint, forcePathStyle: true, region: region ?? 'us-east-1' } : {});
+}
 
 /** An object's body as a Node stream, with the identity of the version that was read. */
 export interface S3ObjectStream {

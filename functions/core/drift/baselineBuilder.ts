@@ -2,28 +2,12 @@ import { createHash } from 'node:crypto';
 import { DriftError } from '../errors.js';
 import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
 import type { EncodeObserver } from '../spec/rowEncoder.js';
+import { ValueBuffer } from '../spec/valueBuffer.js';
 import { binIndex, type DriftBaseline, type FeatureBaseline, type ScoreBaseline } from './driftBaseline.js';
 import { rowScore, type ProfileAccumulator } from './runProfile.js';
 
 /** Deciles, as the issue and most monitoring tools use. */
 export const DEFAULT_BASELINE_BINS = 10;
-
-/** Growable Float64 buffer: training columns can hold millions of values. */
-class ValueBuffer {
-  private values = new Float64Array(1024);
-  length = 0;
-  push(value: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = value;
-  }
-  sorted(): Float64Array {
-    return this.values.slice(0, this.length).sort();
-  }
-}
 
 /**
  * Interior bin edges at the quantiles 1/bins … (bins−1)/bins of sorted values. Edges are taken from

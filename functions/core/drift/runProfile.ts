@@ -216,8 +216,7 @@ export class ProfileAccumulator implements RunObserver {
 
   /** One customer of the run's selection (target list), with its probability. */
   selected(probability: number): void {
-    this.profile.selection.contacts++;
-    this.profile.selection.sumMicros += Math.round(probability * MICROS);
+    countSelected(this.profile, probability);
   }
 
   /**
@@ -233,6 +232,12 @@ export class ProfileAccumulator implements RunObserver {
   toProfile(): RunProfile {
     return structuredClone(this.profile);
   }
+}
+
+/** Counts one selected customer into a profile (Σp in millionths, so selections merge exactly). */
+export function countSelected(profile: RunProfile, probability: number): void {
+  profile.selection.contacts++;
+  profile.selection.sumMicros += Math.round(probability * MICROS);
 }
 
 function addCounts(a: readonly number[], b: readonly number[], what: string): number[] {

@@ -12,7 +12,7 @@ import { CampaignAccumulator, type CampaignOutcome } from '../economics/campaign
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector, type SegmentOutcome } from '../economics/segmentSelection.js';
-import { mergeAllProfiles, MICROS, PROFILE_FILE, ProfileAccumulator, type RunProfile } from '../drift/runProfile.js';
+import { countSelected, mergeAllProfiles, PROFILE_FILE, ProfileAccumulator, type RunProfile } from '../drift/runProfile.js';
 import { openExtract, type ExtractReadOptions } from '../extract/readExtract.js';
 import { parseDecimal } from '../spec/cellParsers.js';
 import { idColumn } from '../spec/featureSpec.js';
@@ -392,10 +392,7 @@ function runProfile(parts: readonly ScoredPart[], selected: readonly number[]): 
   const profiles = parts.map((p) => p.profile).filter((p): p is RunProfile => p !== null);
   if (profiles.length === 0) return null;
   const merged = structuredClone(mergeAllProfiles(profiles));
-  for (const p of selected) {
-    merged.selection.contacts++;
-    merged.selection.sumMicros += Math.round(p * MICROS);
-  }
+  for (const p of selected) countSelected(merged, p);
   return merged;
 }
 

@@ -1,6 +1,7 @@
 import { DEFAULT_MISSING_MARKERS, parseFeatureSpec, type FeatureSpecInput } from '../spec/featureSpec.js';
 import { cleanHeaderName } from './extractParser.js';
 import { openExtract } from './readExtract.js';
+import { mulberry32 } from '../training/seededRandom.js';
 
 export interface InferSpecOptions {
   /** File name or S3 key, used in messages. */
@@ -113,18 +114,6 @@ function possibleAliases(values: string[]): Array<[string, string]> {
   return pairs;
 }
 
-/** Small seeded PRNG so the same file always gives the same draft. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function booleanPair(p: ColumnProfile): readonly [string, string] | undefined {
   if (p.counts.size === 0 || p.counts.size > 2) return undefined;
   const values = new Set([...p.counts.keys()].map((v) => v.toLowerCase()));
@@ -217,6 +206,7 @@ export async function inferSpec(
   const maxScanRows = Math.max(sampleRows, options.maxScanRows ?? 1_000_000);
   const extract = await openExtract(input, { source: options.source, header: false, delimiter: 'auto' });
   // Extracts are often sorted (by date, by region): a reservoir sample sees the whole file.
+  // Seeded, so the same file always gives the same draft.
   const random = mulberry32(0x5eed);
   let first: string[] | undefined;
   const sample: string[][] = [];

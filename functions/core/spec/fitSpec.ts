@@ -10,6 +10,7 @@ import {
   type FittedColumn,
   type FittedSpec,
 } from './featureSpec.js';
+import { ValueBuffer } from './valueBuffer.js';
 
 /** Slot names the encoder adds besides plain columns. */
 export const OTHER_CATEGORY = '__other__';
@@ -28,22 +29,9 @@ export interface FitOptions {
   readonly now?: Date;
 }
 
-/** Growable Float64 buffer: training columns can be millions of cells. */
-class NumberColumn {
-  private values = new Float64Array(1024);
-  length = 0;
+/** A numeric column's parsed values, and how many cells were missing. */
+class NumberColumn extends ValueBuffer {
   missing = 0;
-  push(value: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = value;
-  }
-  sorted(): Float64Array {
-    return this.values.slice(0, this.length).sort();
-  }
 }
 
 /** Linear-interpolated quantile of sorted values (numpy's default), so fits match pandas/sklearn. */

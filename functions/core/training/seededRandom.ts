@@ -12,7 +12,12 @@ export type Rng = () => number;
  * const rng = createRng(42); rng(); // 0.6011037519201636
  */
 export function createRng(seed: number): Rng {
-  let state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  return mulberry32(Math.trunc(seed) ^ 0x9e3779b9);
+}
+
+/** The bare mulberry32 generator on a 32-bit state (`createRng` mixes the seed first). */
+export function mulberry32(seed: number): Rng {
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

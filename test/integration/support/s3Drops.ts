@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Event } from 'aws-lambda';
@@ -31,13 +30,13 @@ export async function dropObject(s3: EmbeddedS3, key: string, body: Uint8Array |
   return event;
 }
 
-export async function objectText(s3: EmbeddedS3, key: string): Promise<string | undefined> {
-  const bytes = await readObjectBytes(s3.client, s3.bucket, key);
+export async function objectText(s3: EmbeddedS3, key: string, bucket = s3.bucket): Promise<string | undefined> {
+  const bytes = await readObjectBytes(s3.client, bucket, key);
   return bytes && Buffer.from(bytes).toString('utf8');
 }
 
-export async function objectJson<T = Record<string, unknown>>(s3: EmbeddedS3, key: string): Promise<T | undefined> {
-  const text = await objectText(s3, key);
+export async function objectJson<T = Record<string, unknown>>(s3: EmbeddedS3, key: string, bucket = s3.bucket): Promise<T | undefined> {
+  const text = await objectText(s3, key, bucket);
   return text === undefined ? undefined : (JSON.parse(text) as T);
 }
 
@@ -46,6 +45,4 @@ export async function runFiles(s3: EmbeddedS3, prefix: string): Promise<string[]
   return (await listKeys(s3.client, s3.bucket, prefix)).map((key) => key.slice(prefix.length)).sort();
 }
 
-export function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256Hex as sha256 } from '../../../model-store/bundle.js';

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { bundleManifestSchema, type BundleManifest } from '../../../model-store/bundleManifest.js';
+import { createBundle } from '../../../model-store/bundle.js';
+import type { BundleManifest } from '../../../model-store/bundleManifest.js';
 
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256Hex } from '../../../model-store/bundle.js';
 
 /**
  * A small but schema-valid bundle (manifest + a "model file" of known bytes), for registry tests
@@ -13,26 +11,28 @@ export function tinyBundle(version: string, modelBytes = `model bytes of ${versi
   manifest: BundleManifest;
   files: Map<string, Uint8Array>;
 } {
-  const model = new TextEncoder().encode(modelBytes);
-  const manifest = bundleManifestSchema.parse({
-    schemaVersion: 1,
-    name: 'tiny',
-    version,
-    created: '2026-11-23T09:00:00.000Z',
-    task: 'binary',
-    classes: ['no', 'yes'],
-    positiveClass: 'yes',
-    format: 'onnx',
-    model: { file: 'model.onnx', inputName: 'x', outputName: 'p', output: 'positive-probability' },
-    featureSpec: {
-      spec: { columns: [{ name: 'age', role: 'feature', type: 'numeric' }] },
-      fittedAt: '2026-11-23T09:00:00.000Z',
-      trainingRows: 3,
-      columns: { age: { kind: 'numeric', fill: 40, clipLower: null, clipUpper: null, shift: 40, scale: 10, missingRate: 0 } },
-      featureNames: ['age'],
+  const files = new Map([['model.onnx', new TextEncoder().encode(modelBytes)]]);
+  const { manifest } = createBundle(
+    {
+      schemaVersion: 1,
+      name: 'tiny',
+      version,
+      created: '2026-11-23T09:00:00.000Z',
+      task: 'binary',
+      classes: ['no', 'yes'],
+      positiveClass: 'yes',
+      format: 'onnx',
+      model: { file: 'model.onnx', inputName: 'x', outputName: 'p', output: 'positive-probability' },
+      featureSpec: {
+        spec: { columns: [{ name: 'age', role: 'feature', type: 'numeric' }] },
+        fittedAt: '2026-11-23T09:00:00.000Z',
+        trainingRows: 3,
+        columns: { age: { kind: 'numeric', fill: 40, clipLower: null, clipUpper: null, shift: 40, scale: 10, missingRate: 0 } },
+        featureNames: ['age'],
+      },
+      economics: { costPerContact: 1, valuePerResponse: 10 },
     },
-    economics: { costPerContact: 1, valuePerResponse: 10 },
-    files: { 'model.onnx': sha256Hex(model) },
-  });
-  return { manifest, files: new Map([['model.onnx', model]]) };
+    files,
+  );
+  return { manifest, files };
 }

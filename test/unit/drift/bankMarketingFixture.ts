@@ -7,6 +7,7 @@ import { compileEncoder, type EncodeObserver } from '../../../functions/core/spe
 import { BaselineBuilder } from '../../../functions/core/drift/baselineBuilder.js';
 import type { DriftBaseline } from '../../../functions/core/drift/driftBaseline.js';
 import { ProfileAccumulator, type RunProfile } from '../../../functions/core/drift/runProfile.js';
+import { mulberry32 } from '../../../functions/core/training/seededRandom.js';
 
 /**
  * The real UCI bank-marketing extract (45,211 rows), split deterministically into training,
@@ -24,18 +25,6 @@ export interface BankFixture {
   readonly validation: Row[];
   readonly holdout: Row[];
   readonly fitted: FittedSpec;
-}
-
-/** mulberry32: a tiny seeded generator, so the split is the same on every machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const bankSpec = parseFeatureSpec({
@@ -68,7 +57,8 @@ let cached: Promise<BankFixture> | undefined;
 export function loadBankFixture(): Promise<BankFixture> {
   cached ??= (async () => {
     const [header, ...rows] = parse(readFileSync(BANK_FILE), { delimiter: ';' }) as string[][];
-    const random = seeded(7);
+    // Seeded, so the split is the same on every machine.
+    const random = mulberry32(7);
     for (let i = rows.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [rows[i], rows[j]] = [rows[j]!, rows[i]!];
