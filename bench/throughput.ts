@@ -19,12 +19,14 @@ import { loadBundle } from '../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../functions/core/engine/scoreExtract.js';
 import { openExtract } from '../functions/core/extract/readExtract.js';
 import { exportTfjsToOnnx } from '../functions/core/model/exportOnnx.js';
-import { initTf } from '../functions/core/model/tfjsModel.js';
+import { initTf } from '../functions/adapters/model/tfjsModel.js';
 import { parseFeatureSpec } from '../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../functions/core/spec/fitSpec.js';
 import { compileEncoder } from '../functions/core/spec/rowEncoder.js';
-import { createBundle, readBundleDir, writeBundleDir } from '../model-store/bundle.js';
+import { createBundle } from '../functions/core/bundle/bundle.js';
+import { readBundleDir, writeBundleDir } from '../functions/adapters/fs/bundleDir.js';
 import { findSharedDir } from '../test/helpers/datasets.js';
+import { loadModel } from '../functions/adapters/model/modelLoader.js';
 
 const SHARED_BENCH = path.join(findSharedDir(), 'bench');
 const WORK = '/tmp/propensity-bench';
@@ -104,7 +106,7 @@ async function buildBundle(train: string, dir: string): Promise<void> {
 async function child(bundleDir: string, input: string, out: string): Promise<void> {
   const t0 = performance.now();
   const files = await readBundleDir(bundleDir);
-  const bundle = await loadBundle(files);
+  const bundle = await loadBundle(files, loadModel);
   const t1 = performance.now();
   const { summary } = await scoreExtract({ input: createReadStream(input), source: input, bundle, economics: resolveEconomics(files.manifest.economics), output: new LocalOutputTarget(out) });
   const t2 = performance.now();

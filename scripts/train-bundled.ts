@@ -10,15 +10,20 @@
  *
  * usage: npx tsx scripts/train-bundled.ts [--only NAME ...] [--datasets DIR] [--data-out DIR]
  */
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { formatEvaluation } from '../functions/core/evaluation/formatEvaluation.js';
-import { writeCardOfferCsv } from '../functions/core/training/syntheticCardOffer.js';
+import { cardOfferCsvLines, generateCardOfferTable } from '../functions/core/training/syntheticCardOffer.js';
 import { train } from '../functions/core/training/train.js';
-import type { TrainingTable } from '../functions/core/training/trainingTable.js';
-import { FsRegistry } from '../model-store/fsRegistry.js';
+import type { ExtractBytes, TrainingTable } from '../functions/core/training/trainingTable.js';
+import { FsRegistry } from '../functions/adapters/fs/fsRegistry.js';
+import { localExtract } from '../functions/adapters/fs/localExtract.js';
+import { tfjsTrainingRuntime } from '../functions/adapters/model/tfjsTrainingRuntime.js';
 import { findDatasetsDir } from '../test/helpers/datasets.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,25 +64,29 @@ for (const entry of MODELS) {
   if (only.length > 0 && !only.includes(entry.name)) continue;
   const specFile = path.join(repo, 'model-store', entry.name, 'spec.json');
   const spec = JSON.parse(await readFile(specFile, 'utf8')) as unknown;
-  let data: string | TrainingTable;
+  let data: ExtractBytes | TrainingTable;
   let testRows: number[] | undefined;
   if (entry.file === 'synthetic') {
     await mkdir(dataOut, { recursive: true });
     const csv = path.join(dataOut, 'card-offer.csv');
-    const table = await writeCardOfferCsv(csv, { customers: 20000, seed: 7 });
+    const generated = generateCardOfferTable({ customers: 20000, seed: 7 });
+    await pipeline(Readable.from(cardOfferCsvLines(generated)), createWriteStream(csv));
+    const table: TrainingTable = { ...generated, source: csv };
     // The same rows as the CSV, named by how to make them again rather than by a temp path.
     data = { ...table, source: 'synthetic card-offer data (generateCardOfferTable, seed 7, 20000 customers)' };
   } else {
     // Relative to the repository, so the bundle's notes do not record this machine's folders.
-    data = path.relative(process.cwd(), path.join(datasets, entry.file));
+    const file = path.relative(process.cwd(), path.join(datasets, entry.file));
+    data = localExtract(file);
     const split = JSON.parse(await readFile(path.join(repo, 'bench', 'quality', 'splits', `${entry.name}.json`), 'utf8')) as { testIndices: number[] };
     testRows = split.testIndices;
   }
-  console.log(`\n=== ${entry.name}: ${typeof data === 'string' ? data : data.source}`);
+  console.log(`\n=== ${entry.name}: ${data.source}`);
   const result = await train({
     data,
     spec,
     specSource: path.relative(repo, specFile),
+    runtime: tfjsTrainingRuntime,
     ...(testRows ? { testRows } : {}),
     log: (line) => console.log(`  ${line}`),
   });
@@ -104,7 +113,7 @@ for (const entry of MODELS) {
   }
 }
 
-console.log(`\n=== summary (backend: tfjs ${(await import('../functions/core/model/tfjsModel.js')).tfBackendName()})`);
+console.log(`\n=== summary (backend: tfjs ${(await import('../functions/adapters/model/tfjsModel.js')).tfBackendName()})`);
 for (const line of summary) console.log(line);
 if (only.length === 0 || only.includes('card-offer')) console.log(`card-offer training data: ${path.join(dataOut, 'card-offer.csv')}`);
 if (failed) process.exitCode = 1;

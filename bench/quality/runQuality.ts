@@ -14,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { train } from '../../functions/core/training/train.js';
 import { findDatasetsDir, findSharedDir } from '../../test/helpers/datasets.js';
+import { localExtract } from '../../functions/adapters/fs/localExtract.js';
+import { tfjsTrainingRuntime } from '../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -75,7 +77,8 @@ for (const dataset of DATASETS) {
   const split = JSON.parse(await readFile(path.join(here, 'splits', `${dataset.name}.json`), 'utf8')) as { testIndices: number[] };
   const run = () =>
     train({
-      data: path.join(datasetsDir, dataset.file),
+      runtime: tfjsTrainingRuntime,
+      data: localExtract(path.join(datasetsDir, dataset.file)),
       spec,
       specSource: `model-store/${dataset.name}/spec.json`,
       testRows: split.testIndices,

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
-import type { ModelRegistry } from '../../model-store/registry.js';
+import { FsRegistry } from '../adapters/fs/fsRegistry.js';
+import type { ModelRegistry } from '../core/bundle/registry.js';
 import { BUNDLED_MODEL_STORE } from './resolveBundle.js';
 
 /**

@@ -2,10 +2,10 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BundleError } from '../core/errors.js';
-import { MANIFEST_FILE } from '../../model-store/bundleManifest.js';
-import { readBundleDir } from '../../model-store/bundle.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
-import type { BundleFiles } from '../../model-store/registry.js';
+import { MANIFEST_FILE } from '../core/bundle/bundleManifest.js';
+import { readBundleDir } from '../adapters/fs/bundleDir.js';
+import { FsRegistry } from '../adapters/fs/fsRegistry.js';
+import type { BundleFiles } from '../core/bundle/registry.js';
 
 /** The bundled models shipped with Propensity: a filesystem registry at `model-store/`. */
 export const BUNDLED_MODEL_STORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../model-store');

@@ -18,7 +18,7 @@ import { listKeys, putObject, readObjectBytes } from '../adapters/s3/s3Objects.j
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { PropensityError } from '../core/errors.js';
 import { formatReport } from '../core/engine/formatReport.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { findBundledModelsDir } from '../score/config.js';
 import type { ScoreS3ObjectResult } from '../score/scoreS3Object.js';
 import { EMBEDDED_S3_CREDENTIALS, EMBEDDED_S3_REGION, startEmbeddedS3, type EmbeddedS3 } from './embeddedS3.js';
@@ -121,7 +121,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   try {
     // The handler reads its configuration at import, as at a Lambda cold start: set it first.
     Object.assign(process.env, {
-      S3_ENDPOINT: s3.endpoint,
+      AWS_ENDPOINT_URL: s3.endpoint,
       AWS_REGION: EMBEDDED_S3_REGION,
       AWS_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,

@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listObjects, putJsonObject, putObject, readJsonObject } from '../adapters/s3/s3Objects.js';
+import { DAY_MS } from '../core/constants.js';
 import type { DriftReport } from '../core/drift/checkDrift.js';
 import { parseDriftBaseline } from '../core/drift/driftBaseline.js';
-import { emitDriftMetrics } from '../core/drift/driftMetrics.js';
+import { emitDriftMetrics } from '../adapters/metrics/emitDriftMetrics.js';
 import { driftReportKeys, runDriftCheck, selectRecentProfiles } from '../core/drift/runDriftCheck.js';
 import { BundleError, PropensityError } from '../core/errors.js';
 import { evaluateOnHoldout } from '../core/retrain/evaluateOnHoldout.js';
@@ -13,12 +14,13 @@ import { retrainAndPromote, type RetrainOutcome } from '../core/retrain/retrainA
 import { shouldRetrain } from '../core/retrain/retrainPolicy.js';
 import { idColumn, targetColumn } from '../core/spec/featureSpec.js';
 import { train } from '../core/training/train.js';
-import type { BundleFiles, ModelRegistry } from '../../model-store/registry.js';
+import type { BundleFiles, ModelRegistry } from '../core/bundle/registry.js';
 import type { ScheduledConfig } from './config.js';
 import { gatherLabelledData, readOutcomes, splitHoldout, type ListedObject } from './labelledData.js';
 import { realizedForRuns, type RunRealized } from './realizedRuns.js';
+import { loadModel } from '../adapters/model/modelLoader.js';
+import { tfjsTrainingRuntime } from '../adapters/model/tfjsTrainingRuntime.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 
 export type LogFn = (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 
@@ -237,9 +239,9 @@ async function retrainIfDue(ctx: ScheduledContext, model: string, champion: Cham
       holdout,
       holdoutDescription: `${holdout.records.length} held-out rows of ${data.sources.length} labelled file(s) that arrived since ${since.toISOString()}`,
       trainChallenger: async (rows) =>
-        (await train({ data: rows, spec: trainingSpec.spec, specSource: trainingSpec.source, now, ...(config.trainingOverrides ? { overrides: config.trainingOverrides } : {}) })).bundle,
+        (await train({ runtime: tfjsTrainingRuntime, data: rows, spec: trainingSpec.spec, specSource: trainingSpec.source, now, ...(config.trainingOverrides ? { overrides: config.trainingOverrides } : {}) })).bundle,
       // The champion's economics for both, so the profits compare like with like.
-      evaluate: (bundle, rows) => evaluateOnHoldout(bundle, rows, { economics: manifest.economics }),
+      evaluate: (bundle, rows) => evaluateOnHoldout(bundle, rows, { loadModel, economics: manifest.economics }),
       now,
       log: (line) => ctx.log('info', line, { model }),
     });

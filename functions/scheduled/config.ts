@@ -41,7 +41,7 @@ const environmentSchema = z.object({
   HOLDOUT_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
   LOG_LEVEL: logLevelSetting,
   /** Only outside AWS (tests, the demo): an S3-compatible endpoint. */
-  S3_ENDPOINT: s3EndpointSetting,
+  AWS_ENDPOINT_URL: s3EndpointSetting,
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
 });
 
@@ -87,7 +87,7 @@ export function readScheduledConfig(env: NodeJS.ProcessEnv = process.env): Sched
     trainingOverrides: overrides as TrainingOverrides | undefined,
     holdoutFraction: e.HOLDOUT_FRACTION,
     logLevel: e.LOG_LEVEL,
-    s3Endpoint: e.S3_ENDPOINT,
+    s3Endpoint: e.AWS_ENDPOINT_URL,
     bundledModelsDir: e.BUNDLED_MODELS_DIR ?? findBundledModelsDir(),
   };
 }

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getObjectStream, isNotFound, readJsonObject } from '../adapters/s3/s3Objects.js';
+import { DAY_MS } from '../core/constants.js';
 import { readOutcomeLabels } from '../core/drift/realizedPerformance.js';
 import { openExtract } from '../core/extract/readExtract.js';
 import { labelExtract } from '../core/retrain/labelledExtract.js';
@@ -9,7 +10,6 @@ import { readTrainingTable, type TrainingTable } from '../core/training/training
 /** How far back a scored extract may be for late labels to be joined to it. */
 export const LABEL_JOIN_WINDOW_DAYS = 120;
 
-const DAY_MS = 24 * 3600 * 1000;
 
 export interface ListedObject {
   readonly key: string;

@@ -1,10 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { readJsonObject } from '../adapters/s3/s3Objects.js';
+import { DAY_MS } from '../core/constants.js';
 import { joinOutcomes, realizedPerformance, type RealizedPerformance } from '../core/drift/realizedPerformance.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import { LABEL_JOIN_WINDOW_DAYS, readS3Csv, type ListedObject } from './labelledData.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Realized figures of one past run, beside what it expected. */
 export interface RunRealized {

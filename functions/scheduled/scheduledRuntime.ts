@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { checkModel, type ModelCheck } from './checkModel.js';
 import { readScheduledConfig, type ScheduledConfig } from './config.js';
 

@@ -1,6 +1,7 @@
 import { BundleError, PropensityError } from '../core/errors.js';
 import { loadBundle, type LoadedBundle } from '../core/engine/loadBundle.js';
-import type { ModelRegistry } from '../../model-store/registry.js';
+import type { ModelRegistry } from '../core/bundle/registry.js';
+import { loadModel } from '../adapters/model/modelLoader.js';
 
 /** Which registry a run's bundle came from: the S3 registry, or the models shipped with the function. */
 export type BundleOrigin = 'registry' | 'bundled';
@@ -67,7 +68,7 @@ export class ChampionBundles {
       this.loaded.set(cacheKey, entry);
       return entry;
     }
-    entry = registry.read(model, version).then((files) => loadBundle(files));
+    entry = registry.read(model, version).then((files) => loadBundle(files, loadModel));
     this.loaded.set(cacheKey, entry);
     // A failed load must not stay cached: the next run should try again.
     entry.catch(() => this.loaded.get(cacheKey) === entry && this.loaded.delete(cacheKey));

@@ -2,13 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
 import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
-/**
- * Folder name of the bundled models inside the Lambda asset: the infra bundling copies
- * `model-store/<name>/…` next to the built handler as `<asset>/model-store/<name>/…`.
- */
-export const BUNDLED_MODELS_DIRNAME = 'model-store';
 
 const environmentSchema = z.object({
   /** Bucket holding models and outputs; defaults to the bucket named in each S3 event. */
@@ -18,7 +14,7 @@ const environmentSchema = z.object({
   OUTPUTS_PREFIX: prefixSetting('outputs/'),
   BATCH_SIZE: z.coerce.number().int().min(1).max(1 << 20).default(8192),
   LOG_LEVEL: logLevelSetting,
-  S3_ENDPOINT: s3EndpointSetting,
+  AWS_ENDPOINT_URL: s3EndpointSetting,
   /** Where the bundled fallback models are; default: found next to the handler (see {@link findBundledModelsDir}). */
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
 });
@@ -63,7 +59,7 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     outputsPrefix: e.OUTPUTS_PREFIX,
     batchSize: e.BATCH_SIZE,
     logLevel: e.LOG_LEVEL,
-    s3Endpoint: e.S3_ENDPOINT,
+    s3Endpoint: e.AWS_ENDPOINT_URL,
     bundledModelsDir: e.BUNDLED_MODELS_DIR ?? findBundledModelsDir(),
   };
 }

@@ -4,13 +4,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describeError } from '../adapters/s3/S3OutputTarget.js';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../adapters/fs/fsRegistry.js';
+import { METRICS_NAMESPACE } from '../core/constants.js';
 import { ChampionBundles } from './championBundles.js';
 import { readScoreConfig, type ScoreConfig } from './config.js';
 import { isRetryable, scoreS3Object, type ScoreS3ObjectResult } from './scoreS3Object.js';
 
-/** CloudWatch namespace of the score function's metrics (overridable with POWERTOOLS_METRICS_NAMESPACE). */
-export const METRICS_NAMESPACE = 'Propensity';
 
 /** One extract named by an S3 notification. */
 export interface ExtractObject {

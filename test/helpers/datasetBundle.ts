@@ -4,7 +4,8 @@ import { openExtract } from '../../functions/core/extract/readExtract.js';
 import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../functions/core/model/onnxFixtures.js';
 import { parseFeatureSpec } from '../../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../../functions/core/spec/fitSpec.js';
-import { createBundle, writeBundleDir } from '../../model-store/bundle.js';
+import { createBundle } from '../../functions/core/bundle/bundle.js';
+import { writeBundleDir } from '../../functions/adapters/fs/bundleDir.js';
 
 export { DATASETS, dataset } from './datasets.js';
 

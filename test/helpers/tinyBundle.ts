@@ -1,10 +1,10 @@
 import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../functions/core/model/onnxFixtures.js';
 import { parseFeatureSpec, type FeatureSpecInput } from '../../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../../functions/core/spec/fitSpec.js';
-import { createBundle } from '../../model-store/bundle.js';
-import type { BundleManifestInput } from '../../model-store/bundleManifest.js';
-import { verifyBundle } from '../../model-store/bundle.js';
-import type { BundleFiles } from '../../model-store/registry.js';
+import { createBundle } from '../../functions/core/bundle/bundle.js';
+import type { BundleManifestInput } from '../../functions/core/bundle/bundleManifest.js';
+import { verifyBundle } from '../../functions/core/bundle/bundle.js';
+import type { BundleFiles } from '../../functions/core/bundle/registry.js';
 
 /**
  * A binary bundle whose probabilities can be computed by hand:

@@ -12,9 +12,9 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
 import { putObject, readJsonObject } from '../../functions/adapters/s3/s3Objects.js';
-import { BUNDLED_MODELS_DIRNAME } from '../../functions/score/config.js';
+import { BUNDLED_MODELS_DIRNAME } from '../../functions/core/constants.js';
 import { propensityBundling } from '../../infra/constructs/propensityFunction.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
 import { BANK_FULL_SHIPPED, REPO_ROOT, dropObject, objectJson, runFiles } from './support/s3Drops.js';
@@ -97,7 +97,7 @@ async function invokeBuilt(event: S3Event): Promise<{ results: unknown; stdout: 
       LOG_LEVEL: 'INFO',
       POWERTOOLS_SERVICE_NAME: 'propensity-score',
       POWERTOOLS_METRICS_NAMESPACE: 'Propensity',
-      S3_ENDPOINT: s3.endpoint,
+      AWS_ENDPOINT_URL: s3.endpoint,
       TEST_EVENT: JSON.stringify(event),
     },
     maxBuffer: 16 * 1024 * 1024,
@@ -156,7 +156,7 @@ describe('the built scheduled handler (drift and retraining, bundled JavaScript)
     // Tonight's run, scored by the score function's code with the bundled champion (it writes profile.json).
     const bank = gunzipSync(await readFile(BANK_FULL_SHIPPED)).toString('utf8').trimEnd().split('\n');
     await putObject(s3.client, bucket, 'incoming/bank-marketing/tonight.csv', `${bank.slice(0, 3001).join('\n')}\n`);
-    const env = { BUCKET: bucket, S3_ENDPOINT: s3.endpoint, AWS_REGION: 'us-east-1', LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+    const env = { BUCKET: bucket, AWS_ENDPOINT_URL: s3.endpoint, AWS_REGION: 'us-east-1', LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
     expect((await createScoreRuntime(env).scoreObject({ bucket, key: 'incoming/bank-marketing/tonight.csv' })).status).toBe('scored');
     // Labelled outcomes of an earlier campaign, as a full labelled extract.
@@ -188,7 +188,7 @@ describe('the built scheduled handler (drift and retraining, bundled JavaScript)
         TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 2, ensemble: 1 } }),
         LOG_LEVEL: 'INFO',
         POWERTOOLS_SERVICE_NAME: 'propensity-drift',
-        S3_ENDPOINT: s3.endpoint,
+        AWS_ENDPOINT_URL: s3.endpoint,
       },
       maxBuffer: 16 * 1024 * 1024,
     });

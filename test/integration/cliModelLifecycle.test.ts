@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../functions/cli/main.js';
 import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { dataset } from '../helpers/datasets.js';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listKeys, putObject } from '../../functions/adapters/s3/s3Objects.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { createEmbeddedS3Client } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
 import { REPO_ROOT } from './support/s3Drops.js';

@@ -10,8 +10,9 @@ import { scoreExtract, scorePart, writeRunOutputs, type ScoredPart } from '../..
 import { planParts } from '../../functions/core/extract/planParts.js';
 import { resolveBundle } from '../../functions/cli/resolveBundle.js';
 import { parseRunProfile } from '../../functions/core/drift/runProfile.js';
-import { readBundleDir } from '../../model-store/bundle.js';
+import { readBundleDir } from '../../functions/adapters/fs/bundleDir.js';
 import { dataset, writeDatasetBundle } from '../helpers/datasetBundle.js';
+import { loadModel } from '../../functions/adapters/model/modelLoader.js';
 
 let work: string;
 let bundle: LoadedBundle;
@@ -25,7 +26,7 @@ beforeAll(async () => {
     name: 'bank-marketing',
     dir: path.join(work, 'bundle'),
   });
-  bundle = await loadBundle(await readBundleDir(path.join(work, 'bundle')));
+  bundle = await loadBundle(await readBundleDir(path.join(work, 'bundle')), loadModel);
   // The real file with a few bad rows spread through it, so rejects come from several parts.
   const lines = (await readFile(dataset('bank-marketing/bank-full.csv'), 'utf8')).split('\n');
   for (const at of [40_000, 20_000, 5]) lines.splice(at, 0, `58;"management";"married";"tertiary";"no";not-a-number;"yes";"no";"unknown";5;"may";261;1;-1;0;"unknown";"no"`, '1;2;3');
@@ -72,7 +73,7 @@ describe('scoring in parts', () => {
 
   it('writes a run profile whose part profiles merge to the whole-file profile', async () => {
     // The bundled model carries a drift baseline, so every run also writes profile.json.
-    const bundled = await loadBundle(await resolveBundle('bank-marketing'));
+    const bundled = await loadBundle(await resolveBundle('bank-marketing'), loadModel);
     try {
       const economics = resolveEconomics(bundled.manifest.economics, { budget: { maxContacts: 2000 } });
       const whole = path.join(work, 'profile-whole');

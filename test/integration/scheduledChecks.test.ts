@@ -15,6 +15,7 @@ import { dataset } from '../helpers/datasets.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { objectJson, objectText } from './support/s3Drops.js';
 import { loadBankFixture, shiftRows, type BankFixture, type Row } from '../unit/drift/bankMarketingFixture.js';
+import { tfjsTrainingRuntime } from '../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 /**
  * The scheduled function end to end against an embedded S3: extracts scored by the score runtime
@@ -29,7 +30,7 @@ let fixture: BankFixture;
 const baseEnv = (bucket: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   BUCKET: bucket,
   MODELS: 'bank-marketing',
-  S3_ENDPOINT: s3.endpoint,
+  AWS_ENDPOINT_URL: s3.endpoint,
   AWS_REGION: 'us-east-1',
   BUNDLED_MODELS_DIR: BUNDLED_MODEL_STORE,
   LOG_LEVEL: 'SILENT',
@@ -151,6 +152,7 @@ describe('scheduled retraining', () => {
     // The champion in the registry: a weak model trained on 1,500 rows for one epoch.
     const spec = JSON.parse(await readFile(path.join(BUNDLED_MODEL_STORE, 'bank-marketing', 'spec.json'), 'utf8')) as unknown;
     const weak = await train({
+      runtime: tfjsTrainingRuntime,
       data: { source: 'old rows', header: fixture.header, records: fixture.train.slice(0, 1500) },
       spec,
       overrides: { search: false, training: { epochs: 1, ensemble: 1 } },

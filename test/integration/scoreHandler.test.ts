@@ -10,7 +10,7 @@ import { putObject } from '../../functions/adapters/s3/s3Objects.js';
 import { PropensityError } from '../../functions/core/errors.js';
 import type { RunSummary } from '../../functions/core/engine/runSummary.js';
 import type { ScoreS3ObjectResult } from '../../functions/score/scoreS3Object.js';
-import { FsRegistry } from '../../model-store/fsRegistry.js';
+import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { BANK_COLUMNS, bankBundle, bankProbability } from './support/bankBundle.js';
 import { BANK_FULL_SHIPPED, dropObject, objectJson, objectText, runFiles, sha256 } from './support/s3Drops.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   await bundled.promote('bank-fallback', '2026-11-01T0000-bundled', 'shipped with the function');
 
   Object.assign(process.env, {
-    S3_ENDPOINT: s3.endpoint,
+    AWS_ENDPOINT_URL: s3.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',

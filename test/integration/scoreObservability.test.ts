@@ -23,7 +23,7 @@ beforeAll(async () => {
   await registry.write(bundle);
   await registry.promote('bank-marketing', bundle.manifest.version, 'test');
   Object.assign(process.env, {
-    S3_ENDPOINT: s3.endpoint,
+    AWS_ENDPOINT_URL: s3.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BundleError } from '../../core/errors.js';
-import { verifyBundle } from '../../../model-store/bundle.js';
-import { MANIFEST_FILE, bundleManifestSchema, type BundleManifest } from '../../../model-store/bundleManifest.js';
-import { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord } from '../../../model-store/fsRegistry.js';
-import type { BundleFiles, ModelRegistry, RegistryEntry } from '../../../model-store/registry.js';
+import { verifyBundle } from '../../core/bundle/bundle.js';
+import { MANIFEST_FILE, bundleManifestSchema, type BundleManifest } from '../../core/bundle/bundleManifest.js';
+import { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord } from '../../core/bundle/registry.js';
+import type { BundleFiles, ModelRegistry, RegistryEntry } from '../../core/bundle/registry.js';
 import { listChildPrefixes, putJsonObject, putObject, readJsonObject, readObjectBytes } from './s3Objects.js';
 
 export { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord };

@@ -1,4 +1,4 @@
-import type { BundleFiles } from '../../../model-store/registry.js';
+import type { BundleFiles } from '../../core/bundle/registry.js';
 import { resolveBundle } from '../resolveBundle.js';
 
 /** `propensity inspect`: what a bundle is, what it expects, and how good it is. */

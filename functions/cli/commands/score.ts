@@ -9,6 +9,7 @@ import { scoreExtract, type RunOutcome } from '../../core/engine/scoreExtract.js
 import { LocalOutputTarget } from '../../adapters/fs/localOutputTarget.js';
 import { progressReporter } from '../progress.js';
 import { resolveBundle } from '../resolveBundle.js';
+import { loadModel } from '../../adapters/model/modelLoader.js';
 
 export interface ScoreCommandOptions {
   readonly model: string;
@@ -33,7 +34,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
   const files = await resolveBundle(options.model);
   const overrides = options.economics ? await readEconomicsFile(options.economics) : undefined;
   const economics = resolveEconomics(files.manifest.economics, overrides, options.economics ?? `${files.location} economics`);
-  const bundle = await loadBundle(files);
+  const bundle = await loadBundle(files, loadModel);
   const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
   try {
     const outcome = await scoreExtract({

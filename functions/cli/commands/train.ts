@@ -3,6 +3,8 @@ import { ConfigError } from '../../core/errors.js';
 import { formatEvaluation } from '../../core/evaluation/formatEvaluation.js';
 import { train, type TrainResult } from '../../core/training/train.js';
 import { openRegistry } from '../openRegistry.js';
+import { localExtract } from '../../adapters/fs/localExtract.js';
+import { tfjsTrainingRuntime } from '../../adapters/model/tfjsTrainingRuntime.js';
 
 export interface TrainCommandOptions {
   /** Training spec JSON (`model-store/<name>/spec.json`). */
@@ -42,10 +44,10 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
   }
   const log = options.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
   const result = await train({
-    data: options.data,
+    runtime: tfjsTrainingRuntime,
+    data: localExtract(options.data),
     spec,
     specSource: options.spec,
-    ...(options.out ? { out: options.out } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(log ? { log } : {}),
   });

@@ -1,4 +1,4 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../constants.js';
 import { DriftError } from '../errors.js';
 import type { DriftReport } from './checkDrift.js';
 
@@ -7,7 +7,7 @@ import type { DriftReport } from './checkDrift.js';
  * same names; a unit test keeps them equal). Kept here rather than imported from infra so the
  * Lambda bundle never pulls in aws-cdk-lib.
  */
-export const DRIFT_METRIC_NAMESPACE = 'Propensity';
+export const DRIFT_METRIC_NAMESPACE = METRICS_NAMESPACE;
 export const DRIFT_METRIC_DIMENSIONS = { model: 'model', feature: 'feature' } as const;
 export const DRIFT_METRIC_NAMES = {
   /** Largest feature PSI of the check. Dimension: model. */
@@ -22,43 +22,40 @@ export const DRIFT_METRIC_NAMES = {
   estimatedPrecision: 'EstimatedPrecision',
 } as const;
 
+/** One metric datum set: the dimensions it is published under and its values. */
+export interface DriftMetricSet {
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, number>>;
+}
+
 /**
- * Publishes a drift report as CloudWatch Embedded Metric Format lines on stdout (Powertools
- * Metrics): one line with the model-level metrics, then one `FeaturePsi` line per feature.
- * Powertools' default `service` dimension is removed so the dimension sets are exactly
- * `[model]` and `[model, feature]`, the ones the alarms watch. A report without a verdict
- * (too few rows) publishes nothing: the alarms treat missing data as not breaching.
+ * The metrics a drift report publishes, as data: one set with the model-level metrics under
+ * `[model]`, then one `FeaturePsi` set per feature under `[model, feature]`, the dimension sets the
+ * alarms watch. A report without a verdict (too few rows) gives none: the alarms treat missing
+ * data as not breaching. The adapters publish them (EMF through Powertools in Lambda).
  *
- * @returns the number of EMF lines written.
  * @throws DriftError when neither the report nor `options.model` names the model.
  * @example
- * emitDriftMetrics(report); // {"_aws":{…"Dimensions":[["model"]]…},"model":"bank-marketing","FeaturePsiMax":1.53,…}
+ * driftMetricSets(report); // [{ dimensions: { model: 'bank-marketing' }, values: { FeaturePsiMax: 1.53, … } }, …]
  */
-export function emitDriftMetrics(report: DriftReport, options: { model?: string; namespace?: string } = {}): number {
+export function driftMetricSets(report: DriftReport, options: { model?: string } = {}): DriftMetricSet[] {
   const model = options.model ?? report.model;
   if (!model) throw new DriftError('cannot publish drift metrics: the report names no model');
-  if (report.status === 'insufficient-data') return 0;
-
-  const metrics = new Metrics({ namespace: options.namespace ?? DRIFT_METRIC_NAMESPACE });
-  metrics.clearDefaultDimensions();
-  let lines = 0;
-
-  metrics.addDimension(DRIFT_METRIC_DIMENSIONS.model, model);
-  metrics.addMetric(DRIFT_METRIC_NAMES.featurePsiMax, MetricUnit.NoUnit, report.featurePsiMax);
-  metrics.addMetric(DRIFT_METRIC_NAMES.driftedFeatureShare, MetricUnit.NoUnit, report.driftedFeatureShare);
-  if (report.score) metrics.addMetric(DRIFT_METRIC_NAMES.scorePsi, MetricUnit.NoUnit, report.score.psi);
+  if (report.status === 'insufficient-data') return [];
+  const values: Record<string, number> = {
+    [DRIFT_METRIC_NAMES.featurePsiMax]: report.featurePsiMax,
+    [DRIFT_METRIC_NAMES.driftedFeatureShare]: report.driftedFeatureShare,
+  };
+  if (report.score) values[DRIFT_METRIC_NAMES.scorePsi] = report.score.psi;
   const selection = report.performance.selection;
-  if (selection) metrics.addMetric(DRIFT_METRIC_NAMES.estimatedPrecision, MetricUnit.NoUnit, selection.expectedPrecision);
-  metrics.publishStoredMetrics();
-  lines++;
-
+  if (selection) values[DRIFT_METRIC_NAMES.estimatedPrecision] = selection.expectedPrecision;
+  const sets: DriftMetricSet[] = [{ dimensions: { [DRIFT_METRIC_DIMENSIONS.model]: model }, values }];
   for (const feature of report.features) {
     if (feature.psi === null) continue;
-    metrics.addDimension(DRIFT_METRIC_DIMENSIONS.model, model);
-    metrics.addDimension(DRIFT_METRIC_DIMENSIONS.feature, feature.name);
-    metrics.addMetric(DRIFT_METRIC_NAMES.featurePsi, MetricUnit.NoUnit, feature.psi);
-    metrics.publishStoredMetrics();
-    lines++;
+    sets.push({
+      dimensions: { [DRIFT_METRIC_DIMENSIONS.model]: model, [DRIFT_METRIC_DIMENSIONS.feature]: feature.name },
+      values: { [DRIFT_METRIC_NAMES.featurePsi]: feature.psi },
+    });
   }
-  return lines;
+  return sets;
 }

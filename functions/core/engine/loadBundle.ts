@@ -1,11 +1,10 @@
 import { assertBaselineFitsSpec } from '../drift/runProfile.js';
 import { parseDriftBaseline, type DriftBaseline } from '../drift/driftBaseline.js';
 import { BundleError, DriftError } from '../errors.js';
-import { loadOnnxModel } from '../model/onnxModel.js';
-import type { ScoringModel } from '../model/scoringModel.js';
+import type { BundleManifest } from '../bundle/bundleManifest.js';
+import type { BundleFiles } from '../bundle/registry.js';
+import type { ModelLoader, ScoringModel } from '../model/scoringModel.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
-import type { BundleManifest } from '../../../model-store/bundleManifest.js';
-import type { BundleFiles } from '../../../model-store/registry.js';
 
 /** A verified bundle with its model ready to score. */
 export interface LoadedBundle {
@@ -18,27 +17,33 @@ export interface LoadedBundle {
 }
 
 /**
- * Creates the scoring model a bundle describes (ONNX through onnxruntime-node, or tfjs) and checks
- * that its input width matches the fitted feature spec.
+ * Creates the scoring model a bundle describes, through the given loader (the adapters' `loadModel`:
+ * ONNX or tfjs), and checks that its input width matches the fitted feature spec.
  * @throws BundleError MODEL_LOAD_FAILED / MODEL_SHAPE_MISMATCH naming bundle and version.
+ * @example
+ * const bundle = await loadBundle(await registry.read('bank-marketing'), loadModel);
  */
-export async function loadBundle(bundle: BundleFiles, options: { intraOpNumThreads?: number } = {}): Promise<LoadedBundle> {
+export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, options: { intraOpNumThreads?: number } = {}): Promise<LoadedBundle> {
   const { manifest } = bundle;
   const context = { bundle: bundle.location, version: manifest.version };
   const inputWidth = manifest.featureSpec.featureNames.length;
   const outputWidth = manifest.model.output === 'positive-probability' ? 1 : manifest.classes.length;
-  const bytes = bundle.files.get(manifest.model.file);
-  if (!bytes) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, { bundle: bundle.location, modelVersion: manifest.version });
+  if (!bundle.files.has(manifest.model.file)) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, { bundle: bundle.location, modelVersion: manifest.version });
 
   const baseline = readBaseline(bundle);
-  let model: ScoringModel;
-  if (manifest.format === 'onnx') {
-    model = await loadOnnxModel(bytes, { inputName: manifest.model.inputName, outputName: manifest.model.outputName, inputWidth, outputWidth }, context, options);
-  } else {
-    // tfjs is imported only for tfjs bundles: it costs ~1 s of cold start that ONNX bundles should not pay.
-    const { loadTfjsModel } = await import('../model/tfjsModel.js');
-    model = await loadTfjsModel(bundle.files, manifest.model.file, { inputWidth, outputWidth }, context);
-  }
+  const model: ScoringModel = await loader(
+    {
+      format: manifest.format,
+      files: bundle.files,
+      file: manifest.model.file,
+      inputName: manifest.model.inputName,
+      outputName: manifest.model.outputName,
+      inputWidth,
+      outputWidth,
+      ...options,
+    },
+    context,
+  );
   if (model.inputWidth !== inputWidth || model.outputWidth !== outputWidth) {
     await model.dispose();
     throw new BundleError(

@@ -1,4 +1,4 @@
-import type { ModelRegistry } from '../../../model-store/registry.js';
+import type { ModelRegistry } from '../bundle/registry.js';
 import { ConfigError } from '../errors.js';
 
 /** Reasons of rollbacks start with this, so a later rollback steps over them. */

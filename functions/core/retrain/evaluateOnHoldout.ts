@@ -3,6 +3,7 @@ import { selectionRuleFor, type SelectionRule } from '../economics/targetSelecti
 import { loadBundle } from '../engine/loadBundle.js';
 import { TrainingError } from '../errors.js';
 import { evaluateClassifier } from '../evaluation/evaluateClassifier.js';
+import type { ModelLoader } from '../model/scoringModel.js';
 import { missingMarkers, targetColumn } from '../spec/featureSpec.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
 import type { CandidateBundle } from './retrainAndPromote.js';
@@ -56,7 +57,7 @@ export function holdoutProfit(
 export async function evaluateOnHoldout(
   bundle: CandidateBundle,
   holdout: LabelledHoldout,
-  options: { readonly economics?: CampaignEconomics } = {},
+  options: { readonly loadModel: ModelLoader; readonly economics?: CampaignEconomics },
 ): Promise<ModelEvaluation> {
   const { manifest } = bundle;
   const fitted = manifest.featureSpec;
@@ -71,7 +72,7 @@ export async function evaluateOnHoldout(
   const classIndex = new Map(manifest.classes.map((c, i) => [c, i]));
   const markers = missingMarkers(target);
 
-  const loaded = await loadBundle({ ...bundle, location: `${manifest.name}@${manifest.version}` });
+  const loaded = await loadBundle({ ...bundle, location: `${manifest.name}@${manifest.version}` }, options.loadModel);
   try {
     const width = encoder.width;
     const outputWidth = loaded.model.outputWidth;

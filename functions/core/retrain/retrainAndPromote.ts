@@ -1,5 +1,5 @@
-import type { BundleManifest } from '../../../model-store/bundleManifest.js';
-import type { ModelRegistry, RegistryEntry } from '../../../model-store/registry.js';
+import type { BundleManifest } from '../bundle/bundleManifest.js';
+import type { ModelRegistry, RegistryEntry } from '../bundle/registry.js';
 import { TrainingError } from '../errors.js';
 import { compareChallenger, type ModelEvaluation, type PromotionDecision, type RetrainPolicy } from './retrainPolicy.js';
 

@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { createRng, type Rng } from './seededRandom.js';
 import type { TrainingSpecInput } from './trainingSpec.js';
 import type { TrainingTable } from './trainingTable.js';
@@ -148,18 +146,10 @@ export function generateCardOfferTable(options: CardOfferOptions = {}): Training
   return { source: `synthetic card-offer (seed ${options.seed ?? 7}, ${customers} customers)`, header, records, responders };
 }
 
-/** Writes the table as a comma-separated CSV with a header (no field needs quoting). */
-export async function writeCardOfferCsv(file: string, options: CardOfferOptions = {}): Promise<TrainingTable> {
-  const table = generateCardOfferTable(options);
-  const out = createWriteStream(file);
-  const write = async (line: string) => {
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-  };
-  await write(table.header!.join(','));
-  for (const record of table.records) await write(record.join(','));
-  out.end();
-  await once(out, 'finish');
-  return { ...table, source: file };
+/** The table as comma-separated CSV lines with a header (no field needs quoting), for writing to a file. */
+export function* cardOfferCsvLines(table: TrainingTable): Generator<string> {
+  yield `${table.header!.join(',')}\n`;
+  for (const record of table.records) yield `${record.join(',')}\n`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { createBundle, writeBundleDir } from '../../../model-store/bundle.js';
-import type { BundleManifest } from '../../../model-store/bundleManifest.js';
+import { createBundle } from '../bundle/bundle.js';
+import type { BundleManifest } from '../bundle/bundleManifest.js';
 import { BaselineBuilder } from '../drift/baselineBuilder.js';
 import type { DriftBaseline } from '../drift/driftBaseline.js';
 import { TrainingError } from '../errors.js';
@@ -9,8 +9,6 @@ import { evaluateClassifier, type Evaluation } from '../evaluation/evaluateClass
 import { permutationImportance, type SlotGroup } from '../evaluation/permutationImportance.js';
 import { applyCalibration } from '../model/calibration.js';
 import { exportTfjsToOnnx } from '../model/exportOnnx.js';
-import { loadOnnxModel } from '../model/onnxModel.js';
-import { saveTfjsModelToMemory } from '../model/tfjsModel.js';
 import { layoutColumns } from '../spec/columnLayout.js';
 import { missingMarkers, targetColumn, type FittedSpec } from '../spec/featureSpec.js';
 import { fitSpec, orderedFeatureColumns } from '../spec/fitSpec.js';
@@ -21,9 +19,9 @@ import { foldCalibration } from './foldCalibration.js';
 import { trainWithSearch, type SearchReport } from './searchHyperparameters.js';
 import { deriveSeed } from './seededRandom.js';
 import { complementRows, stratifiedSplit } from './stratifiedSplit.js';
-import { initTrainingTf } from './trainingBackend.js';
+import type { TrainingRuntime } from './trainingRuntime.js';
 import { parseTrainingSpec, type Architecture, type SearchSettings, type TrainingSettings, type TrainingSpec } from './trainingSpec.js';
-import { readTrainingTable, type TrainingTable } from './trainingTable.js';
+import { readTrainingTable, type ExtractBytes, type TrainingTable } from './trainingTable.js';
 import { predictRows, TrainingTensors, type EncodedRows, type EpochRecord } from './trialTrainer.js';
 
 /** Names of the ONNX graph's input and output in every trained bundle. */
@@ -31,14 +29,14 @@ export const MODEL_INPUT_NAME = 'features';
 export const MODEL_OUTPUT_NAME = { binary: 'probability', multiclass: 'probabilities' } as const;
 
 export interface TrainOptions {
-  /** A CSV file (plain or gzipped, laid out as the spec's `file` section says) or rows already in memory. */
-  readonly data: string | TrainingTable;
+  /** A CSV extract's bytes (plain or gzipped, laid out as the spec's `file` section says) or rows already in memory. */
+  readonly data: ExtractBytes | TrainingTable;
   /** The training spec as parsed JSON (`model-store/<name>/spec.json`), or a bare feature spec. */
   readonly spec: unknown;
   /** Where the spec came from, for messages. */
   readonly specSource?: string;
-  /** Bundle folder to write (`manifest.json`, `model.onnx`, `tfjs/…`); nothing is written without it. */
-  readonly out?: string;
+  /** tfjs to fit, an ONNX loader for the parity check: `tfjsTrainingRuntime` from the adapters. */
+  readonly runtime: TrainingRuntime;
   /** Overrides `training.seed`. */
   readonly seed?: number;
   /** Fit and bundle date (and the version stamp). @default new Date() */
@@ -179,13 +177,14 @@ function versionStamp(now: Date, onnx: Uint8Array): string {
  * early stopping and best weights restored), calibrates on the validation rows, picks the
  * profit-optimal threshold under the default economics, evaluates on the test rows, exports ONNX
  * (calibration included), checks ONNX against tfjs, builds the drift baseline, and assembles the
- * bundle (written to `out` when given). Deterministic for a seed, unless the search's time budget ran out.
+ * bundle (the caller writes it: `writeBundleDir` or a registry). Deterministic for a seed, unless the search's time budget ran out.
  * One training at a time per process: the seeded `Math.random` is process-wide (see withSeededMathRandom).
  *
  * @throws SpecError for an invalid spec, ExtractError for an unreadable file or missing column,
  *   TrainingError when the data cannot train the model (no target, one class, bad architecture).
  * @example
- * const result = await train({ data: 'bank-full.csv', spec: JSON.parse(specText), out: 'out/bank' });
+ * const result = await train({ data: table, spec: JSON.parse(specText), runtime: tfjsTrainingRuntime });
+ * await writeBundleDir('out/bank', result.bundle);
  * console.log(formatEvaluation(result.evaluation));
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -202,7 +201,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   const readStarted = performance.now();
-  const table = typeof options.data === 'string' ? await readTrainingTable(options.data, featureSpec) : options.data;
+  const table = 'input' in options.data ? await readTrainingTable(options.data.source, featureSpec, options.data.input) : options.data;
   const source = table.source;
   const readSeconds = seconds(readStarted);
 
@@ -280,7 +279,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const prepareSeconds = seconds(prepareStarted);
   log(`${source}: ${trainRows.rows} train, ${validationRows.rows} validation, ${testRows.rows} test rows; ${width} features; classes ${classes.join(', ')}`);
 
-  const tf = await initTrainingTf();
+  const tf = await options.runtime.tf();
   const fitStarted = performance.now();
   const tensors = new TrainingTensors(tf, trainRows, validationRows, { inputShape, outputUnits });
   let trained;
@@ -362,9 +361,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     });
     const version = options.version ?? versionStamp(now, onnx);
     const parityRows = Math.min(testRows.rows, 2048);
-    const onnxModel = await loadOnnxModel(
-      onnx,
+    const onnxModel = await options.runtime.loadModel(
       {
+        format: 'onnx',
+        files: new Map([['model.onnx', onnx]]),
+        file: 'model.onnx',
         inputName: MODEL_INPUT_NAME,
         outputName,
         inputWidth: width,
@@ -384,7 +385,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (!(maxAbsDiff <= 1e-3)) {
       throw new TrainingError(`the exported ONNX model disagrees with tfjs by ${maxAbsDiff} on ${parityRows} test rows`, { isInputError: false });
     }
-    const tfjsFiles = await saveTfjsModelToMemory(model as tfTypes.LayersModel, { dir: 'tfjs' });
+    const tfjsFiles = await options.runtime.saveLayersModel(model as tfTypes.LayersModel, 'tfjs');
     const files = new Map<string, Uint8Array>([['model.onnx', onnx], ...tfjsFiles]);
     const exportSeconds = seconds(exportStarted);
 
@@ -479,7 +480,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       },
       files,
     );
-    if (options.out) await writeBundleDir(options.out, bundle);
     log(`bundle ${spec.name}@${version}: ${[...files.values()].reduce((n, b) => n + b.length, 0)} bytes of model files; total ${timings.total}s`);
     return {
       bundle,

@@ -1,21 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
-import { initTf } from '../model/tfjsModel.js';
 
 type Tf = typeof tfTypes;
-let patched = false;
-
-/**
- * The tfjs backend for training: {@link initTf}'s choice (tfjs-node if installed, else wasm), with
- * one gap of the wasm backend filled so Conv1D models can train there (see {@link patchConvFilterGradient}).
- */
-export async function initTrainingTf(): Promise<Tf> {
-  const tf = await initTf();
-  if (!patched) {
-    patchConvFilterGradient(tf);
-    patched = true;
-  }
-  return tf;
-}
 
 /**
  * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so Conv1D (run as a 1×k Conv2D)

@@ -1,6 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { assertExtractHasRows, openExtract } from '../extract/readExtract.js';
 import type { FeatureSpec } from '../spec/featureSpec.js';
+
+/** A labelled extract not read yet: its bytes (plain or gzip) and the name every message gives it. */
+export interface ExtractBytes {
+  readonly source: string;
+  readonly input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+}
 
 /** Training rows in memory (training sets are small next to scoring extracts). */
 export interface TrainingTable {
@@ -19,14 +24,11 @@ export interface TrainingTable {
 /**
  * Reads a training extract (CSV, gzipped or not) with the project's extract reader, laid out as the
  * feature spec's `file` section says. Rejected rows are counted, not fatal.
- * @param input the bytes, when they do not come from the file `file` (e.g. an S3 object; `file` then names it)
+ * @param file names the bytes in every message (a path, an S3 URL)
+ * @param input the bytes: a file stream, an S3 object body
  * @throws ExtractError for a file that cannot be read as a whole.
  */
-export async function readTrainingTable(
-  file: string,
-  spec: FeatureSpec,
-  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array> = createReadStream(file),
-): Promise<TrainingTable> {
+export async function readTrainingTable(file: string, spec: FeatureSpec, input: ExtractBytes['input']): Promise<TrainingTable> {
   const extract = await openExtract(input, { source: file, header: spec.file.header, delimiter: spec.file.delimiter });
   const records: string[][] = [];
   const rowIds: number[] = [];

@@ -1,6 +1,6 @@
 import { buildLogisticOnnx } from '../../../functions/core/model/onnxFixtures.js';
-import { createBundle } from '../../../model-store/bundle.js';
-import type { BundleManifest } from '../../../model-store/bundleManifest.js';
+import { createBundle } from '../../../functions/core/bundle/bundle.js';
+import type { BundleManifest } from '../../../functions/core/bundle/bundleManifest.js';
 
 /**
  * A bank-marketing bundle with hand-set weights on four numeric columns, so a test can compute any

@@ -45,4 +45,4 @@ export async function runFiles(s3: EmbeddedS3, prefix: string): Promise<string[]
   return (await listKeys(s3.client, s3.bucket, prefix)).map((key) => key.slice(prefix.length)).sort();
 }
 
-export { sha256Hex as sha256 } from '../../../model-store/bundle.js';
+export { sha256Hex as sha256 } from '../../../functions/core/bundle/bundle.js';

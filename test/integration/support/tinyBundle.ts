@@ -1,7 +1,7 @@
-import { createBundle } from '../../../model-store/bundle.js';
-import type { BundleManifest } from '../../../model-store/bundleManifest.js';
+import { createBundle } from '../../../functions/core/bundle/bundle.js';
+import type { BundleManifest } from '../../../functions/core/bundle/bundleManifest.js';
 
-export { sha256Hex } from '../../../model-store/bundle.js';
+export { sha256Hex } from '../../../functions/core/bundle/bundle.js';
 
 /**
  * A small but schema-valid bundle (manifest + a "model file" of known bytes), for registry tests

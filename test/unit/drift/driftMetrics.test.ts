@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAMES as ALARMED_METRICS, DRIFT_METRIC_NAMESPACE as ALARMED_NAMESPACE } from '../../../infra/constructs/driftAlarms.js';
 import { checkDrift, parseDriftOptions, type DriftReport } from '../../../functions/core/drift/checkDrift.js';
-import { DRIFT_METRIC_DIMENSIONS, DRIFT_METRIC_NAMES, DRIFT_METRIC_NAMESPACE, emitDriftMetrics } from '../../../functions/core/drift/driftMetrics.js';
+import { DRIFT_METRIC_DIMENSIONS, DRIFT_METRIC_NAMES, DRIFT_METRIC_NAMESPACE } from '../../../functions/core/drift/driftMetrics.js';
+import { emitDriftMetrics } from '../../../functions/adapters/metrics/emitDriftMetrics.js';
 import { DriftError } from '../../../functions/core/errors.js';
 import { buildBankBaseline, loadBankFixture, profileRows, shiftRows } from './bankMarketingFixture.js';
 

@@ -10,6 +10,7 @@ import { loadBundle, type LoadedBundle } from '../../../functions/core/engine/lo
 import { scoreExtract } from '../../../functions/core/engine/scoreExtract.js';
 import type { RunSummary } from '../../../functions/core/engine/runSummary.js';
 import { sigmoid, tinyBinaryBundle, tinySegmentBundle, TINY_WEIGHTS } from '../../helpers/tinyBundle.js';
+import { loadModel } from '../../../functions/adapters/model/modelLoader.js';
 
 const loaded: LoadedBundle[] = [];
 afterEach(async () => {
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 async function run(text: string | Buffer, economics: Partial<CampaignEconomicsInput> | undefined, bundleFiles = tinyBinaryBundle()) {
   const files = await bundleFiles;
-  const bundle = await loadBundle(files);
+  const bundle = await loadBundle(files, loadModel);
   loaded.push(bundle);
   const out = await mkdtemp(path.join(tmpdir(), 'propensity-engine-'));
   const result = await scoreExtract({
@@ -127,7 +128,7 @@ describe('scoreExtract (binary)', () => {
 describe('scoreExtract (bad files)', () => {
   async function failure(text: string | Buffer) {
     const files = await tinyBinaryBundle();
-    const bundle = await loadBundle(files);
+    const bundle = await loadBundle(files, loadModel);
     loaded.push(bundle);
     const out = await mkdtemp(path.join(tmpdir(), 'propensity-engine-'));
     const error = await scoreExtract({

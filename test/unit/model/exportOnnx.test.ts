@@ -4,8 +4,8 @@ import { TrainingError } from '../../../functions/core/errors.js';
 import { applyCalibration, type Calibration } from '../../../functions/core/model/calibration.js';
 import { exportTfjsToOnnx, ONNX_METADATA } from '../../../functions/core/model/exportOnnx.js';
 import { decodeOnnxModel } from '../../../functions/core/model/onnxGraph.js';
-import { loadOnnxModel } from '../../../functions/core/model/onnxModel.js';
-import { initTf } from '../../../functions/core/model/tfjsModel.js';
+import { loadOnnxModel } from '../../../functions/adapters/model/onnxModel.js';
+import { initTf } from '../../../functions/adapters/model/tfjsModel.js';
 
 const ROWS = 300;
 const TOLERANCE = 1e-5;

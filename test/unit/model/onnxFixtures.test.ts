@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../../functions/core/model/onnxFixtures.js';
-import { loadOnnxModel } from '../../../functions/core/model/onnxModel.js';
+import { loadOnnxModel } from '../../../functions/adapters/model/onnxModel.js';
 
 const context = { bundle: 'fixture', version: 'v1' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_DIM, decodeOnnxModel, OnnxGraphBuilder } from '../../../functions/core/model/onnxGraph.js';
-import { loadOnnxModel } from '../../../functions/core/model/onnxModel.js';
+import { loadOnnxModel } from '../../../functions/adapters/model/onnxModel.js';
 
 describe('OnnxGraphBuilder', () => {
   it('encodes float32 and int64 initializers little-endian, typed attributes, a symbolic batch dim, opset 13, IR 8', () => {

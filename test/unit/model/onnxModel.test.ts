@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../../functions/core/errors.js';
 import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../../functions/core/model/onnxFixtures.js';
-import { loadOnnxModel, type OnnxModelIo } from '../../../functions/core/model/onnxModel.js';
+import { loadOnnxModel, type OnnxModelIo } from '../../../functions/adapters/model/onnxModel.js';
 
 const context = { bundle: 'bank-marketing', version: 'v7' };
 const logistic = buildLogisticOnnx([0.5, -1, 2], 0.1);

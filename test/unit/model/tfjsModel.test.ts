@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BundleError } from '../../../functions/core/errors.js';
-import { initTf, loadTfjsModel, readTfjsModelFromMemory, saveTfjsModelToMemory, tfBackendName } from '../../../functions/core/model/tfjsModel.js';
+import { initTf, loadTfjsModel, readTfjsModelFromMemory, saveTfjsModelToMemory, tfBackendName } from '../../../functions/adapters/model/tfjsModel.js';
 
 const context = { bundle: 'churn', version: 'v2' };
 const ROWS = 257; // not a multiple of the small predict batch below

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsRegistry } from '../../../model-store/fsRegistry.js';
+import { FsRegistry } from '../../../functions/adapters/fs/fsRegistry.js';
 import { ConfigError, TrainingError } from '../../../functions/core/errors.js';
 import { promoteVersion, rollbackChampion } from '../../../functions/core/retrain/championControl.js';
 import { evaluateOnHoldout, type LabelledHoldout } from '../../../functions/core/retrain/evaluateOnHoldout.js';
@@ -10,6 +10,8 @@ import { retrainAndPromote, type CandidateBundle, type PromotionRecordInManifest
 import { parseRetrainPolicy, shouldRetrain } from '../../../functions/core/retrain/retrainPolicy.js';
 import { train } from '../../../functions/core/training/train.js';
 import { loadBankFixture, type BankFixture, type Row } from '../drift/bankMarketingFixture.js';
+import { loadModel } from '../../../functions/adapters/model/modelLoader.js';
+import { tfjsTrainingRuntime } from '../../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 /**
  * Champion/challenger on the real bank-marketing data with the real trainer and the filesystem
@@ -45,6 +47,7 @@ describe('retrainAndPromote on bank-marketing', () => {
 
   const trainer = (version: string, epochs: number) => async (rows: Row[]) => {
     const result = await train({
+      runtime: tfjsTrainingRuntime,
       data: { source: `labels for ${version}`, header: fixture.header, records: rows },
       spec,
       overrides: { search: false, training: { epochs } },
@@ -54,7 +57,7 @@ describe('retrainAndPromote on bank-marketing', () => {
     bundles[version] = result.bundle;
     return result.bundle;
   };
-  const evaluate = (bundle: CandidateBundle, rows: LabelledHoldout) => evaluateOnHoldout(bundle, rows);
+  const evaluate = (bundle: CandidateBundle, rows: LabelledHoldout) => evaluateOnHoldout(bundle, rows, { loadModel });
   const retrain = (version: string, rows: Row[], epochs: number) =>
     retrainAndPromote({
       registry,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/core/errors.js';
-import { BUNDLED_MODELS_DIRNAME, findBundledModelsDir, readScoreConfig } from '../../../functions/score/config.js';
+import { BUNDLED_MODELS_DIRNAME } from '../../../functions/core/constants.js';
+import { findBundledModelsDir, readScoreConfig } from '../../../functions/score/config.js';
 
 describe('readScoreConfig', () => {
   it('fills the defaults from an empty environment', () => {
@@ -28,7 +29,7 @@ describe('readScoreConfig', () => {
       OUTPUTS_PREFIX: 'out',
       BATCH_SIZE: '1024',
       LOG_LEVEL: 'debug',
-      S3_ENDPOINT: 'http://127.0.0.1:4568',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4568',
       BUNDLED_MODELS_DIR: '',
     });
     expect(config).toMatchObject({
@@ -47,7 +48,7 @@ describe('readScoreConfig', () => {
     [{ BATCH_SIZE: 'lots' }, 'BATCH_SIZE'],
     [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL'],
     [{ BUCKET: 'Not_A_Bucket' }, 'BUCKET'],
-    [{ S3_ENDPOINT: 'ftp://example.com' }, 'S3_ENDPOINT'],
+    [{ AWS_ENDPOINT_URL: 'ftp://example.com' }, 'AWS_ENDPOINT_URL'],
   ])('names the variable that is wrong: %o', (env, key) => {
     const error = (() => {
       try {

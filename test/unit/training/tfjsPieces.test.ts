@@ -5,7 +5,7 @@ import { buildModel } from '../../../functions/core/training/buildModel.js';
 import { foldCalibration } from '../../../functions/core/training/foldCalibration.js';
 import { mergeEnsemble } from '../../../functions/core/training/mergeEnsemble.js';
 import { createRng } from '../../../functions/core/training/seededRandom.js';
-import { initTrainingTf } from '../../../functions/core/training/trainingBackend.js';
+import { initTrainingTf } from '../../../functions/adapters/model/tfjsTrainingRuntime.js';
 import { classWeightsFor } from '../../../functions/core/training/trialTrainer.js';
 
 let tf: typeof tfTypes;

@@ -4,18 +4,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBundleDir } from '../../../model-store/bundle.js';
+import { readBundleDir, writeBundleDir } from '../../../functions/adapters/fs/bundleDir.js';
 import { parseDriftBaseline } from '../../../functions/core/drift/driftBaseline.js';
 import { SpecError, TrainingError } from '../../../functions/core/errors.js';
 import { applyCalibration, calibrationSchema } from '../../../functions/core/model/calibration.js';
-import { loadOnnxModel } from '../../../functions/core/model/onnxModel.js';
-import { readTfjsModelFromMemory } from '../../../functions/core/model/tfjsModel.js';
+import { loadOnnxModel } from '../../../functions/adapters/model/onnxModel.js';
+import { readTfjsModelFromMemory } from '../../../functions/adapters/model/tfjsModel.js';
 import { compileEncoder } from '../../../functions/core/spec/rowEncoder.js';
 import { cardOfferSpec, generateCardOfferTable } from '../../../functions/core/training/syntheticCardOffer.js';
 import { train, type TrainResult } from '../../../functions/core/training/train.js';
-import { initTrainingTf } from '../../../functions/core/training/trainingBackend.js';
+import { initTrainingTf } from '../../../functions/adapters/model/tfjsTrainingRuntime.js';
 import type { TrainingTable } from '../../../functions/core/training/trainingTable.js';
 import { syntheticSpec, syntheticTable } from './trainingFixtures.js';
+import { localExtract } from '../../../functions/adapters/fs/localExtract.js';
+import { tfjsTrainingRuntime } from '../../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -71,8 +73,9 @@ describe('train: binary MLP on a synthetic table', () => {
 
   beforeAll(async () => {
     out = await mkdtemp(path.join(tmpdir(), 'propensity-train-'));
-    first = await train({ data: table, spec: syntheticSpec(), out: path.join(out, 'bundle'), now: new Date('2026-01-02T03:04:05Z') });
-    second = await train({ data: table, spec: syntheticSpec(), now: new Date('2026-01-02T03:04:05Z') });
+    first = await train({ runtime: tfjsTrainingRuntime, data: table, spec: syntheticSpec(), now: new Date('2026-01-02T03:04:05Z') });
+    await writeBundleDir(path.join(out, 'bundle'), first.bundle);
+    second = await train({ runtime: tfjsTrainingRuntime, data: table, spec: syntheticSpec(), now: new Date('2026-01-02T03:04:05Z') });
   });
   afterAll(async () => {
     await rm(out, { recursive: true, force: true });
@@ -99,7 +102,7 @@ describe('train: binary MLP on a synthetic table', () => {
   });
 
   it('a different seed trains a different model', async () => {
-    const other = await train({ data: table, spec: syntheticSpec(), seed: 6, now: new Date('2026-01-02T03:04:05Z') });
+    const other = await train({ runtime: tfjsTrainingRuntime, data: table, spec: syntheticSpec(), seed: 6, now: new Date('2026-01-02T03:04:05Z') });
     expect(sha(other.bundle.files.get('model.onnx')!)).not.toBe(sha(first.bundle.files.get('model.onnx')!));
   });
 
@@ -131,7 +134,7 @@ describe('train: binary MLP on a synthetic table', () => {
 describe('train: multiclass, ensembles, sequences', () => {
   it('trains a softmax model with temperature scaling folded into its output layer', async () => {
     const table = syntheticTable(1500, 2, 'multiclass');
-    const result = await train({ data: table, spec: syntheticSpec({ actions: { gold: 'upsell' } }) });
+    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: syntheticSpec({ actions: { gold: 'upsell' } }) });
     expect(result.evaluation.task).toBe('multiclass');
     expect(result.evaluation.classes).toEqual(['bronze', 'gold', 'silver']);
     expect(result.evaluation.rocAucPerClass).toHaveLength(3);
@@ -147,7 +150,7 @@ describe('train: multiclass, ensembles, sequences', () => {
   it('merges a seed ensemble into one exportable model and keeps isotonic calibration as an ONNX step', async () => {
     const table = syntheticTable(1500, 3);
     const spec = syntheticSpec();
-    const result = await train({ data: table, spec: { ...spec, training: { ...spec.training, ensemble: 3, calibration: 'isotonic' } } });
+    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, ensemble: 3, calibration: 'isotonic' } } });
     expect(result.search.members).toHaveLength(2);
     const dense = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json')!)).modelTopology.config.layers
       .filter((l: { class_name: string }) => l.class_name === 'Dense')
@@ -162,6 +165,7 @@ describe('train: multiclass, ensembles, sequences', () => {
     const table = generateCardOfferTable({ customers: 1500, seed: 11 });
     const spec = cardOfferSpec();
     const result = await train({
+      runtime: tfjsTrainingRuntime,
       data: table,
       spec,
       overrides: { training: { epochs: 4, importanceRepeats: 0 }, search: { trials: 2, minEpochs: 1, timeBudgetSeconds: 120 } },
@@ -178,8 +182,8 @@ describe('train: multiclass, ensembles, sequences', () => {
 describe('train: a real dataset', () => {
   it('trains audiobooks (no header, last column the target) in a few epochs to a useful model', async () => {
     const spec = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../../model-store/audiobooks/spec.json'), 'utf8'));
-    const data = dataset('audiobooks/Audiobooks_data.csv');
-    const result = await train({ data, spec, overrides: { search: false, training: { epochs: 3, importanceRepeats: 0 } } });
+    const data = localExtract(dataset('audiobooks/Audiobooks_data.csv'));
+    const result = await train({ runtime: tfjsTrainingRuntime, data, spec, overrides: { search: false, training: { epochs: 3, importanceRepeats: 0 } } });
     expect(result.evaluation.rows).toBe(Math.round(2237 * 0.2) + Math.round(11847 * 0.2));
     expect(result.evaluation.rocAuc).toBeGreaterThan(0.85);
     expect(result.evaluation.expectedCalibrationError).toBeLessThan(0.05);
@@ -194,19 +198,19 @@ describe('train: errors', () => {
   it('refuses a spec without a target column', async () => {
     const spec = syntheticSpec();
     const columns = spec.featureSpec!.columns!.filter((c) => c.role !== 'target');
-    const error = await train({ data: table, spec: { ...spec, featureSpec: { columns } } }).catch((e: unknown) => e);
+    const error = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, featureSpec: { columns } } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingError);
     expect(error).toMatchObject({ code: 'TRAINING_FAILED', isInputError: true, message: 'the feature spec has no target column (role "target"): there is nothing to learn' });
   });
 
   it('refuses a target with a single class, naming the column and the file', async () => {
     const oneClass = { ...table, records: table.records.map((r) => [...r.slice(0, 4), 'yes']) };
-    const error = await train({ data: oneClass, spec: syntheticSpec() }).catch((e: unknown) => e);
+    const error = await train({ runtime: tfjsTrainingRuntime, data: oneClass, spec: syntheticSpec() }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TRAINING_FAILED', message: 'target "label" has 1 class(es) in synthetic-binary.csv; training needs two or more' });
   });
 
   it('refuses a sequence model on features that are not one sequence group', async () => {
-    const error = await train({ data: table, spec: syntheticSpec({ model: { kind: 'sequence' } }) }).catch((e: unknown) => e);
+    const error = await train({ runtime: tfjsTrainingRuntime, data: table, spec: syntheticSpec({ model: { kind: 'sequence' } }) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingError);
     expect((error as Error).message).toBe(
       'a sequence model needs every feature in one sequence group (found 0 group(s) covering 0 of 7 slots); use an mlp for static features',
@@ -215,12 +219,12 @@ describe('train: errors', () => {
 
   it('refuses an ensemble of sequence models before reading any data', async () => {
     const spec = cardOfferSpec();
-    const error = await train({ data: '/nonexistent.csv', spec: { ...spec, training: { ...spec.training, ensemble: 2 } } }).catch((e: unknown) => e);
+    const error = await train({ runtime: tfjsTrainingRuntime, data: localExtract('/nonexistent.csv'), spec: { ...spec, training: { ...spec.training, ensemble: 2 } } }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TRAINING_FAILED', message: 'an ensemble (training.ensemble > 1) is only supported for mlp models' });
   });
 
   it('reports an invalid spec as SPEC_INVALID with its source', async () => {
-    const error = await train({ data: table, spec: { name: 'Bad Name', featureSpec: syntheticSpec().featureSpec }, specSource: 'spec.json' }).catch((e: unknown) => e);
+    const error = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { name: 'Bad Name', featureSpec: syntheticSpec().featureSpec }, specSource: 'spec.json' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpecError);
     expect(error).toMatchObject({ code: 'SPEC_INVALID', source: 'spec.json', path: 'name' });
   });

@@ -9,6 +9,18 @@ export interface BundleFiles {
   readonly location: string;
 }
 
+/** The champion alias of a model (`<name>/champion.json`) and its promotion log (`<name>/history.json`). */
+export const CHAMPION_FILE = 'champion.json';
+export const HISTORY_FILE = 'history.json';
+
+/** One promotion: the alias file holds the latest, the history file all of them. */
+export interface PromotionRecord {
+  version: string;
+  promotedAt: string;
+  reason: string;
+  previous?: string;
+}
+
 export interface RegistryEntry {
   readonly name: string;
   readonly version: string;
@@ -31,5 +43,5 @@ export interface ModelRegistry {
   /** Points the champion alias at a version; keeps a history of promotions with their reasons. */
   promote(name: string, version: string, reason: string): Promise<void>;
   /** Promotion history, newest last. */
-  history(name: string): Promise<Array<{ version: string; promotedAt: string; reason: string; previous?: string }>>;
+  history(name: string): Promise<PromotionRecord[]>;
 }

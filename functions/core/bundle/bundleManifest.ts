@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { fittedSpecSchema } from '../functions/core/spec/featureSpec.js';
-import { campaignEconomicsSchema } from '../functions/core/economics/campaignEconomics.js';
+import { fittedSpecSchema } from '../spec/featureSpec.js';
+import { campaignEconomicsSchema } from '../economics/campaignEconomics.js';
 
 /**
  * `manifest.json` of a model bundle: everything needed to score an extract exactly as the model

@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import path, { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { BundleError } from '../errors.js';
-import type { ModelContext } from './onnxModel.js';
-import type { ScoringModel } from './scoringModel.js';
+import { BundleError } from '../../core/errors.js';
+import type { ModelContext, ScoringModel } from '../../core/model/scoringModel.js';
 
 /** What the bundle manifest says the model takes and returns. */
 export interface TfjsModelIo {

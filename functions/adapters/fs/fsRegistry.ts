@@ -1,19 +1,9 @@
 import { access, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BundleError } from '../functions/core/errors.js';
-import { MANIFEST_FILE, type BundleManifest } from './bundleManifest.js';
-import { readBundleDir, writeBundleDir } from './bundle.js';
-import type { BundleFiles, ModelRegistry, RegistryEntry } from './registry.js';
-
-export const CHAMPION_FILE = 'champion.json';
-export const HISTORY_FILE = 'history.json';
-
-export interface PromotionRecord {
-  version: string;
-  promotedAt: string;
-  reason: string;
-  previous?: string;
-}
+import { MANIFEST_FILE, type BundleManifest } from '../../core/bundle/bundleManifest.js';
+import { CHAMPION_FILE, HISTORY_FILE, type BundleFiles, type ModelRegistry, type PromotionRecord, type RegistryEntry } from '../../core/bundle/registry.js';
+import { BundleError } from '../../core/errors.js';
+import { readBundleDir, writeBundleDir } from './bundleDir.js';
 
 const exists = (file: string) =>
   access(file).then(

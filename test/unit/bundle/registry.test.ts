@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BundleError } from '../../../functions/core/errors.js';
-import { readBundleDir } from '../../../model-store/bundle.js';
-import { FsRegistry } from '../../../model-store/fsRegistry.js';
+import { readBundleDir } from '../../../functions/adapters/fs/bundleDir.js';
+import { FsRegistry } from '../../../functions/adapters/fs/fsRegistry.js';
 import { tinyBinaryBundle } from '../../helpers/tinyBundle.js';
 
 async function registryWithTwoVersions() {

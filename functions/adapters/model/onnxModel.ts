@@ -2,8 +2,8 @@
  * The onnxruntime-node adapter behind {@link ScoringModel}.
  */
 import * as ort from 'onnxruntime-node';
-import { BundleError } from '../errors.js';
-import type { ScoringModel } from './scoringModel.js';
+import { BundleError } from '../../core/errors.js';
+import type { ModelContext, ScoringModel } from '../../core/model/scoringModel.js';
 
 /** What the bundle manifest says the model takes and returns. */
 export interface OnnxModelIo {
@@ -15,12 +15,6 @@ export interface OnnxModelIo {
   readonly outputWidth: number;
   /** Sequence models: the [periods, features] the graph reshapes its flat input to. */
   readonly sequence?: { readonly periods: number; readonly features: number };
-}
-
-/** Which bundle the model comes from, for error messages. */
-export interface ModelContext {
-  readonly bundle: string;
-  readonly version: string;
 }
 
 /** Session tuning. */

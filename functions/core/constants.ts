@@ -1,0 +1,16 @@
+/**
+ * Names that several parts of the system must agree on: the functions, the CLI, the demo and the
+ * infrastructure import them from here (infra too: this module pulls in nothing), so no copy can drift.
+ */
+
+/** CloudWatch namespace of every Propensity metric: the score function's and the drift check's. */
+export const METRICS_NAMESPACE = 'Propensity';
+
+/**
+ * Folder of the bundled models: `model-store/` in the repository, and `<asset>/model-store/` beside
+ * the built handler in a Lambda asset.
+ */
+export const BUNDLED_MODELS_DIRNAME = 'model-store';
+
+/** Milliseconds in a day, for look-back windows and label ages. */
+export const DAY_MS = 24 * 3600 * 1000;
