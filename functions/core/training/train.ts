@@ -122,30 +122,37 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     const predict: Predict = (x, rows) => predictRows(tf, model, x, rows, shape.inputShape, settings.predictBatchSize);
     const [{ calibrated, tested }, evaluate] = await timed(async () => {
-      const calibrated = await calibrateAndChooseThresholds({ tf, model, predict, validation, method: settings.calibration, classes, ...shape, economics: spec.economics, table, encoder: encoded.encoder });
+      const { calibration: method, importanceRepeats } = settings;
+      const calibrated = await calibrateAndChooseThresholds({ tf, model, predict, validation, method, classes, outputUnits: shape.outputUnits, economics: spec.economics, table, encoder: encoded.encoder });
       const importanceSeed = deriveSeed(settings.seed, 'importance');
-      const tested = await evaluateOnTest({ predict: calibrated.predict, test, fitted, classes, width, ...shape, thresholds: calibrated.thresholds, importanceRepeats: settings.importanceRepeats, importanceSeed });
+      const tested = await evaluateOnTest({ predict: calibrated.predict, test, fitted, classes, width, outputUnits: shape.outputUnits, thresholds: calibrated.thresholds, importanceRepeats, importanceSeed });
       return { calibrated, tested };
     });
-    const { validationProbabilities, thresholds, calibration } = calibrated;
-    const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, { fitted, importance: tested.importance, validationProbabilities, rows: validation.rows, outputUnits: shape.outputUnits, createdAt: now });
+    const { validationProbabilities, thresholds, calibration, graphCalibration } = calibrated;
+    const { evaluation, importance, probabilities: testProbabilities } = tested;
+    const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, { fitted, importance, validationProbabilities, rows: validation.rows, outputUnits: shape.outputUnits, createdAt: now });
     const [exported, exportSeconds] = await timed(() =>
-      exportAndCheckParity({ runtime: options.runtime, model, classes, shape, graphCalibration: calibrated.graphCalibration, test, expected: tested.probabilities, bundleName: spec.name, version: options.version, now }),
+      exportAndCheckParity({ runtime: options.runtime, model, classes, shape, graphCalibration, test, expected: testProbabilities, bundleName: spec.name, version: options.version, now }),
     );
     const timings: TrainTimings = { read, prepare, fit, evaluate, export: exportSeconds, total: secondsSince(started) };
 
+    const { version, parity, files, outputName, extraFiles } = exported;
     const backend = tf.getBackend();
-    const { version, parity, files } = exported;
     const bundle = assembleBundle(
-      { spec, version, created: now, fitted, classes, model: { ...exported, inputShape: shape.inputShape }, trained, backend, evaluation: tested.evaluation, validation: calibrated.validationMetrics, calibration, calibrationAppliedIn: calibrated.appliedIn, thresholds, data: summarizeData(table, labels, splits, encoded), parity, timings, baseline },
+      {
+        spec, version, created: now, fitted, classes, trained, backend, evaluation, thresholds, parity, timings, baseline, calibration,
+        model: { outputName, extraFiles, inputShape: shape.inputShape },
+        calibrationAppliedIn: calibrated.appliedIn,
+        validation: calibrated.validationMetrics,
+        data: summarizeData(table, labels, splits, encoded),
+      },
       files,
     );
     log(`bundle ${spec.name}@${version}: ${[...files.values()].reduce((n, b) => n + b.length, 0)} bytes of model files; total ${timings.total}s`);
-    const probabilities = { validation: validationProbabilities, test: tested.probabilities };
     return {
-      ...{ bundle, evaluation: tested.evaluation, fittedSpec: fitted, calibration, thresholds, search: trained.search, history: trained.history, timings, featureImportance, baseline, parity, backend },
-      validation: { probabilities: probabilities.validation, labels: validation.y, rows: validation.rows, outputWidth: shape.outputUnits },
-      test: { probabilities: probabilities.test, labels: test.y, rows: test.rows },
+      bundle, evaluation, fittedSpec: fitted, calibration, thresholds, search: trained.search, history: trained.history, timings, featureImportance, baseline, parity, backend,
+      validation: { probabilities: validationProbabilities, labels: validation.y, rows: validation.rows, outputWidth: shape.outputUnits },
+      test: { probabilities: testProbabilities, labels: test.y, rows: test.rows },
     };
   } finally {
     model.dispose();
