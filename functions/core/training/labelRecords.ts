@@ -21,8 +21,8 @@ export interface RecordLabels {
  * @throws TrainingError when the spec has no target column, or the labelled records have fewer than two classes;
  *   ExtractError when the file lacks the target column.
  * @example
- * labelRecords({ source: 't.csv', header: ['x', 'y'], records: [['1', 'yes'], ['2', '']] }, spec)
- * // → { text: ['yes', ''], labelled: [0], unlabelled: 1, … } (then throws: one class)
+ * labelRecords({ source: 't.csv', header: ['x', 'y'], records: [['1', ' yes'], ['2', ''], ['3', 'no']] }, spec)
+ * // → { text: ['yes', '', 'no'], labelled: [0, 2], unlabelled: 1, classes: ['no', 'yes'], classIndex: [1, -1, 0] }
  */
 export function labelRecords(table: TrainingTable, featureSpec: FeatureSpec): RecordLabels {
   const target = targetColumn(featureSpec);
