@@ -1,0 +1,168 @@
+import { createBundle } from '../bundle/bundle.js';
+import type { BundleManifest } from '../bundle/bundleManifest.js';
+import type { DriftBaseline } from '../drift/driftBaseline.js';
+import type { Evaluation } from '../evaluation/evaluateClassifier.js';
+import type { FittedSpec } from '../spec/featureSpec.js';
+import type { CalibrationPlacement, ValidationMetrics } from './calibrateAndChooseThresholds.js';
+import type { ThresholdChoice } from './chooseThresholds.js';
+import type { EncodedSplits } from './encodeSplits.js';
+import type { CalibrationChoice } from './fitCalibration.js';
+import { MODEL_INPUT_NAME } from './modelGraphNames.js';
+import type { RecordLabels } from './labelRecords.js';
+import type { TrainedModel } from './searchHyperparameters.js';
+import type { RowSplits } from './splitRows.js';
+import type { TrainTimings } from './trainTimings.js';
+import type { TrainingSpec } from './trainingSpec.js';
+import type { TrainingTable } from './trainingTable.js';
+
+/** Where the rows went, for the manifest (`metrics.data`). */
+export interface TrainingDataSummary {
+  readonly source: string;
+  /** Data rows of the file, rejected ones included. */
+  readonly rows: number;
+  readonly rejectedByReader: number;
+  readonly unlabelled: number;
+  readonly droppedByEncoder: Record<string, number>;
+  readonly unseenClassesInTest: readonly string[];
+  readonly trainRows: number;
+  readonly validationRows: number;
+  readonly testRows: number;
+  /** `given rows` or `stratified <fraction>`. */
+  readonly testSplit: string;
+}
+
+/**
+ * Counts where the rows went: read, rejected by the reader, unlabelled, refused by the encoder,
+ * and the rows of each part.
+ */
+export function summarizeData(
+  table: TrainingTable,
+  labels: Pick<RecordLabels, 'unlabelled'>,
+  splits: Pick<RowSplits, 'testSplit'>,
+  encoded: Pick<EncodedSplits, 'dropped' | 'unseenClassesInTest' | 'train' | 'validation' | 'test'>,
+): TrainingDataSummary {
+  return {
+    source: table.source,
+    rows: table.records.length + (table.rejected ?? 0),
+    rejectedByReader: table.rejected ?? 0,
+    unlabelled: labels.unlabelled,
+    droppedByEncoder: encoded.dropped,
+    unseenClassesInTest: encoded.unseenClassesInTest,
+    trainRows: encoded.train.rows,
+    validationRows: encoded.validation.rows,
+    testRows: encoded.test.rows,
+    testSplit: splits.testSplit,
+  };
+}
+
+export interface AssembleBundleInput {
+  readonly spec: TrainingSpec;
+  readonly version: string;
+  readonly created: Date;
+  readonly fitted: FittedSpec;
+  readonly classes: readonly string[];
+  readonly model: { readonly outputName: string; readonly extraFiles: readonly string[]; readonly inputShape: readonly number[] };
+  /** The fitted model's record, without the model itself. */
+  readonly trained: Pick<TrainedModel, 'config' | 'history' | 'bestEpoch' | 'search'>;
+  readonly backend: string;
+  readonly evaluation: Evaluation;
+  readonly validation: ValidationMetrics;
+  readonly calibration: CalibrationChoice;
+  readonly calibrationAppliedIn: CalibrationPlacement;
+  readonly thresholds: ThresholdChoice | undefined;
+  readonly data: TrainingDataSummary;
+  readonly parity: { readonly rows: number; readonly maxAbsDiff: number };
+  readonly timings: TrainTimings;
+  readonly baseline: DriftBaseline;
+}
+
+/**
+ * The bundle's notes: the spec's own, where the rows went, where the calibration lives and, for a
+ * binary model, the thresholds chosen.
+ */
+export function bundleNotes(
+  input: Pick<AssembleBundleInput, 'spec' | 'calibration' | 'calibrationAppliedIn' | 'thresholds' | 'classes'> & { readonly data: Pick<TrainingDataSummary, 'source' | 'trainRows' | 'validationRows' | 'testRows'> },
+): string[] {
+  const { data, calibration, thresholds } = input;
+  const notes = [
+    ...input.spec.notes,
+    `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
+    input.calibrationAppliedIn === 'output-layer'
+      ? `The ${calibration.method} calibration (metrics.calibration) is folded into the output layer of both model.onnx and tfjs/.`
+      : input.calibrationAppliedIn === 'onnx-graph'
+        ? `model.onnx ends with the ${calibration.method} calibration (metrics.calibration); tfjs/ holds the model before it: apply applyCalibration to its output.`
+        : 'No calibration was applied.',
+  ];
+  if (input.classes.length === 2 && thresholds) {
+    notes.push(
+      `threshold ${thresholds.maxExpectedProfit.threshold.toFixed(4)} maximizes expected profit on the validation rows under the default economics; ` +
+        `the F1-optimal threshold is ${thresholds.maxF1.threshold.toFixed(4)}.`,
+    );
+  }
+  return notes;
+}
+
+/**
+ * Assembles the model bundle: the manifest (task, classes, model files, fitted spec, economics,
+ * threshold, metrics of every step, drift baseline, notes) with the sha256 of every file.
+ * @throws BundleError BUNDLE_INVALID when the manifest does not validate.
+ */
+export function assembleBundle(
+  input: AssembleBundleInput,
+  files: ReadonlyMap<string, Uint8Array>,
+): { manifest: BundleManifest; files: ReadonlyMap<string, Uint8Array> } {
+  const { spec, classes, calibration, thresholds, trained } = input;
+  const binary = classes.length === 2;
+  return createBundle(
+    {
+      schemaVersion: 1,
+      name: spec.name,
+      version: input.version,
+      created: input.created.toISOString(),
+      ...(spec.description ? { description: spec.description } : {}),
+      task: binary ? 'binary' : 'multiclass',
+      classes: [...classes],
+      ...(binary ? { positiveClass: classes[1]! } : {}),
+      format: 'onnx',
+      model: {
+        file: 'model.onnx',
+        inputName: MODEL_INPUT_NAME,
+        outputName: input.model.outputName,
+        output: binary ? 'positive-probability' : 'class-probabilities',
+        extraFiles: [...input.model.extraFiles],
+      },
+      featureSpec: input.fitted,
+      economics: spec.economics,
+      ...(spec.actions ? { actions: spec.actions } : {}),
+      ...(binary && thresholds ? { threshold: thresholds.maxExpectedProfit.threshold } : {}),
+      metrics: {
+        evaluation: input.evaluation,
+        validation: input.validation,
+        calibration: {
+          method: calibration.method,
+          appliedIn: input.calibrationAppliedIn,
+          ...(calibration.calibration ? { parameters: calibration.calibration } : {}),
+          ...(calibration.crossFittedLogLoss ? { crossFittedLogLoss: calibration.crossFittedLogLoss } : {}),
+        },
+        ...(thresholds ? { thresholds } : {}),
+        training: {
+          seed: spec.training.seed,
+          backend: input.backend,
+          architecture: trained.config.architecture,
+          settings: { ...spec.training, ...trained.config.settings },
+          inputShape: input.model.inputShape,
+          epochs: trained.history.length,
+          bestEpoch: trained.bestEpoch.epoch,
+          history: trained.history,
+        },
+        search: trained.search,
+        data: input.data,
+        parity: input.parity,
+        timings: input.timings,
+      },
+      baseline: input.baseline,
+      notes: bundleNotes(input),
+    },
+    files,
+  );
+}

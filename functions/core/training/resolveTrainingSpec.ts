@@ -1,0 +1,37 @@
+import { TrainingError } from '../errors.js';
+import { parseTrainingSpec, type Architecture, type SearchSettings, type TrainingSettings, type TrainingSpec } from './trainingSpec.js';
+
+/** What a caller may lay over the spec for one training (quick settings for tests, `search: false`). */
+export interface TrainingOverrides {
+  readonly training?: Partial<TrainingSettings>;
+  readonly search?: Partial<SearchSettings> | false;
+  readonly model?: Architecture;
+}
+
+/** The spec as this training runs it: overrides applied, and the search to run (none when undefined). */
+export interface ResolvedTrainingSpec {
+  readonly spec: TrainingSpec;
+  readonly search: SearchSettings | undefined;
+}
+
+/**
+ * Parses the training spec and lays the overrides and the seed over it. Refuses what cannot train
+ * before any data is read (a sequence ensemble), so a bad request fails fast.
+ * @throws SpecError SPEC_INVALID for an invalid spec; TrainingError for an ensemble of sequence models.
+ * @example
+ * const { spec, search } = resolveTrainingSpec(JSON.parse(specText), { source: 'spec.json', overrides: { search: false } });
+ */
+export function resolveTrainingSpec(
+  value: unknown,
+  options: { readonly source?: string; readonly seed?: number; readonly overrides?: TrainingOverrides } = {},
+): ResolvedTrainingSpec {
+  const parsed = parseTrainingSpec(value, options.source ?? 'training spec');
+  const o = options.overrides ?? {};
+  const training = { ...parsed.training, ...(o.training ?? {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) };
+  const search = o.search === false ? undefined : parsed.search ? { ...parsed.search, ...(o.search ?? {}) } : undefined;
+  const spec = { ...parsed, training, model: o.model ?? parsed.model };
+  if (spec.model.kind === 'sequence' && training.ensemble > 1) {
+    throw new TrainingError('an ensemble (training.ensemble > 1) is only supported for mlp models', { isInputError: true });
+  }
+  return { spec, search };
+}
