@@ -86,6 +86,7 @@ describe('S3OutputTarget', () => {
     expect(await readJsonObject(s3.client, s3.bucket, `outputs/failed/${ERROR_FILE}`)).toEqual({
       runId: 'outputs/failed/',
       source,
+      status: 'failed',
       failedAt: '2026-11-23T10:00:00.000Z',
       error: {
         name: 'ExtractError',
@@ -99,11 +100,11 @@ describe('S3OutputTarget', () => {
     expect(() => out.open('late.csv')).toThrow(OutputError);
   });
 
-  it('records a plain Error as INTERNAL_ERROR', async () => {
+  it('records a plain Error as INTERNAL', async () => {
     const out = target('outputs/internal/');
     await out.abort(new TypeError('boom'));
     const report = (await readJsonObject(s3.client, s3.bucket, `outputs/internal/${ERROR_FILE}`)) as { error: unknown };
-    expect(report.error).toEqual({ name: 'TypeError', code: 'INTERNAL_ERROR', message: 'boom' });
+    expect(report.error).toEqual({ name: 'TypeError', code: 'INTERNAL', message: 'boom' });
   });
 
   it('refuses to commit while an output is still open', async () => {

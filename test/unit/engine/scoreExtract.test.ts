@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalOutputTarget } from '../../../functions/adapters/fs/localOutputTarget.js';
+import { tempFileSpool } from '../../../functions/adapters/fs/tempFileSpool.js';
 import { resolveEconomics, type CampaignEconomicsInput } from '../../../functions/core/economics/campaignEconomics.js';
 import { loadBundle, type LoadedBundle } from '../../../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../../../functions/core/engine/scoreExtract.js';
@@ -28,6 +29,7 @@ async function run(text: string | Buffer, economics: Partial<CampaignEconomicsIn
     bundle,
     economics: resolveEconomics(files.manifest.economics, economics),
     output: new LocalOutputTarget(out),
+    spool: tempFileSpool(),
     batchSize: 2, // several batches even on a tiny file
   });
   const read = (name: string) => readFile(path.join(out, name), 'utf8');
@@ -137,6 +139,7 @@ describe('scoreExtract (bad files)', () => {
       bundle,
       economics: resolveEconomics(files.manifest.economics),
       output: new LocalOutputTarget(out),
+      spool: tempFileSpool(),
     }).catch((e: unknown) => e);
     return { error: error as Error & { code: string }, files: await readdir(out), errorJson: JSON.parse(await readFile(path.join(out, 'error.json'), 'utf8')) as Record<string, unknown> };
   }
@@ -147,7 +150,7 @@ describe('scoreExtract (bad files)', () => {
     expect(error.message).toContain('extract.csv');
     expect(error.message).toContain('"age"');
     expect(files).toEqual(['error.json']);
-    expect(errorJson).toMatchObject({ status: 'failed', code: 'EXTRACT_MISSING_COLUMN', file: 'extract.csv', column: 'age' });
+    expect(errorJson).toMatchObject({ status: 'failed', error: { code: 'EXTRACT_MISSING_COLUMN', file: 'extract.csv', column: 'age' } });
   });
 
   it('an empty file and a header-only file fail clearly with no summary', async () => {
