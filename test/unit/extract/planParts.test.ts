@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openExtract, planParts, type ExtractPart } from '../../../functions/core/extract/readExtract.js';
+import type { ByteRangeReader } from '../../../functions/core/extract/planParts.js';
 import { localByteRanges } from '../../../functions/adapters/fs/localByteRanges.js';
 import { datasetPath, fixturePath, readAll, type ReadResult } from './readExtractHelpers.js';
 
@@ -100,6 +101,30 @@ describe('planParts', () => {
       { start: 4, end: 8, firstLine: 2 },
       { start: 8, end: 11, firstLine: 3 },
     ]);
+  });
+
+  it('plans the same ranges through any byte-range reader (in memory here, S3 ranged GETs later), asking only for ranges inside the file', async () => {
+    // Prepare: the bank file in memory, behind a reader that records every range asked for.
+    const path = datasetPath('bank-marketing/bank-full.csv');
+    const bytes = readFileSync(path);
+    const asked: Array<[number, number]> = [];
+    const inMemory: ByteRangeReader = {
+      size: bytes.length,
+      read: async (start, end) => {
+        asked.push([start, end]);
+        return bytes.subarray(start, end);
+      },
+    };
+    // Act
+    const parts = await planParts(inMemory, 3);
+    // Assess
+    expect(parts).toEqual(await planParts(await localByteRanges(path), 3));
+    expect(asked.length).toBeGreaterThan(1);
+    for (const [start, end] of asked) {
+      expect(start).toBeGreaterThanOrEqual(0);
+      expect(end).toBeGreaterThan(start);
+      expect(end).toBeLessThanOrEqual(bytes.length);
+    }
   });
 
   it('covers the file exactly and reads back the same records for random tables (property)', async () => {
