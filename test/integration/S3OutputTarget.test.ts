@@ -104,6 +104,17 @@ describe('S3OutputTarget', () => {
     expect(() => out.open('late.csv')).toThrow(OutputError);
   });
 
+  it('abort right after a writer finished leaves no output behind (the finished upload is awaited, then deleted)', async () => {
+    // Prepare: a finished output whose PUT is still on the wire when the run fails.
+    const out = target('outputs/just-finished/');
+    out.open('scores.csv').end('id,score\n1,0.5\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    // Act
+    await out.abort(new TypeError('boom'));
+    // Assess
+    expect(await listKeys(s3.client, s3.bucket, 'outputs/just-finished/')).toEqual([`outputs/just-finished/${ERROR_FILE}`]);
+  });
+
   it('records a plain Error as INTERNAL', async () => {
     const out = target('outputs/internal/');
     await out.abort(new TypeError('boom'));

@@ -181,7 +181,8 @@ export class S3OutputTarget implements OutputTarget {
   }
 
   /**
-   * Stops unfinished uploads, deletes the outputs of this run (best effort) and writes `error.json`.
+   * Stops unfinished uploads, waits for finished ones, deletes the outputs of this run (best effort)
+   * and writes `error.json`.
    * Never throws: the caller is already handling `error`, which matters more than a cleanup failure.
    */
   async abort(error: unknown): Promise<void> {
@@ -189,7 +190,9 @@ export class S3OutputTarget implements OutputTarget {
     this.state = 'aborted';
     const outputs = [...this.outputs.values()];
     for (const output of outputs) {
-      if (!output.uploaded && output.failure === undefined) {
+      // A finished writer's upload is let run to its end, not aborted: an abort cannot recall a PUT
+      // already on the wire, which could then land after the delete below and outlive the run.
+      if (!output.uploaded && output.failure === undefined && !output.stream.writableEnded) {
         // Destroy quietly first, so the failed upload does not raise a second error on the writer.
         if (!output.stream.destroyed) output.stream.destroy();
         await output.upload.abort().catch(() => undefined);
