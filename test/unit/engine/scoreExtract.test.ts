@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -199,9 +199,15 @@ describe('scoreExtract (multiclass)', () => {
 });
 
 describe('scoreExtract (spool)', () => {
+  const parents: string[] = [];
+  afterEach(async () => {
+    for (const parent of parents.splice(0)) await rm(parent, { recursive: true, force: true });
+  });
+
   /** A spool factory that records every folder it made, in a parent of its own. */
   async function recordingSpool(): Promise<{ spool: SpoolFactory; created: string[]; parent: string }> {
     const parent = await mkdtemp(path.join(tmpdir(), 'propensity-spools-'));
+    parents.push(parent);
     const make = tempFileSpool({ parent });
     const created: string[] = [];
     const spool = async (): Promise<TempFileSpool> => {
