@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { LocalOutputTarget } from '../functions/adapters/fs/localOutputTarget.js';
+import { tempFileSpool } from '../functions/adapters/fs/tempFileSpool.js';
 import { resolveEconomics } from '../functions/core/economics/campaignEconomics.js';
 import { loadBundle } from '../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../functions/core/engine/scoreExtract.js';
@@ -108,7 +109,7 @@ async function child(bundleDir: string, input: string, out: string): Promise<voi
   const files = await readBundleDir(bundleDir);
   const bundle = await loadBundle(files, loadModel);
   const t1 = performance.now();
-  const { summary } = await scoreExtract({ input: createReadStream(input), source: input, bundle, economics: resolveEconomics(files.manifest.economics), output: new LocalOutputTarget(out) });
+  const { summary } = await scoreExtract({ input: createReadStream(input), source: input, bundle, economics: resolveEconomics(files.manifest.economics), spool: tempFileSpool(), output: new LocalOutputTarget(out) });
   const t2 = performance.now();
   await bundle.model.dispose();
   process.stdout.write(

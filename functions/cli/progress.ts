@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ScoreProgress } from '../core/engine/scoreExtract.js';
+import type { ScoreProgress } from '../core/engine/scorePart.js';
 
 /**
  * Progress for a scoring run: a live bar on a terminal, a plain line every few seconds

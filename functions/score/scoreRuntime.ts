@@ -1,10 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { describeError } from '../adapters/s3/S3OutputTarget.js';
+import { describeError } from '../core/engine/runFailure.js';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
 import { FsRegistry } from '../adapters/fs/fsRegistry.js';
+import { tempFileSpool } from '../adapters/fs/tempFileSpool.js';
 import { METRICS_NAMESPACE } from '../core/constants.js';
 import { ChampionBundles } from './championBundles.js';
 import { readScoreConfig, type ScoreConfig } from './config.js';
@@ -65,6 +66,7 @@ export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreR
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score', logLevel: config.logLevel });
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score' });
   const bundled = config.bundledModelsDir ? new FsRegistry(config.bundledModelsDir) : undefined;
+  const spool = tempFileSpool();
   const bundlesByBucket = new Map<string, ChampionBundles>();
   const bundlesFor = (bucket: string): ChampionBundles => {
     let bundles = bundlesByBucket.get(bucket);
@@ -81,7 +83,7 @@ export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreR
       // Log keys and counts only: never rows, ids or raw lines.
       const log = (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => logger[level](message, attributes);
       try {
-        const result = await scoreS3Object({ ...object, client, bundles: bundlesFor(config.bucket ?? object.bucket), config, log });
+        const result = await scoreS3Object({ ...object, client, bundles: bundlesFor(config.bucket ?? object.bucket), config, spool, log });
         if (result.status === 'ignored') logger.info('not an extract, ignored', { key: object.key });
         if (result.status === 'scored') {
           const { summary, files: _files, ...run } = result;

@@ -5,6 +5,7 @@ import { resolveEconomics } from '../core/economics/campaignEconomics.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import { scoreExtract } from '../core/engine/scoreExtract.js';
+import type { SpoolFactory } from '../core/engine/spool.js';
 import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
 import { getObjectStream, headObject, isNotFound, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
@@ -58,6 +59,8 @@ export interface ScoreS3ObjectInput {
   readonly versionId?: string | undefined;
   readonly bundles: ChampionBundles;
   readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'>;
+  /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
+  readonly spool: SpoolFactory;
   /** Structured log lines; never given customer data. */
   readonly log?: (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => void;
 }
@@ -137,6 +140,7 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
       bundle,
       economics,
       output: target,
+      spool: input.spool,
       batchSize: config.batchSize,
       runId,
     });

@@ -1,7 +1,11 @@
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExtractError, OutputError } from '../../functions/core/errors.js';
-import { ERROR_FILE, S3OutputTarget, SUCCESS_FILE } from '../../functions/adapters/s3/S3OutputTarget.js';
+import { ERROR_FILE, S3OutputTarget, SUCCESS_FILE, type ErrorReport } from '../../functions/adapters/s3/S3OutputTarget.js';
+import { LocalOutputTarget } from '../../functions/adapters/fs/localOutputTarget.js';
 import { headObject, listKeys, putObject, readJsonObject, readObjectBytes } from '../../functions/adapters/s3/s3Objects.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { sha256Hex } from './support/tinyBundle.js';
@@ -86,6 +90,7 @@ describe('S3OutputTarget', () => {
     expect(await readJsonObject(s3.client, s3.bucket, `outputs/failed/${ERROR_FILE}`)).toEqual({
       runId: 'outputs/failed/',
       source,
+      status: 'failed',
       failedAt: '2026-11-23T10:00:00.000Z',
       error: {
         name: 'ExtractError',
@@ -99,11 +104,45 @@ describe('S3OutputTarget', () => {
     expect(() => out.open('late.csv')).toThrow(OutputError);
   });
 
-  it('records a plain Error as INTERNAL_ERROR', async () => {
+  it('abort right after a writer finished leaves no output behind (the finished upload is awaited, then deleted)', async () => {
+    // Prepare: a finished output whose PUT is still on the wire when the run fails.
+    const out = target('outputs/just-finished/');
+    out.open('scores.csv').end('id,score\n1,0.5\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    // Act
+    await out.abort(new TypeError('boom'));
+    // Assess
+    expect(await listKeys(s3.client, s3.bucket, 'outputs/just-finished/')).toEqual([`outputs/just-finished/${ERROR_FILE}`]);
+  });
+
+  it('records a plain Error as INTERNAL', async () => {
     const out = target('outputs/internal/');
     await out.abort(new TypeError('boom'));
     const report = (await readJsonObject(s3.client, s3.bucket, `outputs/internal/${ERROR_FILE}`)) as { error: unknown };
-    expect(report.error).toEqual({ name: 'TypeError', code: 'INTERNAL_ERROR', message: 'boom' });
+    expect(report.error).toEqual({ name: 'TypeError', code: 'INTERNAL', message: 'boom' });
+  });
+
+  it('writes the same error.json body as the local target for the same error, plus the run identity', async () => {
+    // Prepare: one error, two targets on the same clock.
+    const error = new ExtractError('EXTRACT_ENCODING', 'not valid UTF-8', { file: 'calls.csv', line: 3 });
+    const dir = await mkdtemp(path.join(tmpdir(), 'propensity-error-json-'));
+    try {
+      // Act
+      await new LocalOutputTarget(dir, { now: fixedClock }).abort(error);
+      await target('outputs/same/').abort(error);
+      // Assess
+      const local = JSON.parse(await readFile(path.join(dir, ERROR_FILE), 'utf8')) as Record<string, unknown>;
+      const { runId, source: run, model, ...remote } = (await readJsonObject(s3.client, s3.bucket, `outputs/same/${ERROR_FILE}`)) as ErrorReport;
+      expect(remote).toEqual(local);
+      expect(local).toEqual({
+        status: 'failed',
+        failedAt: '2026-11-23T10:00:00.000Z',
+        error: { name: 'ExtractError', code: 'EXTRACT_ENCODING', message: 'calls.csv:3: not valid UTF-8', file: 'calls.csv', line: 3 },
+      });
+      expect({ runId, run, model }).toEqual({ runId: 'outputs/same/', run: source, model: undefined });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to commit while an output is still open', async () => {

@@ -6,8 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalOutputTarget } from '../../functions/adapters/fs/localOutputTarget.js';
 import { resolveEconomics } from '../../functions/core/economics/campaignEconomics.js';
 import { loadBundle, type LoadedBundle } from '../../functions/core/engine/loadBundle.js';
-import { scoreExtract, scorePart, writeRunOutputs, type ScoredPart } from '../../functions/core/engine/scoreExtract.js';
+import { scoreExtract } from '../../functions/core/engine/scoreExtract.js';
+import { scorePart } from '../../functions/core/engine/scorePart.js';
+import type { ScoredPart } from '../../functions/core/engine/scoredPart.js';
+import { writeRunOutputs } from '../../functions/core/engine/writeRunOutputs.js';
 import { planParts } from '../../functions/core/extract/planParts.js';
+import { localByteRanges } from '../../functions/adapters/fs/localByteRanges.js';
+import { tempFileSpool } from '../../functions/adapters/fs/tempFileSpool.js';
 import { resolveBundle } from '../../functions/cli/resolveBundle.js';
 import { parseRunProfile } from '../../functions/core/drift/runProfile.js';
 import { readBundleDir } from '../../functions/adapters/fs/bundleDir.js';
@@ -45,15 +50,15 @@ describe('scoring in parts', () => {
 
     // Act: whole file, then four byte ranges aligned to lines, merged.
     const whole = path.join(work, 'whole');
-    await scoreExtract({ input: createReadStream(extract), source: extract, bundle, economics, output: new LocalOutputTarget(whole) });
-    const ranges = await planParts(extract, 4);
+    await scoreExtract({ input: createReadStream(extract), source: extract, bundle, economics, spool: tempFileSpool(), output: new LocalOutputTarget(whole) });
+    const ranges = await planParts(await localByteRanges(extract), 4);
     expect(ranges).toHaveLength(4);
     const headerFields = (await readFile(extract, 'utf8')).slice(0, 400).split('\n')[0]!.split(';').map((f) => f.replaceAll('"', ''));
     const parts: ScoredPart[] = [];
     for (const [i, range] of ranges.entries()) {
       const input = createReadStream(extract, { start: range.start, end: range.end - 1 });
       parts.push(
-        await scorePart({ input, source: extract, bundle, economics, ...(i === 0 ? {} : { part: { headerFields, firstLine: range.firstLine } }) }),
+        await scorePart({ input, source: extract, bundle, economics, spool: tempFileSpool(), ...(i === 0 ? {} : { part: { headerFields, firstLine: range.firstLine } }) }),
       );
     }
     const merged = path.join(work, 'merged');
@@ -68,7 +73,7 @@ describe('scoring in parts', () => {
     const b = JSON.parse(await readFile(path.join(merged, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(strip(b)).toEqual(strip(a));
     expect(a['rows']).toEqual({ read: 45_217, scored: 45_211, rejected: 6, rejectReasons: { NOT_A_NUMBER: 3, FIELD_COUNT: 3 } });
-    for (const part of parts) await rm(part.spool.dir, { recursive: true, force: true });
+    for (const part of parts) await part.spool.dispose();
   });
 
   it('writes a run profile whose part profiles merge to the whole-file profile', async () => {
@@ -77,19 +82,19 @@ describe('scoring in parts', () => {
     try {
       const economics = resolveEconomics(bundled.manifest.economics, { budget: { maxContacts: 2000 } });
       const whole = path.join(work, 'profile-whole');
-      const outcome = await scoreExtract({ input: createReadStream(extract), source: extract, bundle: bundled, economics, runId: 'run-1', output: new LocalOutputTarget(whole) });
-      const ranges = await planParts(extract, 3);
+      const outcome = await scoreExtract({ input: createReadStream(extract), source: extract, bundle: bundled, economics, runId: 'run-1', spool: tempFileSpool(), output: new LocalOutputTarget(whole) });
+      const ranges = await planParts(await localByteRanges(extract), 3);
       const headerFields = (await readFile(extract, 'utf8')).slice(0, 400).split('\n')[0]!.split(';').map((f) => f.replaceAll('"', ''));
       const parts: ScoredPart[] = [];
       for (const [i, range] of ranges.entries()) {
         const input = createReadStream(extract, { start: range.start, end: range.end - 1 });
         parts.push(
-          await scorePart({ input, source: extract, bundle: bundled, economics, runId: 'run-1', ...(i === 0 ? {} : { part: { headerFields, firstLine: range.firstLine } }) }),
+          await scorePart({ input, source: extract, bundle: bundled, economics, runId: 'run-1', spool: tempFileSpool(), ...(i === 0 ? {} : { part: { headerFields, firstLine: range.firstLine } }) }),
         );
       }
       const merged = path.join(work, 'profile-merged');
       await writeRunOutputs(parts, { bundle: bundled, economics, output: new LocalOutputTarget(merged), source: extract, startedAt: new Date() });
-      for (const part of parts) await rm(part.spool.dir, { recursive: true, force: true });
+      for (const part of parts) await part.spool.dispose();
 
       const text = await readFile(path.join(whole, 'profile.json'), 'utf8');
       expect(await readFile(path.join(merged, 'profile.json'), 'utf8')).toBe(text);

@@ -231,7 +231,8 @@ describe('score handler against the embedded S3', () => {
     const runId = runIdOf(event);
     const prefix = `outputs/bank-marketing/${runId}/`;
     expect(await runFiles(s3, prefix)).toEqual(['error.json']);
-    const report = await objectJson<{ runId: string; error: Record<string, unknown>; source: Record<string, unknown> }>(s3, `${prefix}error.json`);
+    const report = await objectJson<{ runId: string; status: string; error: Record<string, unknown>; source: Record<string, unknown> }>(s3, `${prefix}error.json`);
+    expect(report?.status).toBe('failed');
     expect(report?.runId).toBe(runId);
     expect(report?.source).toMatchObject({ bucket: 'propensity-it', key });
     expect(report?.error).toMatchObject({ code: 'EXTRACT_MISSING_COLUMN', name: 'ExtractError', file: `s3://propensity-it/${key}`, message: error.message });

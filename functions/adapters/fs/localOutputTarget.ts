@@ -4,8 +4,8 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { PropensityError } from '../../core/errors.js';
 import type { OutputFileRecord, OutputTarget } from '../../core/engine/outputTarget.js';
+import { describeRunFailure } from '../../core/engine/runFailure.js';
 
 export const SUCCESS_FILE = '_SUCCESS';
 export const ERROR_FILE = 'error.json';
@@ -16,15 +16,20 @@ const COMPLETE_MARKERS = [SUCCESS_FILE, 'summary.json'];
  * Writes a run's outputs into a local folder. Files are staged in a hidden sub-folder and moved
  * into place only by `commit()`, which writes `_SUCCESS` last; a failed run leaves `error.json`
  * and no `_SUCCESS` or `summary.json`, so nothing that looks complete.
+ *
+ * @example const target = new LocalOutputTarget('runs/2026-11-30'); // then scoreExtract({ …, output: target })
  */
 export class LocalOutputTarget implements OutputTarget {
   readonly location: string;
   private readonly staging: string;
   private readonly pending: Array<{ name: string; done: Promise<OutputFileRecord> }> = [];
   private stagingReady: Promise<void> | undefined;
+  private readonly now: () => Date;
 
-  constructor(dir: string) {
+  /** @param options.now clock for `_SUCCESS` and `error.json` (tests); default the system clock. */
+  constructor(dir: string, options: { readonly now?: () => Date } = {}) {
     this.location = path.resolve(dir);
+    this.now = options.now ?? (() => new Date());
     this.staging = path.join(this.location, `.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
@@ -59,7 +64,7 @@ export class LocalOutputTarget implements OutputTarget {
     await rm(this.staging, { recursive: true, force: true });
     await writeFile(
       path.join(this.location, SUCCESS_FILE),
-      `${JSON.stringify({ completedAt: new Date().toISOString(), files: records }, null, 2)}\n`,
+      `${JSON.stringify({ completedAt: this.now().toISOString(), files: records }, null, 2)}\n`,
     );
     return records;
   }
@@ -70,7 +75,7 @@ export class LocalOutputTarget implements OutputTarget {
     await mkdir(this.location, { recursive: true });
     // An earlier run's markers in the same folder would make this failed run look complete.
     for (const marker of COMPLETE_MARKERS) await rm(path.join(this.location, marker), { force: true });
-    await writeFile(path.join(this.location, ERROR_FILE), `${JSON.stringify(describeFailure(error), null, 2)}\n`);
+    await writeFile(path.join(this.location, ERROR_FILE), `${JSON.stringify(describeRunFailure(error, this.now()), null, 2)}\n`);
   }
 
   /** Lists leftover staging folders (for tests: a finished run leaves none). */
@@ -78,12 +83,4 @@ export class LocalOutputTarget implements OutputTarget {
     const entries = await readdir(this.location).catch(() => []);
     return entries.filter((e) => e.startsWith('.staging-'));
   }
-}
-
-/** The JSON written to `error.json`: the error's code and context, never row contents. */
-export function describeFailure(error: unknown): Record<string, unknown> {
-  const failedAt = new Date().toISOString();
-  if (error instanceof PropensityError) return { status: 'failed', failedAt, ...error.toJSON() };
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 'failed', failedAt, name: error instanceof Error ? error.name : 'Error', code: 'INTERNAL', message };
 }

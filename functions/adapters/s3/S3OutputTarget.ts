@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { OutputError, PropensityError } from '../../core/errors.js';
+import { OutputError } from '../../core/errors.js';
 import type { OutputFileRecord, OutputTarget } from '../../core/engine/outputTarget.js';
+import { describeRunFailure, type RunFailure } from '../../core/engine/runFailure.js';
 import { deleteKeys, putJsonObject } from './s3Objects.js';
 
 /** Written last, only when every output is complete: its presence is what "this run is done" means. */
@@ -32,11 +33,11 @@ export interface SuccessManifest extends RunIdentity {
   readonly completedAt: string;
 }
 
-/** Contents of `error.json`: the error's code, message and context (file, line, column, bundle…). */
-export interface ErrorReport extends RunIdentity {
-  readonly failedAt: string;
-  readonly error: Record<string, unknown> & { code: string; message: string };
-}
+/**
+ * Contents of `error.json`: the one run-failure shape every target writes (status, failedAt, the
+ * error's code, message and context), plus the run's identity as in `_SUCCESS`.
+ */
+export interface ErrorReport extends RunIdentity, RunFailure {}
 
 export interface S3OutputTargetOptions {
   readonly client: S3Client;
@@ -68,13 +69,6 @@ const CONTENT_TYPES: Record<string, string> = { '.csv': 'text/csv; charset=utf-8
 function contentTypeOf(name: string): string {
   const dot = name.lastIndexOf('.');
   return (dot >= 0 && CONTENT_TYPES[name.slice(dot)]) || 'application/octet-stream';
-}
-
-/** A failure as plain JSON: `PropensityError.toJSON()` when we have one, else name and message. */
-export function describeError(error: unknown): ErrorReport['error'] {
-  if (error instanceof PropensityError) return error.toJSON() as ErrorReport['error'];
-  if (error instanceof Error) return { name: error.name, code: 'INTERNAL_ERROR', message: error.message };
-  return { name: 'Error', code: 'INTERNAL_ERROR', message: String(error) };
 }
 
 /**
@@ -187,7 +181,8 @@ export class S3OutputTarget implements OutputTarget {
   }
 
   /**
-   * Stops unfinished uploads, deletes the outputs of this run (best effort) and writes `error.json`.
+   * Stops unfinished uploads, waits for finished ones, deletes the outputs of this run (best effort)
+   * and writes `error.json`.
    * Never throws: the caller is already handling `error`, which matters more than a cleanup failure.
    */
   async abort(error: unknown): Promise<void> {
@@ -195,14 +190,16 @@ export class S3OutputTarget implements OutputTarget {
     this.state = 'aborted';
     const outputs = [...this.outputs.values()];
     for (const output of outputs) {
-      if (!output.uploaded && output.failure === undefined) {
+      // A finished writer's upload is let run to its end, not aborted: an abort cannot recall a PUT
+      // already on the wire, which could then land after the delete below and outlive the run.
+      if (!output.uploaded && output.failure === undefined && !output.stream.writableEnded) {
         // Destroy quietly first, so the failed upload does not raise a second error on the writer.
         if (!output.stream.destroyed) output.stream.destroy();
         await output.upload.abort().catch(() => undefined);
       }
     }
     await Promise.all(outputs.map((o) => o.settled));
-    const report: ErrorReport = { ...this.run, failedAt: this.now().toISOString(), error: describeError(error) };
+    const report: ErrorReport = { ...this.run, ...describeRunFailure(error, this.now()) };
     await deleteKeys(this.options.client, this.options.bucket, outputs.map((o) => this.keyOf(o.name))).catch(() => undefined);
     await putJsonObject(this.options.client, this.options.bucket, this.keyOf(ERROR_FILE), report).catch(() => undefined);
   }

@@ -5,8 +5,10 @@ import { ConfigError } from '../../core/errors.js';
 import { resolveEconomics } from '../../core/economics/campaignEconomics.js';
 import { formatReport } from '../../core/engine/formatReport.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
-import { scoreExtract, type RunOutcome } from '../../core/engine/scoreExtract.js';
+import type { RunOutcome } from '../../core/engine/runOutputs.js';
+import { scoreExtract } from '../../core/engine/scoreExtract.js';
 import { LocalOutputTarget } from '../../adapters/fs/localOutputTarget.js';
+import { tempFileSpool } from '../../adapters/fs/tempFileSpool.js';
 import { progressReporter } from '../progress.js';
 import { resolveBundle } from '../resolveBundle.js';
 import { loadModel } from '../../adapters/model/modelLoader.js';
@@ -43,6 +45,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       bundle,
       economics,
       output: new LocalOutputTarget(options.out),
+      spool: tempFileSpool(),
       runId: path.basename(path.resolve(options.out)),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(progress ? { onProgress: progress.update } : {}),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DriftError } from '../errors.js';
 import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
-import type { RunObserver } from '../engine/scoreExtract.js';
+import type { RunObserver } from '../engine/runObserver.js';
 import { binIndex, type DriftBaseline } from './driftBaseline.js';
 
 /**

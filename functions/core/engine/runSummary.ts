@@ -5,7 +5,7 @@ import type { CampaignRoi } from '../economics/campaignRoi.js';
 import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentOutcome, SegmentSummary } from '../economics/segmentSelection.js';
 import type { LoadedBundle } from './loadBundle.js';
-import type { ScoredPart } from './scoreExtract.js';
+import type { ScoredPart } from './scoredPart.js';
 
 /** `summary.json`: what a run read, scored, rejected and chose, and what it should earn. */
 export interface RunSummary {

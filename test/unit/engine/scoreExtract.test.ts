@@ -1,14 +1,16 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalOutputTarget } from '../../../functions/adapters/fs/localOutputTarget.js';
+import { tempFileSpool, type TempFileSpool } from '../../../functions/adapters/fs/tempFileSpool.js';
 import { resolveEconomics, type CampaignEconomicsInput } from '../../../functions/core/economics/campaignEconomics.js';
 import { loadBundle, type LoadedBundle } from '../../../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../../../functions/core/engine/scoreExtract.js';
 import type { RunSummary } from '../../../functions/core/engine/runSummary.js';
+import type { SpoolFactory } from '../../../functions/core/engine/spool.js';
 import { sigmoid, tinyBinaryBundle, tinySegmentBundle, TINY_WEIGHTS } from '../../helpers/tinyBundle.js';
 import { loadModel } from '../../../functions/adapters/model/modelLoader.js';
 
@@ -28,6 +30,7 @@ async function run(text: string | Buffer, economics: Partial<CampaignEconomicsIn
     bundle,
     economics: resolveEconomics(files.manifest.economics, economics),
     output: new LocalOutputTarget(out),
+    spool: tempFileSpool(),
     batchSize: 2, // several batches even on a tiny file
   });
   const read = (name: string) => readFile(path.join(out, name), 'utf8');
@@ -137,6 +140,7 @@ describe('scoreExtract (bad files)', () => {
       bundle,
       economics: resolveEconomics(files.manifest.economics),
       output: new LocalOutputTarget(out),
+      spool: tempFileSpool(),
     }).catch((e: unknown) => e);
     return { error: error as Error & { code: string }, files: await readdir(out), errorJson: JSON.parse(await readFile(path.join(out, 'error.json'), 'utf8')) as Record<string, unknown> };
   }
@@ -147,7 +151,7 @@ describe('scoreExtract (bad files)', () => {
     expect(error.message).toContain('extract.csv');
     expect(error.message).toContain('"age"');
     expect(files).toEqual(['error.json']);
-    expect(errorJson).toMatchObject({ status: 'failed', code: 'EXTRACT_MISSING_COLUMN', file: 'extract.csv', column: 'age' });
+    expect(errorJson).toMatchObject({ status: 'failed', error: { code: 'EXTRACT_MISSING_COLUMN', file: 'extract.csv', column: 'age' } });
   });
 
   it('an empty file and a header-only file fail clearly with no summary', async () => {
@@ -191,5 +195,111 @@ describe('scoreExtract (multiclass)', () => {
     // Rows 1 and 2 tie on confidence (ties by line), row 3 is uniform (1/3 each → first class A).
     expect(targets.slice(1).map((l) => l.split(',').filter((_, i) => i !== 3).join(','))).toEqual(['1,1,A,discounts', '2,2,B,reminders', '3,3,A,discounts']);
     expect(summary.segments!.map((s) => [s.segment, s.customers])).toEqual([['A', 2], ['B', 1], ['C', 0]]);
+  });
+});
+
+describe('scoreExtract (spool)', () => {
+  const parents: string[] = [];
+  afterEach(async () => {
+    for (const parent of parents.splice(0)) await rm(parent, { recursive: true, force: true });
+  });
+
+  /** A spool factory that records every folder it made, in a parent of its own. */
+  async function recordingSpool(): Promise<{ spool: SpoolFactory; created: string[]; parent: string }> {
+    const parent = await mkdtemp(path.join(tmpdir(), 'propensity-spools-'));
+    parents.push(parent);
+    const make = tempFileSpool({ parent });
+    const created: string[] = [];
+    const spool = async (): Promise<TempFileSpool> => {
+      const made = await make();
+      created.push(made.dir);
+      return made;
+    };
+    return { spool, created, parent };
+  }
+
+  const exists = (dir: string) => access(dir).then(() => true, () => false);
+
+  async function runWith(input: Readable, options: { failOnBatch?: number } = {}) {
+    const files = await tinyBinaryBundle();
+    const bundle = await loadBundle(files, loadModel);
+    loaded.push(bundle);
+    let batches = 0;
+    const inner = bundle.model;
+    // The tiny model, except that it throws on the n-th batch (a runtime crash mid-file).
+    const model = {
+      inputWidth: inner.inputWidth,
+      outputWidth: inner.outputWidth,
+      score: async (batch: Float32Array, rows: number) => {
+        if (++batches === options.failOnBatch) throw new Error('model crashed');
+        return inner.score(batch, rows);
+      },
+      dispose: () => inner.dispose(),
+    };
+    const out = await mkdtemp(path.join(tmpdir(), 'propensity-engine-'));
+    const recorder = await recordingSpool();
+    const outcome = await scoreExtract({
+      input,
+      source: 'extract.csv',
+      bundle: { ...bundle, model },
+      economics: resolveEconomics(files.manifest.economics),
+      output: new LocalOutputTarget(out),
+      spool: recorder.spool,
+      batchSize: 2,
+    }).then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error: error as Error & { code?: string } }),
+    );
+    return { ...outcome, ...recorder, files: await readdir(out), batches: () => batches };
+  }
+
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => `c${i},${i % 90},yes`);
+  // Rejected rows too, so the reject spool holds raw customer lines when the run fails.
+  const EXTRACT_WITH_REJECTS = ['customer_id,age,member', 'bad1,abc,yes', ...rows(9), 'bad2,xyz,no', ''].join('\n');
+
+  it('a finished run leaves no spool folder', async () => {
+    // Act
+    const { result, created, parent } = await runWith(Readable.from([Buffer.from(EXTRACT_WITH_REJECTS)]));
+    // Assess
+    expect(result?.summary.rows).toMatchObject({ read: 11, scored: 9, rejected: 2 });
+    expect(created).toHaveLength(1);
+    expect(await exists(created[0]!)).toBe(false);
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it('a model that throws mid-file: the error is rethrown, error.json written, the spool (with reject rows) removed', async () => {
+    // Act: the second batch fails, after the first batch and a reject were spooled.
+    const { error, created, parent, files, batches } = await runWith(Readable.from([Buffer.from(EXTRACT_WITH_REJECTS)]), { failOnBatch: 2 });
+    // Assess
+    expect(error?.message).toBe('model crashed');
+    expect(batches()).toBe(2);
+    expect(files).toEqual(['error.json']);
+    expect(created).toHaveLength(1);
+    expect(await exists(created[0]!)).toBe(false);
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it('an input stream that errors mid-file: the spool is removed', async () => {
+    // Prepare: a few good and rejected rows, then the source fails (a dropped connection).
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from(['customer_id,age,member', 'bad1,abc,yes', ...rows(5), ''].join('\n'));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new Error('connection reset');
+    }
+    // Act
+    const { error, created, parent, files } = await runWith(Readable.from(failing()));
+    // Assess
+    expect(error?.message).toContain('connection reset');
+    expect(files).toEqual(['error.json']);
+    expect(created).toHaveLength(1);
+    expect(await exists(created[0]!)).toBe(false);
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it('a failure while writing the outputs (header only: EXTRACT_NO_ROWS) also removes the spool', async () => {
+    const { error, created, parent } = await runWith(Readable.from([Buffer.from('customer_id,age,member\n')]));
+    expect(error?.code).toBe('EXTRACT_NO_ROWS');
+    expect(created).toHaveLength(1);
+    expect(await readdir(parent)).toEqual([]);
   });
 });

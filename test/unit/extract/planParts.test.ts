@@ -6,6 +6,8 @@ import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openExtract, planParts, type ExtractPart } from '../../../functions/core/extract/readExtract.js';
+import type { ByteRangeReader } from '../../../functions/core/extract/planParts.js';
+import { localByteRanges } from '../../../functions/adapters/fs/localByteRanges.js';
 import { datasetPath, fixturePath, readAll, type ReadResult } from './readExtractHelpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plan-parts-'));
@@ -51,7 +53,7 @@ describe('planParts', () => {
     const path = datasetPath('bank-marketing/bank-full.csv');
     const bytes = readFileSync(path);
 
-    const parts = await planParts(path, 4);
+    const parts = await planParts(await localByteRanges(path), 4);
 
     expect(parts).toHaveLength(4);
     expectCoverage(parts, bytes.length, bytes);
@@ -69,7 +71,7 @@ describe('planParts', () => {
     const path = join(dir, 'multiline.csv');
     writeFileSync(path, text);
 
-    const parts = await planParts(path, 5);
+    const parts = await planParts(await localByteRanges(path), 5);
 
     expect(parts).toHaveLength(5);
     expectCoverage(parts, text.length, Buffer.from(text));
@@ -83,22 +85,46 @@ describe('planParts', () => {
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, '');
 
-    expect(await planParts(gz, 4)).toEqual([{ start: 0, end: readFileSync(gz).length, firstLine: 1 }]);
-    expect(await planParts(fixturePath('bank-marketing-30.csv'), 1)).toEqual([{ start: 0, end: 3134, firstLine: 1 }]);
-    expect(await planParts(empty, 3)).toEqual([{ start: 0, end: 0, firstLine: 1 }]);
+    expect(await planParts(await localByteRanges(gz), 4)).toEqual([{ start: 0, end: readFileSync(gz).length, firstLine: 1 }]);
+    expect(await planParts(await localByteRanges(fixturePath('bank-marketing-30.csv')), 1)).toEqual([{ start: 0, end: 3134, firstLine: 1 }]);
+    expect(await planParts(await localByteRanges(empty), 3)).toEqual([{ start: 0, end: 0, firstLine: 1 }]);
   });
 
   it('gives fewer ranges than asked when the file has fewer lines, never an empty one', async () => {
     const path = join(dir, 'short.csv');
     writeFileSync(path, 'a,b\n1,2\n3,4');
 
-    const parts = await planParts(path, 10);
+    const parts = await planParts(await localByteRanges(path), 10);
 
     expect(parts).toEqual([
       { start: 0, end: 4, firstLine: 1 },
       { start: 4, end: 8, firstLine: 2 },
       { start: 8, end: 11, firstLine: 3 },
     ]);
+  });
+
+  it('plans the same ranges through any byte-range reader (in memory here, S3 ranged GETs later), asking only for ranges inside the file', async () => {
+    // Prepare: the bank file in memory, behind a reader that records every range asked for.
+    const path = datasetPath('bank-marketing/bank-full.csv');
+    const bytes = readFileSync(path);
+    const asked: Array<[number, number]> = [];
+    const inMemory: ByteRangeReader = {
+      size: bytes.length,
+      read: async (start, end) => {
+        asked.push([start, end]);
+        return bytes.subarray(start, end);
+      },
+    };
+    // Act
+    const parts = await planParts(inMemory, 3);
+    // Assess
+    expect(parts).toEqual(await planParts(await localByteRanges(path), 3));
+    expect(asked.length).toBeGreaterThan(1);
+    for (const [start, end] of asked) {
+      expect(start).toBeGreaterThanOrEqual(0);
+      expect(end).toBeGreaterThan(start);
+      expect(end).toBeLessThanOrEqual(bytes.length);
+    }
   });
 
   it('covers the file exactly and reads back the same records for random tables (property)', async () => {
@@ -114,7 +140,7 @@ describe('planParts', () => {
           writeFileSync(path, text);
           const bytes = readFileSync(path);
 
-          const parts = await planParts(path, count);
+          const parts = await planParts(await localByteRanges(path), count);
 
           expect(parts.length).toBeLessThanOrEqual(count);
           expectCoverage(parts, bytes.length, bytes);

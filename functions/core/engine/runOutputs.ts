@@ -1,0 +1,19 @@
+import { PROFILE_FILE } from '../drift/runProfile.js';
+import type { OutputFileRecord } from './outputTarget.js';
+import type { RunSummary } from './runSummary.js';
+
+/** The files a run writes to its output target (besides the target's own `_SUCCESS` / `error.json`). */
+export const OUTPUT_FILES = {
+  scores: 'scores.csv',
+  targets: 'targets.csv',
+  summary: 'summary.json',
+  rejects: 'rejects.csv',
+  report: 'report.md',
+  profile: PROFILE_FILE,
+} as const;
+
+/** What a finished run returns: its summary and the files it committed. */
+export interface RunOutcome {
+  readonly summary: RunSummary;
+  readonly files: OutputFileRecord[];
+}

@@ -1,0 +1,204 @@
+import { stringify } from 'csv-stringify/sync';
+import { PropensityError, type RejectReason, type RowReject } from '../errors.js';
+import { CampaignAccumulator } from '../economics/campaignAccumulator.js';
+import type { CampaignEconomics } from '../economics/campaignEconomics.js';
+import { ScoreHistogram } from '../economics/scoreHistogram.js';
+import { SegmentSelector } from '../economics/segmentSelection.js';
+import { ProfileAccumulator } from '../drift/runProfile.js';
+import { openExtract, type ExtractReadOptions } from '../extract/readExtract.js';
+import { parseDecimal } from '../spec/cellParsers.js';
+import { compileEncoder } from '../spec/rowEncoder.js';
+import { csvField, formatProbability } from './csvText.js';
+import type { LoadedBundle } from './loadBundle.js';
+import type { RunObserver } from './runObserver.js';
+import type { ScoredPart } from './scoredPart.js';
+import type { SpoolFactory } from './spool.js';
+import { writeText } from './textStreams.js';
+
+export const DEFAULT_BATCH_SIZE = 8192;
+
+export interface ScoreProgress {
+  readonly rowsRead: number;
+  readonly rowsScored: number;
+  readonly rowsRejected: number;
+}
+
+export interface ScorePartOptions {
+  /** Extract bytes (plain or gzip). */
+  readonly input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+  /** File name or S3 key: every error and reject names it. */
+  readonly source: string;
+  readonly bundle: LoadedBundle;
+  readonly economics: CampaignEconomics;
+  /** Makes the spool that keeps the part's scored and reject lines until the merge (e.g. `tempFileSpool()`). */
+  readonly spool: SpoolFactory;
+  readonly batchSize?: number;
+  /** For a byte range of a larger file: the header of the whole file and the range's first line. */
+  readonly part?: { readonly headerFields: string[]; readonly firstLine: number };
+  /** Sees every good row and every batch of scores, besides the run profile the engine keeps. */
+  readonly observer?: RunObserver;
+  /** Id of the run (its output folder), recorded in the run profile. */
+  readonly runId?: string;
+  readonly onProgress?: (progress: ScoreProgress) => void;
+}
+
+/** The engine's own run profile and a caller's observer, both fed from one pass. */
+function bothObservers(a: RunObserver | null, b: RunObserver | undefined): RunObserver | null {
+  if (!a || !b) return a ?? b ?? null;
+  return {
+    numeric: (column, value) => (a.numeric(column, value), b.numeric(column, value)),
+    category: (column, slot, unseen) => (a.category(column, slot, unseen), b.category(column, slot, unseen)),
+    score: (probabilities, rows, width) => (a.score(probabilities, rows, width), b.score(probabilities, rows, width)),
+  };
+}
+
+function rejectLine(reject: RowReject): string {
+  return stringify([[reject.line, reject.column, reject.reason, reject.detail, reject.raw]]);
+}
+
+/**
+ * Streams an extract (or one byte range of it) through the feature spec and the model, batch by
+ * batch: parse → encode into a preallocated Float32Array → score → accumulate economics and spool
+ * the scored lines. Memory is bounded by the batch (plus the target list the policy keeps).
+ *
+ * The returned part holds a closed spool that the caller disposes of (after `writeRunOutputs`);
+ * when scoring fails, the spool is disposed of here, before the error is rethrown.
+ *
+ * @throws ExtractError for a file that cannot be scored at all (missing column, encoding…)
+ * @example
+ * const part = await scorePart({ input: createReadStream(file), source: file, bundle, economics, spool: tempFileSpool() });
+ */
+export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> {
+  const { bundle, economics, source, observer } = options;
+  const { manifest, featureSpec, model } = bundle;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const readOptions: ExtractReadOptions = {
+    source,
+    header: options.part ? false : featureSpec.spec.file.header,
+    delimiter: featureSpec.spec.file.delimiter,
+    ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine } : {}),
+  };
+  const extract = await openExtract(options.input, readOptions);
+  const header = options.part ? (featureSpec.spec.file.header ? options.part.headerFields : null) : extract.header;
+  const profile = bundle.baseline
+    ? new ProfileAccumulator(bundle.baseline, { model: manifest.name, modelVersion: manifest.version, ...(options.runId ? { runId: options.runId } : {}) })
+    : null;
+  const runObserver = bothObservers(profile, observer);
+  const encoder = compileEncoder(featureSpec, header, source, runObserver ? { observer: runObserver } : {});
+  const valueColumn = typeof economics.valuePerResponse === 'object' ? economics.valuePerResponse.column : null;
+  const valueIndex = valueColumn ? encoder.valueIndex(valueColumn) : -1;
+  const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : 0;
+
+  const multiclass = manifest.task === 'multiclass';
+  const classes = manifest.classes;
+  const positive = manifest.positiveClass ?? classes[1]!;
+  const negative = classes.find((c) => c !== positive) ?? classes[0]!;
+  const threshold = manifest.threshold ?? 0.5;
+  const campaign = multiclass ? null : new CampaignAccumulator(economics);
+  const segments = multiclass
+    ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: economics.budget.maxContacts ?? null })
+    : null;
+  const confidence = multiclass ? new ScoreHistogram() : null;
+
+  const spool = await options.spool();
+  try {
+    const width = encoder.width;
+    const batch = new Float32Array(batchSize * width);
+    const ids: string[] = new Array<string>(batchSize);
+    const lines = new Float64Array(batchSize);
+    const values = new Float64Array(batchSize);
+    let filled = 0;
+    let rowsRead = 0;
+    let rowsScored = 0;
+    let rowsRejected = 0;
+    const rejectReasons: Partial<Record<RejectReason, number>> = {};
+
+    const reject = async (item: RowReject) => {
+      rowsRejected++;
+      rejectReasons[item.reason] = (rejectReasons[item.reason] ?? 0) + 1;
+      await writeText(spool.rejects, rejectLine(item));
+    };
+
+    const flush = async () => {
+      if (filled === 0) return;
+      const probabilities = await model.score(batch, filled);
+      const out = model.outputWidth;
+      runObserver?.score(probabilities, filled, out);
+      let text = '';
+      for (let row = 0; row < filled; row++) {
+        const id = ids[row]!;
+        const line = lines[row]!;
+        if (!multiclass) {
+          const p = probabilities[row]!;
+          if (!(p >= 0 && p <= 1)) throw new PropensityError('MODEL_SHAPE_MISMATCH', `model returned ${p} for line ${line}, not a probability`, { isInputError: false });
+          campaign!.offer(id, line, p, valueIndex >= 0 ? values[row]! : constantValue);
+          text += `${p}|${csvField(id)},${formatProbability(p)},${p >= threshold ? positive : negative}\n`;
+        } else {
+          let best = 0;
+          let fields = '';
+          for (let k = 0; k < out; k++) {
+            const p = probabilities[row * out + k]!;
+            if (p > probabilities[row * out + best]!) best = k;
+            fields += `,${formatProbability(p)}`;
+          }
+          const conf = probabilities[row * out + best]!;
+          segments!.offer(id, line, best, Math.min(1, Math.max(0, conf)));
+          confidence!.add(Math.min(1, Math.max(0, conf)), 0);
+          text += `${conf}|${csvField(id)}${fields},${csvField(classes[best]!)},${formatProbability(conf)}\n`;
+        }
+      }
+      await writeText(spool.scores, text);
+      rowsScored += filled;
+      filled = 0;
+      options.onProgress?.({ rowsRead, rowsScored, rowsRejected });
+    };
+
+    for await (const item of extract.items) {
+      rowsRead++;
+      if (item.kind === 'reject') {
+        await reject(item.reject);
+        continue;
+      }
+      const { fields, line, raw } = item.record;
+      // The value column is checked first: once the encoder accepts a row, the profile has counted it.
+      if (valueIndex >= 0) {
+        const value = parseDecimal((fields[valueIndex] ?? '').trim());
+        if (!(value >= 0)) {
+          await reject({ line, column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a non-negative number`, raw });
+          continue;
+        }
+        values[filled] = value;
+      }
+      const issue = encoder.encode(fields, batch, filled * width);
+      if (issue) {
+        await reject({ line, column: issue.column, reason: issue.reason, detail: issue.detail, raw });
+        continue;
+      }
+      ids[filled] = encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim();
+      lines[filled] = line;
+      filled++;
+      if (filled === batchSize) await flush();
+    }
+    await flush();
+    await spool.close();
+    return {
+      source,
+      task: manifest.task,
+      rowsRead,
+      rowsScored,
+      rowsRejected,
+      rejectReasons,
+      unseenCategories: encoder.unseenCounts(),
+      delimiter: extract.delimiter,
+      campaign,
+      segments,
+      confidence,
+      profile: profile?.toProfile() ?? null,
+      spool,
+    };
+  } catch (error) {
+    // Reject lines quote customer rows: nothing of a failed part may stay behind.
+    await spool.dispose();
+    throw error;
+  }
+}
