@@ -8,20 +8,35 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { BUNDLED_MODELS_DIRNAME, METRICS_NAMESPACE } from '../../functions/core/constants.js';
 
 const requireFromHere = createRequire(import.meta.url);
 
 /** The repository root: entry files, package-lock.json and node_modules are resolved from here. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The CloudWatch namespace both functions publish metrics to. */
-export const METRICS_NAMESPACE = 'Propensity';
+/**
+ * The one Node.js major of Propensity: the Lambda runtime, the esbuild target and package.json
+ * `engines` all follow it (a test keeps them equal). Lambda's newest Node.js runtime known to this
+ * aws-cdk-lib, because cdk-nag AwsSolutions-L1 wants the latest.
+ */
+export const NODE_MAJOR = 24;
+
+/** The pinned `Runtime.ALL` entry of a Node major (not `NODEJS_LATEST`, which shares its name); throws if this aws-cdk-lib does not know it yet. */
+function nodeRuntime(major: number): Runtime {
+  const runtime = Runtime.ALL.find((candidate) => candidate.name === `nodejs${major}.x` && !candidate.isVariable);
+  if (!runtime) throw new Error(`aws-cdk-lib knows no Lambda runtime nodejs${major}.x; upgrade aws-cdk-lib or lower NODE_MAJOR`);
+  return runtime;
+}
 
 /**
- * Lambda's newest Node.js runtime known to this aws-cdk-lib (cdk-nag AwsSolutions-L1 wants the latest).
- * A constant, not `determineLatestNodeRuntime`, so the template holds a literal rather than a region lookup.
+ * The Lambda runtime of every Propensity function, from {@link NODE_MAJOR}. A constant, not
+ * `determineLatestNodeRuntime`, so the template holds a literal rather than a region lookup.
  */
-export const PROPENSITY_RUNTIME = Runtime.NODEJS_24_X;
+export const PROPENSITY_RUNTIME = nodeRuntime(NODE_MAJOR);
+
+/** The esbuild syntax target that matches {@link PROPENSITY_RUNTIME}. */
+export const ESBUILD_TARGET = `node${NODE_MAJOR}`;
 
 /** Directory of an installed package, searched the way Node would from this file (some packages do not export package.json). */
 function packageDir(name: string): string {
@@ -36,9 +51,6 @@ function packageDir(name: string): string {
 function onnxArchFolder(architecture: Architecture): 'x64' | 'arm64' {
   return architecture === Architecture.ARM_64 ? 'arm64' : 'x64';
 }
-
-/** Folder of the bundled fallback models (a filesystem registry), in the repository and in the asset. */
-export const BUNDLED_MODELS_DIRNAME = 'model-store';
 
 /**
  * Shell commands that add to the bundle what esbuild cannot put in one file:
@@ -85,7 +97,7 @@ export function runtimeFileCommands(
 }
 
 /**
- * esbuild settings shared by both functions: one minified ESM file, with onnxruntime-node left out of the
+ * esbuild settings shared by every function: one minified ESM file, with onnxruntime-node left out of the
  * bundle (it loads a native binary by a computed path esbuild cannot follow) and copied in afterwards
  * for Linux only, with the other run-time files (see {@link runtimeFileCommands}). tfjs-node is never
  * shipped; the code falls back to the wasm backend.
@@ -93,7 +105,7 @@ export function runtimeFileCommands(
 export function propensityBundling(architecture: Architecture): BundlingOptions {
   return {
     format: OutputFormat.ESM,
-    target: 'node22',
+    target: ESBUILD_TARGET,
     mainFields: ['module', 'main'],
     minify: true,
     sourceMap: true,
