@@ -92,6 +92,8 @@ export class PropensityStack extends Stack {
       timeout: driftTimeout,
       architecture,
       logLevel: config.logLevel,
+      // It reads bundles (manifest, baseline) but runs no model.
+      modelRuntimes: false,
     });
     // Read-only everywhere but drift/: a drift check can never change a model.
     access.bindToFunction(this.driftFunction, {

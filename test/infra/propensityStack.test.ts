@@ -185,6 +185,8 @@ describe('drift function', () => {
 
   it('is small and short: it reads reports and scores, it trains nothing', () => {
     expect(template.findResources('AWS::Lambda::Function')[driftId]!.Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
+    // Nor does it load a model: its asset leaves out onnxruntime and tfjs; the others keep them.
+    expect([stack.scoreFunction, stack.driftFunction, stack.retrainFunction].map((fn) => fn.modelRuntimes)).toEqual([true, false, true]);
   });
 
   it('retries a failed run twice, then sends it to the failed-invocation queue', () => {

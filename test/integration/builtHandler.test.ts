@@ -14,6 +14,8 @@ import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
 import { putObject, readJsonObject } from '../../functions/adapters/s3/s3Objects.js';
 import { BUNDLED_MODELS_DIRNAME } from '../../functions/core/constants.js';
 import { propensityBundling } from '../../infra/constructs/propensityFunction.js';
+import { buildPropensityApp, readCdkJsonContext } from '../../infra/propensityApp.js';
+import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
@@ -30,9 +32,9 @@ let handlerFile: string;
  * Builds the score handler the way the stack does: the esbuild options come from the CDK construct's
  * own bundling settings, and its afterBundling commands (onnxruntime-node for Linux) run on the output.
  */
-async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts'): Promise<string> {
+async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts', options: { modelRuntimes?: boolean } = {}): Promise<string> {
   const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
-  const bundling = propensityBundling(architecture);
+  const bundling = propensityBundling(architecture, options);
   const esm = bundling.format === 'esm';
   const outfile = path.join(outputDir, esm ? 'index.mjs' : 'index.js');
   await build({
@@ -174,6 +176,9 @@ async function invokeBuiltScheduled(handler: string, cwd: string, env: Record<st
 }
 
 describe('the built drift and retrain handlers (bundled JavaScript)', () => {
+  // The stack's own functions say how each is bundled (synthesized without building assets).
+  let synthesized: PropensityStack | undefined;
+  const stack = () => (synthesized ??= buildPropensityApp({ context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, nag: false }).stack);
   let driftAsset: string;
   let driftHandler: string;
   let retrainAsset: string;
@@ -200,9 +205,10 @@ describe('the built drift and retrain handlers (bundled JavaScript)', () => {
 
   beforeAll(async () => {
     driftAsset = path.join(workDir, 'drift');
-    driftHandler = await buildLikeTheStack(driftAsset, 'functions/drift/handler.ts');
+    // As the stack builds it: without the model runtimes, which a drift check never loads.
+    driftHandler = await buildLikeTheStack(driftAsset, 'functions/drift/handler.ts', { modelRuntimes: stack().driftFunction.modelRuntimes });
     retrainAsset = path.join(workDir, 'retrain');
-    retrainHandler = await buildLikeTheStack(retrainAsset, 'functions/retrain/handler.ts');
+    retrainHandler = await buildLikeTheStack(retrainAsset, 'functions/retrain/handler.ts', { modelRuntimes: stack().retrainFunction.modelRuntimes });
     await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
     const { createScoreRuntime } = await import('../../functions/score/scoreRuntime.js');
     // Tonight's run, scored by the score function's code with the bundled champion (it writes profile.json).
@@ -215,6 +221,13 @@ describe('the built drift and retrain handlers (bundled JavaScript)', () => {
     // (every tenth customer of the whole file: bank-full is in date order, and some stretches have no previous contacts at all).
     await putObject(s3.client, bucket, 'training/bank-marketing/earlier.csv', `${[bank[0], ...bank.slice(1).filter((_, i) => i % 10 === 0)].join('\n')}\n`);
   }, 180_000);
+
+  it('drift: ships the bundled models but no model runtime', () => {
+    expect(existsSync(path.join(driftAsset, BUNDLED_MODELS_DIRNAME))).toBe(true);
+    expect(existsSync(path.join(driftAsset, 'node_modules', 'onnxruntime-node'))).toBe(false);
+    expect(existsSync(path.join(driftAsset, 'tfjs-backend-wasm'))).toBe(false);
+    expect(existsSync(path.join(retrainAsset, 'tfjs-backend-wasm'))).toBe(true);
+  });
 
   it('drift: checks drift with the model shipped in the asset, writes its report and emits EMF', async () => {
     const { results, logs } = await invokeBuiltScheduled(driftHandler, driftAsset, driftEnv());
