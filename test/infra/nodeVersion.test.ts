@@ -16,7 +16,7 @@ describe('one Node.js version', () => {
 
   it('is the Lambda runtime of every function', () => {
     expect(PROPENSITY_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
-    // Score, drift, retrain and CDK's own bucket-notifications handler (not ours: it is left out).
+    // Score, drift and retrain (CDK's own bucket-notifications handler runs Python).
     expect(runtimes.filter((runtime) => runtime.startsWith('nodejs')).length).toBeGreaterThanOrEqual(3);
     expect(new Set(runtimes.filter((runtime) => runtime === PROPENSITY_RUNTIME.name)).size).toBe(1);
     expect(runtimes.filter((runtime) => runtime === PROPENSITY_RUNTIME.name)).toHaveLength(3);
