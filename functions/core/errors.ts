@@ -26,6 +26,7 @@ export type PropensityErrorCode =
   | 'OUTPUT_FAILED'
   | 'TRAINING_FAILED'
   | 'DRIFT_INPUT_INVALID'
+  | 'SCHEDULED_RUN_FAILED'
   | 'USAGE';
 
 /** Where in an input file a problem sits. Lines and columns are 1-based, as an editor shows them. */

@@ -111,7 +111,7 @@ async function deliver(handler: Handler, event: S3Event, print: (line: string) =
 
 async function runDemo(options: DemoOptions): Promise<number> {
   const started = Date.now();
-  // The SDK's notice about Node < 22 is for deployments (Lambda runs nodejs22.x); it would only clutter the demo.
+  // The SDK's notice about an older local Node is for deployments (Lambda runs the Node of infra's NODE_MAJOR); it would only clutter the demo.
   if (!options.verbose) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const s3 = await startEmbeddedS3({ bucket: options.bucket, port: options.port });

@@ -13,11 +13,11 @@ export const DATA_PREFIXES = {
   models: 'models/',
   /** Scores, target lists, ROI summaries, rejects, one folder per run. */
   outputs: 'outputs/',
-  /** Observed outcomes (who responded) that the drift job joins to past scores. */
+  /** Observed outcomes (who responded) that the drift and retrain functions join to past scores. */
   labels: 'labels/',
   /** Training snapshots that retraining reads. */
   training: 'training/',
-  /** Drift reports written by the scheduled job. */
+  /** Drift reports (drift function) and retraining records (retrain function). */
   drift: 'drift/',
 } as const;
 

@@ -3,21 +3,23 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DRIFT_METRIC_DIMENSIONS, DRIFT_METRIC_NAMES as PUBLISHED_DRIFT_METRICS, DRIFT_METRIC_NAMESPACE } from '../../functions/core/drift/driftMetrics.js';
 
 /**
- * The contract with the drift job: it publishes these metrics, once per model per run, in this
- * namespace with this dimension. Change them here and in the drift code together.
+ * The contract with the drift function, imported from the code that publishes the metrics (a
+ * module with no dependencies), so the alarms cannot watch a name nobody publishes.
  */
-export const DRIFT_METRIC_NAMESPACE = 'Propensity';
+export { DRIFT_METRIC_NAMESPACE };
 /** Dimension name carrying the model name (e.g. `bank-marketing`). */
-export const DRIFT_METRIC_DIMENSION = 'model';
+export const DRIFT_METRIC_DIMENSION = DRIFT_METRIC_DIMENSIONS.model;
+/** The published drift metrics that carry an alarm, by threshold key. */
 export const DRIFT_METRIC_NAMES = {
   /** Largest population stability index over the model's input features. */
-  featurePsiMax: 'FeaturePsiMax',
+  featurePsiMax: PUBLISHED_DRIFT_METRICS.featurePsiMax,
   /** Share (0–1) of the model's features whose PSI is at or above the alert level. */
-  driftedFeatureShare: 'DriftedFeatureShare',
+  driftedFeatureShare: PUBLISHED_DRIFT_METRICS.driftedFeatureShare,
   /** PSI of the score distribution against the one at training time. */
-  scorePsi: 'ScorePsi',
+  scorePsi: PUBLISHED_DRIFT_METRICS.scorePsi,
 } as const;
 
 /** Alert levels; an alarm fires when the metric is at or above its threshold. */
@@ -42,7 +44,7 @@ export interface DriftAlarmsProps {
 
 /**
  * CloudWatch alarms on the daily drift metrics of each model, wired to the alarm topic.
- * Missing data does not alarm: the drift job's own Errors alarm covers a run that did not happen.
+ * Missing data does not alarm: the drift function's own Errors alarm covers a run that did not happen.
  */
 export class DriftAlarms extends Construct {
   /** Alarms by model name, then by metric key. */

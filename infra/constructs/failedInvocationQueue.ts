@@ -31,7 +31,7 @@ export class FailedInvocationQueue extends Construct {
         'This queue is itself the dead-letter store for failed Lambda invocations; nothing consumes it automatically, so a second-level DLQ would never receive anything.',
     });
     this.alarm = new Alarm(this, 'DepthAlarm', {
-      alarmDescription: 'A scoring or drift invocation failed after all retries; the event is in the failed-invocation queue.',
+      alarmDescription: 'A score, drift or retrain invocation failed after all retries; the event and the error are in the failed-invocation queue.',
       metric: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

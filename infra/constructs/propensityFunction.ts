@@ -8,20 +8,35 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { BUNDLED_MODELS_DIRNAME, METRICS_NAMESPACE } from '../../functions/core/constants.js';
 
 const requireFromHere = createRequire(import.meta.url);
 
 /** The repository root: entry files, package-lock.json and node_modules are resolved from here. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The CloudWatch namespace both functions publish metrics to. */
-export const METRICS_NAMESPACE = 'Propensity';
+/**
+ * The one Node.js major of Propensity: the Lambda runtime, the esbuild target and package.json
+ * `engines` all follow it (a test keeps them equal). Lambda's newest Node.js runtime known to this
+ * aws-cdk-lib, because cdk-nag AwsSolutions-L1 wants the latest.
+ */
+export const NODE_MAJOR = 24;
+
+/** The pinned `Runtime.ALL` entry of a Node major (not `NODEJS_LATEST`, which shares its name); throws if this aws-cdk-lib does not know it yet. */
+function nodeRuntime(major: number): Runtime {
+  const runtime = Runtime.ALL.find((candidate) => candidate.name === `nodejs${major}.x` && !candidate.isVariable);
+  if (!runtime) throw new Error(`aws-cdk-lib knows no Lambda runtime nodejs${major}.x; upgrade aws-cdk-lib or lower NODE_MAJOR`);
+  return runtime;
+}
 
 /**
- * Lambda's newest Node.js runtime known to this aws-cdk-lib (cdk-nag AwsSolutions-L1 wants the latest).
- * A constant, not `determineLatestNodeRuntime`, so the template holds a literal rather than a region lookup.
+ * The Lambda runtime of every Propensity function, from {@link NODE_MAJOR}. A constant, not
+ * `determineLatestNodeRuntime`, so the template holds a literal rather than a region lookup.
  */
-export const PROPENSITY_RUNTIME = Runtime.NODEJS_24_X;
+export const PROPENSITY_RUNTIME = nodeRuntime(NODE_MAJOR);
+
+/** The esbuild syntax target that matches {@link PROPENSITY_RUNTIME}. */
+export const ESBUILD_TARGET = `node${NODE_MAJOR}`;
 
 /** Directory of an installed package, searched the way Node would from this file (some packages do not export package.json). */
 function packageDir(name: string): string {
@@ -37,39 +52,22 @@ function onnxArchFolder(architecture: Architecture): 'x64' | 'arm64' {
   return architecture === Architecture.ARM_64 ? 'arm64' : 'x64';
 }
 
-/** Folder of the bundled fallback models (a filesystem registry), in the repository and in the asset. */
-export const BUNDLED_MODELS_DIRNAME = 'model-store';
-
 /**
  * Shell commands that add to the bundle what esbuild cannot put in one file:
  * - onnxruntime-node with the Linux binaries of one CPU only (the npm package carries every platform,
  *   288 MB; Lambda needs one folder, ~45 MB);
  * - the tfjs wasm binaries, which the wasm backend loads from disk;
  * - the bundled fallback models (`model-store/<name>/…`, without the registry's TypeScript).
+ * With `modelRuntimes: false` (a function that reads bundles but never runs a model) only the models.
  */
 export function runtimeFileCommands(
   outputDir: string,
   architecture: Architecture,
   modelsDir: string = path.join(PROJECT_ROOT, BUNDLED_MODELS_DIRNAME),
+  options: { readonly modelRuntimes?: boolean } = {},
 ): string[] {
-  const ort = packageDir('onnxruntime-node');
-  const common = packageDir('onnxruntime-common');
-  const wasm = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
-  const binDir = `bin/napi-v6/linux/${onnxArchFolder(architecture)}`;
   const q = (p: string) => JSON.stringify(p);
-  const outOrt = path.join(outputDir, 'node_modules', 'onnxruntime-node');
-  const outCommon = path.join(outputDir, 'node_modules', 'onnxruntime-common');
-  const commands = [
-    `mkdir -p ${q(path.join(outOrt, 'dist'))} ${q(path.join(outOrt, binDir))} ${q(outCommon)}`,
-    `cp ${q(path.join(ort, 'package.json'))} ${q(outOrt)}/`,
-    `cp ${q(path.join(ort, 'dist'))}/*.js ${q(path.join(outOrt, 'dist'))}/`,
-    `cp ${q(path.join(ort, binDir))}/* ${q(path.join(outOrt, binDir))}/`,
-    `cp ${q(path.join(common, 'package.json'))} ${q(outCommon)}/`,
-    `cp -R ${q(path.join(common, 'dist'))} ${q(outCommon)}/`,
-    `find ${q(outCommon)} \\( -name '*.map' -o -name '*.d.ts' \\) -delete`,
-    `mkdir -p ${q(path.join(outputDir, 'tfjs-backend-wasm'))}`,
-    `cp ${q(wasm)}/*.wasm ${q(path.join(outputDir, 'tfjs-backend-wasm'))}/`,
-  ];
+  const commands = options.modelRuntimes === false ? [] : modelRuntimeCommands(outputDir, architecture);
   const modelFolders = existsSync(modelsDir)
     ? readdirSync(modelsDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name)
     : [];
@@ -84,16 +82,38 @@ export function runtimeFileCommands(
   return commands;
 }
 
+/** onnxruntime-node (one platform) and the tfjs wasm binaries: what running a model needs beside the bundle. */
+function modelRuntimeCommands(outputDir: string, architecture: Architecture): string[] {
+  const ort = packageDir('onnxruntime-node');
+  const common = packageDir('onnxruntime-common');
+  const wasm = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
+  const binDir = `bin/napi-v6/linux/${onnxArchFolder(architecture)}`;
+  const q = (p: string) => JSON.stringify(p);
+  const outOrt = path.join(outputDir, 'node_modules', 'onnxruntime-node');
+  const outCommon = path.join(outputDir, 'node_modules', 'onnxruntime-common');
+  return [
+    `mkdir -p ${q(path.join(outOrt, 'dist'))} ${q(path.join(outOrt, binDir))} ${q(outCommon)}`,
+    `cp ${q(path.join(ort, 'package.json'))} ${q(outOrt)}/`,
+    `cp ${q(path.join(ort, 'dist'))}/*.js ${q(path.join(outOrt, 'dist'))}/`,
+    `cp ${q(path.join(ort, binDir))}/* ${q(path.join(outOrt, binDir))}/`,
+    `cp ${q(path.join(common, 'package.json'))} ${q(outCommon)}/`,
+    `cp -R ${q(path.join(common, 'dist'))} ${q(outCommon)}/`,
+    `find ${q(outCommon)} \\( -name '*.map' -o -name '*.d.ts' \\) -delete`,
+    `mkdir -p ${q(path.join(outputDir, 'tfjs-backend-wasm'))}`,
+    `cp ${q(wasm)}/*.wasm ${q(path.join(outputDir, 'tfjs-backend-wasm'))}/`,
+  ];
+}
+
 /**
- * esbuild settings shared by both functions: one minified ESM file, with onnxruntime-node left out of the
+ * esbuild settings shared by every function: one minified ESM file, with onnxruntime-node left out of the
  * bundle (it loads a native binary by a computed path esbuild cannot follow) and copied in afterwards
  * for Linux only, with the other run-time files (see {@link runtimeFileCommands}). tfjs-node is never
  * shipped; the code falls back to the wasm backend.
  */
-export function propensityBundling(architecture: Architecture): BundlingOptions {
+export function propensityBundling(architecture: Architecture, options: { readonly modelRuntimes?: boolean } = {}): BundlingOptions {
   return {
     format: OutputFormat.ESM,
-    target: 'node22',
+    target: ESBUILD_TARGET,
     mainFields: ['module', 'main'],
     minify: true,
     sourceMap: true,
@@ -112,7 +132,7 @@ export function propensityBundling(architecture: Architecture): BundlingOptions 
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => runtimeFileCommands(outputDir, architecture),
+      afterBundling: (_inputDir, outputDir) => runtimeFileCommands(outputDir, architecture, undefined, options),
     },
   };
 }
@@ -129,6 +149,12 @@ export interface PropensityFunctionProps {
   readonly logLevel: string;
   /** @default - no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Whether the function runs models (scoring, training): ships onnxruntime-node and the tfjs wasm
+   * files. `false` for one that only reads bundles (the drift check): a smaller asset, a faster cold start.
+   * @default true
+   */
+  readonly modelRuntimes?: boolean;
 }
 
 /**
@@ -137,6 +163,9 @@ export interface PropensityFunctionProps {
  * `DataBucketAccess.bindToFunction`.
  */
 export class PropensityFunction extends NodejsFunction {
+  /** Whether the asset ships the model runtimes (see {@link PropensityFunctionProps.modelRuntimes}). */
+  public readonly modelRuntimes: boolean;
+
   constructor(scope: Construct, id: string, props: PropensityFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: RetentionDays.ONE_MONTH,
@@ -159,7 +188,7 @@ export class PropensityFunction extends NodejsFunction {
       role,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      bundling: propensityBundling(props.architecture),
+      bundling: propensityBundling(props.architecture, { modelRuntimes: props.modelRuntimes ?? true }),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -169,5 +198,6 @@ export class PropensityFunction extends NodejsFunction {
       },
     });
     logGroup.grantWrite(role);
+    this.modelRuntimes = props.modelRuntimes ?? true;
   }
 }

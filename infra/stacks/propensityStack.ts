@@ -1,14 +1,15 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { AlarmTopic } from '../constructs/alarmTopic.js';
 import { DATA_PREFIXES, DataBucket } from '../constructs/dataBucket.js';
 import { DataBucketAccess } from '../constructs/dataBucketAccess.js';
 import { DriftAlarms } from '../constructs/driftAlarms.js';
-import { DriftSchedule } from '../constructs/driftSchedule.js';
 import { ExtractIngest } from '../constructs/extractIngest.js';
 import { FailedInvocationQueue } from '../constructs/failedInvocationQueue.js';
 import { FunctionAlarms } from '../constructs/functionAlarms.js';
+import { FunctionSchedule } from '../constructs/functionSchedule.js';
 import { PropensityFunction } from '../constructs/propensityFunction.js';
 import type { PropensityStackConfig } from './propensityStackConfig.js';
 
@@ -16,14 +17,27 @@ export interface PropensityStackProps extends StackProps {
   readonly config: PropensityStackConfig;
 }
 
-/** Wiring only: the data bucket, the score and drift functions, their triggers, and the alarms. */
+/**
+ * Wiring only: the data bucket; the score function on S3 uploads; the drift function (read-only
+ * but for `drift/`) and the retrain function (the only writer of `models/`) each on its own
+ * schedule; every function's alarms, the drift alarms and the failure queue, all to one topic.
+ */
 export class PropensityStack extends Stack {
   public readonly config: PropensityStackConfig;
   public readonly data: DataBucket;
-  public readonly scoreFunction: PropensityFunction;
-  public readonly driftFunction: PropensityFunction;
   public readonly alarmTopic: AlarmTopic;
   public readonly failedInvocations: FailedInvocationQueue;
+  public readonly scoreFunction: PropensityFunction;
+  public readonly scoreFunctionAlarms: FunctionAlarms;
+  public readonly driftFunction: PropensityFunction;
+  public readonly driftSchedule: FunctionSchedule;
+  public readonly driftFunctionAlarms: FunctionAlarms;
+  public readonly retrainFunction: PropensityFunction;
+  public readonly retrainSchedule: FunctionSchedule;
+  public readonly retrainFunctionAlarms: FunctionAlarms;
+  public readonly driftAlarms: DriftAlarms;
+  /** Every alarm of the stack, e.g. for a dashboard or a composite alarm. */
+  public readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: PropensityStackProps) {
     super(scope, id, props);
@@ -36,13 +50,15 @@ export class PropensityStack extends Stack {
     const access = new DataBucketAccess(this.data.bucket);
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail });
     this.failedInvocations = new FailedInvocationQueue(this, 'FailedInvocations', { alarmTopic: this.alarmTopic.topic });
+    const alarmTopic = this.alarmTopic.topic;
 
+    const scoreTimeout = Duration.seconds(config.scoreTimeoutSeconds);
     this.scoreFunction = new PropensityFunction(this, 'ScoreFunction', {
       entry: 'functions/score/handler.ts',
       serviceName: 'propensity-score',
       description: 'Scores a customer extract from incoming/ and writes scores, target list, ROI and rejects to outputs/',
       memorySize: config.scoreMemoryMb,
-      timeout: Duration.seconds(config.scoreTimeoutSeconds),
+      timeout: scoreTimeout,
       reservedConcurrentExecutions: config.scoreReservedConcurrency,
       architecture,
       logLevel: config.logLevel,
@@ -60,37 +76,85 @@ export class PropensityStack extends Stack {
       retryAttempts: config.scoreRetryAttempts,
       maxEventAge: Duration.seconds(config.scoreMaxEventAgeSeconds),
     });
-    new FunctionAlarms(this, 'ScoreFunctionAlarms', {
+    this.scoreFunctionAlarms = new FunctionAlarms(this, 'ScoreFunctionAlarms', {
       fn: this.scoreFunction,
-      alarmTopic: this.alarmTopic.topic,
+      timeout: scoreTimeout,
+      alarmTopic,
       label: 'The score function',
     });
 
+    const driftTimeout = Duration.seconds(config.driftTimeoutSeconds);
     this.driftFunction = new PropensityFunction(this, 'DriftFunction', {
-      entry: 'functions/scheduled/handler.ts',
+      entry: 'functions/drift/handler.ts',
       serviceName: 'propensity-drift',
-      description: 'Compares recent scores and labels with training data, writes drift reports, retrains and promotes models',
+      description: 'Compares recent runs with training data and realized outcomes with expected ones; writes drift reports and metrics',
       memorySize: config.driftMemoryMb,
-      timeout: Duration.seconds(config.driftTimeoutSeconds),
+      timeout: driftTimeout,
+      architecture,
+      logLevel: config.logLevel,
+      // It reads bundles (manifest, baseline) but runs no model.
+      modelRuntimes: false,
+    });
+    // Read-only everywhere but drift/: a drift check can never change a model.
+    access.bindToFunction(this.driftFunction, {
+      read: [outputs, labels, models],
+      list: [outputs, labels, models],
+      write: [drift],
+    });
+    this.driftFunction.addEnvironment('MODELS', config.models.join(','));
+    this.driftSchedule = new FunctionSchedule(this, 'DriftSchedule', {
+      fn: this.driftFunction,
+      scheduleExpression: config.driftSchedule,
+      description: 'Nightly drift check of Propensity models',
+      retryAttempts: config.driftRetryAttempts,
+      failedInvocations: this.failedInvocations.queue,
+    });
+    this.driftFunctionAlarms = new FunctionAlarms(this, 'DriftFunctionAlarms', {
+      fn: this.driftFunction,
+      timeout: driftTimeout,
+      alarmTopic,
+      label: 'The drift function',
+    });
+
+    const retrainTimeout = Duration.seconds(config.retrainTimeoutSeconds);
+    this.retrainFunction = new PropensityFunction(this, 'RetrainFunction', {
+      entry: 'functions/retrain/handler.ts',
+      serviceName: 'propensity-retrain',
+      description: 'Trains a challenger on newly labelled data, judges it against the champion, promotes it only if better',
+      memorySize: config.retrainMemoryMb,
+      timeout: retrainTimeout,
       architecture,
       logLevel: config.logLevel,
     });
-    access.bindToFunction(this.driftFunction, {
+    // The only writer of models/. It reads incoming/ to join late labels to the customers a run
+    // scored, and drift/ for the drift report `onlyOnAlarm` decides on; it writes its record there.
+    access.bindToFunction(this.retrainFunction, {
       read: [incoming, outputs, labels, training, models, drift],
       list: [outputs, labels, training, models, drift],
-      write: [drift, models],
+      write: [models, drift],
     });
-    this.driftFunction.addEnvironment('MODELS', config.models.join(','));
-    new DriftSchedule(this, 'DriftSchedule', {
-      driftFunction: this.driftFunction,
-      scheduleExpression: config.driftSchedule,
+    this.retrainFunction.addEnvironment('MODELS', config.models.join(','));
+    this.retrainSchedule = new FunctionSchedule(this, 'RetrainSchedule', {
+      fn: this.retrainFunction,
+      scheduleExpression: config.retrainSchedule,
+      description: 'Nightly champion/challenger retraining of Propensity models',
+      retryAttempts: config.retrainRetryAttempts,
       failedInvocations: this.failedInvocations.queue,
     });
-    new FunctionAlarms(this, 'DriftFunctionAlarms', {
-      fn: this.driftFunction,
-      alarmTopic: this.alarmTopic.topic,
-      label: 'The drift function',
+    this.retrainFunctionAlarms = new FunctionAlarms(this, 'RetrainFunctionAlarms', {
+      fn: this.retrainFunction,
+      timeout: retrainTimeout,
+      alarmTopic,
+      label: 'The retrain function',
     });
-    new DriftAlarms(this, 'DriftAlarms', { models: config.models, alarmTopic: this.alarmTopic.topic });
+
+    this.driftAlarms = new DriftAlarms(this, 'DriftAlarms', { models: config.models, alarmTopic });
+    this.alarms = [
+      this.failedInvocations.alarm,
+      ...this.scoreFunctionAlarms.alarms,
+      ...this.driftFunctionAlarms.alarms,
+      ...this.retrainFunctionAlarms.alarms,
+      ...[...this.driftAlarms.alarms.values()].flatMap((perModel) => Object.values(perModel)),
+    ];
   }
 }

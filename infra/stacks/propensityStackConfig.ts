@@ -5,6 +5,11 @@ import { ConfigError } from '../../functions/core/errors.js';
 /** `-c key=value` on the CLI arrives as a string; cdk.json gives real JSON. Accept both. */
 const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** Lambda retries an asynchronous invocation at most twice. */
+const retryAttempts = z.coerce.number().int().min(0).max(2);
+
+const scheduleExpression = z.string().regex(/^(cron|rate)\(.+\)$/, 'an EventBridge schedule expression: cron(...) or rate(...)');
+
 const stringList = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   const text = value.trim();
@@ -28,23 +33,39 @@ export const propensityStackConfigSchema = z.object({
   /** Caps concurrent scoring runs so a burst of extracts cannot starve the account. */
   scoreReservedConcurrency: positiveInt(1, 1000).default(10),
   /** Times Lambda retries a failed asynchronous (S3-triggered) invocation: 0, 1 or 2. */
-  scoreRetryAttempts: z.coerce.number().int().min(0).max(2).default(2),
+  scoreRetryAttempts: retryAttempts.default(2),
   /** How long an S3 event may wait for a retry before it goes to the failure queue (60 s to 6 h). */
   scoreMaxEventAgeSeconds: positiveInt(60, 21600).default(21600),
-  /** CPU architecture of both functions; onnxruntime-node ships binaries for both. */
+  /** CPU architecture of every function; onnxruntime-node ships binaries for both. */
   lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
-  /** EventBridge schedule of the drift/retrain function (UTC). */
-  driftSchedule: z
-    .string()
-    .regex(/^(cron|rate)\(.+\)$/, 'an EventBridge schedule expression: cron(...) or rate(...)')
-    .default('cron(0 6 * * ? *)'),
-  driftMemoryMb: positiveInt(128, 10240).default(3008),
-  driftTimeoutSeconds: positiveInt(1, 900).default(900),
-  /** Models the drift alarms watch (one set of alarms per model). */
+  /** EventBridge schedule of the drift function (UTC). */
+  driftSchedule: scheduleExpression.default('cron(0 6 * * ? *)'),
+  /** The drift check reads JSON profiles and a run's scores; it trains nothing. */
+  driftMemoryMb: positiveInt(128, 10240).default(1024),
+  driftTimeoutSeconds: positiveInt(1, 900).default(300),
+  /** Times Lambda retries a failed drift run: 0, 1 or 2 (a rerun rewrites the same day's report). */
+  driftRetryAttempts: retryAttempts.default(2),
+  /**
+   * EventBridge schedule of the retrain function (UTC): after the drift function's, so that
+   * `onlyOnAlarm` reads tonight's drift report.
+   */
+  retrainSchedule: scheduleExpression.default('cron(0 7 * * ? *)'),
+  /** Training runs tfjs on wasm; Lambda's CPU share grows with memory. */
+  retrainMemoryMb: positiveInt(128, 10240).default(3008),
+  retrainTimeoutSeconds: positiveInt(1, 900).default(900),
+  /**
+   * Times Lambda retries a failed retrain run: 0, 1 or 2. A rerun is safe (labels already used are
+   * not used again) but costs up to a full timeout, hence one.
+   */
+  retrainRetryAttempts: retryAttempts.default(1),
+  /** Models the drift and retrain functions look after (their MODELS), and the drift alarms watch (one set per model). */
   models: stringList.default(['bank-marketing', 'audiobooks', 'ecommerce-churn', 'segmentation', 'card-offer']),
   /** Optional e-mail address subscribed to the alarm topic. */
   alarmEmail: z.email().optional(),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+}).refine((config) => config.retrainSchedule !== config.driftSchedule, {
+  path: ['retrainSchedule'],
+  message: 'must differ from driftSchedule: the retrain function reads the report the drift function writes first',
 });
 
 /** Validated stack settings, read once from CDK context. */

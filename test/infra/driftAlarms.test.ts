@@ -2,6 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { driftMetricSets } from '../../functions/core/drift/driftMetrics.js';
+import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
 import {
   DEFAULT_DRIFT_THRESHOLDS,
   DRIFT_METRIC_DIMENSION,
@@ -18,7 +20,7 @@ function synth(props: { models: string[]; thresholds?: Partial<typeof DEFAULT_DR
 }
 
 describe('DriftAlarms', () => {
-  it('keeps the metric contract the drift job publishes to', () => {
+  it('keeps the metric contract the drift function publishes to', () => {
     expect(DRIFT_METRIC_NAMESPACE).toBe('Propensity');
     expect(DRIFT_METRIC_DIMENSION).toBe('model');
     expect(DRIFT_METRIC_NAMES).toEqual({
@@ -27,6 +29,29 @@ describe('DriftAlarms', () => {
       scorePsi: 'ScorePsi',
     });
     expect(DEFAULT_DRIFT_THRESHOLDS).toEqual({ featurePsiMax: 0.25, driftedFeatureShare: 0.5, scorePsi: 0.25 });
+  });
+
+  it('watches exactly the metric set the core publishes for a model: same names, same [model] dimension', () => {
+    // Prepare: a drift report with a verdict, as the drift function publishes it.
+    const report = {
+      status: 'warn',
+      model: 'audiobooks',
+      featurePsiMax: 0.4,
+      driftedFeatureShare: 0.2,
+      score: { psi: 0.1, level: 'ok' },
+      performance: { selection: null },
+      features: [],
+    } as unknown as DriftReport;
+    // Act
+    const [modelSet] = driftMetricSets(report);
+    const { template } = synth({ models: ['audiobooks'] });
+    // Assess: every alarm's metric is one the core publishes, under the dimensions it publishes.
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+    expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual(Object.keys(modelSet!.values).sort());
+    for (const alarm of alarms) {
+      expect(alarm.Namespace).toBe('Propensity');
+      expect(Object.fromEntries((alarm.Dimensions as { Name: string; Value: string }[]).map((d) => [d.Name, d.Value]))).toEqual(modelSet!.dimensions);
+    }
   });
 
   it('creates one alarm per metric for a model: daily maximum, at or above the threshold, to the topic', () => {

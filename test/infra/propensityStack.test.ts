@@ -24,6 +24,7 @@ let template: Template;
 let bucketId: string;
 let scoreId: string;
 let driftId: string;
+let retrainId: string;
 let queueId: string;
 let topicId: string;
 
@@ -48,6 +49,7 @@ beforeAll(() => {
   bucketId = logicalIdOf(stack, stack.data.bucket);
   scoreId = logicalIdOf(stack, stack.scoreFunction);
   driftId = logicalIdOf(stack, stack.driftFunction);
+  retrainId = logicalIdOf(stack, stack.retrainFunction);
   queueId = logicalIdOf(stack, stack.failedInvocations.queue);
   topicId = logicalIdOf(stack, stack.alarmTopic.topic);
 });
@@ -163,28 +165,76 @@ describe('score function', () => {
   });
 });
 
+/** The schedule rule whose target is a function. */
+function ruleTargeting(functionId: string): Record<string, any> {
+  const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((rule) =>
+    (rule.Properties.Targets as { Arn: unknown }[]).some((target) => JSON.stringify(target.Arn) === JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] })),
+  );
+  expect(rules).toHaveLength(1);
+  return rules[0]!.Properties;
+}
+
 describe('drift function', () => {
-  it('runs daily at 06:00 UTC from an EventBridge rule', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'cron(0 6 * * ? *)',
-      State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [driftId, 'Arn'] } })],
-    });
+  it('runs daily at 06:00 UTC from its own EventBridge rule', () => {
+    expect(ruleTargeting(driftId)).toMatchObject({ ScheduleExpression: 'cron(0 6 * * ? *)', State: 'ENABLED' });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { 'Fn::GetAtt': [driftId, 'Arn'] },
       Principal: 'events.amazonaws.com',
     });
   });
 
-  it('sends a run that fails after retries to the same failed-invocation queue', () => {
+  it('is small and short: it reads reports and scores, it trains nothing', () => {
+    expect(template.findResources('AWS::Lambda::Function')[driftId]!.Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
+    // Nor does it load a model: its asset leaves out onnxruntime and tfjs; the others keep them.
+    expect([stack.scoreFunction, stack.driftFunction, stack.retrainFunction].map((fn) => fn.modelRuntimes)).toEqual([true, false, true]);
+  });
+
+  it('retries a failed run twice, then sends it to the failed-invocation queue', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: driftId },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+  });
+
+  it('gets every prefix it uses and the watched models as environment variables, and no other prefix', () => {
+    const variables = template.findResources('AWS::Lambda::Function')[driftId]!.Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      BUCKET: { Ref: bucketId },
+      OUTPUTS_PREFIX: 'outputs/',
+      LABELS_PREFIX: 'labels/',
+      MODELS_PREFIX: 'models/',
+      DRIFT_PREFIX: 'drift/',
+      MODELS: 'bank-marketing,audiobooks,ecommerce-churn,segmentation,card-offer',
+      POWERTOOLS_SERVICE_NAME: 'propensity-drift',
+    });
+    expect(Object.keys(variables).filter((name) => name.endsWith('_PREFIX')).sort()).toEqual(['DRIFT_PREFIX', 'LABELS_PREFIX', 'MODELS_PREFIX', 'OUTPUTS_PREFIX']);
+  });
+});
+
+describe('retrain function', () => {
+  it('runs daily at 07:00 UTC, after the drift function, from its own EventBridge rule', () => {
+    expect(ruleTargeting(retrainId)).toMatchObject({ ScheduleExpression: 'cron(0 7 * * ? *)', State: 'ENABLED' });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [retrainId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+  });
+
+  it('has the memory and the time to train', () => {
+    expect(template.findResources('AWS::Lambda::Function')[retrainId]!.Properties).toMatchObject({ MemorySize: 3008, Timeout: 900 });
+  });
+
+  it('retries a failed run once, then sends it to the same failed-invocation queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: retrainId },
+      MaximumRetryAttempts: 1,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
     });
   });
 
   it('gets every prefix it uses and the watched models as environment variables', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[driftId]!.Properties;
+    const fn = template.findResources('AWS::Lambda::Function')[retrainId]!.Properties;
     expect(fn.Environment.Variables).toMatchObject({
       BUCKET: { Ref: bucketId },
       OUTPUTS_PREFIX: 'outputs/',
@@ -193,7 +243,7 @@ describe('drift function', () => {
       MODELS_PREFIX: 'models/',
       DRIFT_PREFIX: 'drift/',
       MODELS: 'bank-marketing,audiobooks,ecommerce-churn,segmentation,card-offer',
-      POWERTOOLS_SERVICE_NAME: 'propensity-drift',
+      POWERTOOLS_SERVICE_NAME: 'propensity-retrain',
     });
     // It reads extracts under incoming/ to join late labels to the customers a run scored.
     expect(fn.Environment.Variables).toHaveProperty('INCOMING_PREFIX', 'incoming/');
@@ -245,8 +295,22 @@ describe('IAM', () => {
     expect(s3Sids.sort()).toEqual(['ListPrefixes', 'ReadObjects', 'WriteObjects']);
   });
 
-  it('lets the drift function read incoming/, outputs/, labels/, training/, models/, drift/ and write drift/ and models/ only', () => {
+  it('lets the drift function read outputs/, labels/ and models/, and write drift/ only', () => {
     const statements = roleStatements(driftId);
+    // IAM policy minimization sorts resources: compare as sets.
+    const read = asArray(statementWithSid(statements, 'ReadObjects').Resource);
+    expect(read).toEqual(expect.arrayContaining(['outputs/*', 'labels/*', 'models/*'].map((p) => objectArn(bucketId, p))));
+    expect(read).toHaveLength(3);
+    const listed = statementWithSid(statements, 'ListPrefixes').Condition!.StringLike!['s3:prefix'] as string[];
+    expect([...listed].sort()).toEqual(['labels/*', 'models/*', 'outputs/*']);
+    const write = statementWithSid(statements, 'WriteObjects');
+    expect(asArray(write.Resource)).toEqual([objectArn(bucketId, 'drift/*')]);
+    const s3Sids = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:'))).map((s) => s.Sid);
+    expect(s3Sids.sort()).toEqual(['ListPrefixes', 'ReadObjects', 'WriteObjects']);
+  });
+
+  it('lets the retrain function read incoming/, outputs/, labels/, training/, models/, drift/ and write models/ and drift/ only', () => {
+    const statements = roleStatements(retrainId);
     const read = statementWithSid(statements, 'ReadObjects');
     expect(asArray(read.Resource)).toEqual(
       expect.arrayContaining(['incoming/*', 'outputs/*', 'labels/*', 'training/*', 'models/*', 'drift/*'].map((p) => objectArn(bucketId, p))),
@@ -254,11 +318,28 @@ describe('IAM', () => {
     expect(asArray(read.Resource)).toHaveLength(6);
     // Never written: the extracts are the warehouse's.
     const write = statementWithSid(statements, 'WriteObjects');
-    expect(asArray(write.Resource)).toEqual([objectArn(bucketId, 'drift/*'), objectArn(bucketId, 'models/*')]);
+    expect(asArray(write.Resource)).toEqual(expect.arrayContaining([objectArn(bucketId, 'models/*'), objectArn(bucketId, 'drift/*')]));
+    expect(asArray(write.Resource)).toHaveLength(2);
+  });
+
+  it('lets only the retrain function\'s role write under models/', () => {
+    const modelsArn = JSON.stringify(objectArn(bucketId, 'models/*'));
+    const writers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).some(
+          (statement) =>
+            statement.Effect === 'Allow' &&
+            asArray(statement.Action).some((action) => /^s3:(PutObject|\*|Put\*)$/.test(action)) &&
+            asArray(statement.Resource).some((resource) => JSON.stringify(resource) === modelsArn),
+        ),
+      )
+      .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
+    const retrainRoleId = (template.findResources('AWS::Lambda::Function')[retrainId]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(writers).toEqual([retrainRoleId]);
   });
 
   it('gives the functions roles without managed policies; logging is limited to their own log group', () => {
-    for (const fnId of [scoreId, driftId]) {
+    for (const fnId of [scoreId, driftId, retrainId]) {
       const fn = template.findResources('AWS::Lambda::Function')[fnId]!.Properties;
       const roleId = fn.Role['Fn::GetAtt'][0] as string;
       expect(template.findResources('AWS::IAM::Role')[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
@@ -308,6 +389,31 @@ describe('failure queue and alarms', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: [{ Ref: topicId }],
       });
+    }
+  });
+
+  it.each([
+    ['score', () => scoreId, 900],
+    ['drift', () => driftId, 300],
+    ['retrain', () => retrainId, 900],
+  ] as const)('alarms on the %s function\'s Errors, Throttles, and a Duration at 80%% of its timeout', (_name, id, timeoutSeconds) => {
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: id() } }] } }),
+    ).map((alarm) => alarm.Properties);
+    expect(alarms.map((alarm) => `${alarm.MetricName} ${alarm.Statistic}>=${alarm.Threshold}`).sort()).toEqual([
+      `Duration Maximum>=${timeoutSeconds * 1000 * 0.8}`,
+      'Errors Sum>=1',
+      'Throttles Sum>=1',
+    ]);
+    for (const alarm of alarms) expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
+  });
+
+  it('keeps every alarm of the template as a stack property, each notifying the topic', () => {
+    const inTemplate = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort();
+    expect(stack.alarms.map((alarm) => logicalIdOf(stack, alarm)).sort()).toEqual(inTemplate);
+    expect(inTemplate).toHaveLength(1 + 3 * 3 + 5 * 3);
+    for (const props of Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties)) {
+      expect(props.AlarmActions).toEqual([{ Ref: topicId }]);
     }
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
 import {
@@ -34,8 +35,13 @@ describe('readPropensityStackConfig', () => {
       scoreMaxEventAgeSeconds: 21600,
       lambdaArchitecture: 'x86_64',
       driftSchedule: 'cron(0 6 * * ? *)',
-      driftMemoryMb: 3008,
-      driftTimeoutSeconds: 900,
+      driftMemoryMb: 1024,
+      driftTimeoutSeconds: 300,
+      driftRetryAttempts: 2,
+      retrainSchedule: 'cron(0 7 * * ? *)',
+      retrainMemoryMb: 3008,
+      retrainTimeoutSeconds: 900,
+      retrainRetryAttempts: 1,
       models: ['bank-marketing', 'audiobooks', 'ecommerce-churn', 'segmentation', 'card-offer'],
       logLevel: 'INFO',
     });
@@ -62,6 +68,26 @@ describe('readPropensityStackConfig', () => {
     expect(error.key).toBe('driftSchedule');
     expect(error.message).toContain('an EventBridge schedule expression');
     expect(error.message).toContain('(got "0 6 * * *")');
+  });
+
+  it('rejects a retrain schedule that is not an EventBridge expression', () => {
+    const error = configErrorOf({ retrainSchedule: 'nightly' });
+    expect(error.key).toBe('retrainSchedule');
+    expect(error.message).toContain('an EventBridge schedule expression');
+  });
+
+  it('rejects a retrain schedule equal to the drift schedule: the drift report must come first', () => {
+    const error = configErrorOf({ driftSchedule: 'cron(0 5 * * ? *)', retrainSchedule: 'cron(0 5 * * ? *)' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.key).toBe('retrainSchedule');
+    expect(error.message).toContain('must differ from driftSchedule');
+  });
+
+  it.each(['driftRetryAttempts', 'retrainRetryAttempts'])('names %s when it is more than Lambda\'s two retries', (key) => {
+    const error = configErrorOf({ [key]: 3 });
+    expect(error.key).toBe(key);
+    expect(error.message).toMatch(/<=2.* \(got 3\)$/);
+    expect(readWith({ [key]: '0' })[key as 'driftRetryAttempts']).toBe(0);
   });
 
   it('rejects a models list that is not valid JSON, naming the key', () => {
@@ -126,5 +152,29 @@ describe('context reaches the template', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'Propensity' }, 3);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('sizes, schedules and retries the drift and retrain functions from context', () => {
+    const { stack, template } = synthPropensity({
+      driftSchedule: 'cron(30 5 * * ? *)',
+      driftMemoryMb: 512,
+      driftTimeoutSeconds: 120,
+      driftRetryAttempts: '0',
+      retrainSchedule: 'cron(0 8 ? * MON *)',
+      retrainMemoryMb: 4096,
+      retrainTimeoutSeconds: 600,
+      retrainRetryAttempts: 2,
+    });
+    const functions = template.findResources('AWS::Lambda::Function');
+    const driftId = logicalIdOf(stack, stack.driftFunction);
+    const retrainId = logicalIdOf(stack, stack.retrainFunction);
+    expect(functions[driftId]!.Properties).toMatchObject({ MemorySize: 512, Timeout: 120 });
+    expect(functions[retrainId]!.Properties).toMatchObject({ MemorySize: 4096, Timeout: 600 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: driftId }, MaximumRetryAttempts: 0 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: retrainId }, MaximumRetryAttempts: 2 });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 5 * * ? *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [driftId, 'Arn'] } })] });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 8 ? * MON *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [retrainId, 'Arn'] } })] });
+    // The duration alarm follows the timeout.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Dimensions: [{ Name: 'FunctionName', Value: { Ref: driftId } }], Threshold: 96_000 });
   });
 });

@@ -51,6 +51,15 @@ describe('runtimeFileCommands', () => {
     expect(shipped.some((f) => f.startsWith('model-store/'))).toBe(false);
   });
 
+  it('ships only the bundled models for a function that runs no model', () => {
+    const out = tempDir();
+    const models = tempDir();
+    mkdirSync(path.join(models, 'bank-marketing'));
+    writeFileSync(path.join(models, 'bank-marketing', 'manifest.json'), '{}');
+    runCommands(runtimeFileCommands(out, Architecture.X86_64, models, { modelRuntimes: false }));
+    expect(files(out)).toEqual(['model-store/bank-marketing/manifest.json']);
+  });
+
   it('picks the linux-arm64 binaries for an ARM function', () => {
     const commands = runtimeFileCommands('/asset', Architecture.ARM_64, '/no-models');
     const binaryCopy = commands.filter((c) => c.includes('bin/napi-v6'));

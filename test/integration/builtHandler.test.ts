@@ -14,6 +14,8 @@ import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
 import { putObject, readJsonObject } from '../../functions/adapters/s3/s3Objects.js';
 import { BUNDLED_MODELS_DIRNAME } from '../../functions/core/constants.js';
 import { propensityBundling } from '../../infra/constructs/propensityFunction.js';
+import { buildPropensityApp, readCdkJsonContext } from '../../infra/propensityApp.js';
+import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
@@ -30,9 +32,9 @@ let handlerFile: string;
  * Builds the score handler the way the stack does: the esbuild options come from the CDK construct's
  * own bundling settings, and its afterBundling commands (onnxruntime-node for Linux) run on the output.
  */
-async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts'): Promise<string> {
+async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts', options: { modelRuntimes?: boolean } = {}): Promise<string> {
   const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
-  const bundling = propensityBundling(architecture);
+  const bundling = propensityBundling(architecture, options);
   const esm = bundling.format === 'esm';
   const outfile = path.join(outputDir, esm ? 'index.mjs' : 'index.js');
   await build({
@@ -143,14 +145,70 @@ describe('the built score handler (bundled JavaScript, not the TypeScript source
   });
 });
 
-describe('the built scheduled handler (drift and retraining, bundled JavaScript)', () => {
+/** Invokes a built scheduled handler once in a fresh Node process with a schedule event, as Lambda would. */
+async function invokeBuiltScheduled(handler: string, cwd: string, env: Record<string, string>): Promise<{ results: unknown; logs: Array<Record<string, unknown>> }> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(new URL(`file://${handler}`).href)});
+    const results = await handler({ time: new Date().toISOString(), 'detail-type': 'Scheduled Event', source: 'aws.events' });
+    process.stdout.write('\\nRESULT ' + JSON.stringify(results) + '\\n');
+  `;
+  const invocation = run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd,
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      LOG_LEVEL: 'INFO',
+      AWS_ENDPOINT_URL: s3.endpoint,
+      ...env,
+    },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  // A failure shows the end of what the process printed, not the minified bundle in the command line.
+  const { stdout, stderr } = await invocation.catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(`the built ${path.basename(cwd)} handler failed:\n${(error.stdout ?? '').slice(-3000)}\n${(error.stderr ?? '').slice(-3000)}`);
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  // EMF and info logs go to stdout, warnings to stderr: Lambda sends both to CloudWatch.
+  const logs = `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { results: line ? JSON.parse(line.slice('RESULT '.length)) : undefined, logs };
+}
+
+describe('the built drift and retrain handlers (bundled JavaScript)', () => {
+  // The stack's own functions say how each is bundled (synthesized without building assets).
+  let synthesized: PropensityStack | undefined;
+  const stack = () => (synthesized ??= buildPropensityApp({ context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [] }, nag: false }).stack);
   let driftAsset: string;
   let driftHandler: string;
+  let retrainAsset: string;
+  let retrainHandler: string;
   const bucket = 'built-scheduled-it';
+  // What the stack sets for each function (DataBucketAccess gives the prefixes it grants).
+  const driftEnv = () => ({
+    BUCKET: bucket,
+    MODELS: 'bank-marketing',
+    OUTPUTS_PREFIX: 'outputs/',
+    LABELS_PREFIX: 'labels/',
+    MODELS_PREFIX: 'models/',
+    DRIFT_PREFIX: 'drift/',
+    POWERTOOLS_SERVICE_NAME: 'propensity-drift',
+  });
+  const retrainEnv = () => ({
+    ...driftEnv(),
+    INCOMING_PREFIX: 'incoming/',
+    TRAINING_PREFIX: 'training/',
+    RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }),
+    TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 2, ensemble: 1 } }),
+    POWERTOOLS_SERVICE_NAME: 'propensity-retrain',
+  });
 
   beforeAll(async () => {
-    driftAsset = path.join(workDir, 'drift-asset');
-    driftHandler = await buildLikeTheStack(driftAsset, 'functions/scheduled/handler.ts');
+    driftAsset = path.join(workDir, 'drift');
+    // As the stack builds it: without the model runtimes, which a drift check never loads.
+    driftHandler = await buildLikeTheStack(driftAsset, 'functions/drift/handler.ts', { modelRuntimes: stack().driftFunction.modelRuntimes });
+    retrainAsset = path.join(workDir, 'retrain');
+    retrainHandler = await buildLikeTheStack(retrainAsset, 'functions/retrain/handler.ts', { modelRuntimes: stack().retrainFunction.modelRuntimes });
     await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
     const { createScoreRuntime } = await import('../../functions/score/scoreRuntime.js');
     // Tonight's run, scored by the score function's code with the bundled champion (it writes profile.json).
@@ -162,52 +220,37 @@ describe('the built scheduled handler (drift and retraining, bundled JavaScript)
     // Labelled outcomes of an earlier campaign, as a full labelled extract.
     // (every tenth customer of the whole file: bank-full is in date order, and some stretches have no previous contacts at all).
     await putObject(s3.client, bucket, 'training/bank-marketing/earlier.csv', `${[bank[0], ...bank.slice(1).filter((_, i) => i % 10 === 0)].join('\n')}\n`);
-  }, 120_000);
+  }, 180_000);
 
-  it('checks drift with the model shipped in the asset, emits EMF, and trains a challenger with tfjs on wasm', async () => {
-    const script = `
-      const { handler } = await import(${JSON.stringify(new URL(`file://${driftHandler}`).href)});
-      const results = await handler({ time: new Date().toISOString(), 'detail-type': 'Scheduled Event', source: 'aws.events' });
-      process.stdout.write('\\nRESULT ' + JSON.stringify(results) + '\\n');
-    `;
-    const invocation = run(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: driftAsset,
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        BUCKET: bucket,
-        MODELS: 'bank-marketing',
-        OUTPUTS_PREFIX: 'outputs/',
-        LABELS_PREFIX: 'labels/',
-        TRAINING_PREFIX: 'training/',
-        MODELS_PREFIX: 'models/',
-        DRIFT_PREFIX: 'drift/',
-        RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }),
-        TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 2, ensemble: 1 } }),
-        LOG_LEVEL: 'INFO',
-        POWERTOOLS_SERVICE_NAME: 'propensity-drift',
-        AWS_ENDPOINT_URL: s3.endpoint,
-      },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    // A failure shows the end of what the process printed, not the minified bundle in the command line.
-    const { stdout, stderr } = await invocation.catch((error: { stdout?: string; stderr?: string }) => {
-      throw new Error(`the built scheduled handler failed:\n${(error.stdout ?? '').slice(-3000)}\n${(error.stderr ?? '').slice(-3000)}`);
-    });
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    const [check] = JSON.parse(line!.slice('RESULT '.length)) as Array<{ drift: { status: string; rows: number; reportKey: string }; retrain: { status: string; recordKey: string } }>;
+  it('drift: ships the bundled models but no model runtime', () => {
+    expect(existsSync(path.join(driftAsset, BUNDLED_MODELS_DIRNAME))).toBe(true);
+    expect(existsSync(path.join(driftAsset, 'node_modules', 'onnxruntime-node'))).toBe(false);
+    expect(existsSync(path.join(driftAsset, 'tfjs-backend-wasm'))).toBe(false);
+    expect(existsSync(path.join(retrainAsset, 'tfjs-backend-wasm'))).toBe(true);
+  });
+
+  it('drift: checks drift with the model shipped in the asset, writes its report and emits EMF', async () => {
+    const { results, logs } = await invokeBuiltScheduled(driftHandler, driftAsset, driftEnv());
+
+    const [check] = results as Array<{ drift: { status: string; rows: number; reportKey: string } }>;
     // The first 3,000 rows of bank-full are May 2008 only: the month (and what goes with it) differs from training.
     expect(check!.drift.rows).toBe(3000);
     expect(['ok', 'warn', 'alert']).toContain(check!.drift.status);
     expect(await readJsonObject(s3.client, bucket, check!.drift.reportKey)).toMatchObject({ model: 'bank-marketing', rows: 3000 });
-    expect(['promoted', 'refused']).toContain(check!.retrain.status);
-    expect(await readJsonObject(s3.client, bucket, check!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) });
-    // EMF and info logs go to stdout, warnings to stderr: Lambda sends both to CloudWatch.
-    const json = `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(json.some((l) => l._aws !== undefined && l.model === 'bank-marketing' && typeof l.FeaturePsiMax === 'number')).toBe(true);
-    expect(json.some((l) => l.message === 'drift checked' && l.model === 'bank-marketing')).toBe(true);
-    expect(json.some((l) => l.message === 'retraining')).toBe(true);
+    expect(logs.some((l) => l._aws !== undefined && l.model === 'bank-marketing' && typeof l.FeaturePsiMax === 'number')).toBe(true);
+    expect(logs.some((l) => l.message === 'drift checked' && l.model === 'bank-marketing' && l.service === 'propensity-drift')).toBe(true);
+    // The drift function trains nothing.
+    expect(logs.some((l) => l.message === 'retraining')).toBe(false);
+  }, 120_000);
+
+  it('retrain: trains a challenger with tfjs on wasm against the model shipped in the asset, and records it', async () => {
+    const { results, logs } = await invokeBuiltScheduled(retrainHandler, retrainAsset, retrainEnv());
+
+    const [step] = results as Array<{ retrain: { status: string; recordKey: string } }>;
+    expect(['promoted', 'refused']).toContain(step!.retrain.status);
+    expect(await readJsonObject(s3.client, bucket, step!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) });
+    expect(logs.some((l) => l.message === 'retraining' && l.service === 'propensity-retrain')).toBe(true);
+    // Retraining publishes no drift metrics: those are the drift function's.
+    expect(logs.some((l) => l._aws !== undefined)).toBe(false);
   }, 180_000);
 });

@@ -7,9 +7,9 @@ import { listKeys, putObject } from '../../functions/adapters/s3/s3Objects.js';
 import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
 import { train } from '../../functions/core/training/train.js';
 import { BUNDLED_MODEL_STORE } from '../../functions/cli/resolveBundle.js';
-import type { ModelCheck } from '../../functions/scheduled/checkModel.js';
-import { splitHoldout } from '../../functions/scheduled/labelledData.js';
-import { createScheduledRuntime } from '../../functions/scheduled/scheduledRuntime.js';
+import { createDriftRuntime } from '../../functions/drift/driftRuntime.js';
+import { splitHoldout } from '../../functions/retrain/labelledData.js';
+import { createRetrainRuntime } from '../../functions/retrain/retrainRuntime.js';
 import { createScoreRuntime } from '../../functions/score/scoreRuntime.js';
 import { dataset } from '../helpers/datasets.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
@@ -18,10 +18,11 @@ import { loadBankFixture, shiftRows, type BankFixture, type Row } from '../unit/
 import { tfjsTrainingRuntime } from '../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 /**
- * The scheduled function end to end against an embedded S3: extracts scored by the score runtime
- * (which writes profile.json), then the drift check of those runs with the bundled bank-marketing
- * champion, its report, summary and EMF metrics; then retraining from labelled extracts dropped
- * under training/, with a challenger promoted when better and refused when worse.
+ * The two scheduled functions end to end against an embedded S3: extracts scored by the score
+ * runtime (which writes profile.json), then the drift function's check of those runs with the
+ * bundled bank-marketing champion, its report, summary and EMF metrics; then the retrain function
+ * on labelled extracts dropped under training/, with a challenger promoted when better and refused
+ * when worse, and with `onlyOnAlarm` deciding from the drift function's report.
  */
 
 let s3: EmbeddedS3;
@@ -45,24 +46,37 @@ interface EmfLine {
   [key: string]: unknown;
 }
 
-/** Runs the checks and returns their result with the EMF lines written to stdout meanwhile. */
-async function runChecksCapturingEmf(env: NodeJS.ProcessEnv): Promise<{ checks: ModelCheck[]; emf: EmfLine[] }> {
+/** Runs `act` and returns its result with the EMF lines written to stdout meanwhile. */
+async function capturingEmf<T>(act: () => Promise<T>): Promise<{ result: T; emf: EmfLine[] }> {
   const written: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
   });
   try {
-    const checks = await createScheduledRuntime(env).runChecks();
+    const result = await act();
     const emf = written
       .join('')
       .split('\n')
       .filter((line) => line.includes('"_aws"'))
       .map((line) => JSON.parse(line) as EmfLine);
-    return { checks, emf };
+    return { result, emf };
   } finally {
     spy.mockRestore();
   }
+}
+
+/** The drift function's work, with the EMF lines it published. */
+async function runDriftChecks(env: NodeJS.ProcessEnv) {
+  const { result: checks, emf } = await capturingEmf(() => createDriftRuntime(env).runChecks());
+  return { checks, emf };
+}
+
+/** The retrain function's work (it publishes no metrics: an EMF line from it would be a bug). */
+async function runRetraining(env: NodeJS.ProcessEnv, now?: Date) {
+  const { result: checks, emf } = await capturingEmf(() => createRetrainRuntime(env).runRetraining(now));
+  expect(emf).toEqual([]);
+  return { checks };
 }
 
 async function scoreInBucket(bucket: string, key: string, body: string): Promise<void> {
@@ -84,11 +98,11 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-describe('scheduled drift check', () => {
+describe('drift function', () => {
   it('finds no drift in runs of unshifted customers, and writes its report and summary', async () => {
     await scoreInBucket('drift-unshifted', 'incoming/bank-marketing/holdout.csv', toCsv(fixture.header, fixture.holdout));
 
-    const { checks, emf } = await runChecksCapturingEmf(baseEnv('drift-unshifted'));
+    const { checks, emf } = await runDriftChecks(baseEnv('drift-unshifted'));
 
     const [check] = checks;
     expect(check?.drift.status).toBe('ok');
@@ -105,14 +119,15 @@ describe('scheduled drift check', () => {
     // Metrics are published for every verdict, so the alarms see the healthy nights too.
     expect(emf.length).toBeGreaterThan(1);
     expect(emf[0]!['DriftedFeatureShare']).toBe(0);
-    // No labelled data arrived: nothing to retrain on.
-    expect(check.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') });
+    // No labelled data arrived: the retrain function has nothing to retrain on.
+    const { checks: retrained } = await runRetraining(baseEnv('drift-unshifted'));
+    expect(retrained[0]!.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') });
   });
 
   it('flags exactly the shifted features, and publishes the EMF metrics the alarms watch', async () => {
     await scoreInBucket('drift-shifted', 'incoming/bank-marketing/shifted.csv', toCsv(fixture.header, shiftRows(fixture.header, fixture.holdout)));
 
-    const { checks, emf } = await runChecksCapturingEmf(baseEnv('drift-shifted'));
+    const { checks, emf } = await runDriftChecks(baseEnv('drift-shifted'));
 
     const check = checks[0]!;
     // Three of fifteen features, none of the model's top three: features alarm, no dataset drift.
@@ -138,7 +153,55 @@ describe('scheduled drift check', () => {
   });
 });
 
-describe('scheduled retraining', () => {
+describe('retrain function with onlyOnAlarm, reading the drift function\'s report', () => {
+  const onlyOnAlarm = (bucket: string) =>
+    baseEnv(bucket, {
+      RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000, onlyOnAlarm: true }),
+      TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 1, ensemble: 1 } }),
+    });
+  const day = () => new Date().toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    // The same 2,000 labelled rows reach both buckets the drift function checked above.
+    for (const bucket of ['drift-unshifted', 'drift-shifted']) {
+      await putObject(s3.client, bucket, 'training/bank-marketing/recent.csv', toCsv(fixture.header, fixture.train.slice(0, 2000)));
+    }
+  });
+
+  it('does not retrain when tonight\'s drift report shows no alarm', async () => {
+    const { checks } = await runRetraining(onlyOnAlarm('drift-unshifted'));
+
+    expect(checks[0]!.driftEvidence).toEqual({ reportKey: `drift/bank-marketing/${day()}.json`, alarmFiring: false });
+    expect(checks[0]!.retrain).toEqual({ status: 'skipped', reason: '2000 new labels, but no drift or performance alarm is firing (onlyOnAlarm)' });
+    expect(await new S3Registry(s3.client, 'drift-unshifted').champion('bank-marketing')).toBeUndefined();
+  });
+
+  it('does not count a drift report older than DRIFT_REPORT_MAX_AGE_HOURS as an alarm', async () => {
+    const twoDaysOn = new Date(Date.now() + 2 * 24 * 3600 * 1000);
+
+    const { checks } = await runRetraining(onlyOnAlarm('drift-shifted'), twoDaysOn);
+
+    expect(checks[0]!.driftEvidence).toBeNull();
+    expect(checks[0]!.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('onlyOnAlarm') });
+  });
+
+  it('retrains when tonight\'s drift report shows an alarm, and records which report decided it', async () => {
+    const { checks } = await runRetraining(onlyOnAlarm('drift-shifted'));
+
+    const reportKey = `drift/bank-marketing/${day()}.json`;
+    expect(checks[0]!.driftEvidence).toEqual({ reportKey, alarmFiring: true });
+    const step = checks[0]!.retrain;
+    expect(['promoted', 'refused']).toContain(step.status);
+    if (step.status !== 'promoted' && step.status !== 'refused') return;
+    expect(step.trainRows + step.holdoutRows).toBe(2000);
+    expect(await objectJson(s3, step.recordKey, 'drift-shifted')).toMatchObject({
+      trigger: '2000 new labels ≥ 1000 and an alarm is firing',
+      driftReport: reportKey,
+    });
+  });
+});
+
+describe('retrain function', () => {
   const bucket = 'retrain';
   const env = () =>
     baseEnv(bucket, {
@@ -166,7 +229,7 @@ describe('scheduled retraining', () => {
   it('trains a challenger on new labelled extracts and promotes it when it beats the champion', async () => {
     await putObject(s3.client, bucket, 'training/bank-marketing/november.csv', toCsv(fixture.header, fixture.train.slice(2000, 14_000)));
 
-    const { checks } = await runChecksCapturingEmf(env());
+    const { checks } = await runRetraining(env());
 
     const step = checks[0]!.retrain;
     expect(step.status).toBe('promoted');
@@ -197,7 +260,7 @@ describe('scheduled retraining', () => {
     trainIndices.forEach((rowIndex, k) => (rows[rowIndex]![y] = labels[k]!));
     await putObject(s3.client, bucket, 'training/bank-marketing/december-scrambled.csv', toCsv(fixture.header, rows));
 
-    const { checks } = await runChecksCapturingEmf(env());
+    const { checks } = await runRetraining(env());
 
     const step = checks[0]!.retrain;
     expect(step.status).toBe('refused');
@@ -213,12 +276,12 @@ describe('scheduled retraining', () => {
   });
 
   it('does not retrain again on labels it has already used', async () => {
-    const { checks } = await runChecksCapturingEmf(env());
+    const { checks } = await runRetraining(env());
     expect(checks[0]!.retrain.status).toBe('skipped');
   });
 });
 
-describe('scheduled retraining from late labels', () => {
+describe('drift and retrain functions on late labels', () => {
   it('joins outcomes (customer id + outcome) to the extract a run scored, seeds the registry with the bundled champion, and judges a challenger against it', async () => {
     const bucket = 'late-labels';
     // Tonight's extract carries no outcome; the outcomes arrive weeks later, keyed by CustomerID.
@@ -229,16 +292,16 @@ describe('scheduled retraining from late labels', () => {
     const labels = ['CustomerID,outcome', ...rows.map((r) => `${r[0]},${r[churn]}`)].join('\n');
     await putObject(s3.client, bucket, 'labels/ecommerce-churn/outcomes-2026-11.csv', `${labels}\n`);
 
-    const { checks } = await runChecksCapturingEmf(
-      baseEnv(bucket, {
-        MODELS: 'ecommerce-churn',
-        RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }),
-        TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 3, ensemble: 1 } }),
-      }),
-    );
+    const env = baseEnv(bucket, {
+      MODELS: 'ecommerce-churn',
+      RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }),
+      TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 3, ensemble: 1 } }),
+    });
+    const { checks: driftChecks } = await runDriftChecks(env);
+    const { checks } = await runRetraining(env);
 
-    // Realized beside expected, for the run that scored these customers, recomputed here from its targets.csv.
-    const realized = checks[0]!.realized!;
+    // The drift function: realized beside expected, for the run that scored these customers, recomputed here from its targets.csv.
+    const realized = driftChecks[0]!.realized!;
     expect(realized.runs).toHaveLength(1);
     const [run] = realized.runs;
     expect(run!.labelled).toBe(rows.length);
@@ -250,7 +313,9 @@ describe('scheduled retraining from late labels', () => {
     expect(run!.performance.selection.responders).toBe(targetIds.filter((id) => churned.has(id)).length);
     expect(await objectJson(s3, realized.key, bucket)).toMatchObject({ model: 'ecommerce-churn', runs: [{ labelled: rows.length }] });
 
+    // The retrain function: the same outcomes, joined to the same extract, train a challenger.
     const step = checks[0]!.retrain;
+    expect(checks[0]!.modelVersion).toBe(driftChecks[0]!.modelVersion);
     // The shipped champion saw most of these customers in training, with a full search: a quick
     // challenger does not beat it on the holdout.
     expect(step.status).toBe('refused');
@@ -266,14 +331,14 @@ describe('scheduled retraining from late labels', () => {
   });
 });
 
-describe('scheduled retraining on data that cannot train a model', () => {
+describe('retrain function on data that cannot train a model', () => {
   it('records why, keeps the champion, and does not fail the run', async () => {
     const bucket = 'bad-labels';
     // Rows 20,001–24,000 of bank-full (summer 2008): no customer had been contacted before, so pdays is -1 (missing) throughout.
     const lines = (await readFile(dataset('bank-marketing/bank-full.csv'), 'utf8')).split('\n');
     await putObject(s3.client, bucket, 'training/bank-marketing/summer-2008.csv', `${[lines[0], ...lines.slice(20_001, 24_001)].join('\n')}\n`);
 
-    const { checks } = await runChecksCapturingEmf(baseEnv(bucket, { RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }), TRAINING_OVERRIDES: JSON.stringify({ search: false }) }));
+    const { checks } = await runRetraining(baseEnv(bucket, { RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }), TRAINING_OVERRIDES: JSON.stringify({ search: false }) }));
 
     const step = checks[0]!.retrain;
     expect(step.status).toBe('failed');

@@ -3,9 +3,9 @@ import { DriftError } from '../errors.js';
 import type { DriftReport } from './checkDrift.js';
 
 /**
- * The drift metrics contract with the CloudWatch alarms (infra/constructs/driftAlarms.ts holds the
- * same names; a unit test keeps them equal). Kept here rather than imported from infra so the
- * Lambda bundle never pulls in aws-cdk-lib.
+ * The drift metrics contract with the CloudWatch alarms: infra/constructs/driftAlarms.ts imports
+ * these names (this module pulls in nothing heavy), never the other way round, so the Lambda
+ * bundle never pulls in aws-cdk-lib.
  */
 export const DRIFT_METRIC_NAMESPACE = METRICS_NAMESPACE;
 export const DRIFT_METRIC_DIMENSIONS = { model: 'model', feature: 'feature' } as const;

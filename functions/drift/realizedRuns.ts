@@ -3,8 +3,9 @@ import { readJsonObject } from '../adapters/s3/s3Objects.js';
 import { DAY_MS } from '../core/constants.js';
 import { joinOutcomes, realizedPerformance, type RealizedPerformance } from '../core/drift/realizedPerformance.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
-import { LABEL_JOIN_WINDOW_DAYS, readS3Csv, type ListedObject } from './labelledData.js';
-
+import { readS3Csv } from '../adapters/s3/s3Csv.js';
+import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
+import type { ListedObject } from '../nightly/nightlyRuntime.js';
 
 /** Realized figures of one past run, beside what it expected. */
 export interface RunRealized {

@@ -1,20 +1,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { readOutcomes, s3Url } from '../adapters/s3/s3Csv.js';
 import { getObjectStream, isNotFound, readJsonObject } from '../adapters/s3/s3Objects.js';
 import { DAY_MS } from '../core/constants.js';
-import { readOutcomeLabels } from '../core/drift/realizedPerformance.js';
-import { openExtract } from '../core/extract/readExtract.js';
 import { labelExtract } from '../core/retrain/labelledExtract.js';
 import { idColumn, targetColumn, type FeatureSpec } from '../core/spec/featureSpec.js';
 import { readTrainingTable, type TrainingTable } from '../core/training/trainingTable.js';
-
-/** How far back a scored extract may be for late labels to be joined to it. */
-export const LABEL_JOIN_WINDOW_DAYS = 120;
-
-
-export interface ListedObject {
-  readonly key: string;
-  readonly lastModified: Date;
-}
+import type { ListedObject } from '../nightly/nightlyRuntime.js';
+import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
 
 export interface LabelledData {
   /** Every new labelled row, in one table laid out as the spec's file section says. */
@@ -23,8 +15,6 @@ export interface LabelledData {
   readonly sources: readonly string[];
   readonly warnings: readonly string[];
 }
-
-const s3Url = (bucket: string, key: string) => `s3://${bucket}/${key}`;
 
 /**
  * Lays tables with headers out on the first one's columns (by name), so extracts whose columns come
@@ -96,40 +86,6 @@ export async function gatherLabelledData(args: {
     }
   }
   return { table: concatTables(tables, `${sources.length} labelled file(s)`), sources, warnings };
-}
-
-/** A small CSV object with a header line (label files, a run's own outputs), read whole; bad records are skipped. */
-export async function readS3Csv(
-  client: S3Client,
-  bucket: string,
-  key: string,
-  delimiter: 'auto' | ',' = 'auto',
-): Promise<{ header: string[]; records: string[][] }> {
-  const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source: s3Url(bucket, key), header: true, delimiter });
-  const records: string[][] = [];
-  for await (const item of extract.items) if (item.kind === 'record') records.push(item.record.fields);
-  return { header: extract.header ?? [], records };
-}
-
-/**
- * Outcomes by customer id from label files (CSV with a header: the id column, and `outcome` or the
- * target column). A later file's outcome for the same customer overrides an earlier one.
- */
-export async function readOutcomes(
-  client: S3Client,
-  bucket: string,
-  keys: readonly string[],
-  options: { readonly idColumn: string; readonly targetColumn: string; readonly positiveClass: string },
-): Promise<Map<string, boolean>> {
-  const outcomes = new Map<string, boolean>();
-  for (const key of keys) {
-    const source = s3Url(bucket, key);
-    const { header, records } = await readS3Csv(client, bucket, key);
-    const outcomeColumn = header.some((h) => h.toLowerCase() === 'outcome') ? 'outcome' : options.targetColumn;
-    const labels = readOutcomeLabels(header, records, { source, idColumn: options.idColumn, outcomeColumn, positiveClass: options.positiveClass });
-    for (const [customer, responded] of labels.outcomes) outcomes.set(customer, responded);
-  }
-  return outcomes;
 }
 
 async function joinWithScoredExtracts(args: {
