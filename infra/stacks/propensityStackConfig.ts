@@ -9,7 +9,7 @@ const positiveInt = (min: number, max: number) => z.coerce.number().int().min(mi
 const stringList = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   const text = value.trim();
-  return text.startsWith('[') ? JSON.parse(text) : text.split(',').map((name) => name.trim()).filter(Boolean);
+  return text.startsWith('[') ? (JSON.parse(text) as unknown) : text.split(',').map((name) => name.trim()).filter(Boolean);
 }, z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'model names are lower-case words joined by "-"')).min(1));
 
 /**

@@ -49,7 +49,7 @@ export type CampaignEconomicsInput = z.input<typeof campaignEconomicsSchema>;
 export function resolveEconomics(defaults: unknown, overrides?: unknown, source = 'economics'): CampaignEconomics {
   const merged =
     overrides && typeof overrides === 'object'
-      ? { ...(defaults as object), ...(overrides as object) }
+      ? { ...(defaults as object), ...overrides }
       : defaults;
   return parseWith(campaignEconomicsSchema, merged, ({ path, message }) => new ConfigError('ECONOMICS_INVALID', message, { key: path, source }));
 }
