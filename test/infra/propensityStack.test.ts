@@ -2,15 +2,8 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_PREFIXES } from '../../infra/constructs/dataBucket.js';
 import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
+import { propertiesOf, resourceProperties, type Statement } from './cfnResources.js';
 import { logicalIdOf, synthPropensity } from './synthPropensity.js';
-
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-};
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
@@ -29,12 +22,12 @@ let topicId: string;
 
 /** Statements of the policy attached to a function's role. */
 function roleStatements(functionId: string): Statement[] {
-  const fn = template.findResources('AWS::Lambda::Function')[functionId]!;
-  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-    (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+  const fn = propertiesOf(template, 'AWS::Lambda::Function', functionId);
+  const roleId = fn.Role['Fn::GetAtt'][0];
+  const policies = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).filter((policy) =>
+    policy.Roles.some((role) => role.Ref === roleId),
   );
-  return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
 function statementWithSid(statements: Statement[], sid: string): Statement {
@@ -68,7 +61,7 @@ describe('data bucket', () => {
   });
 
   it('expires raw extracts under incoming/ after 30 days and noncurrent versions after 30 days', () => {
-    const rules = template.findResources('AWS::S3::Bucket')[bucketId]!.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
+    const rules = propertiesOf(template, 'AWS::S3::Bucket', bucketId).LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(
       expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 30, Status: 'Enabled' }),
     );
@@ -102,10 +95,11 @@ describe('S3 notifications', () => {
       BucketName: { Ref: bucketId },
       NotificationConfiguration: { LambdaFunctionConfigurations: configurations },
     });
-    const filters = (configurations.asArray() as Record<string, any>[]).map((configuration) => {
+    type Configuration = { Events: unknown; LambdaFunctionArn: unknown; Filter: { Key: { FilterRules: { Name: string; Value: string }[] } } };
+    const filters = (configurations.asArray() as Configuration[]).map((configuration) => {
       expect(configuration.Events).toEqual(['s3:ObjectCreated:*']);
       expect(configuration.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [scoreId, 'Arn'] });
-      const rules = configuration.Filter.Key.FilterRules as { Name: string; Value: string }[];
+      const rules = configuration.Filter.Key.FilterRules;
       return Object.fromEntries(rules.map((rule) => [rule.Name, rule.Value]));
     });
     expect(filters).toEqual([
@@ -127,8 +121,8 @@ describe('S3 notifications', () => {
 
 describe('score function', () => {
   it('runs on nodejs22.x or newer with memory, timeout and reserved concurrency from context', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[scoreId]!.Properties;
-    const runtime = /^nodejs(\d+)\.x$/.exec(fn.Runtime as string);
+    const fn = propertiesOf(template, 'AWS::Lambda::Function', scoreId);
+    const runtime = /^nodejs(\d+)\.x$/.exec(fn.Runtime);
     expect(runtime, `runtime ${fn.Runtime}`).not.toBeNull();
     expect(Number(runtime![1])).toBeGreaterThanOrEqual(22);
     expect(fn).toMatchObject({
@@ -141,7 +135,7 @@ describe('score function', () => {
   });
 
   it('gets the bucket, its prefixes and the Powertools settings as environment variables', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[scoreId]!.Properties;
+    const fn = propertiesOf(template, 'AWS::Lambda::Function', scoreId);
     expect(fn.Environment.Variables).toMatchObject({
       BUCKET: { Ref: bucketId },
       MODELS_PREFIX: 'models/',
@@ -184,7 +178,7 @@ describe('drift function', () => {
   });
 
   it('gets every prefix it uses and the watched models as environment variables', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[driftId]!.Properties;
+    const fn = propertiesOf(template, 'AWS::Lambda::Function', driftId);
     expect(fn.Environment.Variables).toMatchObject({
       BUCKET: { Ref: bucketId },
       OUTPUTS_PREFIX: 'outputs/',
@@ -204,8 +198,8 @@ describe('IAM', () => {
   const S3_DATA_ACTION = /^s3:(Get|Put|Delete|List|Abort|Restore)/;
 
   it('grants no s3:* and no wildcard action anywhere', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
     );
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
@@ -216,8 +210,8 @@ describe('IAM', () => {
   });
 
   it('never allows an S3 data action on Resource "*"', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
     );
     const s3Statements = statements.filter((statement) => asArray(statement.Action).some((action) => S3_DATA_ACTION.test(action)));
     expect(s3Statements.length).toBeGreaterThan(0);
@@ -259,10 +253,10 @@ describe('IAM', () => {
 
   it('gives the functions roles without managed policies; logging is limited to their own log group', () => {
     for (const fnId of [scoreId, driftId]) {
-      const fn = template.findResources('AWS::Lambda::Function')[fnId]!.Properties;
-      const roleId = fn.Role['Fn::GetAtt'][0] as string;
-      expect(template.findResources('AWS::IAM::Role')[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
-      const logGroupId = fn.LoggingConfig.LogGroup.Ref as string;
+      const fn = propertiesOf(template, 'AWS::Lambda::Function', fnId);
+      const roleId = fn.Role['Fn::GetAtt'][0];
+      expect(propertiesOf(template, 'AWS::IAM::Role', roleId).ManagedPolicyArns).toBeUndefined();
+      const logGroupId = fn.LoggingConfig.LogGroup.Ref;
       const logs = roleStatements(fnId).find((s) => asArray(s.Action).includes('logs:PutLogEvents'));
       expect(logs?.Resource).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
     }
@@ -336,9 +330,8 @@ describe('failure queue and alarms', () => {
   });
 
   it('has three drift alarms per configured model, at the agreed thresholds, on daily metrics', () => {
-    const drift = template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'Propensity' } });
-    const seen = Object.values(drift).map((alarm) => {
-      const p = alarm.Properties;
+    const drift = resourceProperties(template, 'AWS::CloudWatch::Alarm', { Properties: { Namespace: 'Propensity' } });
+    const seen = Object.values(drift).map((p) => {
       expect(p).toMatchObject({ Period: 86400, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
       return `${p.Dimensions[0].Name}=${p.Dimensions[0].Value} ${p.MetricName}>=${p.Threshold}`;
     });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { S3Event } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ let handlerFile: string;
 async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts'): Promise<string> {
   const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
   const bundling = propensityBundling(architecture);
-  const esm = bundling.format === 'esm';
+  const esm = bundling.format === OutputFormat.ESM;
   const outfile = path.join(outputDir, esm ? 'index.mjs' : 'index.js');
   await build({
     entryPoints: [path.join(REPO_ROOT, entry)],
@@ -203,7 +204,7 @@ describe('the built scheduled handler (drift and retraining, bundled JavaScript)
     expect(['ok', 'warn', 'alert']).toContain(check!.drift.status);
     expect(await readJsonObject(s3.client, bucket, check!.drift.reportKey)).toMatchObject({ model: 'bank-marketing', rows: 3000 });
     expect(['promoted', 'refused']).toContain(check!.retrain.status);
-    expect(await readJsonObject(s3.client, bucket, check!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) });
+    expect(await readJsonObject(s3.client, bucket, check!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) as unknown });
     // EMF and info logs go to stdout, warnings to stderr: Lambda sends both to CloudWatch.
     const json = `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(json.some((l) => l._aws !== undefined && l.model === 'bank-marketing' && typeof l.FeaturePsiMax === 'number')).toBe(true);

@@ -106,7 +106,7 @@ describe('scheduled drift check', () => {
     expect(emf.length).toBeGreaterThan(1);
     expect(emf[0]!['DriftedFeatureShare']).toBe(0);
     // No labelled data arrived: nothing to retrain on.
-    expect(check.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') });
+    expect(check.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') as unknown });
   });
 
   it('flags exactly the shifted features, and publishes the EMF metrics the alarms watch', async () => {
@@ -279,7 +279,7 @@ describe('scheduled retraining on data that cannot train a model', () => {
     expect(step.status).toBe('failed');
     if (step.status !== 'failed') return;
     expect(step.reason).toContain('pdays');
-    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') } });
+    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') as unknown } });
     // The bundled champion was brought into the registry and stays champion.
     expect(await new S3Registry(s3.client, bucket).champion('bank-marketing')).toBe(checks[0]!.modelVersion);
   });
