@@ -84,7 +84,7 @@ export function readScheduledConfig(env: NodeJS.ProcessEnv = process.env): Sched
     driftOptions: parseDriftOptions(e.DRIFT_OPTIONS ?? {}, 'environment DRIFT_OPTIONS'),
     retrain: e.RETRAIN === 'true',
     retrainPolicy: parseRetrainPolicy(e.RETRAIN_POLICY ?? {}, 'environment RETRAIN_POLICY'),
-    trainingOverrides: overrides as TrainingOverrides | undefined,
+    trainingOverrides: overrides,
     holdoutFraction: e.HOLDOUT_FRACTION,
     logLevel: e.LOG_LEVEL,
     s3Endpoint: e.AWS_ENDPOINT_URL,

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type * as tfTypes from '@tensorflow/tfjs';
 import { createBundle } from '../bundle/bundle.js';
 import type { BundleManifest } from '../bundle/bundleManifest.js';
 import { BaselineBuilder } from '../drift/baselineBuilder.js';
@@ -18,7 +17,7 @@ import { fitCalibration, type CalibrationChoice } from './fitCalibration.js';
 import { foldCalibration } from './foldCalibration.js';
 import { trainWithSearch, type SearchReport } from './searchHyperparameters.js';
 import { deriveSeed } from './seededRandom.js';
-import { complementRows, stratifiedSplit } from './stratifiedSplit.js';
+import { stratifiedSplit } from './stratifiedSplit.js';
 import type { TrainingRuntime } from './trainingRuntime.js';
 import { parseTrainingSpec, type Architecture, type SearchSettings, type TrainingSettings, type TrainingSpec } from './trainingSpec.js';
 import { readTrainingTable, type ExtractBytes, type TrainingTable } from './trainingTable.js';
@@ -210,7 +209,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (!target) throw new TrainingError('the feature spec has no target column (role "target"): there is nothing to learn', { isInputError: true });
   const targetIndex = layoutColumns(featureSpec, table.header, source).require(target.name);
   const markers = missingMarkers(target);
-  const labelText: string[] = new Array(table.records.length);
+  const labelText: string[] = new Array<string>(table.records.length);
   const labelled: number[] = [];
   for (let r = 0; r < table.records.length; r++) {
     const label = (table.records[r]![targetIndex] ?? '').trim();
@@ -354,7 +353,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const exportStarted = performance.now();
     const outputName = binary ? MODEL_OUTPUT_NAME.binary : MODEL_OUTPUT_NAME.multiclass;
-    const onnx = exportTfjsToOnnx(model as tfTypes.LayersModel, {
+    const onnx = exportTfjsToOnnx(model, {
       inputName: MODEL_INPUT_NAME,
       outputName,
       ...(graphCalibration ? { calibration: graphCalibration } : {}),
@@ -385,7 +384,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (!(maxAbsDiff <= 1e-3)) {
       throw new TrainingError(`the exported ONNX model disagrees with tfjs by ${maxAbsDiff} on ${parityRows} test rows`, { isInputError: false });
     }
-    const tfjsFiles = await options.runtime.saveLayersModel(model as tfTypes.LayersModel, 'tfjs');
+    const tfjsFiles = await options.runtime.saveLayersModel(model, 'tfjs');
     const files = new Map<string, Uint8Array>([['model.onnx', onnx], ...tfjsFiles]);
     const exportSeconds = seconds(exportStarted);
 
