@@ -41,8 +41,8 @@ function coreBoundary(depth) {
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', // model-store holds bundle data only (manifests, models, reports).
-      'model-store/'],
+    // model-store/ holds bundle data only (manifests, models, reports): no code to lint.
+    ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', 'model-store/'],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
@@ -63,5 +63,6 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
-  [0, 1, 2, 3].map(coreBoundary),
+  // One block per folder depth under functions/core (two deep today; four leaves room).
+  [0, 1, 2, 3, 4].map(coreBoundary),
 );
