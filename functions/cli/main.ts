@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, PropensityError } from '../core/errors.js';
 import { inspectCommand } from './commands/inspect.js';
-import { scoreCommand } from './commands/score.js';
+import { scoreCommand, type ScoreCommandOptions } from './commands/score.js';
+import type { TrainCommandOptions } from './commands/train.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -36,7 +37,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .option('--economics <file>', 'JSON overriding the bundle\'s campaign economics')
     .option('--batch-size <rows>', 'rows per model call', positiveInteger)
     .option('--quiet', 'print nothing but errors')
-    .action(async (options) => {
+    .action(async (options: ScoreCommandOptions) => {
       await scoreCommand(options);
     });
 
@@ -69,7 +70,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .option('--promote', 'make the new version the champion (with --registry)')
     .option('--seed <n>', 'random seed (overrides the spec\'s)', nonNegativeInteger)
     .option('--quiet', 'print nothing but the evaluation')
-    .action(async (options) => {
+    .action(async (options: TrainCommandOptions) => {
       const { trainCommand } = await import('./commands/train.js');
       process.stdout.write((await trainCommand(options)).text);
     });

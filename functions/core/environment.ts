@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { parseWith } from './validation.js';
 
 /** An S3 prefix setting: always ends in `/` (or is empty, the bucket root). */
 export const prefixSetting = (fallback: string) =>
@@ -29,10 +30,7 @@ export const s3EndpointSetting = z.url({ protocol: /^https?$/ }).optional();
 export function parseEnvironment<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   // Empty strings are how CDK and shells say "unset".
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = schema.safeParse(present);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(environment)', source: 'environment' });
-  }
-  return result.data;
+  return parseWith(schema, present, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source: 'environment' }), {
+    root: '(environment)',
+  });
 }

@@ -133,7 +133,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
       process.env.LOG_LEVEL = 'SILENT';
       process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     }
-    const { handler } = (await import('../score/handler.js')) as { handler: Handler };
+    const { handler } = await import('../score/handler.js');
 
     // The layout: empty "folder" objects, as the S3 console creates them.
     for (const folder of ['incoming/', 'models/', 'outputs/']) await putObject(s3.client, s3.bucket, folder, '');

@@ -53,7 +53,7 @@ export function readRetrainConfig(env: NodeJS.ProcessEnv = process.env): Retrain
     prefixes: { outputs: e.OUTPUTS_PREFIX, labels: e.LABELS_PREFIX, training: e.TRAINING_PREFIX, models: e.MODELS_PREFIX, drift: e.DRIFT_PREFIX },
     retrain: e.RETRAIN === 'true',
     retrainPolicy: parseRetrainPolicy(e.RETRAIN_POLICY ?? {}, 'environment RETRAIN_POLICY'),
-    trainingOverrides: overrides as TrainingOverrides | undefined,
+    trainingOverrides: overrides,
     holdoutFraction: e.HOLDOUT_FRACTION,
     driftReportMaxAgeHours: e.DRIFT_REPORT_MAX_AGE_HOURS,
   };

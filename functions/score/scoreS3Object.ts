@@ -103,7 +103,8 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
   if (!parsed) return { status: 'ignored', key };
 
   const outputBucket = config.bucket ?? input.bucket;
-  let { etag, versionId } = input;
+  const { versionId } = input;
+  let { etag } = input;
   if (!etag && !versionId) {
     // Some notifications (e.g. s3rver's copy events) carry no ETag: ask the object itself.
     etag = (await headObject(client, input.bucket, key))?.etag;

@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { ConfigError } from '../../functions/core/errors.js';
+import { firstIssue } from '../../functions/core/validation.js';
 
 /** `-c key=value` on the CLI arrives as a string; cdk.json gives real JSON. Accept both. */
 const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -13,7 +14,7 @@ const scheduleExpression = z.string().regex(/^(cron|rate)\(.+\)$/, 'an EventBrid
 const stringList = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   const text = value.trim();
-  return text.startsWith('[') ? JSON.parse(text) : text.split(',').map((name) => name.trim()).filter(Boolean);
+  return text.startsWith('[') ? (JSON.parse(text) as unknown) : text.split(',').map((name) => name.trim()).filter(Boolean);
 }, z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'model names are lower-case words joined by "-"')).min(1));
 
 /**
@@ -95,10 +96,9 @@ export function readPropensityStackConfig(scope: Construct): PropensityStackConf
     throw new ConfigError('CONFIG_INVALID', 'is not valid JSON', { key: 'models', source: 'CDK context', cause });
   }
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = issue.path.map(String).join('.') || 'context';
-    throw new ConfigError('CONFIG_INVALID', `${issue.message} (got ${JSON.stringify(raw[String(issue.path[0])])})`, {
-      key,
+    const issue = firstIssue(parsed.error, { root: 'context' });
+    throw new ConfigError('CONFIG_INVALID', `${issue.message} (got ${JSON.stringify(raw[String(issue.segments[0])])})`, {
+      key: issue.path,
       source: 'CDK context',
     });
   }

@@ -4,6 +4,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { DataBucketAccess, prefixEnvName } from '../../infra/constructs/dataBucketAccess.js';
+import { resourceProperties } from './cfnResources.js';
 
 function setup() {
   const stack = new Stack(new App(), 'Test');
@@ -56,9 +57,9 @@ describe('DataBucketAccess.bindToFunction', () => {
     const { stack, fn, access } = setup();
     access.bindToFunction(fn, { read: ['models/'] });
     const template = Template.fromStack(stack);
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual(['ReadObjects']);
-    const variables = Object.values(template.findResources('AWS::Lambda::Function'))[0]!.Properties.Environment.Variables;
+    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap((p) => p.PolicyDocument.Statement);
+    expect(statements.map((s) => s.Sid)).toEqual(['ReadObjects']);
+    const variables = Object.values(resourceProperties(template, 'AWS::Lambda::Function'))[0]!.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual(['BUCKET', 'MODELS_PREFIX']);
   });
 });

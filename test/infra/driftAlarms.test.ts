@@ -11,6 +11,7 @@ import {
   DRIFT_METRIC_NAMESPACE,
   DriftAlarms,
 } from '../../infra/constructs/driftAlarms.js';
+import { resourceProperties } from './cfnResources.js';
 
 function synth(props: { models: string[]; thresholds?: Partial<typeof DEFAULT_DRIFT_THRESHOLDS> }) {
   const stack = new Stack(new App(), 'Test');
@@ -46,7 +47,7 @@ describe('DriftAlarms', () => {
     const [modelSet] = driftMetricSets(report);
     const { template } = synth({ models: ['audiobooks'] });
     // Assess: every alarm's metric is one the core publishes, under the dimensions it publishes.
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+    const alarms = Object.values(resourceProperties(template, 'AWS::CloudWatch::Alarm'));
     expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual(Object.keys(modelSet!.values).sort());
     for (const alarm of alarms) {
       expect(alarm.Namespace).toBe('Propensity');

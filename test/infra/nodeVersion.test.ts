@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ESBUILD_TARGET, NODE_MAJOR, PROPENSITY_RUNTIME, propensityBundling } from '../../infra/constructs/propensityFunction.js';
+import { resourceProperties } from './cfnResources.js';
 import { synthPropensity } from './synthPropensity.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines?: { node?: string } };
@@ -11,7 +12,7 @@ describe('one Node.js version', () => {
 
   beforeAll(() => {
     const { template } = synthPropensity();
-    runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Runtime as string);
+    runtimes = Object.values(resourceProperties(template, 'AWS::Lambda::Function')).map((fn) => fn.Runtime);
   });
 
   it('is the Lambda runtime of every function', () => {

@@ -2,15 +2,15 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_PREFIXES } from '../../infra/constructs/dataBucket.js';
 import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
+import { propertiesOf, resourceProperties, type ResourceProperties, type Statement } from './cfnResources.js';
 import { logicalIdOf, synthPropensity } from './synthPropensity.js';
 
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-};
+/** One `LambdaFunctionConfigurations` entry of the S3 bucket notifications custom resource. */
+interface LambdaFunctionConfiguration {
+  Events: unknown;
+  LambdaFunctionArn: unknown;
+  Filter: { Key: { FilterRules: { Name: string; Value: string }[] } };
+}
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
@@ -30,12 +30,11 @@ let topicId: string;
 
 /** Statements of the policy attached to a function's role. */
 function roleStatements(functionId: string): Statement[] {
-  const fn = template.findResources('AWS::Lambda::Function')[functionId]!;
-  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-    (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+  const roleId = propertiesOf(template, 'AWS::Lambda::Function', functionId).Role['Fn::GetAtt'][0];
+  const policies = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).filter((policy) =>
+    policy.Roles.some((role) => role.Ref === roleId),
   );
-  return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
 function statementWithSid(statements: Statement[], sid: string): Statement {
@@ -70,7 +69,7 @@ describe('data bucket', () => {
   });
 
   it('expires raw extracts under incoming/ after 30 days and noncurrent versions after 30 days', () => {
-    const rules = template.findResources('AWS::S3::Bucket')[bucketId]!.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
+    const rules = propertiesOf(template, 'AWS::S3::Bucket', bucketId).LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(
       expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 30, Status: 'Enabled' }),
     );
@@ -104,10 +103,10 @@ describe('S3 notifications', () => {
       BucketName: { Ref: bucketId },
       NotificationConfiguration: { LambdaFunctionConfigurations: configurations },
     });
-    const filters = (configurations.asArray() as Record<string, any>[]).map((configuration) => {
+    const filters = (configurations.asArray() as unknown as LambdaFunctionConfiguration[]).map((configuration) => {
       expect(configuration.Events).toEqual(['s3:ObjectCreated:*']);
       expect(configuration.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [scoreId, 'Arn'] });
-      const rules = configuration.Filter.Key.FilterRules as { Name: string; Value: string }[];
+      const rules = configuration.Filter.Key.FilterRules;
       return Object.fromEntries(rules.map((rule) => [rule.Name, rule.Value]));
     });
     expect(filters).toEqual([
@@ -129,8 +128,8 @@ describe('S3 notifications', () => {
 
 describe('score function', () => {
   it('runs on nodejs22.x or newer with memory, timeout and reserved concurrency from context', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[scoreId]!.Properties;
-    const runtime = /^nodejs(\d+)\.x$/.exec(fn.Runtime as string);
+    const fn = propertiesOf(template, 'AWS::Lambda::Function', scoreId);
+    const runtime = /^nodejs(\d+)\.x$/.exec(fn.Runtime);
     expect(runtime, `runtime ${fn.Runtime}`).not.toBeNull();
     expect(Number(runtime![1])).toBeGreaterThanOrEqual(22);
     expect(fn).toMatchObject({
@@ -143,7 +142,7 @@ describe('score function', () => {
   });
 
   it('gets the bucket, its prefixes and the Powertools settings as environment variables', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[scoreId]!.Properties;
+    const fn = propertiesOf(template, 'AWS::Lambda::Function', scoreId);
     expect(fn.Environment.Variables).toMatchObject({
       BUCKET: { Ref: bucketId },
       MODELS_PREFIX: 'models/',
@@ -166,12 +165,12 @@ describe('score function', () => {
 });
 
 /** The schedule rule whose target is a function. */
-function ruleTargeting(functionId: string): Record<string, any> {
-  const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((rule) =>
-    (rule.Properties.Targets as { Arn: unknown }[]).some((target) => JSON.stringify(target.Arn) === JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] })),
+function ruleTargeting(functionId: string): ResourceProperties['AWS::Events::Rule'] {
+  const rules = Object.values(resourceProperties(template, 'AWS::Events::Rule')).filter((rule) =>
+    rule.Targets.some((target) => JSON.stringify(target.Arn) === JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] })),
   );
   expect(rules).toHaveLength(1);
-  return rules[0]!.Properties;
+  return rules[0]!;
 }
 
 describe('drift function', () => {
@@ -184,7 +183,7 @@ describe('drift function', () => {
   });
 
   it('is small and short: it reads reports and scores, it trains nothing', () => {
-    expect(template.findResources('AWS::Lambda::Function')[driftId]!.Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
+    expect(propertiesOf(template, 'AWS::Lambda::Function', driftId)).toMatchObject({ MemorySize: 1024, Timeout: 300 });
     // Nor does it load a model: its asset leaves out onnxruntime and tfjs; the others keep them.
     expect([stack.scoreFunction, stack.driftFunction, stack.retrainFunction].map((fn) => fn.modelRuntimes)).toEqual([true, false, true]);
   });
@@ -198,7 +197,7 @@ describe('drift function', () => {
   });
 
   it('gets every prefix it uses and the watched models as environment variables, and no other prefix', () => {
-    const variables = template.findResources('AWS::Lambda::Function')[driftId]!.Properties.Environment.Variables;
+    const variables = propertiesOf(template, 'AWS::Lambda::Function', driftId).Environment.Variables;
     expect(variables).toMatchObject({
       BUCKET: { Ref: bucketId },
       OUTPUTS_PREFIX: 'outputs/',
@@ -222,7 +221,7 @@ describe('retrain function', () => {
   });
 
   it('has the memory and the time to train', () => {
-    expect(template.findResources('AWS::Lambda::Function')[retrainId]!.Properties).toMatchObject({ MemorySize: 3008, Timeout: 900 });
+    expect(propertiesOf(template, 'AWS::Lambda::Function', retrainId)).toMatchObject({ MemorySize: 3008, Timeout: 900 });
   });
 
   it('retries a failed run once, then sends it to the same failed-invocation queue', () => {
@@ -234,7 +233,7 @@ describe('retrain function', () => {
   });
 
   it('gets every prefix it uses and the watched models as environment variables', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[retrainId]!.Properties;
+    const fn = propertiesOf(template, 'AWS::Lambda::Function', retrainId);
     expect(fn.Environment.Variables).toMatchObject({
       BUCKET: { Ref: bucketId },
       OUTPUTS_PREFIX: 'outputs/',
@@ -254,8 +253,8 @@ describe('IAM', () => {
   const S3_DATA_ACTION = /^s3:(Get|Put|Delete|List|Abort|Restore)/;
 
   it('grants no s3:* and no wildcard action anywhere', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
     );
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
@@ -266,8 +265,8 @@ describe('IAM', () => {
   });
 
   it('never allows an S3 data action on Resource "*"', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
     );
     const s3Statements = statements.filter((statement) => asArray(statement.Action).some((action) => S3_DATA_ACTION.test(action)));
     expect(s3Statements.length).toBeGreaterThan(0);
@@ -324,26 +323,26 @@ describe('IAM', () => {
 
   it('lets only the retrain function\'s role write under models/', () => {
     const modelsArn = JSON.stringify(objectArn(bucketId, 'models/*'));
-    const writers = Object.values(template.findResources('AWS::IAM::Policy'))
+    const writers = Object.values(resourceProperties(template, 'AWS::IAM::Policy'))
       .filter((policy) =>
-        (policy.Properties.PolicyDocument.Statement as Statement[]).some(
+        policy.PolicyDocument.Statement.some(
           (statement) =>
             statement.Effect === 'Allow' &&
             asArray(statement.Action).some((action) => /^s3:(PutObject|\*|Put\*)$/.test(action)) &&
             asArray(statement.Resource).some((resource) => JSON.stringify(resource) === modelsArn),
         ),
       )
-      .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
-    const retrainRoleId = (template.findResources('AWS::Lambda::Function')[retrainId]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      .flatMap((policy) => policy.Roles.map((role) => role.Ref));
+    const retrainRoleId = propertiesOf(template, 'AWS::Lambda::Function', retrainId).Role['Fn::GetAtt'][0];
     expect(writers).toEqual([retrainRoleId]);
   });
 
   it('gives the functions roles without managed policies; logging is limited to their own log group', () => {
     for (const fnId of [scoreId, driftId, retrainId]) {
-      const fn = template.findResources('AWS::Lambda::Function')[fnId]!.Properties;
-      const roleId = fn.Role['Fn::GetAtt'][0] as string;
-      expect(template.findResources('AWS::IAM::Role')[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
-      const logGroupId = fn.LoggingConfig.LogGroup.Ref as string;
+      const fn = propertiesOf(template, 'AWS::Lambda::Function', fnId);
+      const roleId = fn.Role['Fn::GetAtt'][0];
+      expect(propertiesOf(template, 'AWS::IAM::Role', roleId).ManagedPolicyArns).toBeUndefined();
+      const logGroupId = fn.LoggingConfig.LogGroup.Ref;
       const logs = roleStatements(fnId).find((s) => asArray(s.Action).includes('logs:PutLogEvents'));
       expect(logs?.Resource).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
     }
@@ -398,8 +397,8 @@ describe('failure queue and alarms', () => {
     ['retrain', () => retrainId, 900],
   ] as const)('alarms on the %s function\'s Errors, Throttles, and a Duration at 80%% of its timeout', (_name, id, timeoutSeconds) => {
     const alarms = Object.values(
-      template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: id() } }] } }),
-    ).map((alarm) => alarm.Properties);
+      resourceProperties(template, 'AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: id() } }] } }),
+    );
     expect(alarms.map((alarm) => `${alarm.MetricName} ${alarm.Statistic}>=${alarm.Threshold}`).sort()).toEqual([
       `Duration Maximum>=${timeoutSeconds * 1000 * 0.8}`,
       'Errors Sum>=1',
@@ -412,7 +411,7 @@ describe('failure queue and alarms', () => {
     const inTemplate = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort();
     expect(stack.alarms.map((alarm) => logicalIdOf(stack, alarm)).sort()).toEqual(inTemplate);
     expect(inTemplate).toHaveLength(1 + 3 * 3 + 5 * 3);
-    for (const props of Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties)) {
+    for (const props of Object.values(resourceProperties(template, 'AWS::CloudWatch::Alarm'))) {
       expect(props.AlarmActions).toEqual([{ Ref: topicId }]);
     }
   });
@@ -442,9 +441,8 @@ describe('failure queue and alarms', () => {
   });
 
   it('has three drift alarms per configured model, at the agreed thresholds, on daily metrics', () => {
-    const drift = template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'Propensity' } });
-    const seen = Object.values(drift).map((alarm) => {
-      const p = alarm.Properties;
+    const drift = resourceProperties(template, 'AWS::CloudWatch::Alarm', { Properties: { Namespace: 'Propensity' } });
+    const seen = Object.values(drift).map((p) => {
       expect(p).toMatchObject({ Period: 86400, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
       return `${p.Dimensions[0].Name}=${p.Dimensions[0].Value} ${p.MetricName}>=${p.Threshold}`;
     });

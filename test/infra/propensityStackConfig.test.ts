@@ -8,6 +8,7 @@ import {
   propensityStackConfigSchema,
   readPropensityStackConfig,
 } from '../../infra/stacks/propensityStackConfig.js';
+import { propertiesOf } from './cfnResources.js';
 import { logicalIdOf, synthPropensity } from './synthPropensity.js';
 
 const readWith = (context: Record<string, unknown>) => readPropensityStackConfig(new App({ context }));
@@ -146,8 +147,7 @@ describe('context reaches the template', () => {
       Architectures: ['arm64'],
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: scoreId }, MaximumRetryAttempts: 1 });
-    const rules = template.findResources('AWS::S3::Bucket')[logicalIdOf(stack, stack.data.bucket)]!.Properties.LifecycleConfiguration
-      .Rules as Record<string, unknown>[];
+    const rules = propertiesOf(template, 'AWS::S3::Bucket', logicalIdOf(stack, stack.data.bucket)).LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 7 }));
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'Propensity' }, 3);

@@ -181,7 +181,7 @@ describe('S3OutputTarget', () => {
         if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve).once('close', resolve));
       }
     })();
-    const [streamError] = await failed;
+    const streamError: unknown = (await failed)[0];
     expect(streamError).toMatchObject({ code: 'OUTPUT_FAILED', output: 'y/scores.csv', message: 'y/scores.csv: upload failed' });
     await out.abort(streamError);
   });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { S3Event } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ let handlerFile: string;
 async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts', options: { modelRuntimes?: boolean } = {}): Promise<string> {
   const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
   const bundling = propensityBundling(architecture, options);
-  const esm = bundling.format === 'esm';
+  const esm = bundling.format === OutputFormat.ESM;
   const outfile = path.join(outputDir, esm ? 'index.mjs' : 'index.js');
   await build({
     entryPoints: [path.join(REPO_ROOT, entry)],
@@ -248,7 +249,7 @@ describe('the built drift and retrain handlers (bundled JavaScript)', () => {
 
     const [step] = results as Array<{ retrain: { status: string; recordKey: string } }>;
     expect(['promoted', 'refused']).toContain(step!.retrain.status);
-    expect(await readJsonObject(s3.client, bucket, step!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) });
+    expect(await readJsonObject(s3.client, bucket, step!.retrain.recordKey)).toMatchObject({ model: 'bank-marketing', trainRows: expect.any(Number) as unknown });
     expect(logs.some((l) => l.message === 'retraining' && l.service === 'propensity-retrain')).toBe(true);
     // Retraining publishes no drift metrics: those are the drift function's.
     expect(logs.some((l) => l._aws !== undefined)).toBe(false);

@@ -34,8 +34,8 @@ function startDemo(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildP
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   return { child, output: () => text, exited };
 }

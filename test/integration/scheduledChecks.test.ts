@@ -121,7 +121,7 @@ describe('drift function', () => {
     expect(emf[0]!['DriftedFeatureShare']).toBe(0);
     // No labelled data arrived: the retrain function has nothing to retrain on.
     const { checks: retrained } = await runRetraining(baseEnv('drift-unshifted'));
-    expect(retrained[0]!.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') });
+    expect(retrained[0]!.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('no labelled data') as unknown });
   });
 
   it('flags exactly the shifted features, and publishes the EMF metrics the alarms watch', async () => {
@@ -182,7 +182,7 @@ describe('retrain function with onlyOnAlarm, reading the drift function\'s repor
     const { checks } = await runRetraining(onlyOnAlarm('drift-shifted'), twoDaysOn);
 
     expect(checks[0]!.driftEvidence).toBeNull();
-    expect(checks[0]!.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('onlyOnAlarm') });
+    expect(checks[0]!.retrain).toEqual({ status: 'skipped', reason: expect.stringContaining('onlyOnAlarm') as unknown });
   });
 
   it('retrains when tonight\'s drift report shows an alarm, and records which report decided it', async () => {
@@ -344,7 +344,7 @@ describe('retrain function on data that cannot train a model', () => {
     expect(step.status).toBe('failed');
     if (step.status !== 'failed') return;
     expect(step.reason).toContain('pdays');
-    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') } });
+    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') as unknown } });
     // The bundled champion was brought into the registry and stays champion.
     expect(await new S3Registry(s3.client, bucket).champion('bank-marketing')).toBe(checks[0]!.modelVersion);
   });

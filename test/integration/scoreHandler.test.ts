@@ -53,7 +53,7 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   // The handler reads its config once, at import (cold start): import it after the environment is set.
-  ({ handler } = (await import('../../functions/score/handler.js')) as { handler: Handler });
+  ({ handler } = await import('../../functions/score/handler.js'));
 });
 
 afterAll(async () => {
@@ -110,7 +110,7 @@ describe('score handler against the embedded S3', () => {
       `${prefix}_SUCCESS`,
     );
     expect(success?.runId).toBe(result.runId);
-    expect(success?.source).toEqual({ bucket: 'propensity-it', key, etag: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(success?.source).toEqual({ bucket: 'propensity-it', key, etag: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
     expect(success?.model).toEqual({ name: 'bank-marketing', version: '2026-11-23T0900-test01' });
     expect(success?.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     for (const file of success!.files) {

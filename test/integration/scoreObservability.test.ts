@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   delete process.env.POWERTOOLS_DEV;
-  ({ handler } = (await import('../../functions/score/handler.js')) as { handler: Handler });
+  ({ handler } = await import('../../functions/score/handler.js'));
 });
 
 afterAll(async () => {
@@ -42,13 +42,13 @@ afterAll(async () => {
 /** Runs `act` while collecting every JSON line written to stdout and stderr (Powertools logs and EMF). */
 async function captureOutput<T>(act: () => Promise<T>): Promise<{ value: T | undefined; error: unknown; lines: Array<Record<string, unknown>>; raw: string }> {
   const streams = [process.stdout, process.stderr] as const;
-  const originals = streams.map((stream) => stream.write);
+  const originals = streams.map((stream) => stream.write.bind(stream));
   let raw = '';
   for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
+    stream.write = (chunk: string | Uint8Array) => {
       raw += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       return true;
-    }) as typeof stream.write;
+    };
   }
   let value: T | undefined;
   let error: unknown;

@@ -193,8 +193,9 @@ class TfjsScoringModel implements ScoringModel {
     }
   }
 
-  async dispose(): Promise<void> {
+  dispose(): Promise<void> {
     this.model.dispose();
+    return Promise.resolve();
   }
 }
 
@@ -208,7 +209,7 @@ export async function saveTfjsModelToMemory(model: tf.LayersModel, options: { di
   const weightsFile = 'weights.bin';
   const at = (name: string): string => (options.dir ? posix.join(options.dir, name) : name);
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       const json: ModelJson = {
         modelTopology: artifacts.modelTopology as object,
         format: 'layers-model',
@@ -220,7 +221,7 @@ export async function saveTfjsModelToMemory(model: tf.LayersModel, options: { di
       files.set(at('model.json'), new TextEncoder().encode(JSON.stringify(json)));
       const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       files.set(at(weightsFile), new Uint8Array(weights));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
     }),
   );
   return files;

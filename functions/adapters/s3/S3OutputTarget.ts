@@ -150,7 +150,7 @@ export class S3OutputTarget implements OutputTarget {
         if (!stream.destroyed) stream.destroy(new OutputError('upload failed', { output: this.keyOf(name), cause: error }));
       },
     );
-    const entry = Object.assign(output, { stream, upload, settled }) as OpenOutput;
+    const entry: OpenOutput = Object.assign(output, { stream, upload, settled });
     this.outputs.set(name, entry);
     return stream;
   }

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BundleError } from '../../core/errors.js';
+import { parseWith } from '../../core/validation.js';
 import { verifyBundle } from '../../core/bundle/bundle.js';
 import { MANIFEST_FILE, bundleManifestSchema, type BundleManifest } from '../../core/bundle/bundleManifest.js';
 import { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord } from '../../core/bundle/registry.js';
@@ -171,19 +172,17 @@ export class S3Registry implements ModelRegistry {
   }
 
   private parseManifest(value: unknown, source: string): BundleManifest {
-    const result = bundleManifestSchema.safeParse(value);
     const bundle = (value as { name?: unknown } | undefined)?.name;
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      throw new BundleError('BUNDLE_INVALID', `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
-        bundle: typeof bundle === 'string' ? bundle : 'unknown',
-      });
-    }
-    const unsafe = Object.keys(result.data.files).find((path) => !isSafeBundlePath(path) || path === MANIFEST_FILE);
+    const manifest = parseWith(
+      bundleManifestSchema,
+      value,
+      ({ path, message }) => new BundleError('BUNDLE_INVALID', `${source}: ${path}: ${message}`, { bundle: typeof bundle === 'string' ? bundle : 'unknown' }),
+    );
+    const unsafe = Object.keys(manifest.files).find((path) => !isSafeBundlePath(path) || path === MANIFEST_FILE);
     if (unsafe !== undefined) {
-      throw new BundleError('BUNDLE_INVALID', `${source}: file path "${unsafe}" is not allowed in a bundle`, { bundle: result.data.name });
+      throw new BundleError('BUNDLE_INVALID', `${source}: file path "${unsafe}" is not allowed in a bundle`, { bundle: manifest.name });
     }
-    return result.data;
+    return manifest;
   }
 
   private checkName(name: string): void {

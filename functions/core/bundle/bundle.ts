@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BundleError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { bundleManifestSchema, MANIFEST_FILE, type BundleManifest, type BundleManifestInput } from './bundleManifest.js';
 import type { BundleFiles } from './registry.js';
 
@@ -18,15 +19,13 @@ export function createBundle(
 ): { manifest: BundleManifest; files: ReadonlyMap<string, Uint8Array> } {
   const hashes: Record<string, string> = {};
   for (const [name, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hashes[name] = sha256Hex(bytes);
-  const parsed = bundleManifestSchema.safeParse({ ...manifest, files: hashes });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BundleError('BUNDLE_INVALID', `manifest ${issue.path.join('.')}: ${issue.message}`, {
-      bundle: manifest.name ?? '(unnamed)',
-      modelVersion: manifest.version,
-    });
-  }
-  return { manifest: parsed.data, files };
+  const parsed = parseWith(
+    bundleManifestSchema,
+    { ...manifest, files: hashes },
+    ({ path, message }) => new BundleError('BUNDLE_INVALID', `manifest ${path}: ${message}`, { bundle: manifest.name ?? '(unnamed)', modelVersion: manifest.version }),
+    { root: '' },
+  );
+  return { manifest: parsed, files };
 }
 
 /**
@@ -40,12 +39,7 @@ export function verifyBundle(manifestBytes: Uint8Array, files: ReadonlyMap<strin
   } catch (cause) {
     throw new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} is not JSON`, { bundle: location, cause });
   }
-  const parsed = bundleManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} ${issue.path.join('.') || '(root)'}: ${issue.message}`, { bundle: location });
-  }
-  const manifest = parsed.data;
+  const manifest = parseWith(bundleManifestSchema, json, ({ path, message }) => new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} ${path}: ${message}`, { bundle: location }));
   for (const [name, expected] of Object.entries(manifest.files)) {
     const bytes = files.get(name);
     if (!bytes) {

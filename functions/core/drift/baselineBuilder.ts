@@ -4,7 +4,7 @@ import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
 import type { EncodeObserver } from '../spec/rowEncoder.js';
 import { ValueBuffer } from '../spec/valueBuffer.js';
 import { binIndex, type DriftBaseline, type FeatureBaseline, type ScoreBaseline } from './driftBaseline.js';
-import { rowScore, type ProfileAccumulator } from './runProfile.js';
+import { rowScore } from './runProfile.js';
 
 /** Deciles, as the issue and most monitoring tools use. */
 export const DEFAULT_BASELINE_BINS = 10;
@@ -105,7 +105,7 @@ export class BaselineBuilder implements EncodeObserver {
 
   /**
    * Validation scores, `rows × width` row-major: P(positive) for binary models, the top class's
-   * probability for multiclass ones (as {@link ProfileAccumulator.score} profiles them).
+   * probability for multiclass ones (as `ProfileAccumulator.score` in runProfile.ts profiles them).
    */
   score(probabilities: ArrayLike<number>, rows = probabilities.length, width = 1): void {
     for (let row = 0; row < rows; row++) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, DriftError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { jensenShannonDistance, populationStabilityIndex } from './divergence.js';
 import type { DriftBaseline, FeatureBaseline } from './driftBaseline.js';
 import { estimatePerformance, type EstimatedPerformance } from './estimatedPerformance.js';
@@ -45,12 +46,7 @@ export type DriftOptionsInput = z.input<typeof driftOptionsSchema>;
  * @throws ConfigError naming the key (e.g. `psiAlert` below `psiWarn`).
  */
 export function parseDriftOptions(value: unknown = {}, source = 'drift options'): DriftOptions {
-  const result = driftOptionsSchema.safeParse(value ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
-  }
-  const options = result.data;
+  const options = parseWith(driftOptionsSchema, value ?? {}, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source }));
   const pairs: Array<[string, number, number]> = [
     ['psiAlert', options.psiWarn, options.psiAlert],
     ['missingRateAlert', options.missingRateWarn, options.missingRateAlert],

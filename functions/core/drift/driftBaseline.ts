@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DriftError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 /**
  * The drift baseline: what the model's inputs and scores looked like when it was trained. Written
@@ -87,12 +88,7 @@ export type DriftBaseline = z.infer<typeof driftBaselineSchema>;
  * @throws DriftError naming the source and the first invalid path.
  */
 export function parseDriftBaseline(value: unknown, source = 'drift baseline'): DriftBaseline {
-  const result = driftBaselineSchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new DriftError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return result.data;
+  return parseWith(driftBaselineSchema, value, ({ path, message }) => new DriftError(`${source}: ${path}: ${message}`));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DriftError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
 import type { RunObserver } from '../engine/runObserver.js';
 import { binIndex, type DriftBaseline } from './driftBaseline.js';
@@ -70,12 +71,7 @@ export type RunProfile = z.infer<typeof runProfileSchema>;
  * @throws DriftError naming the source and the first invalid path.
  */
 export function parseRunProfile(value: unknown, source = PROFILE_FILE): RunProfile {
-  const result = runProfileSchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new DriftError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return result.data;
+  return parseWith(runProfileSchema, value, ({ path, message }) => new DriftError(`${source}: ${path}: ${message}`));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { resolveEconomics, type CampaignEconomics } from './campaignEconomics.js';
 import { campaignRoi, type CampaignRoi } from './campaignRoi.js';
 import { DEFAULT_HISTOGRAM_BINS, ScoreHistogram, type DecileRow, type ScoreDistribution } from './scoreHistogram.js';
@@ -153,12 +154,7 @@ export class CampaignAccumulator {
    * @throws ConfigError CONFIG_INVALID (or ECONOMICS_INVALID) naming the offending key
    */
   static fromJSON(json: unknown, source = 'campaign accumulator JSON'): CampaignAccumulator {
-    const parsed = campaignAccumulatorJsonSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
-    }
-    const data = parsed.data;
+    const data = parseWith(campaignAccumulatorJsonSchema, json, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source }));
     const economics = resolveEconomics(data.economics, undefined, `${source} (economics)`);
     const histogram = ScoreHistogram.fromJSON(data.histogram, `${source} (histogram)`);
     const selection = TargetSelector.fromJSON(data.selection, `${source} (selection)`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 /**
  * Campaign economics: what a contact costs, what a response is worth, and how many customers
@@ -48,12 +49,7 @@ export type CampaignEconomicsInput = z.input<typeof campaignEconomicsSchema>;
 export function resolveEconomics(defaults: unknown, overrides?: unknown, source = 'economics'): CampaignEconomics {
   const merged =
     overrides && typeof overrides === 'object'
-      ? { ...(defaults as object), ...(overrides as object) }
+      ? { ...(defaults as object), ...overrides }
       : defaults;
-  const result = campaignEconomicsSchema.safeParse(merged);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError('ECONOMICS_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
-  }
-  return result.data;
+  return parseWith(campaignEconomicsSchema, merged, ({ path, message }) => new ConfigError('ECONOMICS_INVALID', message, { key: path, source }));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { campaignFigures, type CampaignCosts } from './campaignRoi.js';
 import {
   LimbSums,
@@ -343,12 +344,7 @@ export class ScoreHistogram {
    * @throws ConfigError CONFIG_INVALID naming the offending key when the JSON is not a histogram
    */
   static fromJSON(json: unknown, source = 'score histogram JSON'): ScoreHistogram {
-    const parsed = scoreHistogramJsonSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
-    }
-    const data = parsed.data;
+    const data = parseWith(scoreHistogramJsonSchema, json, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source }));
     checkBins(data.bins, source);
     const h = new ScoreHistogram(data.bins);
     let previous = -1;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { LimbSums, PROBABILITY_SCALE, parseUnits, probabilityUnits, ratio } from './fixedPoint.js';
 import { RankedRows } from './rankedRows.js';
 
@@ -182,12 +183,7 @@ export class SegmentSelector {
    * @throws ConfigError CONFIG_INVALID naming the offending key when the JSON is not a segment selector
    */
   static fromJSON(json: unknown, source = 'segment selector JSON'): SegmentSelector {
-    const parsed = segmentSelectorJsonSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
-    }
-    const data = parsed.data;
+    const data = parseWith(segmentSelectorJsonSchema, json, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source }));
     if (data.segments.length !== data.classes.length) {
       throw new ConfigError('CONFIG_INVALID', `${data.segments.length} segment sums for ${data.classes.length} classes`, { key: 'segments', source });
     }

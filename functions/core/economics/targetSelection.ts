@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import type { CampaignEconomics } from './campaignEconomics.js';
 import type { ContactTotals } from './campaignRoi.js';
 import { LimbSums, MAX_VALUE_PER_RESPONSE, MONEY_SCALE, moneyUnits, probabilityUnits } from './fixedPoint.js';
@@ -222,11 +223,9 @@ export class TargetSelector {
     };
     if (!json || typeof json !== 'object') fail('(root)', 'expected an object');
     const data = json as Record<string, unknown>;
-    const rule = selectionRuleSchema.safeParse(data.rule);
-    if (!rule.success) {
-      const issue = rule.error.issues[0]!;
-      fail(['rule', ...issue.path].join('.'), issue.message);
-    }
+    const rule = parseWith(selectionRuleSchema, data.rule, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source }), {
+      prefix: ['rule'],
+    });
     // Columns are checked by hand: zod per element is slow for selections of millions.
     const column = (name: string): unknown[] => (Array.isArray(data[name]) ? (data[name] as unknown[]) : fail(name, 'expected an array'));
     const [ids, lines, probabilities, values] = [column('ids'), column('lines'), column('probabilities'), column('values')];
@@ -235,7 +234,7 @@ export class TargetSelector {
     if (lines.length !== ids.length || probabilities.length !== ids.length || values.length !== ids.length) {
       fail('ids', 'columns ids, lines, probabilities and values must have the same length');
     }
-    const selector = new TargetSelector(rule.data!);
+    const selector = new TargetSelector(rule);
     for (let i = 0; i < ids.length; i++) {
       const [id, line, p, v] = [ids[i], lines[i], probabilities[i], values[i]];
       if (typeof id !== 'string') fail(`ids.${i}`, 'expected a string');

@@ -42,9 +42,10 @@ const MAX_CSV_PARSE_STRETCH = 512 * 1024;
 /** The part of csv-parse's synchronous core we drive (see {@link createCsvCore}). */
 interface CsvCore {
   readonly info: { readonly bytes: number };
-  parse(buf: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined;
+  parse(buf: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): CsvErrorLike | undefined;
 }
 
+/** csv-parse's `CsvError`: a code such as `CSV_QUOTE_NOT_CLOSED`, and where it stopped. */
 type CsvErrorLike = Error & { code?: string; column?: unknown };
 
 /**
@@ -265,9 +266,7 @@ export class ExtractParser {
     for (;;) {
       const start = this.pos;
       const core = createCsvCore(this.strict);
-      const error = core.parse(this.win.subarray(start, to), true, (fields) => this.takeRecord(fields, start + core.info.bytes), noop) as
-        | CsvErrorLike
-        | undefined;
+      const error = core.parse(this.win.subarray(start, to), true, (fields) => this.takeRecord(fields, start + core.info.bytes), noop);
       if (error === undefined) return true;
       if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
         if (final) throw this.unclosedQuote(error);
@@ -324,7 +323,7 @@ export class ExtractParser {
     const relaxedError = core.parse(this.win.subarray(from, to), true, (record) => {
       fields = record;
       end = from + core.info.bytes;
-    }, noop) as CsvErrorLike | undefined;
+    }, noop);
     if (fields === undefined) {
       if (relaxedError?.code === 'CSV_QUOTE_NOT_CLOSED' && !final) return false;
       throw this.unclosedQuote(relaxedError ?? error);

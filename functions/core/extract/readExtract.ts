@@ -48,12 +48,13 @@ async function* withHead(head: Buffer[], rest: AsyncIterator<Uint8Array | string
 }
 
 /** zlib failures (truncated or corrupt gzip) carry a `Z_…` code; anything else is the source's own. */
-function readError(error: unknown, file: string): unknown {
+function readError(error: unknown, file: string): Error {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return new ExtractError('EXTRACT_COMPRESSION', `gzip data is truncated or corrupt (${(error as Error).message})`, { file }, { cause: error });
   }
-  return error;
+  // A source that throws a non-Error still fails the read with an Error (the original kept as cause).
+  return error instanceof Error ? error : new Error(`${file}: reading failed: ${String(error)}`, { cause: error });
 }
 
 function isBlank(buf: Buffer): boolean {
@@ -80,7 +81,7 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
     private readonly parser: ExtractParser,
     private readonly chunks: AsyncIterator<Buffer>,
     private readonly file: string,
-    private failure: unknown,
+    private failure: Error | undefined,
     private readonly close: () => void,
     ended: boolean,
   ) {
@@ -109,12 +110,12 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
     }
   }
 
-  async return(): Promise<IteratorResult<ExtractItem>> {
+  return(): Promise<IteratorResult<ExtractItem>> {
     this.finished = true;
     this.failure = undefined;
     this.queue = [];
     this.close();
-    return { value: undefined, done: true };
+    return Promise.resolve({ value: undefined, done: true });
   }
 
   private async pull(): Promise<void> {
@@ -197,7 +198,7 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
   const sniffed: Buffer[] = [];
   let sniffedBytes = 0;
   let ended = false;
-  let failure: unknown;
+  let failure: Error | undefined;
   let content = false;
   while (!ended && (sniffedBytes < SNIFF_BYTES || !content)) {
     try {

@@ -133,9 +133,9 @@ class LayerExporter {
     if (IDENTITY_LAYERS.has(cls)) return x;
     switch (cls) {
       case 'Dense':
-        return this.activation(layer, this.dense(layer, x, config), String(config.activation ?? 'linear'));
+        return this.activation(layer, this.dense(layer, x, config), configText(config.activation ?? 'linear'));
       case 'Activation':
-        return this.activation(layer, x, String(config.activation));
+        return this.activation(layer, x, configText(config.activation));
       case 'ReLU': {
         if (config.maxValue === null || config.maxValue === undefined) return this.unary(x, 'Relu');
         return this.clip(x, 0, Number(config.maxValue));
@@ -150,7 +150,7 @@ class LayerExporter {
       case 'BatchNormalization':
         return this.batchNorm(layer, x, config);
       case 'Conv1D':
-        return this.activation(layer, this.conv1d(layer, x, config), String(config.activation ?? 'linear'));
+        return this.activation(layer, this.conv1d(layer, x, config), configText(config.activation ?? 'linear'));
       case 'MaxPooling1D':
       case 'AveragePooling1D':
         return this.pool1d(layer, x, config, cls === 'MaxPooling1D' ? 'MaxPool' : 'AveragePool');
@@ -275,7 +275,7 @@ class LayerExporter {
 
   private conv1d(layer: tf.layers.Layer, x: GraphTensor, config: Config): GraphTensor {
     if (x.shape.length !== 2) throw new UnsupportedLayerError(layer, `input shape [batch, ${x.shape.join(', ')}] is not [batch, steps, channels]`);
-    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(layer, `data format ${String(config.dataFormat)}`);
+    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(layer, `data format ${configText(config.dataFormat)}`);
     const w = this.weights(layer);
     const kernel = w.get('kernel');
     if (!kernel) throw new UnsupportedLayerError(layer, 'no kernel weights');
@@ -283,7 +283,7 @@ class LayerExporter {
     const stride = first(config.strides, 1);
     const dilation = first(config.dilationRate, 1);
     const steps = x.shape[0]!;
-    const pads = padding(layer, String(config.padding ?? 'valid'), steps, (k - 1) * dilation + 1, stride);
+    const pads = padding(layer, configText(config.padding ?? 'valid'), steps, (k - 1) * dilation + 1, stride);
     // tfjs kernel is [k, in, out]; ONNX Conv wants [out, in, k].
     const W = new Float32Array(kernel.values.length);
     for (let j = 0; j < k; j++) for (let c = 0; c < inChannels; c++) for (let m = 0; m < filters; m++) {
@@ -303,10 +303,10 @@ class LayerExporter {
 
   private pool1d(layer: tf.layers.Layer, x: GraphTensor, config: Config, op: 'MaxPool' | 'AveragePool'): GraphTensor {
     if (x.shape.length !== 2) throw new UnsupportedLayerError(layer, `input shape [batch, ${x.shape.join(', ')}] is not [batch, steps, channels]`);
-    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(layer, `data format ${String(config.dataFormat)}`);
+    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(layer, `data format ${configText(config.dataFormat)}`);
     const size = first(config.poolSize, 2);
     const stride = first(config.strides, size);
-    const pads = padding(layer, String(config.padding ?? 'valid'), x.shape[0]!, size, stride);
+    const pads = padding(layer, configText(config.padding ?? 'valid'), x.shape[0]!, size, stride);
     // Keras averages over the window cells inside the input only, as ONNX does with count_include_pad = 0.
     const attributes = { kernel_shape: { ints: [size] }, strides: { ints: [stride] }, pads: { ints: pads.pads } };
     const y = this.g.addNode(op, [this.toLayout(x, 'NCW').name], undefined, attributes);
@@ -315,7 +315,7 @@ class LayerExporter {
 
   private globalPool1d(layer: tf.layers.Layer, x: GraphTensor, config: Config, op: 'ReduceMean' | 'ReduceMax'): GraphTensor {
     if (x.shape.length !== 2) throw new UnsupportedLayerError(layer, `input shape [batch, ${x.shape.join(', ')}] is not [batch, steps, channels]`);
-    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(layer, `data format ${String(config.dataFormat)}`);
+    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(layer, `data format ${configText(config.dataFormat)}`);
     const stepAxis = x.layout === 'NCW' ? 2 : 1;
     const y = this.g.addNode(op, [x.name], undefined, { axes: { ints: [stepAxis] }, keepdims: { int: 0 } });
     return { name: y, shape: [x.shape[1]!], layout: 'NWC' };
@@ -347,8 +347,14 @@ class LayerExporter {
   }
 }
 
+/** A layer config value as text: strings as they are, anything else as JSON (never `[object Object]`). */
+function configText(value: unknown): string {
+  // JSON.stringify gives undefined (not a string) for undefined, functions and symbols.
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+}
+
 function isLastAxis(axis: unknown, rank: number): boolean {
-  const a = Array.isArray(axis) ? (axis.length === 1 ? axis[0] : undefined) : (axis ?? -1);
+  const a: unknown = Array.isArray(axis) ? (axis.length === 1 ? axis[0] : undefined) : (axis ?? -1);
   return a === -1 || a === rank;
 }
 

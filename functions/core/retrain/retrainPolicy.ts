@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 /**
  * When to retrain, and when a retrained model (the challenger) may replace the champion.
@@ -30,12 +31,7 @@ export type RetrainPolicyInput = z.input<typeof retrainPolicySchema>;
  * @throws ConfigError naming the offending key.
  */
 export function parseRetrainPolicy(value: unknown = {}, source = 'retrain policy'): RetrainPolicy {
-  const result = retrainPolicySchema.safeParse(value ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError('CONFIG_INVALID', issue.message, { key: issue.path.join('.') || '(root)', source });
-  }
-  return result.data;
+  return parseWith(retrainPolicySchema, value ?? {}, ({ path, message }) => new ConfigError('CONFIG_INVALID', message, { key: path, source }));
 }
 
 /** How a model did on the holdout both models are judged on. */

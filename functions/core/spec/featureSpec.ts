@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SpecError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 /**
  * The feature spec: how each column of an extract becomes model input.
@@ -170,35 +171,18 @@ export const fittedSpecSchema = z
   .strict();
 export type FittedSpec = z.infer<typeof fittedSpecSchema>;
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-}
 
 /**
  * Validates an unfitted spec (e.g. parsed from `spec.json`) and fills defaults.
  * @throws SpecError naming the source and the first invalid path.
  */
 export function parseFeatureSpec(value: unknown, source = 'feature spec'): FeatureSpec {
-  const result = featureSpecSchema.safeParse(value);
-  if (!result.success) {
-    throw new SpecError('SPEC_INVALID', formatIssues(result.error), {
-      source,
-      path: result.error.issues[0]?.path.join('.'),
-    });
-  }
-  return result.data;
+  return parseWith(featureSpecSchema, value, ({ path, all }) => new SpecError('SPEC_INVALID', all, { source, path }), { root: '' });
 }
 
 /** Validates a fitted spec as stored in a model bundle. */
 export function parseFittedSpec(value: unknown, source = 'fitted spec'): FittedSpec {
-  const result = fittedSpecSchema.safeParse(value);
-  if (!result.success) {
-    throw new SpecError('SPEC_INVALID', formatIssues(result.error), {
-      source,
-      path: result.error.issues[0]?.path.join('.'),
-    });
-  }
-  return result.data;
+  return parseWith(fittedSpecSchema, value, ({ path, all }) => new SpecError('SPEC_INVALID', all, { source, path }), { root: '' });
 }
 
 export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {

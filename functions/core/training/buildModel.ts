@@ -80,7 +80,7 @@ function buildSequenceModel(tf: Tf, a: SequenceArchitecture, shape: ModelShape):
         filters: a.filters,
         kernelSize: a.kernelSize,
         padding: 'valid',
-        activation: a.batchNorm ? 'linear' : (a.activation as 'relu'),
+        activation: a.batchNorm ? 'linear' : a.activation,
         useBias: !a.batchNorm,
         ...(i === 0 ? { inputShape: [...shape.inputShape] } : {}),
         ...(kernelRegularizer ? { kernelRegularizer } : {}),
@@ -88,7 +88,7 @@ function buildSequenceModel(tf: Tf, a: SequenceArchitecture, shape: ModelShape):
     );
     if (a.batchNorm) {
       model.add(tf.layers.batchNormalization({ name: named(model, 'batch_norm') }));
-      model.add(tf.layers.activation({ name: named(model, 'activation'), activation: a.activation as 'relu' }));
+      model.add(tf.layers.activation({ name: named(model, 'activation'), activation: a.activation }));
     }
   }
   if (a.pooling === 'flatten') model.add(tf.layers.flatten({ name: 'flatten' }));

@@ -29,7 +29,7 @@ export function labelRecords(table: TrainingTable, featureSpec: FeatureSpec): Re
   if (!target) throw new TrainingError('the feature spec has no target column (role "target"): there is nothing to learn', { isInputError: true });
   const targetIndex = layoutColumns(featureSpec, table.header, table.source).require(target.name);
   const markers = missingMarkers(target);
-  const text: string[] = new Array(table.records.length);
+  const text = new Array<string>(table.records.length);
   const labelled: number[] = [];
   for (let r = 0; r < table.records.length; r++) {
     const label = (table.records[r]![targetIndex] ?? '').trim();

@@ -40,7 +40,10 @@ export function mergeEnsemble(tf: Tf, members: readonly tfTypes.LayersModel[]): 
     }
     const layers = chains.map((chain) => chain[i]);
     if (layers.some((l) => !l || l.getClassName() !== cls)) throw new TrainingError('ensemble members differ in their layers', { isInputError: false });
-    const activation = (l: tfTypes.layers.Layer) => String((l.getConfig() as { activation?: unknown }).activation ?? '');
+    const activation = (l: tfTypes.layers.Layer): string => {
+      const value = (l.getConfig() as { activation?: unknown }).activation ?? '';
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    };
     if (layers.some((l) => activation(l!) !== activation(layers[0]!))) throw new TrainingError('ensemble members differ in their activations', { isInputError: false });
     plan.push({ cls, members: layers as tfTypes.layers.Layer[] });
   }

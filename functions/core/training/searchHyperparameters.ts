@@ -136,7 +136,7 @@ export async function trainWithSearch(args: {
   const trials: Trial[] = [];
   for (const [index, config] of configs.entries()) {
     const trialSeed = deriveSeed(seed, `trial-${index}`);
-    const model = await withSeededMathRandom(deriveSeed(trialSeed, 'init'), async () => buildModel(tf, config.architecture, data.shape));
+    const model = await withSeededMathRandom(deriveSeed(trialSeed, 'init'), () => buildModel(tf, config.architecture, data.shape));
     trials.push({ index, config, trainer: new TrialTrainer(tf, model, data, config.settings, trialSeed), rung: 0 });
   }
   const score = (t: Trial): number => {
@@ -186,7 +186,7 @@ export async function trainWithSearch(args: {
     try {
       for (let m = 1; m < training.ensemble; m++) {
         const memberSeed = deriveSeed(seed, `member-${m}`);
-        const memberModel = await withSeededMathRandom(deriveSeed(memberSeed, 'init'), async () => buildModel(tf, winner.config.architecture, data.shape));
+        const memberModel = await withSeededMathRandom(deriveSeed(memberSeed, 'init'), () => buildModel(tf, winner.config.architecture, data.shape));
         const memberData = training.ensembleSubsample < 1 ? subsample(tf, data, training.ensembleSubsample, deriveSeed(memberSeed, 'rows')) : data;
         const trainer = new TrialTrainer(tf, memberModel, memberData, winner.config.settings, memberSeed);
         trained.push(memberModel);

@@ -61,7 +61,7 @@ let seededDepth = 0;
  * a seeded layer seed would repeat the *same* dropout mask on every batch. Nesting is refused, as
  * two interleaved training runs would share the stream and lose determinism.
  */
-export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Promise<T> {
+export async function withSeededMathRandom<T>(seed: number, fn: () => T | Promise<T>): Promise<T> {
   if (seededDepth > 0) throw new Error('withSeededMathRandom: training runs cannot be nested or run concurrently in one process');
   const original = Math.random;
   seededDepth++;

@@ -51,7 +51,7 @@ export function patchConvFilterGradient(tf: Tf): void {
             for (let i = 0; i < fh; i++) {
               for (let j = 0; j < fw; j++) {
                 const window = tf.slice(input, [0, i, j, 0], [n, oh, ow, channels]).reshape([n * oh * ow, channels]);
-                taps.push(tf.matMul(window, dy2, true, false) as tfTypes.Tensor2D);
+                taps.push(tf.matMul<tfTypes.Tensor2D>(window, dy2, true, false));
               }
             }
             return tf.stack(taps).reshape([fh, fw, channels, filters]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { campaignEconomicsSchema } from '../economics/campaignEconomics.js';
 import { SpecError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { featureSpecSchema } from '../spec/featureSpec.js';
 
 /**
@@ -159,14 +160,5 @@ export type TrainingSpecInput = z.input<typeof trainingSpecSchema>;
 export function parseTrainingSpec(value: unknown, source = 'training spec', fallbackName = 'model'): TrainingSpec {
   const wrapped =
     value !== null && typeof value === 'object' && 'columns' in value && !('featureSpec' in value) ? { name: fallbackName, featureSpec: value } : value;
-  const result = trainingSpecSchema.safeParse(wrapped);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const path = issue.path.join('.');
-    throw new SpecError('SPEC_INVALID', result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '), {
-      source,
-      path: path || undefined,
-    });
-  }
-  return result.data;
+  return parseWith(trainingSpecSchema, wrapped, ({ path, all }) => new SpecError('SPEC_INVALID', all, { source, path: path || undefined }), { root: '' });
 }

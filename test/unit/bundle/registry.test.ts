@@ -56,6 +56,6 @@ describe('FsRegistry', () => {
     const file = path.join(root, 'tiny', '2026-01-01', 'manifest.json');
     const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...manifest, task: 'regression' }));
-    await expect(readBundleDir(path.dirname(file))).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringContaining('task') });
+    await expect(readBundleDir(path.dirname(file))).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringContaining('task') as unknown });
   });
 });

@@ -56,7 +56,7 @@ let cached: Promise<BankFixture> | undefined;
 /** Loads, shuffles (seed 7) and splits 60 / 20 / 20; fits the spec on the training part. Cached per test file. */
 export function loadBankFixture(): Promise<BankFixture> {
   cached ??= (async () => {
-    const [header, ...rows] = parse(readFileSync(BANK_FILE), { delimiter: ';' }) as string[][];
+    const [header, ...rows] = parse(readFileSync(BANK_FILE), { delimiter: ';' });
     // Seeded, so the split is the same on every machine.
     const random = mulberry32(7);
     for (let i = rows.length - 1; i > 0; i--) {

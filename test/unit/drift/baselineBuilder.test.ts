@@ -19,7 +19,7 @@ describe('quantileEdges', () => {
 
   it('drops an edge at the maximum, so the last bin is never empty', () => {
     // 85 % zeros, 15 % ones: the 90th percentile is 1, the maximum.
-    expect(quantileEdges(sorted([...new Array(85).fill(0), ...new Array(15).fill(1)]), 10)).toEqual([0]);
+    expect(quantileEdges(sorted([...new Array<number>(85).fill(0), ...new Array<number>(15).fill(1)]), 10)).toEqual([0]);
     expect(quantileEdges(sorted([4, 4, 4]), 10)).toEqual([]);
   });
 });

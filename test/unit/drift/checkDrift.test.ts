@@ -116,7 +116,7 @@ describe('checkDrift on missing values', () => {
     runs: ['r'],
     rows: counts[0]! + counts[1]! + missing,
     features: [{ name: 'tenure', kind: 'numeric', counts, missing }],
-    score: { counts: [0], histogram: { counts: new Array(100).fill(0), sumMicros: new Array(100).fill(0) } },
+    score: { counts: [0], histogram: { counts: new Array<number>(100).fill(0), sumMicros: new Array<number>(100).fill(0) } },
     selection: { contacts: 0, sumMicros: 0 },
   });
 

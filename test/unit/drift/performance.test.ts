@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { estimatePerformance } from '../../../functions/core/drift/estimatedPerformance.js';
 import { joinOutcomes, readOutcomeLabels, realizedPerformance, type LabelledScore } from '../../../functions/core/drift/realizedPerformance.js';
 import { ProfileAccumulator } from '../../../functions/core/drift/runProfile.js';
@@ -20,7 +20,7 @@ const tinyBaseline: DriftBaseline = {
 describe('estimatePerformance (CBPE)', () => {
   it('reads the expected confusion of the selection from calibrated scores', () => {
     const accumulator = new ProfileAccumulator(tinyBaseline);
-    const scores = [...new Array(10).fill(0.1), ...new Array(10).fill(0.9)];
+    const scores = [...new Array<number>(10).fill(0.1), ...new Array<number>(10).fill(0.9)];
     accumulator.score(scores);
     for (const p of scores) if (p > 0.5) accumulator.selected(p);
 

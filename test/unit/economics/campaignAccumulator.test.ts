@@ -134,7 +134,7 @@ describe('CampaignAccumulator', () => {
   });
 
   it('merges economics written with keys in another order', () => {
-    const json = JSON.parse(JSON.stringify(new CampaignAccumulator(economics).toJSON()));
+    const json = JSON.parse(JSON.stringify(new CampaignAccumulator(economics).toJSON())) as { economics: Record<string, unknown> };
     json.economics = Object.fromEntries(Object.entries(json.economics).reverse());
     expect(() => new CampaignAccumulator(economics).merge(CampaignAccumulator.fromJSON(json))).not.toThrow();
   });

@@ -231,9 +231,9 @@ describe('exportTfjsToOnnx graph', () => {
     expect(input?.name).toBe('seq');
     expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 60]);
     expect(proto.graph?.output?.map((o) => o.name)).toEqual(['p']);
-    const meta = Object.fromEntries(proto.metadataProps.map((p) => [p.key, p.value]));
-    expect(JSON.parse(meta[ONNX_METADATA.inputShape]!)).toEqual([10, 6]);
-    expect(JSON.parse(meta[ONNX_METADATA.calibration]!)).toEqual(calibration);
+    const meta = new Map(proto.metadataProps.map((p) => [p.key, p.value] as const));
+    expect(JSON.parse(meta.get(ONNX_METADATA.inputShape)!)).toEqual([10, 6]);
+    expect(JSON.parse(meta.get(ONNX_METADATA.calibration)!)).toEqual(calibration);
     expect(Number(proto.opsetImport[0]!.version)).toBe(13);
     expect(Number(proto.irVersion)).toBe(8);
   });

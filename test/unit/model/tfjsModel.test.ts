@@ -54,9 +54,9 @@ describe('saveTfjsModelToMemory → loadTfjsModel', () => {
     const scores = await model.score(x, ROWS);
     // Assess
     expect([...files.keys()].sort()).toEqual(['tfjs/model.json', 'tfjs/weights.bin']);
-    const json = JSON.parse(new TextDecoder().decode(files.get('tfjs/model.json')));
+    const json = JSON.parse(new TextDecoder().decode(files.get('tfjs/model.json'))) as { format: string; weightsManifest: { paths: string[] }[] };
     expect(json.format).toBe('layers-model');
-    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(json.weightsManifest[0]?.paths).toEqual(['weights.bin']);
     expect(files.get('tfjs/weights.bin')!.byteLength).toBe(original.countParams() * 4); // float32, moving statistics included
     const expected = predict(original, x, [5]);
     expect(scores).toHaveLength(ROWS * 3);

@@ -9,7 +9,7 @@ import { labelExtract, selectNewLabelFiles } from '../../../functions/core/retra
 const CHURN_FILE = dataset('ecommerce-churn/E_Commerce_Dataset.csv');
 
 describe('labelExtract on ecommerce-churn', () => {
-  const [header, ...rows] = parse(readFileSync(CHURN_FILE)) as string[][];
+  const [header, ...rows] = parse(readFileSync(CHURN_FILE));
   const churn = header!.indexOf('Churn');
   // The scored extract: the same customers without the outcome column.
   const extractHeader = header!.filter((_, i) => i !== churn);

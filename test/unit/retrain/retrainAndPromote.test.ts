@@ -160,7 +160,7 @@ describe('retrainAndPromote on bank-marketing', () => {
         data: null,
         holdout,
         holdoutDescription: 'holdout',
-        trainChallenger: async () => bundle,
+        trainChallenger: () => Promise.resolve(bundle),
         evaluate,
       });
     const reused = await run(bundles.v1!).catch((e: unknown) => e);

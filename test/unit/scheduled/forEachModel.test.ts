@@ -8,17 +8,17 @@ const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 
 describe('forEachModel', () => {
   it('returns every model\'s result in order when all succeed', async () => {
-    expect(await forEachModel('drift check', ['a', 'b'], silent, async (model) => model.toUpperCase())).toEqual(['A', 'B']);
+    expect(await forEachModel('drift check', ['a', 'b'], silent, (model) => Promise.resolve(model.toUpperCase()))).toEqual(['A', 'B']);
   });
 
   it('gives every model its turn, then throws one ScheduledRunError naming each failure', async () => {
     // Prepare
     const seen: string[] = [];
-    const work = async (model: string) => {
+    const work = (model: string): Promise<string> => {
       seen.push(model);
-      if (model === 'audiobooks') throw new BundleError('BUNDLE_NOT_FOUND', 'no champion', { bundle: model });
-      if (model === 'card-offer') throw new Error('S3 is down');
-      return model;
+      if (model === 'audiobooks') return Promise.reject(new BundleError('BUNDLE_NOT_FOUND', 'no champion', { bundle: model }));
+      if (model === 'card-offer') return Promise.reject(new Error('S3 is down'));
+      return Promise.resolve(model);
     };
     // Act
     const failure = await forEachModel('retraining', ['audiobooks', 'bank-marketing', 'card-offer'], silent, work).catch((error: unknown) => error);

@@ -16,12 +16,13 @@ beforeAll(async () => {
 /** A runtime whose "ONNX" model answers `answer` for every row, and which saves one tfjs file. */
 function fakeRuntime(answer: number, requests: ModelLoadRequest[]): TrainingRuntime {
   return {
-    tf: async () => tf,
-    loadModel: async (request) => {
+    tf: () => Promise.resolve(tf),
+    loadModel: (request) => {
       requests.push(request);
-      return { inputWidth: request.inputWidth, outputWidth: request.outputWidth, score: async (_x, rows) => new Float32Array(rows).fill(answer), dispose: async () => {} };
+      const model = { inputWidth: request.inputWidth, outputWidth: request.outputWidth, score: (_x: Float32Array, rows: number) => Promise.resolve(new Float32Array(rows).fill(answer)), dispose: () => Promise.resolve() };
+      return Promise.resolve(model);
     },
-    saveLayersModel: async (_model, dir) => new Map([[`${dir}/model.json`, Uint8Array.of(7)]]),
+    saveLayersModel: (_model, dir) => Promise.resolve(new Map([[`${dir}/model.json`, Uint8Array.of(7)]])),
   };
 }
 

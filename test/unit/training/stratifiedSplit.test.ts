@@ -52,14 +52,14 @@ describe('seeded randomness', () => {
 
   it('seeds Math.random inside the callback and restores it afterwards', async () => {
     const original = Math.random;
-    const inside = await withSeededMathRandom(7, async () => [Math.random(), Math.random()]);
-    const again = await withSeededMathRandom(7, async () => [Math.random(), Math.random()]);
+    const inside = await withSeededMathRandom(7, () => [Math.random(), Math.random()]);
+    const again = await withSeededMathRandom(7, () => [Math.random(), Math.random()]);
     expect(inside).toEqual(again);
     expect(Math.random).toBe(original);
   });
 
   it('refuses nested seeded runs, which would share one stream', async () => {
-    await expect(withSeededMathRandom(1, () => withSeededMathRandom(2, async () => 0))).rejects.toThrow(
+    await expect(withSeededMathRandom(1, () => withSeededMathRandom(2, () => 0))).rejects.toThrow(
       'withSeededMathRandom: training runs cannot be nested or run concurrently in one process',
     );
   });

@@ -152,9 +152,9 @@ describe('train: multiclass, ensembles, sequences', () => {
     const spec = syntheticSpec();
     const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, ensemble: 3, calibration: 'isotonic' } } });
     expect(result.search.members).toHaveLength(2);
-    const dense = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json')!)).modelTopology.config.layers
-      .filter((l: { class_name: string }) => l.class_name === 'Dense')
-      .map((l: { config: { units: number } }) => l.config.units);
+    type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
+    const modelJson = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json'))) as ModelJson;
+    const dense = modelJson.modelTopology.config.layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.units);
     expect(dense).toEqual([24, 12, 1]);
     expect(result.bundle.manifest.metrics.calibration).toMatchObject({ method: 'isotonic', appliedIn: 'onnx-graph' });
     const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 97), 300);
@@ -181,7 +181,7 @@ describe('train: multiclass, ensembles, sequences', () => {
 
 describe('train: a real dataset', () => {
   it('trains audiobooks (no header, last column the target) in a few epochs to a useful model', async () => {
-    const spec = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../../model-store/audiobooks/spec.json'), 'utf8'));
+    const spec = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../../model-store/audiobooks/spec.json'), 'utf8')) as unknown;
     const data = localExtract(dataset('audiobooks/Audiobooks_data.csv'));
     const result = await train({ runtime: tfjsTrainingRuntime, data, spec, overrides: { search: false, training: { epochs: 3, importanceRepeats: 0 } } });
     expect(result.evaluation.rows).toBe(Math.round(2237 * 0.2) + Math.round(11847 * 0.2));
@@ -197,7 +197,7 @@ describe('train: errors', () => {
 
   it('refuses a spec without a target column', async () => {
     const spec = syntheticSpec();
-    const columns = spec.featureSpec!.columns!.filter((c) => c.role !== 'target');
+    const columns = spec.featureSpec.columns.filter((c) => c.role !== 'target');
     const error = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, featureSpec: { columns } } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingError);
     expect(error).toMatchObject({ code: 'TRAINING_FAILED', isInputError: true, message: 'the feature spec has no target column (role "target"): there is nothing to learn' });

@@ -10,7 +10,7 @@ const BUNDLED = ['audiobooks', 'bank-marketing', 'ecommerce-churn', 'segmentatio
 
 describe('parseTrainingSpec', () => {
   it.each(BUNDLED)('parses model-store/%s/spec.json and names the bundle after its folder', async (name) => {
-    const json = JSON.parse(await readFile(path.join(repo, 'model-store', name, 'spec.json'), 'utf8'));
+    const json = JSON.parse(await readFile(path.join(repo, 'model-store', name, 'spec.json'), 'utf8')) as unknown;
     const spec = parseTrainingSpec(json, `${name}/spec.json`);
     expect(spec.name).toBe(name);
     expect(spec.featureSpec.columns.some((c) => c.role === 'target')).toBe(true);
@@ -32,7 +32,7 @@ describe('parseTrainingSpec', () => {
   });
 
   it('the committed card-offer spec is exactly what cardOfferSpec() generates', async () => {
-    const committed = JSON.parse(await readFile(path.join(repo, 'model-store/card-offer/spec.json'), 'utf8'));
+    const committed = JSON.parse(await readFile(path.join(repo, 'model-store/card-offer/spec.json'), 'utf8')) as unknown;
     expect(committed).toEqual(JSON.parse(JSON.stringify(cardOfferSpec())));
   });
 
