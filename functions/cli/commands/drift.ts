@@ -3,12 +3,13 @@ import path from 'node:path';
 import { ConfigError, DriftError } from '../../core/errors.js';
 import { runDriftCheck, type DriftCheckResult } from '../../core/drift/runDriftCheck.js';
 import { PROFILE_FILE } from '../../core/drift/runProfile.js';
+import { readCommittedRunFile } from '../../adapters/fs/committedRunFile.js';
 import { resolveBundle } from '../resolveBundle.js';
 
 export interface DriftCommandOptions {
   /** Bundle folder, registry model folder, or bundled model name. */
   readonly model: string;
-  /** Output folders of local scoring runs (each with a `profile.json`), or profile files. */
+  /** Output folders of finished local scoring runs (a `_SUCCESS` listing `profile.json`), or profile files in such folders. */
   readonly runs: readonly string[];
   /** Where to write the report JSON. @default `drift-report.json` in the current folder */
   readonly report?: string;
@@ -16,14 +17,7 @@ export interface DriftCommandOptions {
   readonly options?: string;
 }
 
-async function readJson(file: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new DriftError(`${file}: no ${what} here`, { cause });
-    throw cause;
-  }
+function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -36,16 +30,18 @@ async function readJson(file: string, what: string): Promise<unknown> {
  * the bundle's baseline, writes the report JSON and returns the summary to print and the exit
  * code (3 when drift is alerted, else 0).
  *
- * @throws DriftError for a run without a profile or a bundle without a baseline; ConfigError for bad options.
+ * @throws DriftError for a run that did not finish (no valid `_SUCCESS` listing its profile) or a bundle without a baseline; ConfigError for bad options.
  */
 export async function driftCommand(options: DriftCommandOptions): Promise<DriftCheckResult & { readonly reportFile: string }> {
   if (options.runs.length === 0) throw new ConfigError('USAGE', 'give at least one scoring run folder', { key: 'RUN_DIR' });
   const bundle = await resolveBundle(options.model);
   const profiles = [];
   for (const run of options.runs) {
+    // Only finished runs count: a profile is read through its run's _SUCCESS, never on its own.
     const isDir = (await stat(run).catch(() => undefined))?.isDirectory() ?? false;
-    const file = isDir ? path.join(run, PROFILE_FILE) : run;
-    profiles.push({ source: file, profile: await readJson(file, 'run profile (profile.json)') });
+    const [dir, name] = isDir ? [run, PROFILE_FILE] : [path.dirname(run), path.basename(run)];
+    const file = path.join(dir, name);
+    profiles.push({ source: file, profile: parseJson(await readCommittedRunFile(dir, name), file, 'run profile (profile.json)') });
   }
   let driftOptions: unknown;
   if (options.options) {

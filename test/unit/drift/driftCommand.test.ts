@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBundle } from '../../../functions/core/bundle/bundle.js';
+import { createBundle, sha256Hex } from '../../../functions/core/bundle/bundle.js';
 import { writeBundleDir } from '../../../functions/adapters/fs/bundleDir.js';
 import { driftCommand } from '../../../functions/cli/commands/drift.js';
 import type { DriftReport } from '../../../functions/core/drift/checkDrift.js';
@@ -16,11 +16,14 @@ describe('propensity drift (command function)', () => {
   let bundleDir: string;
   let baseline: DriftBaseline;
 
-  /** Writes a scoring run folder holding only the profile of `rows`. */
+  /** Writes a finished scoring run folder holding the profile of `rows` and the `_SUCCESS` that lists it. */
   const writeRun = async (name: string, rows: string[][]) => {
     const run = path.join(dir, 'runs', name);
     await mkdir(run, { recursive: true });
-    await writeFile(path.join(run, 'profile.json'), JSON.stringify(profileRows(fixture, baseline, rows, name)));
+    const profile = JSON.stringify(profileRows(fixture, baseline, rows, name));
+    await writeFile(path.join(run, 'profile.json'), profile);
+    const files = [{ name: 'profile.json', bytes: Buffer.byteLength(profile), sha256: sha256Hex(profile) }];
+    await writeFile(path.join(run, '_SUCCESS'), JSON.stringify({ completedAt: '2026-11-30T00:00:00.000Z', files }));
     return run;
   };
 
@@ -82,11 +85,27 @@ describe('propensity drift (command function)', () => {
     expect(result.report.options).toMatchObject({ psiWarn: 0.05, psiAlert: 0.2 });
   });
 
-  it('names a run folder without a profile', async () => {
-    const empty = path.join(dir, 'runs', 'empty');
-    await mkdir(empty, { recursive: true });
-    const error = await driftCommand({ model: bundleDir, runs: [empty], report: path.join(dir, 'x.json') }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DriftError);
-    expect(error).toMatchObject({ code: 'DRIFT_INPUT_INVALID', message: `${path.join(empty, 'profile.json')}: no run profile (profile.json) here` });
+  it('reads only finished runs: a folder without _SUCCESS, a _SUCCESS without the profile, an edited profile', async () => {
+    const refused = async (run: string) => driftCommand({ model: bundleDir, runs: [run], report: path.join(dir, 'x.json') }).catch((e: unknown) => e);
+    // A failed run: error.json and a profile, but no _SUCCESS.
+    const failed = path.join(dir, 'runs', 'failed');
+    await mkdir(failed, { recursive: true });
+    await writeFile(path.join(failed, 'profile.json'), JSON.stringify(profileRows(fixture, baseline, fixture.holdout.slice(0, 600), 'failed')));
+    await writeFile(path.join(failed, 'error.json'), '{"status":"failed"}');
+    const noSuccess = await refused(failed);
+    expect(noSuccess).toBeInstanceOf(DriftError);
+    expect(noSuccess).toMatchObject({ code: 'DRIFT_INPUT_INVALID', message: `${failed}: not a finished run (no readable _SUCCESS); only runs that completed are read` });
+    expect(await refused(path.join(failed, 'profile.json'))).toMatchObject({ message: `${failed}: not a finished run (no readable _SUCCESS); only runs that completed are read` });
+
+    // A finished run of a bundle without a baseline: _SUCCESS lists no profile.
+    const noProfile = path.join(dir, 'runs', 'no-profile');
+    await mkdir(noProfile, { recursive: true });
+    await writeFile(path.join(noProfile, '_SUCCESS'), JSON.stringify({ completedAt: '2026-11-30T00:00:00.000Z', files: [] }));
+    expect(await refused(noProfile)).toMatchObject({ code: 'DRIFT_INPUT_INVALID', message: `${noProfile}: _SUCCESS does not list profile.json` });
+
+    // A finished run whose profile was changed afterwards.
+    const edited = await writeRun('edited', fixture.holdout.slice(0, 600));
+    await writeFile(path.join(edited, 'profile.json'), '{}');
+    expect(await refused(edited)).toMatchObject({ code: 'DRIFT_INPUT_INVALID', message: `${edited}: profile.json no longer matches the sha256 its _SUCCESS records` });
   });
 });
