@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../validation.js';
+import { MAX_VALUE_PER_RESPONSE } from './fixedPoint.js';
+
+/** Largest campaign-level amount (fixed cost, spend cap): far above any campaign, far below float trouble. */
+const MAX_CAMPAIGN_AMOUNT = 1e12;
 
 /**
  * Campaign economics: what a contact costs, what a response is worth, and how many customers
@@ -10,15 +14,15 @@ export const campaignEconomicsSchema = z
   .object({
     currency: z.string().default('EUR'),
     /** Cost of contacting one customer (call, mail, voucher). */
-    costPerContact: z.number().nonnegative(),
+    costPerContact: z.number().nonnegative().max(MAX_VALUE_PER_RESPONSE),
     /** Gain from one response: a constant, or the name of an extract column (e.g. expected order value). */
-    valuePerResponse: z.union([z.number().nonnegative(), z.object({ column: z.string().min(1) }).strict()]),
+    valuePerResponse: z.union([z.number().nonnegative().max(MAX_VALUE_PER_RESPONSE), z.object({ column: z.string().min(1) }).strict()]),
     /** Set-up cost of running the campaign at all (creative, list rental). */
-    fixedCost: z.number().nonnegative().default(0),
+    fixedCost: z.number().nonnegative().max(MAX_CAMPAIGN_AMOUNT).default(0),
     budget: z
       .object({
-        maxContacts: z.number().int().positive().optional(),
-        maxSpend: z.number().positive().optional(),
+        maxContacts: z.number().int().positive().max(1e9).optional(),
+        maxSpend: z.number().positive().max(MAX_CAMPAIGN_AMOUNT).optional(),
       })
       .strict()
       .default({}),
@@ -28,7 +32,7 @@ export const campaignEconomicsSchema = z
      * - `threshold`: every customer with probability ≥ threshold, within budget.
      */
     policy: z.enum(['max-expected-profit', 'top-k', 'threshold']).default('max-expected-profit'),
-    k: z.number().int().positive().optional(),
+    k: z.number().int().positive().max(1e9).optional(),
     threshold: z.number().min(0).max(1).optional(),
   })
   .strict()
@@ -44,12 +48,14 @@ export type CampaignEconomicsInput = z.input<typeof campaignEconomicsSchema>;
 
 /**
  * Validates economics; `overrides` (a per-run file) are laid over `defaults` (from the bundle) key by key.
- * @throws ConfigError naming the key and the source.
+ * Every amount is bounded (a contact's cost and a response's value by `MAX_VALUE_PER_RESPONSE`).
+ * @throws ConfigError naming the key and the source; also for overrides that are not a JSON object
+ *   (`42`, `null`, `"x"`, an array), which would otherwise be silently ignored.
  */
 export function resolveEconomics(defaults: unknown, overrides?: unknown, source = 'economics'): CampaignEconomics {
-  const merged =
-    overrides && typeof overrides === 'object'
-      ? { ...(defaults as object), ...overrides }
-      : defaults;
+  if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
+    throw new ConfigError('ECONOMICS_INVALID', 'must be a JSON object like {"costPerContact": 8, "valuePerResponse": 120}', { key: '(root)', source });
+  }
+  const merged = overrides === undefined ? defaults : { ...(defaults as object), ...overrides };
   return parseWith(campaignEconomicsSchema, merged, ({ path, message }) => new ConfigError('ECONOMICS_INVALID', message, { key: path, source }));
 }

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { PropensityError, type RejectReason, type RowReject } from '../errors.js';
+import { MAX_VALUE_PER_RESPONSE } from '../economics/fixedPoint.js';
 import { CampaignAccumulator } from '../economics/campaignAccumulator.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
@@ -163,8 +164,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       // The value column is checked first: once the encoder accepts a row, the profile has counted it.
       if (valueIndex >= 0) {
         const value = parseDecimal((fields[valueIndex] ?? '').trim());
-        if (!(value >= 0)) {
-          await reject({ line, column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a non-negative number`, raw });
+        if (!(value >= 0 && value <= MAX_VALUE_PER_RESPONSE)) {
+          await reject({ line, column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]`, raw });
           continue;
         }
         values[filled] = value;

@@ -118,6 +118,14 @@ describe('scoreExtract (binary)', () => {
     expect(targets).toEqual(['c1,1,0.500000,300,140']);
   });
 
+  it('rejects a value above what the economics can hold as a row, not as a failed run', async () => {
+    const text = ['customer_id,age,member,order_value', 'c1,20,yes,300', 'c2,60,no,2000000000', 'c3,0,no,1e308', 'c4,0,no,1000000000', ''].join('\n');
+    const { summary, read } = await run(text, { valuePerResponse: { column: 'order_value' }, costPerContact: 10 });
+    expect(summary.rows).toMatchObject({ read: 4, scored: 2, rejected: 2, rejectReasons: { MISSING_VALUE_COLUMN: 2 } });
+    const rejects = (await read('rejects.csv')).trim().split('\n').slice(1);
+    expect(rejects.map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['3,order_value,MISSING_VALUE_COLUMN', '4,order_value,MISSING_VALUE_COLUMN']);
+  });
+
   it('assigns deciles: each row gets the decile of its score, decile 1 the highest', async () => {
     const rows = Array.from({ length: 20 }, (_, i) => `k${i},${i * 5},no`);
     const { read, summary } = await run(['customer_id,age,member', ...rows, ''].join('\n'), undefined);
