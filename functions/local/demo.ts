@@ -101,6 +101,7 @@ async function deliver(handler: Handler, event: S3Event, print: (line: string) =
         print(`scored ${r.key}: ${r.summary.rows.scored} rows, ${r.summary.selected} selected${typeof roi === 'number' ? `, ROI ${(roi * 100).toFixed(1)} %` : ''} → ${r.outputs}`);
       } else if (r.status === 'skipped') print(`skipped ${r.key}: already scored in ${r.outputs}`);
       else if (r.status === 'superseded') print(`skipped ${r.key}: ${r.reason} since the notification`);
+      else if (r.status === 'refused') print(`refused ${r.key}: ${r.reason} (error.json in ${r.outputs})`);
     }
     return results;
   } catch (error) {

@@ -54,6 +54,28 @@ export function encodeEventKey(key: string): string {
     .join('/');
 }
 
+/**
+ * s3rver stores an object at `<directory>/<bucket>/<key>`: a key with a `..` (or `.`) segment would
+ * be written outside its folder. Such requests are refused before s3rver sees them, as S3 would
+ * refuse a key it cannot store.
+ */
+async function refuseDotSegments(ctx: { readonly path: string; status: number; type: string; body: unknown }, next: () => Promise<void>): Promise<void> {
+  const segments = ctx.path.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  });
+  if (segments.some((segment) => segment === '..' || segment === '.')) {
+    ctx.status = 400;
+    ctx.type = 'application/xml';
+    ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidArgument</Code><Message>keys with "." or ".." segments are refused</Message></Error>';
+    return;
+  }
+  await next();
+}
+
 /** Builds an S3 client for an S3-compatible endpoint (path-style addressing, as s3rver needs). */
 export function createEmbeddedS3Client(endpoint: string): S3Client {
   return new S3Client({
@@ -84,6 +106,8 @@ export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<
     directory,
     configureBuckets: [{ name: bucket }],
   });
+  // First in the chain: no other middleware, and no store, sees such a key.
+  server.middleware.unshift(refuseDotSegments);
   let address;
   try {
     address = await server.run();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError, PropensityError } from '../core/errors.js';
+import { ConfigError, ExtractError, PropensityError } from '../core/errors.js';
 import { resolveEconomics } from '../core/economics/campaignEconomics.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
@@ -29,14 +29,24 @@ export interface ExtractKey {
  * @example parseExtractKey('incoming/bank-marketing/2026/11/calls.csv.gz') // { model: 'bank-marketing', stem: 'calls' }
  */
 export function parseExtractKey(key: string, incomingPrefix = 'incoming/'): ExtractKey | undefined {
+  const extract = splitExtractKey(key, incomingPrefix);
+  return extract && MODEL_NAME.test(extract.model) ? extract : undefined;
+}
+
+/** What a model folder under `incoming/` may be called: a model name, as bundle manifests require. */
+const MODEL_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/** An extract's key split into its model folder (whatever it is) and file stem. */
+function splitExtractKey(key: string, incomingPrefix: string): ExtractKey | undefined {
   if (!key.startsWith(incomingPrefix) || !EXTRACT_SUFFIX.test(key)) return undefined;
   const parts = key.slice(incomingPrefix.length).split('/');
   if (parts.length < 2) return undefined;
-  const model = parts[0]!;
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(model)) return undefined;
   const stem = parts.at(-1)!.replace(EXTRACT_SUFFIX, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'extract';
-  return { model, stem };
+  return { model: parts[0]!, stem };
 }
+
+/** Where a refused drop's `error.json` goes: no model name starts with `_`, so it never meets a model's runs. */
+export const REFUSED_OUTPUTS_FOLDER = '_refused';
 
 /**
  * The run id: the file stem plus the first 12 hex digits of sha256(key, version or ETag). The same
@@ -44,7 +54,7 @@ export function parseExtractKey(key: string, incomingPrefix = 'incoming/'): Extr
  * @example runIdFor('incoming/m/calls.csv', { etag: 'abc' }) // 'calls-3f…' (12 hex digits)
  */
 export function runIdFor(key: string, identity: { etag?: string | undefined; versionId?: string | undefined }, incomingPrefix = 'incoming/'): string {
-  const stem = parseExtractKey(key, incomingPrefix)?.stem ?? 'extract';
+  const stem = splitExtractKey(key, incomingPrefix)?.stem ?? 'extract';
   const digest = createHash('sha256').update(`${key}\n${identity.versionId ?? identity.etag ?? ''}`).digest('hex');
   return `${stem}-${digest.slice(0, 12)}`;
 }
@@ -86,6 +96,8 @@ export type ScoreS3ObjectResult =
   | (RunBase & { readonly status: 'skipped' })
   /** The object was overwritten or deleted after the notification was sent: its successor has its own event. */
   | (RunBase & { readonly status: 'superseded'; readonly reason: 'changed' | 'deleted' })
+  /** An extract in a folder that is not a model name (e.g. upper case): `error.json` says why, nothing is scored. */
+  | (RunBase & { readonly status: 'refused'; readonly reason: string })
   /** Not an extract (wrong prefix or suffix, a sidecar): nothing to do. */
   | { readonly status: 'ignored'; readonly key: string };
 
@@ -100,7 +112,10 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
   const { client, key, config } = input;
   const log = input.log ?? (() => undefined);
   const parsed = parseExtractKey(key, config.incomingPrefix);
-  if (!parsed) return { status: 'ignored', key };
+  if (!parsed) {
+    const extract = splitExtractKey(key, config.incomingPrefix);
+    return extract ? refuseModelFolder(input, extract.model) : { status: 'ignored', key };
+  }
 
   const outputBucket = config.bucket ?? input.bucket;
   const { versionId } = input;
@@ -158,6 +173,27 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     if (!scoring) await target.abort(error);
     throw error;
   }
+}
+
+/**
+ * An extract dropped in a folder that cannot name a model (`incoming/Bank-Marketing/…`) is not
+ * silently ignored: `error.json` under `outputs/_refused/<run-id>/` names the rule, and the result
+ * says so. Not retried: the same key can never be scored.
+ */
+async function refuseModelFolder(input: ScoreS3ObjectInput, folder: string): Promise<ScoreS3ObjectResult> {
+  const { client, key, config } = input;
+  const { etag, versionId } = input;
+  const runId = runIdFor(key, { etag, versionId }, config.incomingPrefix);
+  const outputBucket = config.bucket ?? input.bucket;
+  const prefix = `${config.outputsPrefix}${REFUSED_OUTPUTS_FOLDER}/${runId}/`;
+  const error = new ExtractError(
+    'EXTRACT_KEY_INVALID',
+    `model folder "${folder}" is not a model name (lower-case letters, digits and dashes, e.g. ${config.incomingPrefix}bank-marketing/…): nothing was scored`,
+    { file: `s3://${input.bucket}/${key}` },
+  );
+  await new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source: { bucket: input.bucket, key, etag, versionId } } }).abort(error);
+  input.log?.('warn', 'extract refused: its folder is not a model name', { key, runId });
+  return { key, runId, model: folder, outputs: `s3://${outputBucket}/${prefix}`, status: 'refused', reason: error.message };
 }
 
 /**

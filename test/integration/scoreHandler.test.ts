@@ -284,6 +284,21 @@ describe('score handler against the embedded S3', () => {
     expect(error).toMatchObject({ code: 'BUNDLE_HASH_MISMATCH', modelVersion: '2026-11-23T0900-tamper' });
   });
 
+  it('refuses an extract in a folder that is not a model name with error.json naming the rule, never silently', async () => {
+    const event = await dropObject(s3, 'incoming/Bank-Marketing/x.csv', SMALL);
+    const [result] = await handler(event);
+    const runId = runIdOf(event);
+    expect(result).toMatchObject({ status: 'refused', model: 'Bank-Marketing', runId, outputs: `s3://${s3.bucket}/outputs/_refused/${runId}/` });
+    const report = await objectJson<{ status: string; error: Record<string, unknown> }>(s3, `outputs/_refused/${runId}/error.json`);
+    expect(report).toMatchObject({ status: 'failed' });
+    expect(report?.error).toMatchObject({
+      code: 'EXTRACT_KEY_INVALID',
+      file: `s3://${s3.bucket}/incoming/Bank-Marketing/x.csv`,
+      message: `s3://${s3.bucket}/incoming/Bank-Marketing/x.csv: model folder "Bank-Marketing" is not a model name (lower-case letters, digits and dashes, e.g. incoming/bank-marketing/…): nothing was scored`,
+    });
+    expect(await runFiles(s3, `outputs/_refused/${runId}/`)).toEqual(['error.json']);
+  });
+
   it('ignores objects that are not extracts', async () => {
     const results = await handler(await dropObject(s3, 'incoming/bank-marketing/readme.txt', 'hello'));
     expect(results).toEqual([{ status: 'ignored', key: 'incoming/bank-marketing/readme.txt' }]);
