@@ -37,6 +37,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .option('--economics <file>', 'JSON overriding the bundle\'s campaign economics')
     .option('--batch-size <rows>', 'rows per model call', positiveInteger)
     .option('--quiet', 'print nothing but errors')
+    .option('--no-csv-protection', 'write CSV cells as they are: no leading \' on cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)')
     .action(async (options: ScoreCommandOptions) => {
       await scoreCommand(options);
     });

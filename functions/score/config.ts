@@ -17,6 +17,8 @@ const environmentSchema = z.object({
   AWS_ENDPOINT_URL: s3EndpointSetting,
   /** Where the bundled fallback models are; default: found next to the handler (see {@link findBundledModelsDir}). */
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
+  /** `false` writes CSV cells as they are, for machine consumers; default `true` (formula cells get a leading `'`). */
+  CSV_INJECTION_PROTECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((v) => v === 'true'),
 });
 
 /** The score function's settings, read once per cold start. */
@@ -30,6 +32,8 @@ export interface ScoreConfig {
   readonly s3Endpoint: string | undefined;
   /** Folder of the bundled registry (`<dir>/<model>/<version>/manifest.json`), or undefined when none ships. */
   readonly bundledModelsDir: string | undefined;
+  /** Neutralise CSV cells a spreadsheet would run as a formula (`CSV_INJECTION_PROTECTION`, default true). */
+  readonly csvInjectionProtection: boolean;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -61,5 +65,6 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     logLevel: e.LOG_LEVEL,
     s3Endpoint: e.AWS_ENDPOINT_URL,
     bundledModelsDir: e.BUNDLED_MODELS_DIR ?? findBundledModelsDir(),
+    csvInjectionProtection: e.CSV_INJECTION_PROTECTION,
   };
 }

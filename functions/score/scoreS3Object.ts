@@ -68,7 +68,7 @@ export interface ScoreS3ObjectInput {
   readonly etag?: string | undefined;
   readonly versionId?: string | undefined;
   readonly bundles: ChampionBundles;
-  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'>;
+  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> & Partial<Pick<ScoreConfig, 'csvInjectionProtection'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
   /** Structured log lines; never given customer data. */
@@ -159,6 +159,7 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
       spool: input.spool,
       batchSize: config.batchSize,
       runId,
+      csvInjectionProtection: config.csvInjectionProtection ?? true,
     });
     return {
       ...base,

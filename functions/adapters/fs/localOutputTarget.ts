@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import type { OutputFileRecord, OutputTarget } from '../../core/engine/outputTarget.js';
 import { describeRunFailure } from '../../core/engine/runFailure.js';
 import { OUTPUT_FILES } from '../../core/engine/runOutputs.js';
@@ -25,7 +25,7 @@ const RUN_FILES: readonly string[] = [...Object.values(OUTPUT_FILES), SUCCESS_FI
 export class LocalOutputTarget implements OutputTarget {
   readonly location: string;
   private readonly staging: string;
-  private readonly pending: Array<{ name: string; done: Promise<OutputFileRecord> }> = [];
+  private readonly pending: Array<{ name: string; input: PassThrough; done: Promise<OutputFileRecord> }> = [];
   private stagingReady: Promise<void> | undefined;
   private readonly now: () => Date;
 
@@ -48,13 +48,13 @@ export class LocalOutputTarget implements OutputTarget {
     input.pause();
     const done = this.stagingReady.then(async () => {
       const file = createWriteStream(path.join(this.staging, name));
-      input.pipe(file);
-      await finished(file);
+      // pipeline, not pipe: an input destroyed by abort() must end the file too, or abort waits forever.
+      await pipeline(input, file);
       return { name, bytes, sha256: hash.digest('hex') };
     });
     // Unhandled until commit() awaits it; keep Node from reporting it early.
     done.catch(() => undefined);
-    this.pending.push({ name, done });
+    this.pending.push({ name, input, done });
     return input;
   }
 
@@ -72,6 +72,8 @@ export class LocalOutputTarget implements OutputTarget {
   }
 
   async abort(error: unknown): Promise<void> {
+    // An output the failed run never ended would never finish: stop it.
+    for (const { input } of this.pending) if (!input.writableEnded) input.destroy();
     await Promise.allSettled(this.pending.map((p) => p.done));
     await rm(this.staging, { recursive: true, force: true });
     await mkdir(this.location, { recursive: true });

@@ -20,6 +20,8 @@ export interface ScoreCommandOptions {
   readonly economics?: string;
   readonly batchSize?: number;
   readonly quiet?: boolean;
+  /** False with `--no-csv-protection`: CSV cells are written as they are, formulas included. */
+  readonly csvProtection?: boolean;
 }
 
 /** Reads a per-run economics file (JSON), naming the file in any error. */
@@ -47,6 +49,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       output: new LocalOutputTarget(options.out),
       spool: tempFileSpool(),
       runId: path.basename(path.resolve(options.out)),
+      csvInjectionProtection: options.csvProtection ?? true,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
     });

@@ -20,6 +20,8 @@ export interface RunSummary {
   /** Values not seen in training, per categorical feature (scored as `other`). */
   readonly unseenCategories: Record<string, number>;
   readonly delimiter: string;
+  /** Whether CSV cells that a spreadsheet would run as a formula were neutralised (a leading `'`). */
+  readonly csvInjectionProtection: boolean;
   readonly economics: CampaignEconomics;
   /** Binary: probabilities of the positive class; multiclass: confidence of the predicted segment. */
   readonly scoreDistribution: ScoreDistribution;
@@ -66,6 +68,7 @@ export function buildRunSummary(input: {
     rows,
     unseenCategories: unseen,
     delimiter: parts[0]!.delimiter,
+    csvInjectionProtection: parts[0]!.csvInjectionProtection,
     economics: input.economics,
     scoreDistribution: campaign ? campaign.distribution : input.confidence!.distribution(),
     deciles: campaign ? campaign.deciles : null,

@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { PropensityError, type RejectReason, type RowReject } from '../errors.js';
 import { MAX_VALUE_PER_RESPONSE } from '../economics/fixedPoint.js';
 import { CampaignAccumulator } from '../economics/campaignAccumulator.js';
@@ -9,11 +8,11 @@ import { ProfileAccumulator } from '../drift/runProfile.js';
 import { openExtract, type ExtractReadOptions } from '../extract/readExtract.js';
 import { parseDecimal } from '../spec/cellParsers.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
-import { csvField, formatProbability } from './csvText.js';
+import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { RunObserver } from './runObserver.js';
 import type { ScoredPart } from './scoredPart.js';
-import type { SpoolFactory } from './spool.js';
+import { spoolLine, type SpoolFactory } from './spool.js';
 import { writeText } from './textStreams.js';
 
 export const DEFAULT_BATCH_SIZE = 8192;
@@ -41,6 +40,11 @@ export interface ScorePartOptions {
   /** Id of the run (its output folder), recorded in the run profile. */
   readonly runId?: string;
   readonly onProgress?: (progress: ScoreProgress) => void;
+  /**
+   * Neutralise CSV cells that a spreadsheet would run as a formula (see `neutraliseFormula`).
+   * @default true
+   */
+  readonly csvInjectionProtection?: boolean;
 }
 
 /** The engine's own run profile and a caller's observer, both fed from one pass. */
@@ -53,8 +57,8 @@ function bothObservers(a: RunObserver | null, b: RunObserver | undefined): RunOb
   };
 }
 
-function rejectLine(reject: RowReject): string {
-  return stringify([[reject.line, reject.column, reject.reason, reject.detail, reject.raw]]);
+function rejectLine(reject: RowReject, csv: CsvTextOptions): string {
+  return `${spoolLine(csvRecord([reject.line, reject.column, reject.reason, reject.detail, reject.raw], csv).slice(0, -1))}\n`;
 }
 
 /**
@@ -95,6 +99,11 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   const positive = manifest.positiveClass ?? classes[1]!;
   const negative = classes.find((c) => c !== positive) ?? classes[0]!;
   const threshold = manifest.threshold ?? 0.5;
+  const csvInjectionProtection = options.csvInjectionProtection ?? true;
+  const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
+  const positiveField = csvField(positive, csv);
+  const negativeField = csvField(negative, csv);
+  const classFields = classes.map((c) => csvField(c, csv));
   const campaign = multiclass ? null : new CampaignAccumulator(economics);
   const segments = multiclass
     ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: economics.budget.maxContacts ?? null })
@@ -117,7 +126,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     const reject = async (item: RowReject) => {
       rowsRejected++;
       rejectReasons[item.reason] = (rejectReasons[item.reason] ?? 0) + 1;
-      await writeText(spool.rejects, rejectLine(item));
+      await writeText(spool.rejects, rejectLine(item, csv));
     };
 
     const flush = async () => {
@@ -133,7 +142,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const p = probabilities[row]!;
           if (!(p >= 0 && p <= 1)) throw new PropensityError('MODEL_SHAPE_MISMATCH', `model returned ${p} for line ${line}, not a probability`, { isInputError: false });
           campaign!.offer(id, line, p, valueIndex >= 0 ? values[row]! : constantValue);
-          text += `${p}|${csvField(id)},${formatProbability(p)},${p >= threshold ? positive : negative}\n`;
+          text += `${p}|${spoolLine(csvField(id, csv))},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}\n`;
         } else {
           let best = 0;
           let fields = '';
@@ -145,7 +154,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const conf = probabilities[row * out + best]!;
           segments!.offer(id, line, best, Math.min(1, Math.max(0, conf)));
           confidence!.add(Math.min(1, Math.max(0, conf)), 0);
-          text += `${conf}|${csvField(id)}${fields},${csvField(classes[best]!)},${formatProbability(conf)}\n`;
+          text += `${conf}|${spoolLine(csvField(id, csv))}${fields},${spoolLine(classFields[best]!)},${formatProbability(conf)}\n`;
         }
       }
       await writeText(spool.scores, text);
@@ -191,6 +200,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       rejectReasons,
       unseenCategories: encoder.unseenCounts(),
       delimiter: extract.delimiter,
+      csvInjectionProtection,
       campaign,
       segments,
       confidence,

@@ -19,6 +19,8 @@ export interface ScoredPart {
   readonly rejectReasons: Partial<Record<RejectReason, number>>;
   readonly unseenCategories: Record<string, number>;
   readonly delimiter: string;
+  /** Whether the part's spooled CSV cells were neutralised against formula injection. */
+  readonly csvInjectionProtection: boolean;
   /** Binary: histogram, policy selection and best selection. */
   readonly campaign: CampaignAccumulator | null;
   /** Multiclass: segments and the confidence histogram that gives deciles. */

@@ -12,9 +12,9 @@ export type SpoolChannel = 'scores' | 'rejects';
  * `dispose()`. `dispose()` may come at any point, also before `close()`, and twice.
  */
 export interface Spool {
-  /** Scored lines, `<exact ranking score>|<scores.csv row>\n`. */
+  /** Scored lines, `<exact ranking score>|<scores.csv row>\n`, the row written with {@link spoolLine}. */
   readonly scores: Writable;
-  /** Reject lines, as rows of `rejects.csv`. */
+  /** Reject lines, as rows of `rejects.csv` written with {@link spoolLine}. */
   readonly rejects: Writable;
   /** Ends both channels and waits until everything written can be read back. */
   close(): Promise<void>;
@@ -26,3 +26,24 @@ export interface Spool {
 
 /** Makes an empty spool for one part; the caller picks the adapter (the core never does). */
 export type SpoolFactory = () => Promise<Spool>;
+
+const SPOOL_ESCAPES = /[\\\r\n]/g;
+const SPOOL_UNESCAPES = /\\([\\rn])/g;
+
+/**
+ * A CSV row as one spool line: a quoted id or raw row may hold CR and LF, which would otherwise
+ * split one record into two when the spool is read back line by line. Backslash, CR and LF become
+ * `\\`, `\r` and `\n`; {@link unspoolLine} undoes it exactly.
+ *
+ * @example spoolLine('"A\nB",0.5'); // → `"A\\nB",0.5` (one line)
+ */
+export function spoolLine(text: string): string {
+  if (!/[\\\r\n]/.test(text)) return text;
+  return text.replace(SPOOL_ESCAPES, (c) => (c === '\\' ? '\\\\' : c === '\r' ? '\\r' : '\\n'));
+}
+
+/** The text given to {@link spoolLine}, back from its spool line. */
+export function unspoolLine(line: string): string {
+  if (!line.includes('\\')) return line;
+  return line.replace(SPOOL_UNESCAPES, (_, c: string) => (c === 'r' ? '\r' : c === 'n' ? '\n' : '\\'));
+}

@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import { ExtractError } from '../errors.js';
 import { CampaignAccumulator, type CampaignOutcome } from '../economics/campaignAccumulator.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
@@ -7,14 +6,14 @@ import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector, type SegmentOutcome } from '../economics/segmentSelection.js';
 import { countSelected, mergeAllProfiles, type RunProfile } from '../drift/runProfile.js';
 import { idColumn } from '../spec/featureSpec.js';
-import { csvField, formatProbability } from './csvText.js';
+import { csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
 import { formatReport } from './formatReport.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
 import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
 import { buildRunSummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
-import type { SpoolChannel } from './spool.js';
+import { unspoolLine, type SpoolChannel } from './spool.js';
 import { endStream, writeText } from './textStreams.js';
 
 export interface RunOutputsContext {
@@ -43,6 +42,11 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   if (rowsRead === 0) {
     throw new ExtractError('EXTRACT_NO_ROWS', 'the extract has a header but no rows', { file: context.source, line: 2 });
   }
+  const csvInjectionProtection = first.csvInjectionProtection;
+  if (parts.some((p) => p.csvInjectionProtection !== csvInjectionProtection)) {
+    throw new Error('writeRunOutputs: the parts disagree on csvInjectionProtection');
+  }
+  const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
   const multiclass = first.task === 'multiclass';
   let campaign: CampaignOutcome | null = null;
   let segmentOutcome: SegmentOutcome | null = null;
@@ -76,10 +80,11 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     : [idName, 'probability', 'predicted', 'decile'];
 
   const scores = output.open(OUTPUT_FILES.scores);
-  await writeText(scores, `${scoresHeader.map(csvField).join(',')}\n`);
+  await writeText(scores, csvRecord(scoresHeader, csv));
   for (const part of parts) {
     // A spooled line is `<exact score>|<row>`: the exact score gives the decile, known only now.
-    await copySpool(part, 'scores', scores, (line) => {
+    await copySpool(part, 'scores', scores, (spooled) => {
+      const line = unspoolLine(spooled);
       const bar = line.indexOf('|');
       return `${line.slice(bar + 1)},${decileOf(Number(line.slice(0, bar)))}\n`;
     });
@@ -88,22 +93,22 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
 
   const rejects = output.open(OUTPUT_FILES.rejects);
   await writeText(rejects, 'line,column,reason,detail,raw\n');
-  for (const part of parts) await copySpool(part, 'rejects', rejects, (line) => `${line}\n`);
+  for (const part of parts) await copySpool(part, 'rejects', rejects, (line) => `${unspoolLine(line)}\n`);
   await endStream(rejects);
 
   const targets = output.open(OUTPUT_FILES.targets);
   if (campaign) {
-    await writeText(targets, stringify([[idName, 'rank', 'probability', 'value', 'expected_value']]));
+    await writeText(targets, csvRecord([idName, 'rank', 'probability', 'value', 'expected_value'], csv));
     for (let i = 0; i < campaign.targets.length; i += 4096) {
-      const rows = campaign.targets.slice(i, i + 4096).map((t) => [t.id, t.rank, formatProbability(t.probability), t.value, t.expectedValue]);
-      await writeText(targets, stringify(rows));
+      const rows = campaign.targets.slice(i, i + 4096).map((t) => csvRecord([t.id, t.rank, formatProbability(t.probability), t.value, t.expectedValue], csv));
+      await writeText(targets, rows.join(''));
     }
   } else {
-    await writeText(targets, stringify([[idName, 'rank', 'segment', 'confidence', 'action']]));
+    await writeText(targets, csvRecord([idName, 'rank', 'segment', 'confidence', 'action'], csv));
     const list = segmentOutcome!.targets;
     for (let i = 0; i < list.length; i += 4096) {
-      const rows = list.slice(i, i + 4096).map((t) => [t.id, t.rank, t.segment, formatProbability(t.confidence), t.action ?? '']);
-      await writeText(targets, stringify(rows));
+      const rows = list.slice(i, i + 4096).map((t) => csvRecord([t.id, t.rank, t.segment, formatProbability(t.confidence), t.action ?? ''], csv));
+      await writeText(targets, rows.join(''));
     }
   }
   await endStream(targets);

@@ -18,6 +18,7 @@ describe('readScoreConfig', () => {
       logLevel: 'INFO',
       s3Endpoint: undefined,
       bundledModelsDir: '/opt/models',
+      csvInjectionProtection: true,
     });
   });
 
@@ -31,6 +32,7 @@ describe('readScoreConfig', () => {
       LOG_LEVEL: 'debug',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4568',
       BUNDLED_MODELS_DIR: '',
+      CSV_INJECTION_PROTECTION: 'false',
     });
     expect(config).toMatchObject({
       bucket: 'my-data-bucket',
@@ -40,6 +42,7 @@ describe('readScoreConfig', () => {
       batchSize: 1024,
       logLevel: 'DEBUG',
       s3Endpoint: 'http://127.0.0.1:4568',
+      csvInjectionProtection: false,
     });
   });
 
@@ -49,6 +52,7 @@ describe('readScoreConfig', () => {
     [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL'],
     [{ BUCKET: 'Not_A_Bucket' }, 'BUCKET'],
     [{ AWS_ENDPOINT_URL: 'ftp://example.com' }, 'AWS_ENDPOINT_URL'],
+    [{ CSV_INJECTION_PROTECTION: 'no' }, 'CSV_INJECTION_PROTECTION'],
   ])('names the variable that is wrong: %o', (env, key) => {
     const error = (() => {
       try {
