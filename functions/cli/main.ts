@@ -16,6 +16,12 @@ function nonNegativeInteger(value: string): number {
   return n;
 }
 
+function rate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1 (0.05 = 5 %)');
+  return n;
+}
+
 /** Set by a command whose success still has news for a script (`drift`: 3 on an alert). */
 export interface CommandOutcome {
   exitCode: number;
@@ -36,6 +42,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .requiredOption('--out <dir>', 'output folder')
     .option('--economics <file>', 'JSON overriding the bundle\'s campaign economics')
     .option('--batch-size <rows>', 'rows per model call', positiveInteger)
+    .option('--max-reject-rate <rate>', 'fail the run when more than this share of rows is rejected (default: the spec\'s, else 0.05)', rate)
     .option('--quiet', 'print nothing but errors')
     .option('--no-csv-protection', 'write CSV cells as they are: no leading \' on cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)')
     .action(async (options: ScoreCommandOptions) => {

@@ -19,6 +19,8 @@ export interface ScoreCommandOptions {
   readonly out: string;
   readonly economics?: string;
   readonly batchSize?: number;
+  /** Share of rows (0–1) the run may reject before it fails. */
+  readonly maxRejectRate?: number;
   readonly quiet?: boolean;
   /** False with `--no-csv-protection`: CSV cells are written as they are, formulas included. */
   readonly csvProtection?: boolean;
@@ -51,6 +53,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       runId: path.basename(path.resolve(options.out)),
       csvInjectionProtection: options.csvProtection ?? true,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(options.maxRejectRate !== undefined ? { maxRejectRate: options.maxRejectRate } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
     });
     progress?.stop();

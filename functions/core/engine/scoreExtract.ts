@@ -6,6 +6,8 @@ import { writeRunOutputs } from './writeRunOutputs.js';
 
 export interface ScoreExtractOptions extends Omit<ScorePartOptions, 'part'> {
   readonly output: OutputTarget;
+  /** Share of rows (0–1) the run may reject before it fails. @default the spec's `file.maxRejectRate`, else 0.05 */
+  readonly maxRejectRate?: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function scoreExtract(options: ScoreExtractOptions): Promise<RunOut
   let part: ScoredPart | undefined;
   try {
     part = await scorePart(options);
-    return await writeRunOutputs([part], { bundle: options.bundle, economics: options.economics, output: options.output, source: options.source, startedAt });
+    return await writeRunOutputs([part], { bundle: options.bundle, economics: options.economics, output: options.output, source: options.source, startedAt, maxRejectRate: options.maxRejectRate });
   } catch (error) {
     await options.output.abort(error);
     throw error;

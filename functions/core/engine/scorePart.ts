@@ -7,6 +7,7 @@ import { SegmentSelector } from '../economics/segmentSelection.js';
 import { ProfileAccumulator } from '../drift/runProfile.js';
 import { openExtract, type ExtractReadOptions } from '../extract/readExtract.js';
 import { parseDecimal } from '../spec/cellParsers.js';
+import { layoutExpectation } from '../spec/columnLayout.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
 import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
 import type { LoadedBundle } from './loadBundle.js';
@@ -81,6 +82,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     source,
     header: options.part ? false : featureSpec.spec.file.header,
     delimiter: featureSpec.spec.file.delimiter,
+    expect: layoutExpectation(featureSpec.spec),
     ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine } : {}),
   };
   const extract = await openExtract(options.input, readOptions);

@@ -11,6 +11,7 @@ import { formatReport } from './formatReport.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
 import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
+import { DEFAULT_MAX_REJECT_RATE, assertRejectRate } from './rejectRateGuard.js';
 import { buildRunSummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
 import { unspoolLine, type SpoolChannel } from './spool.js';
@@ -23,6 +24,8 @@ export interface RunOutputsContext {
   /** The whole extract's name, for the summary and errors. */
   readonly source: string;
   readonly startedAt: Date;
+  /** Share of rows (0–1) the run may reject. @default the spec's `file.maxRejectRate`, else 0.05 */
+  readonly maxRejectRate?: number | undefined;
 }
 
 /**
@@ -30,7 +33,8 @@ export interface RunOutputsContext {
  * and summary to the output target, then commits it. Merging the parts of a file gives exactly the
  * outputs of scoring it whole. The parts' spools are read, not disposed of: their holder does that.
  *
- * @throws ExtractError EXTRACT_NO_ROWS when the parts hold no row at all.
+ * @throws ExtractError EXTRACT_NO_ROWS when the parts hold no row at all; EXTRACT_TOO_MANY_REJECTS
+ * when they rejected more than the limit (see {@link assertRejectRate}), before any output is written.
  * @example
  * const { summary } = await writeRunOutputs([first, second], { bundle, economics, output, source: file, startedAt });
  */
@@ -47,6 +51,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     throw new Error('writeRunOutputs: the parts disagree on csvInjectionProtection');
   }
   const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
+  assertRejectRate(parts, context.maxRejectRate ?? bundle.featureSpec.spec.file.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE, context.source);
   const multiclass = first.task === 'multiclass';
   let campaign: CampaignOutcome | null = null;
   let segmentOutcome: SegmentOutcome | null = null;

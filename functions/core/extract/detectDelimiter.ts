@@ -17,7 +17,7 @@ export interface DelimiterGuess {
  * (a quoted field may hold delimiters, doubled quotes and line breaks). Blank lines are skipped;
  * an unfinished last line is left out unless it is the only one.
  */
-function fieldCounts(sample: string, delimiter: string, maxRecords: number): number[] {
+export function recordFieldCounts(sample: string, delimiter: string, maxRecords: number): number[] {
   const counts: number[] = [];
   let fields = 1;
   let fieldStart = true;
@@ -71,7 +71,7 @@ function hasDecimalCommas(sample: string): boolean {
 export function detectDelimiter(sample: string, maxRecords = 50): DelimiterGuess {
   let best: DelimiterGuess | undefined;
   for (const delimiter of DELIMITER_CANDIDATES) {
-    const counts = fieldCounts(sample, delimiter, maxRecords);
+    const counts = recordFieldCounts(sample, delimiter, maxRecords);
     if (counts.length === 0) continue;
     const frequency = new Map<number, number>();
     for (const count of counts) frequency.set(count, (frequency.get(count) ?? 0) + 1);
@@ -94,5 +94,40 @@ export function detectDelimiter(sample: string, maxRecords = 50): DelimiterGuess
       best = guess;
     }
   }
-  return best ?? { delimiter: ',', fieldCount: 1, consistency: 1, records: fieldCounts(sample, ',', maxRecords).length };
+  return best ?? { delimiter: ',', fieldCount: 1, consistency: 1, records: recordFieldCounts(sample, ',', maxRecords).length };
+}
+
+/**
+ * The fields of the first non-blank record of `sample` split on `delimiter`, honouring double
+ * quotes (quotes are kept, as csv-parse's relaxed mode would; see `cleanHeaderName`). Only for a
+ * look at a header line: an unfinished record gives what is there.
+ */
+export function firstRecordFields(sample: string, delimiter: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let inQuotes = false;
+  let started = false;
+  for (let i = 0; i < sample.length; i++) {
+    const ch = sample[i]!;
+    if (inQuotes) {
+      field += ch;
+      if (ch === '"' && sample[i + 1] === '"') field += sample[++i];
+      else if (ch === '"') inQuotes = false;
+      continue;
+    }
+    if (ch === '\n' || ch === '\r') {
+      if (started) break;
+      continue;
+    }
+    started = true;
+    if (ch === delimiter) {
+      fields.push(field);
+      field = '';
+    } else {
+      if (ch === '"' && field.trim() === '') inQuotes = true;
+      field += ch;
+    }
+  }
+  fields.push(field);
+  return fields;
 }

@@ -19,14 +19,17 @@ export interface ExtractParserOptions {
   readonly source: string;
   /** The one-character field delimiter. */
   readonly delimiter: string;
-  /** `lf` ends lines with LF or CRLF; `cr` with a lone CR (classic Mac). */
-  readonly lineBreak: 'lf' | 'cr';
   /** The first record is the header (consumed; its names are used unless `headerFields` are given). */
   readonly header: boolean;
   /** Column names from elsewhere, e.g. for a later part of a file that has no header line. */
   readonly headerFields?: readonly string[] | undefined;
   /** Physical line number of the first byte. */
   readonly firstLine: number;
+  /**
+   * Fields every record must have when there is no header (a header-less file's spec knows it);
+   * without it, the header's count, else the first record's.
+   */
+  readonly fieldCount?: number | undefined;
   /** A record still open after this many bytes means a quote that never closes. */
   readonly maxRecordBytes?: number;
 }
@@ -94,10 +97,24 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
 }
 
-function countByte(buf: Buffer, byte: number, from: number, to: number): number {
+/**
+ * Line endings in `buf[from, to)`: LF, CRLF (one ending) and a lone CR all end a line, so files
+ * with mixed endings (a warehouse export appended to a classic-Mac one) keep their line numbers.
+ */
+function countLineEnds(buf: Buffer, from: number, to: number): number {
   let count = 0;
-  for (let i = buf.indexOf(byte, from); i !== -1 && i < to; i = buf.indexOf(byte, i + 1)) count++;
+  for (let i = buf.indexOf(LF, from); i !== -1 && i < to; i = buf.indexOf(LF, i + 1)) count++;
+  for (let i = buf.indexOf(CR, from); i !== -1 && i < to; i = buf.indexOf(CR, i + 1)) if (buf[i + 1] !== LF) count++;
   return count;
+}
+
+/** Index just after the first line ending in `buf[from, end)`, or `end` when there is none. */
+function afterLineEnd(buf: Buffer, from: number, end: number): number {
+  const lf = buf.indexOf(LF, from);
+  const cr = buf.indexOf(CR, from);
+  const next = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+  if (next === -1 || next >= end) return end;
+  return buf[next] === CR && buf[next + 1] === LF ? next + 2 : next + 1;
 }
 
 /**
@@ -133,7 +150,6 @@ export class ExtractParser {
   private line: number;
   private expectedFields: number | undefined;
   private awaitingHeader: boolean;
-  private readonly lineByte: number;
   private readonly maxRecordBytes: number;
   private readonly strict: CsvParseOptions;
   private readonly relaxed: CsvParseOptions;
@@ -142,12 +158,11 @@ export class ExtractParser {
     this.line = options.firstLine;
     this.awaitingHeader = options.header;
     this.header = options.headerFields ? [...options.headerFields] : null;
-    this.expectedFields = options.headerFields?.length;
-    this.lineByte = options.lineBreak === 'cr' ? CR : LF;
+    this.expectedFields = options.headerFields?.length ?? options.fieldCount;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.strict = {
       delimiter: options.delimiter,
-      record_delimiter: options.lineBreak === 'cr' ? ['\r'] : ['\r\n', '\n'],
+      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true,
       skip_empty_lines: true,
       bom: false,
@@ -204,11 +219,19 @@ export class ExtractParser {
 
   private lineStart(index: number): number {
     if (index <= this.pos) return this.pos;
-    return Math.max(this.pos, this.win.lastIndexOf(this.lineByte, index - 1) + 1);
+    return Math.max(this.pos, this.win.lastIndexOf(LF, index - 1) + 1, this.win.lastIndexOf(CR, index - 1) + 1);
+  }
+
+  /** Index after the last complete line ending in `win[pos, limit)`, or `pos`. A CR at `limit - 1` may be half a CRLF: not yet. */
+  private completeLinesEnd(limit: number): number {
+    if (limit <= this.pos) return this.pos;
+    const lf = this.win.lastIndexOf(LF, limit - 1);
+    const cr = limit >= 2 ? this.win.lastIndexOf(CR, limit - 2) : -1;
+    return Math.max(this.pos, lf + 1, cr + 1);
   }
 
   private encodingError(index: number): ExtractError {
-    const line = this.line + countByte(this.win, this.lineByte, this.pos, index);
+    const line = this.line + countLineEnds(this.win, this.pos, index);
     const column = index - this.lineStart(index) + 1;
     const byte = this.win[index]!.toString(16).toUpperCase().padStart(2, '0');
     return new ExtractError(
@@ -224,15 +247,19 @@ export class ExtractParser {
    * from there to csv-parse.
    */
   private parseUpTo(limit: number, final: boolean): void {
-    const { win, lineByte } = this;
+    const { win } = this;
     const delimiter = this.options.delimiter;
-    const end = final ? limit : limit > this.pos ? win.lastIndexOf(lineByte, limit - 1) + 1 : 0;
+    const end = final ? limit : this.completeLinesEnd(limit);
     let start = this.pos;
+    // The next LF and CR at or after `start` (-1: none left), each searched again only once passed.
+    let lf = win.indexOf(LF, start);
+    let cr = win.indexOf(CR, start);
     while (start < end) {
-      let next = win.indexOf(lineByte, start);
-      if (next === -1 || next >= end) next = end;
-      let stop = next;
-      if (lineByte === LF && stop > start && win[stop - 1] === CR) stop--;
+      if (lf !== -1 && lf < start) lf = win.indexOf(LF, start);
+      if (cr !== -1 && cr < start) cr = win.indexOf(CR, start);
+      let stop = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (stop === -1 || stop >= end) stop = end;
+      const next = stop < end && win[stop] === CR && win[stop + 1] === LF ? stop + 1 : stop;
       if (stop > start) {
         const raw = win.toString('utf8', start, stop);
         const fields = raw.indexOf('"') === -1 ? raw.split(delimiter) : splitPlainQuoted(raw, delimiter);
@@ -241,8 +268,7 @@ export class ExtractParser {
           // csv-parse takes a stretch of lines; if a quoted field runs past it, the rest of the
           // data; if past that too, it waits for the next chunk.
           this.stretch = this.base + start === this.stretchEnd ? Math.min(2 * this.stretch, MAX_CSV_PARSE_STRETCH) : MIN_CSV_PARSE_STRETCH;
-          const stretch = win.indexOf(lineByte, Math.min(start + this.stretch, end - 1));
-          const stretchEnd = stretch === -1 || stretch >= end ? end : stretch + 1;
+          const stretchEnd = afterLineEnd(win, Math.min(start + this.stretch, end - 1), end);
           if (this.parseQuoted(stretchEnd, final && stretchEnd === end) || (stretchEnd < end && this.parseQuoted(end, final))) {
             start = this.pos;
             this.stretchEnd = this.base + start;
@@ -285,7 +311,8 @@ export class ExtractParser {
   private skipBlankLines(): void {
     const win = this.win;
     while (this.pos < win.length && (win[this.pos] === LF || win[this.pos] === CR)) {
-      if (win[this.pos] === this.lineByte) this.line++;
+      if (win[this.pos] === CR && win[this.pos + 1] === LF) this.pos++;
+      this.line++;
       this.pos++;
     }
   }
@@ -293,10 +320,8 @@ export class ExtractParser {
   /** Text of `win[from, to)` without the record's line ending. */
   private rawText(from: number, to: number): string {
     let stop = to;
-    if (stop > from && this.win[stop - 1] === this.lineByte) {
-      stop--;
-      if (this.lineByte === LF && stop > from && this.win[stop - 1] === CR) stop--;
-    }
+    if (stop > from && this.win[stop - 1] === LF) stop--;
+    if (stop > from && this.win[stop - 1] === CR && (stop === to || this.win[stop] === LF)) stop--;
     return this.win.toString('utf8', from, stop);
   }
 
@@ -305,7 +330,7 @@ export class ExtractParser {
     this.skipBlankLines();
     const from = this.pos;
     const line = this.line;
-    this.line += countByte(this.win, this.lineByte, from, end);
+    this.line += countLineEnds(this.win, from, end);
     this.pos = end;
     this.emit(fields, line, this.rawText(from, end));
   }
@@ -329,7 +354,7 @@ export class ExtractParser {
       throw this.unclosedQuote(relaxedError ?? error);
     }
     const line = this.line;
-    this.line += countByte(this.win, this.lineByte, from, end);
+    this.line += countLineEnds(this.win, from, end);
     this.pos = end;
     const raw = this.rawText(from, end);
     if (this.awaitingHeader) {

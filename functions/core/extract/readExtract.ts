@@ -1,10 +1,12 @@
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ExtractError } from '../errors.js';
+import { chooseDelimiter, type LayoutExpectation } from './chooseDelimiter.js';
 import { detectDelimiter } from './detectDelimiter.js';
 import { ExtractParser, type ExtractItem } from './extractParser.js';
 
 export type { ExtractItem, ExtractRecord } from './extractParser.js';
+export type { LayoutExpectation } from './chooseDelimiter.js';
 export { planParts, type ExtractPart } from './planParts.js';
 
 export interface ExtractReadOptions {
@@ -17,12 +19,17 @@ export interface ExtractReadOptions {
   headerFields?: string[];
   /** 1-based physical line number of the first byte (for parts). @default 1 */
   firstLine?: number;
+  /**
+   * The layout the model expects. With it, a given `delimiter` is a hint (see {@link chooseDelimiter}),
+   * and a header-less file's records must have `fieldCount` fields (others are FIELD_COUNT rejects).
+   */
+  expect?: LayoutExpectation;
 }
 
 export interface OpenedExtract {
   /** Trimmed header names (BOM and surrounding quotes removed); `headerFields` for a part; else null. */
   readonly header: string[] | null;
-  /** The delimiter detected or given. */
+  /** The delimiter used: detected (`auto`), given, or detected because the given one did not fit the expected layout. */
   readonly delimiter: string;
   /** Records and rejects in file order. Iterate once; a bad file throws an `ExtractError` from here. */
   readonly items: AsyncIterable<ExtractItem>;
@@ -60,14 +67,6 @@ function readError(error: unknown, file: string): Error {
 function isBlank(buf: Buffer): boolean {
   for (const byte of buf) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
   return true;
-}
-
-/** `lf` unless the first line break is a lone CR. */
-function detectLineBreak(buf: Buffer): 'lf' | 'cr' {
-  const lf = buf.indexOf(0x0a);
-  const cr = buf.indexOf(0x0d);
-  if (cr !== -1 && (lf === -1 || cr < lf) && buf[cr + 1] !== 0x0a && cr + 1 < buf.length) return 'cr';
-  return 'lf';
 }
 
 /** Reads decompressed chunks into the parser and hands out its items one by one. */
@@ -148,7 +147,8 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
  * rejects as an async iterable in file order.
  *
  * Bad rows are items (`FIELD_COUNT`, `MALFORMED_QUOTES` rejects with line and raw text); a bad file
- * is an {@link ExtractError}: `EXTRACT_EMPTY` from here; `EXTRACT_COMPRESSION`, `EXTRACT_ENCODING`
+ * is an {@link ExtractError}: `EXTRACT_EMPTY` from here, and `EXTRACT_DELIMITER` when `expect` is
+ * given and the file is separated by another delimiter with which the layout does not fit either; `EXTRACT_COMPRESSION`, `EXTRACT_ENCODING`
  * and `EXTRACT_MALFORMED` from iterating `items`, after every record that precedes the problem
  * (or from here when the problem hides the header). A header with no rows yields nothing: see
  * {@link assertExtractHasRows}. Errors of the source itself (I/O, network) pass through unchanged.
@@ -225,14 +225,24 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
     if (!isPart) throw new ExtractError('EXTRACT_EMPTY', 'the extract is empty (no bytes, or only blank lines)', { file });
   }
 
-  const delimiter = options.delimiter === 'auto' ? detectDelimiter(prefix.toString('utf8')).delimiter : options.delimiter;
+  let delimiter: string;
+  if (options.delimiter === 'auto') delimiter = detectDelimiter(prefix.toString('utf8')).delimiter;
+  else if (isPart || options.expect === undefined) delimiter = options.delimiter;
+  else {
+    const choice = chooseDelimiter(prefix.toString('utf8'), options.delimiter, options.header, options.expect);
+    if (choice.refusal !== undefined) {
+      close();
+      throw new ExtractError('EXTRACT_DELIMITER', choice.refusal, { file, line: 1 });
+    }
+    delimiter = choice.delimiter;
+  }
   const parser = new ExtractParser({
     source: file,
     delimiter,
-    lineBreak: detectLineBreak(prefix),
     header: options.header,
     headerFields: options.headerFields,
     firstLine: options.firstLine ?? 1,
+    fieldCount: options.header ? undefined : options.expect?.fieldCount,
   });
   const feed = (write: () => void): void => {
     try {

@@ -1,4 +1,5 @@
 import { ExtractError } from '../errors.js';
+import type { LayoutExpectation } from '../extract/chooseDelimiter.js';
 import type { ColumnSpec, FeatureSpec } from './featureSpec.js';
 
 /**
@@ -13,8 +14,39 @@ export interface ColumnLayout {
   readonly fieldCount: number | null;
 }
 
+/**
+ * What an extract must look like for this spec, for the reader: the names of the `id` and
+ * `feature` columns (header), or the field count, the highest `position` of any column, the
+ * target's included (header-less: a record with fewer fields is a column short, not a shorter layout).
+ */
+export function layoutExpectation(spec: FeatureSpec): LayoutExpectation {
+  if (spec.file.header) return { names: spec.columns.filter((c) => c.role === 'id' || c.role === 'feature').map((c) => c.name) };
+  return { fieldCount: Math.max(0, ...spec.columns.map((c) => c.position ?? 0)) };
+}
+
+/**
+ * A spec column the header names twice (matched as the layout matches: trimmed, exactly if any
+ * field matches exactly, else case-insensitively) would be read from the first and silently
+ * ignore the second: refused, naming the column and both positions. Extra columns are not checked.
+ */
+function assertNoDuplicateColumns(spec: FeatureSpec, header: readonly string[], source: string): void {
+  const names = header.map((name) => name.trim());
+  for (const column of spec.columns) {
+    let at = names.flatMap((name, index) => (name === column.name ? [index] : []));
+    if (at.length === 0) at = names.flatMap((name, index) => (name.toLowerCase() === column.name.toLowerCase() ? [index] : []));
+    if (at.length > 1) {
+      throw new ExtractError(
+        'EXTRACT_DUPLICATE_COLUMN',
+        `column "${column.name}" appears ${at.length === 2 ? 'twice' : `${at.length} times`} in the header (fields ${at.map((i) => i + 1).join(' and ')}); rename or drop the extra one`,
+        { file: source, line: 1, column: at[1]! + 1 },
+      );
+    }
+  }
+}
+
 /** Builds the layout; every `id` and `feature` column must be present, `target`/`ignore` may be absent. */
 export function layoutColumns(spec: FeatureSpec, header: readonly string[] | null, source: string): ColumnLayout {
+  if (header) assertNoDuplicateColumns(spec, header, source);
   const byName = new Map<string, number>();
   if (header) {
     header.forEach((name, index) => {

@@ -74,6 +74,8 @@ export const featureSpecSchema = z
       .object({
         header: z.boolean().default(true),
         delimiter: z.enum(['auto', ',', ';', '\t', '|']).default('auto'),
+        /** Share of rows (0–1) a run may reject before it fails with EXTRACT_TOO_MANY_REJECTS. @default 0.05 */
+        maxRejectRate: z.number().min(0).max(1).optional(),
       })
       .strict()
       .default({ header: true, delimiter: 'auto' }),

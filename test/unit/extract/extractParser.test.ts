@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExtractError } from '../../../functions/core/errors.js';
 import { ExtractParser, cleanHeaderName } from '../../../functions/core/extract/extractParser.js';
 
-const options = { source: 'core.csv', delimiter: ',', lineBreak: 'lf', header: true, firstLine: 1 } as const;
+const options = { source: 'core.csv', delimiter: ',', header: true, firstLine: 1 } as const;
 
 describe('ExtractParser', () => {
   it('gives out records as soon as their line is complete', () => {

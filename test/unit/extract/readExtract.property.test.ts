@@ -38,7 +38,8 @@ describe('openExtract: round trip with csv-stringify (property)', () => {
         const expected = rows.map((fields, i) => {
           const written = rowTexts[i]!;
           const record = { line, fields, raw: written.slice(0, -lineEnding.length) };
-          line += (written.match(/\n/g) ?? []).length;
+          // LF, CRLF and a lone CR each end a physical line (inside quotes too, as an editor shows them).
+          line += (written.match(/\r\n|\r|\n/g) ?? []).length;
           return record;
         });
         expect(result.header).toEqual(header);
