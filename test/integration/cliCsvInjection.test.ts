@@ -34,11 +34,11 @@ const IDS: ReadonlyArray<{ id: string; csv: string; neutralised: string }> = [
 ];
 /**
  * Rejected rows: a multi-line quoted id, and a row whose raw text starts with `@`. Lines count from
- * the header (1); the ids with LF and CRLF take two lines each (a lone CR is no line break).
+ * the header (1); the ids with LF, CRLF and a lone CR take two lines each (each is a line break, as in an editor).
  */
 const REJECTED = [
-  { raw: `"X\nY",${BAD}`, line: '17' },
-  { raw: `@evil,${BAD}`, line: '19' },
+  { raw: `"X\nY",${BAD}`, line: '18' },
+  { raw: `@evil,${BAD}`, line: '20' },
 ];
 const EXTRACT = `${[HEADER, ...IDS.map((r) => `${r.csv},${GOOD}`), ...REJECTED.map((r) => r.raw)].join('\n')}\n`;
 
