@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fittedSpecSchema } from '../spec/featureSpec.js';
 import { campaignEconomicsSchema } from '../economics/campaignEconomics.js';
+import { isBundleFilePath, isVersionName, MODEL_NAME_PATTERN } from './bundleNames.js';
 
 /**
  * `manifest.json` of a model bundle: everything needed to score an extract exactly as the model
@@ -12,9 +13,9 @@ export const bundleManifestSchema = z
   .object({
     schemaVersion: z.literal(1),
     /** Model name, e.g. `bank-marketing`. Also the `incoming/<model>/` prefix. */
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    /** Version, sortable (e.g. `2026-11-23T0912-ab12cd`). */
-    version: z.string().min(1),
+    name: z.string().regex(MODEL_NAME_PATTERN, 'lower-case letters, digits and dashes'),
+    /** Version, sortable (e.g. `2026-11-23T0912-ab12cd`); a plain folder name (see `bundleNames.ts`). */
+    version: z.string().refine(isVersionName, 'letters, digits, ".", "_" and "-", starting with a letter or digit, no ".."'),
     created: z.string(),
     description: z.string().optional(),
     task: z.enum(['binary', 'multiclass']),
@@ -48,7 +49,10 @@ export const bundleManifestSchema = z
     baseline: z.unknown().optional(),
     notes: z.array(z.string()).default([]),
     /** sha256 (hex) of every file in the bundle except the manifest itself. */
-    files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+    files: z.record(
+      z.string().refine((path) => isBundleFilePath(path) && path !== MANIFEST_FILE, 'not a relative path inside the bundle'),
+      z.string().regex(/^[0-9a-f]{64}$/),
+    ),
   })
   .strict()
   .superRefine((m, ctx) => {
