@@ -153,7 +153,7 @@ export class S3Registry implements ModelRegistry {
   /** Reads one object within what is left of the bundle's byte budget; `undefined` when it does not exist. */
   private async readCapped(key: string, budget: { left: number; location: string; version: string }): Promise<Uint8Array | undefined> {
     const tooBig = () =>
-      new BundleError('BUNDLE_INVALID', `the bundle at ${budget.location} holds more than ${this.maxBundleBytes} bytes; refusing to read it`, {
+      new BundleError('BUNDLE_INVALID', `the bundle holds more than ${this.maxBundleBytes} bytes; refusing to read it`, {
         bundle: budget.location,
         modelVersion: budget.version,
       });

@@ -49,16 +49,17 @@ export const bundleManifestSchema = z
     baseline: z.unknown().optional(),
     notes: z.array(z.string()).default([]),
     /** sha256 (hex) of every file in the bundle except the manifest itself. */
-    files: z.record(
-      z.string().refine((path) => isBundleFilePath(path) && path !== MANIFEST_FILE, 'not a relative path inside the bundle'),
-      z.string().regex(/^[0-9a-f]{64}$/),
-    ),
+    files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
   })
   .strict()
   .superRefine((m, ctx) => {
     if (m.task === 'binary' && m.classes.length !== 2) ctx.addIssue({ code: 'custom', path: ['classes'], message: 'binary needs exactly 2 classes' });
     if (m.positiveClass !== undefined && !m.classes.includes(m.positiveClass)) {
       ctx.addIssue({ code: 'custom', path: ['positiveClass'], message: `"${m.positiveClass}" is not one of the classes` });
+    }
+    for (const path of Object.keys(m.files)) {
+      // Every listed path is joined under the bundle folder (or key prefix) by a reader: none may leave it.
+      if (!isBundleFilePath(path) || path === MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['files', path], message: 'not a relative path inside the bundle' });
     }
     if (!(m.model.file in m.files)) ctx.addIssue({ code: 'custom', path: ['model', 'file'], message: 'model file has no hash in files' });
   });
