@@ -35,20 +35,28 @@ function describeShape(meta: ort.InferenceSession.ValueMetadata | undefined): st
 }
 
 /**
- * Checks one graph input/output against the manifest: present, float32, rank 2, fixed width.
- * Returns the reason it does not match, or undefined.
+ * Checks one graph input/output against the manifest: present, float32, rank 2 (or, for a one-column
+ * output, rank 1: one probability per row), fixed width. Returns the reason it does not match, or undefined.
  */
 function mismatch(kind: 'input' | 'output', name: string, width: number, names: readonly string[], metadata: readonly ort.InferenceSession.ValueMetadata[]): string | undefined {
   if (!names.includes(name)) return `the model has no ${kind} "${name}" (its ${kind}s: ${names.map((n) => `"${n}"`).join(', ')})`;
   const meta = metadata.find((m) => m.name === name);
-  // Older models or runtimes may not describe shapes: then the first score() call is the check.
+  // Older models or runtimes may not describe shapes: then the probe at load is the check.
   if (!meta || !meta.isTensor || meta.shape.length === 0) return undefined;
   if (meta.type !== 'float32') return `${kind} "${name}" is ${meta.type}, expected float32`;
+  if (kind === 'output' && width === 1 && meta.shape.length === 1) return undefined;
   const last = meta.shape[meta.shape.length - 1];
   if (meta.shape.length !== 2 || (typeof last === 'number' && last !== width)) {
     return `${kind} "${name}" has shape ${describeShape(meta)}, the manifest expects [batch, ${width}]`;
   }
   return undefined;
+}
+
+/** True when the metadata fixes the width (last dimension) of this input/output, so no probe is needed. */
+function widthKnown(name: string, metadata: readonly ort.InferenceSession.ValueMetadata[]): boolean {
+  const meta = metadata.find((m) => m.name === name);
+  if (!meta || !meta.isTensor || meta.shape.length === 0) return false;
+  return meta.shape.length === 1 || typeof meta.shape[meta.shape.length - 1] === 'number';
 }
 
 /**
@@ -91,7 +99,18 @@ export async function loadOnnxModel(bytes: Uint8Array, io: OnnxModelIo, context:
     throw new BundleError('MODEL_SHAPE_MISMATCH', problem, details);
   }
 
-  return new OnnxScoringModel(session, io, details);
+  const model = new OnnxScoringModel(session, io, details);
+  // A width the graph leaves symbolic is checked now, on one row of zeros, not on the first real batch.
+  if (!widthKnown(io.inputName, session.inputMetadata) || !widthKnown(io.outputName, session.outputMetadata)) {
+    try {
+      await model.score(new Float32Array(io.inputWidth), 1);
+    } catch (error) {
+      await model.dispose();
+      if (error instanceof BundleError) throw error;
+      throw new BundleError('MODEL_SHAPE_MISMATCH', `the model cannot score one row of ${io.inputWidth} features: ${(error as Error).message}`, { ...details, cause: error });
+    }
+  }
+  return model;
 }
 
 class OnnxScoringModel implements ScoringModel {

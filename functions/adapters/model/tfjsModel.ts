@@ -156,7 +156,7 @@ export async function loadTfjsModel(
     model.dispose();
     throw new BundleError('MODEL_SHAPE_MISMATCH', problem, details);
   }
-  return new TfjsScoringModel(model, inputShape as number[], io);
+  return new TfjsScoringModel(model, inputShape as number[], io, details);
 }
 
 function product(dims: readonly (number | null)[]): number {
@@ -172,6 +172,7 @@ class TfjsScoringModel implements ScoringModel {
     private readonly model: tf.LayersModel,
     private readonly inputShape: readonly number[],
     io: TfjsModelIo,
+    private readonly details: { bundle: string; modelVersion: string },
   ) {
     this.inputWidth = io.inputWidth;
     this.outputWidth = io.outputWidth;
@@ -186,11 +187,16 @@ class TfjsScoringModel implements ScoringModel {
       const x = tf.tensor(batch.subarray(0, length), [rows, ...this.inputShape], 'float32');
       return this.model.predict(x, { batchSize: Math.min(rows, this.batchSize) }) as tf.Tensor;
     });
+    let data: Float32Array;
     try {
-      return (await output.data()) as Float32Array;
+      data = (await output.data()) as Float32Array;
     } finally {
       output.dispose();
     }
+    if (data.length !== rows * this.outputWidth) {
+      throw new BundleError('MODEL_SHAPE_MISMATCH', `the model gave ${data.length} values for ${rows} rows, expected [${rows}, ${this.outputWidth}]`, this.details);
+    }
+    return data;
   }
 
   dispose(): Promise<void> {

@@ -1,20 +1,15 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BundleError } from '../../core/errors.js';
 import { parseWith } from '../../core/validation.js';
 import { verifyBundle } from '../../core/bundle/bundle.js';
 import { MANIFEST_FILE, bundleManifestSchema, type BundleManifest } from '../../core/bundle/bundleManifest.js';
 import { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord } from '../../core/bundle/registry.js';
 import type { BundleFiles, ModelRegistry, RegistryEntry } from '../../core/bundle/registry.js';
-import { listChildPrefixes, putJsonObject, putObject, readJsonObject, readObjectBytes } from './s3Objects.js';
+import { isBundleFilePath, isModelName, isVersionName, MAX_BUNDLE_BYTES } from '../../core/bundle/bundleNames.js';
+import { isNotFound, listChildPrefixes, putJsonObject, putObject, readJsonObject, readObjectBytes } from './s3Objects.js';
 
 export { CHAMPION_FILE, HISTORY_FILE, type PromotionRecord };
 
-const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
-
-function isSafeBundlePath(path: string): boolean {
-  return path.length > 0 && !path.startsWith('/') && !path.split('/').some((part) => part === '' || part === '.' || part === '..');
-}
 
 /**
  * The model registry on S3, laid out like the filesystem registry:
@@ -34,20 +29,22 @@ export class S3Registry implements ModelRegistry {
     readonly bucket: string,
     prefix = 'models/',
     private readonly now: () => Date = () => new Date(),
+    /** The most bytes one bundle may hold when read. @default MAX_BUNDLE_BYTES (256 MiB) */
+    private readonly maxBundleBytes: number = MAX_BUNDLE_BYTES,
   ) {
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   }
 
   async listModels(): Promise<string[]> {
     const names = await listChildPrefixes(this.client, this.bucket, this.prefix);
-    return names.filter((name) => NAME_PATTERN.test(name)).sort();
+    return names.filter(isModelName).sort();
   }
 
   async listVersions(name: string): Promise<RegistryEntry[]> {
     this.checkName(name);
     const versions = await listChildPrefixes(this.client, this.bucket, `${this.prefix}${name}/`);
     const entries = await Promise.all(
-      versions.filter((version) => VERSION_PATTERN.test(version)).map(async (version) => {
+      versions.filter(isVersionName).map(async (version) => {
         const manifest = await this.readManifest(name, version).catch(() => undefined);
         return manifest ? { name, version, created: manifest.created } : undefined;
       }),
@@ -62,19 +59,20 @@ export class S3Registry implements ModelRegistry {
       throw new BundleError('BUNDLE_NOT_FOUND', `no champion in ${this.location(name)}${CHAMPION_FILE}`, { bundle: name });
     }
     this.checkVersion(name, resolved);
+    // Every object is read against one byte budget (the manifest included), checked from its length before its body.
+    const budget = { left: this.maxBundleBytes, location: this.location(name, resolved), version: resolved };
     const manifestKey = this.keyOf(name, resolved, MANIFEST_FILE);
-    const manifestBytes = await readObjectBytes(this.client, this.bucket, manifestKey);
+    const manifestBytes = await this.readCapped(manifestKey, budget);
     const manifest = manifestBytes && this.parseManifestBytes(manifestBytes, name, resolved);
     if (!manifestBytes || !manifest) {
       throw new BundleError('BUNDLE_NOT_FOUND', `no ${MANIFEST_FILE} at ${this.location(name, resolved)}`, { bundle: name, modelVersion: resolved });
     }
     const files = new Map<string, Uint8Array>();
-    await Promise.all(
-      Object.keys(manifest.files).map(async (path) => {
-        const bytes = await readObjectBytes(this.client, this.bucket, this.keyOf(name, resolved, path));
-        if (bytes !== undefined) files.set(path, bytes);
-      }),
-    );
+    // One at a time, so the budget stops the read at the first object past it.
+    for (const path of Object.keys(manifest.files)) {
+      const bytes = await this.readCapped(this.keyOf(name, resolved, path), budget);
+      if (bytes !== undefined) files.set(path, bytes);
+    }
     // The same check as the filesystem registry: every listed file present, every sha256 equal.
     return verifyBundle(manifestBytes, files, this.location(name, resolved));
   }
@@ -109,8 +107,9 @@ export class S3Registry implements ModelRegistry {
     });
     if (alias === undefined) return undefined;
     const version = (alias as Partial<PromotionRecord>).version;
-    if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
-      throw new BundleError('BUNDLE_INVALID', `${CHAMPION_FILE} has no valid "version"`, { bundle: name });
+    // The alias picks a key prefix to read: a version such as `../../x/v1` must never reach keyOf.
+    if (!isVersionName(version)) {
+      throw new BundleError('BUNDLE_INVALID', `${this.location(name)}${CHAMPION_FILE} has no valid "version"`, { bundle: name });
     }
     return version;
   }
@@ -151,6 +150,31 @@ export class S3Registry implements ModelRegistry {
     return `${this.keyPrefix(name, version)}${path}`;
   }
 
+  /** Reads one object within what is left of the bundle's byte budget; `undefined` when it does not exist. */
+  private async readCapped(key: string, budget: { left: number; location: string; version: string }): Promise<Uint8Array | undefined> {
+    const tooBig = () =>
+      new BundleError('BUNDLE_INVALID', `the bundle holds more than ${this.maxBundleBytes} bytes; refusing to read it`, {
+        bundle: budget.location,
+        modelVersion: budget.version,
+      });
+    let response;
+    try {
+      response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (response.ContentLength !== undefined && response.ContentLength > budget.left) {
+      // Leave the body unread: close the connection instead of downloading the object.
+      (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw tooBig();
+    }
+    const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+    if (bytes.length > budget.left) throw tooBig();
+    budget.left -= bytes.length;
+    return bytes;
+  }
+
   private async readManifest(name: string, version: string): Promise<BundleManifest | undefined> {
     const bytes = await readObjectBytes(this.client, this.bucket, this.keyOf(name, version, MANIFEST_FILE));
     return bytes === undefined ? undefined : this.parseManifestBytes(bytes, name, version);
@@ -178,7 +202,7 @@ export class S3Registry implements ModelRegistry {
       value,
       ({ path, message }) => new BundleError('BUNDLE_INVALID', `${source}: ${path}: ${message}`, { bundle: typeof bundle === 'string' ? bundle : 'unknown' }),
     );
-    const unsafe = Object.keys(manifest.files).find((path) => !isSafeBundlePath(path) || path === MANIFEST_FILE);
+    const unsafe = Object.keys(manifest.files).find((path) => !isBundleFilePath(path) || path === MANIFEST_FILE);
     if (unsafe !== undefined) {
       throw new BundleError('BUNDLE_INVALID', `${source}: file path "${unsafe}" is not allowed in a bundle`, { bundle: manifest.name });
     }
@@ -186,11 +210,11 @@ export class S3Registry implements ModelRegistry {
   }
 
   private checkName(name: string): void {
-    if (!NAME_PATTERN.test(name)) throw new BundleError('BUNDLE_NOT_FOUND', 'not a valid model name', { bundle: name });
+    if (!isModelName(name)) throw new BundleError('BUNDLE_NOT_FOUND', `not a valid model name in the registry s3://${this.bucket}/${this.prefix}`, { bundle: name });
   }
 
   private checkVersion(name: string, version: string): void {
     this.checkName(name);
-    if (!VERSION_PATTERN.test(version)) throw new BundleError('BUNDLE_NOT_FOUND', 'not a valid version', { bundle: name, modelVersion: version });
+    if (!isVersionName(version)) throw new BundleError('BUNDLE_NOT_FOUND', `not a valid version in the registry ${this.location(name)}`, { bundle: name, modelVersion: version });
   }
 }

@@ -33,13 +33,7 @@ export function createBundle(
  * @throws BundleError BUNDLE_INVALID or BUNDLE_HASH_MISMATCH, naming the bundle, version and file.
  */
 export function verifyBundle(manifestBytes: Uint8Array, files: ReadonlyMap<string, Uint8Array>, location: string): BundleFiles {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(manifestBytes).toString('utf8'));
-  } catch (cause) {
-    throw new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} is not JSON`, { bundle: location, cause });
-  }
-  const manifest = parseWith(bundleManifestSchema, json, ({ path, message }) => new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} ${path}: ${message}`, { bundle: location }));
+  const manifest = parseManifestBytes(manifestBytes, location);
   for (const [name, expected] of Object.entries(manifest.files)) {
     const bytes = files.get(name);
     if (!bytes) {
@@ -54,4 +48,19 @@ export function verifyBundle(manifestBytes: Uint8Array, files: ReadonlyMap<strin
     }
   }
   return { manifest, files, location };
+}
+
+/**
+ * Parses and validates `manifest.json` bytes, so a reader knows which files to fetch (and nothing else)
+ * before it reads any of them.
+ * @throws BundleError BUNDLE_INVALID naming the location and the first invalid path.
+ */
+export function parseManifestBytes(manifestBytes: Uint8Array, location: string): BundleManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(manifestBytes).toString('utf8'));
+  } catch (cause) {
+    throw new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} is not JSON`, { bundle: location, cause });
+  }
+  return parseWith(bundleManifestSchema, json, ({ path, message }) => new BundleError('BUNDLE_INVALID', `${MANIFEST_FILE} ${path}: ${message}`, { bundle: location }));
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fittedSpecSchema } from '../spec/featureSpec.js';
 import { campaignEconomicsSchema } from '../economics/campaignEconomics.js';
+import { isBundleFilePath, isVersionName, MODEL_NAME_PATTERN } from './bundleNames.js';
 
 /**
  * `manifest.json` of a model bundle: everything needed to score an extract exactly as the model
@@ -12,9 +13,9 @@ export const bundleManifestSchema = z
   .object({
     schemaVersion: z.literal(1),
     /** Model name, e.g. `bank-marketing`. Also the `incoming/<model>/` prefix. */
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    /** Version, sortable (e.g. `2026-11-23T0912-ab12cd`). */
-    version: z.string().min(1),
+    name: z.string().regex(MODEL_NAME_PATTERN, 'lower-case letters, digits and dashes'),
+    /** Version, sortable (e.g. `2026-11-23T0912-ab12cd`); a plain folder name (see `bundleNames.ts`). */
+    version: z.string().refine(isVersionName, 'letters, digits, ".", "_" and "-", starting with a letter or digit, no ".."'),
     created: z.string(),
     description: z.string().optional(),
     task: z.enum(['binary', 'multiclass']),
@@ -55,6 +56,10 @@ export const bundleManifestSchema = z
     if (m.task === 'binary' && m.classes.length !== 2) ctx.addIssue({ code: 'custom', path: ['classes'], message: 'binary needs exactly 2 classes' });
     if (m.positiveClass !== undefined && !m.classes.includes(m.positiveClass)) {
       ctx.addIssue({ code: 'custom', path: ['positiveClass'], message: `"${m.positiveClass}" is not one of the classes` });
+    }
+    for (const path of Object.keys(m.files)) {
+      // Every listed path is joined under the bundle folder (or key prefix) by a reader: none may leave it.
+      if (!isBundleFilePath(path) || path === MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['files', path], message: 'not a relative path inside the bundle' });
     }
     if (!(m.model.file in m.files)) ctx.addIssue({ code: 'custom', path: ['model', 'file'], message: 'model file has no hash in files' });
   });

@@ -2,6 +2,7 @@ import { assertBaselineFitsSpec } from '../drift/runProfile.js';
 import { parseDriftBaseline, type DriftBaseline } from '../drift/driftBaseline.js';
 import { BundleError, DriftError } from '../errors.js';
 import type { BundleManifest } from '../bundle/bundleManifest.js';
+import { fittedSpecProblem } from '../bundle/fittedSpecContract.js';
 import type { BundleFiles } from '../bundle/registry.js';
 import type { ModelLoader, ScoringModel } from '../model/scoringModel.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
@@ -18,17 +19,25 @@ export interface LoadedBundle {
 
 /**
  * Creates the scoring model a bundle describes, through the given loader (the adapters' `loadModel`:
- * ONNX or tfjs), and checks that its input width matches the fitted feature spec.
- * @throws BundleError MODEL_LOAD_FAILED / MODEL_SHAPE_MISMATCH naming bundle and version.
+ * ONNX or tfjs), after checking the contract between manifest, fitted spec and model: every index of the
+ * fitted spec in range, the encoder's slots in `featureNames` order, the model's input width equal to
+ * the encoder's, and its output what the task needs. A binary model may give one probability per row
+ * (`model.output: positive-probability`) or one per class (`class-probabilities`, `[N, 2]`): the
+ * loaded model then gives the positive class's column, so every caller sees one probability per row.
+ * @throws BundleError BUNDLE_INVALID (fitted spec or manifest contradict themselves, naming the field),
+ *   MODEL_LOAD_FAILED / MODEL_SHAPE_MISMATCH naming bundle and version.
  * @example
  * const bundle = await loadBundle(await registry.read('bank-marketing'), loadModel);
  */
 export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, options: { intraOpNumThreads?: number } = {}): Promise<LoadedBundle> {
   const { manifest } = bundle;
   const context = { bundle: bundle.location, version: manifest.version };
+  const details = { bundle: bundle.location, modelVersion: manifest.version };
+  const problem = fittedSpecProblem(manifest.featureSpec);
+  if (problem) throw new BundleError('BUNDLE_INVALID', `${problem.field} ${problem.message}`, details);
   const inputWidth = manifest.featureSpec.featureNames.length;
-  const outputWidth = manifest.model.output === 'positive-probability' ? 1 : manifest.classes.length;
-  if (!bundle.files.has(manifest.model.file)) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, { bundle: bundle.location, modelVersion: manifest.version });
+  const { outputWidth, positiveColumn } = outputContract(manifest, details);
+  if (!bundle.files.has(manifest.model.file)) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, details);
 
   const baseline = readBaseline(bundle);
   const model: ScoringModel = await loader(
@@ -49,10 +58,46 @@ export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, optio
     throw new BundleError(
       'MODEL_SHAPE_MISMATCH',
       `model takes ${model.inputWidth} inputs and gives ${model.outputWidth} outputs; the feature spec encodes ${inputWidth} and the task needs ${outputWidth}`,
-      { bundle: bundle.location, modelVersion: manifest.version },
+      details,
     );
   }
-  return { manifest, featureSpec: manifest.featureSpec, model, location: bundle.location, baseline };
+  const scoring = positiveColumn === null ? model : positiveClassColumn(model, positiveColumn, details);
+  return { manifest, featureSpec: manifest.featureSpec, model: scoring, location: bundle.location, baseline };
+}
+
+/**
+ * The output width the model must give, and for a binary model giving class probabilities, which
+ * column holds the positive class (its position in `classes`).
+ */
+function outputContract(manifest: BundleManifest, details: { bundle: string; modelVersion: string }): { outputWidth: number; positiveColumn: number | null } {
+  if (manifest.task === 'multiclass') {
+    if (manifest.model.output !== 'class-probabilities') {
+      throw new BundleError('BUNDLE_INVALID', `model.output is "${manifest.model.output}", a multiclass model must give class-probabilities`, details);
+    }
+    return { outputWidth: manifest.classes.length, positiveColumn: null };
+  }
+  if (manifest.model.output === 'positive-probability') return { outputWidth: 1, positiveColumn: null };
+  const positive = manifest.positiveClass ?? manifest.classes[1]!;
+  return { outputWidth: manifest.classes.length, positiveColumn: manifest.classes.indexOf(positive) };
+}
+
+/** A binary model's `[N, 2]` class probabilities, read as one P(positive) per row. */
+function positiveClassColumn(model: ScoringModel, column: number, details: { bundle: string; modelVersion: string }): ScoringModel {
+  const width = model.outputWidth;
+  return {
+    inputWidth: model.inputWidth,
+    outputWidth: 1,
+    async score(batch, rows) {
+      const all = await model.score(batch, rows);
+      if (all.length !== rows * width) {
+        throw new BundleError('MODEL_SHAPE_MISMATCH', `model gave ${all.length} values for ${rows} rows, expected [${rows}, ${width}]`, details);
+      }
+      const positive = new Float32Array(rows);
+      for (let row = 0; row < rows; row++) positive[row] = all[row * width + column]!;
+      return positive;
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 /** Validated once per load, so every run's profile counts on bins that match the spec. */
