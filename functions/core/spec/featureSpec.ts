@@ -188,7 +188,8 @@ export function parseFittedSpec(value: unknown, source = 'fitted spec'): FittedS
 }
 
 export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {
-  return new Set(column.missing ?? DEFAULT_MISSING_MARKERS);
+  // An empty cell is always missing: a column's own markers add to it, they do not replace it.
+  return new Set(['', ...(column.missing ?? DEFAULT_MISSING_MARKERS)]);
 }
 
 export function idColumn(spec: FeatureSpec): ColumnSpec | undefined {
