@@ -98,3 +98,11 @@ export function describeOutcome(expect: ExpectedOutcome): string {
   if (expect.delimiter !== undefined) text += `; delimiter \`${expect.delimiter === '\t' ? 'tab' : expect.delimiter}\``;
   return text;
 }
+
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** The README table: one row per case (`scripts/corpus-table.ts` writes it into README.md). */
+export function corpusTable(cases: readonly CorpusCase[] = loadCorpus()): string {
+  const rows = cases.map((c) => `| \`${c.file}\` | ${c.bundle} | ${cell(c.about)} | ${cell(describeOutcome(c.expect))} |`);
+  return [`${cases.length} cases.`, '', '| case | bundle | input | expected outcome |', '|---|---|---|---|', ...rows].join('\n');
+}

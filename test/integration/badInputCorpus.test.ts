@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSharedDir } from '../helpers/datasets.js';
-import { CORPUS_BUNDLES, loadCorpus, type CorpusBundle, type CorpusCase } from '../corpus/corpusCase.js';
+import { CORPUS_BUNDLES, corpusTable, loadCorpus, type CorpusBundle, type CorpusCase } from '../corpus/corpusCase.js';
 import { contractProblems, loadBundledModel, readCsv, REPO_ROOT, runExtract, type LoadedModel, type RunResult } from '../corpus/corpusRun.js';
 
 // The corpus is self-contained, but the suite runs beside the shared datasets: fail loudly without them.
@@ -48,6 +48,10 @@ describe('bad-input corpus (test/corpus/cases), scored in-process', () => {
   it('holds at least 60 cases over every bundle', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(60);
     for (const b of CORPUS_BUNDLES) expect(corpus.some((c) => c.bundle === b)).toBe(true);
+  });
+
+  it('is listed in the README table (regenerate with `npx tsx scripts/corpus-table.ts`)', async () => {
+    expect(await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8')).toContain(`<!-- corpus-table:start -->\n${corpusTable(corpus)}\n<!-- corpus-table:end -->`);
   });
 
   it.each(corpus.map((c) => [c.file, c] as const))('%s', async (_file, c) => {
