@@ -1,19 +1,62 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, PropensityError } from '../core/errors.js';
 import { inspectCommand } from './commands/inspect.js';
 import { scoreCommand, type ScoreCommandOptions } from './commands/score.js';
 import type { TrainCommandOptions } from './commands/train.js';
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
+/** Largest `--batch-size`: the same bound as the score function's BATCH_SIZE (a batch is rows × features floats). */
+export const MAX_BATCH_SIZE = 1 << 20;
+/** Largest `--sample-rows`: infer-spec keeps its sample in memory. */
+export const MAX_SAMPLE_ROWS = 1_000_000;
+/** Largest `--seed`: a 32-bit unsigned integer, what the random generators take. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** A parser for a whole-number option in [min, max]; commander names the option in its usage error (exit 2). */
+function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value.trim());
+    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
 }
 
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
+/** The first part of `target` that exists, with its kind; undefined when none does (a relative path always has `.`). */
+function nearestExisting(target: string): { path: string; isDirectory: boolean } | undefined {
+  for (let at = path.resolve(target); ; at = path.dirname(at)) {
+    let found;
+    try {
+      found = statSync(at, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a file sits somewhere above; the walk up finds it.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    }
+    if (found) return { path: at, isDirectory: found.isDirectory() };
+    if (path.dirname(at) === at) return undefined;
+  }
+}
+
+/** An output folder: refused up front when it, or a folder it would be made in, is a file. */
+function outputFolder(value: string): string {
+  const found = nearestExisting(value);
+  if (found && !found.isDirectory) {
+    throw new InvalidArgumentError(found.path === path.resolve(value) ? 'is a file, not a folder' : `cannot be made: ${found.path} is a file, not a folder`);
+  }
+  return value;
+}
+
+/** An output file: refused up front when it is a folder, or when a folder it would be written in is a file. */
+function outputFile(value: string): string {
+  const found = nearestExisting(value);
+  if (found?.isDirectory && found.path === path.resolve(value)) throw new InvalidArgumentError('is a folder, not a file');
+  if (found && !found.isDirectory && found.path !== path.resolve(value)) throw new InvalidArgumentError(`cannot be written: ${found.path} is a file, not a folder`);
+  return value;
+}
+
+/** A registry: `s3://bucket/prefix/`, or a folder (that may not exist yet, but is not a file). */
+function registryLocation(value: string): string {
+  return value.startsWith('s3://') ? value : outputFolder(value);
 }
 
 function rate(value: string): number {
@@ -39,9 +82,9 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .description('score an extract with a model bundle and write scores, targets, summary, rejects and report')
     .requiredOption('--model <bundle>', 'bundle folder, registry model folder, or bundled model name')
     .requiredOption('--input <file>', 'extract (.csv or .csv.gz)')
-    .requiredOption('--out <dir>', 'output folder')
+    .requiredOption('--out <dir>', 'output folder', outputFolder)
     .option('--economics <file>', 'JSON overriding the bundle\'s campaign economics')
-    .option('--batch-size <rows>', 'rows per model call', positiveInteger)
+    .option('--batch-size <rows>', `rows per model call (1 to ${MAX_BATCH_SIZE})`, integerIn(1, MAX_BATCH_SIZE))
     .option('--max-reject-rate <rate>', 'fail the run when more than this share of rows is rejected (default: the spec\'s, else 0.05)', rate)
     .option('--quiet', 'print nothing but errors')
     .option('--no-csv-protection', 'write CSV cells as they are: no leading \' on cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)')
@@ -61,8 +104,8 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .command('infer-spec')
     .description('draft a feature spec from a sample of an extract, for a person to edit')
     .argument('<file>', 'extract (.csv or .csv.gz)')
-    .option('--out <file>', 'write the spec here instead of printing it')
-    .option('--sample-rows <rows>', 'rows to look at', positiveInteger)
+    .option('--out <file>', 'write the spec here instead of printing it', outputFile)
+    .option('--sample-rows <rows>', `rows to look at (1 to ${MAX_SAMPLE_ROWS})`, integerIn(1, MAX_SAMPLE_ROWS))
     .action(async (file: string, options: { out?: string; sampleRows?: number }) => {
       const { inferSpecCommand } = await import('./commands/inferSpec.js');
       await inferSpecCommand(file, options);
@@ -73,10 +116,10 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .description('train a model from a training spec and a labelled extract; export ONNX; write the bundle')
     .requiredOption('--spec <file>', 'training spec JSON (e.g. model-store/bank-marketing/spec.json)')
     .requiredOption('--data <file>', 'labelled extract (.csv or .csv.gz)')
-    .option('--out <dir>', 'write the bundle to this folder')
-    .option('--registry <dir|s3-url>', 'add the bundle to this registry as a new version')
+    .option('--out <dir>', 'write the bundle to this folder', outputFolder)
+    .option('--registry <dir|s3-url>', 'add the bundle to this registry as a new version', registryLocation)
     .option('--promote', 'make the new version the champion (with --registry)')
-    .option('--seed <n>', 'random seed (overrides the spec\'s)', nonNegativeInteger)
+    .option('--seed <n>', `random seed (overrides the spec's; 0 to ${MAX_SEED})`, integerIn(0, MAX_SEED))
     .option('--quiet', 'print nothing but the evaluation')
     .action(async (options: TrainCommandOptions) => {
       const { trainCommand } = await import('./commands/train.js');
@@ -88,7 +131,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .description('compare the profiles of scoring runs with the bundle\'s training baseline; exit 3 on a drift alert')
     .requiredOption('--model <bundle>', 'bundle folder, registry model folder, or bundled model name')
     .argument('<runs...>', 'output folders of scoring runs (each with profile.json)')
-    .option('--report <file>', 'where to write the report JSON', 'drift-report.json')
+    .option('--report <file>', 'where to write the report JSON', outputFile, 'drift-report.json')
     .option('--options <file>', 'JSON of drift options (thresholds, per-feature overrides, minRows)')
     .action(async (runs: string[], options: { model: string; report: string; options?: string }) => {
       const { driftCommand } = await import('./commands/drift.js');
@@ -103,7 +146,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .argument('<model>', 'model name')
     .argument('<version>', 'version to promote')
     .requiredOption('--reason <text>', 'why, for the registry history')
-    .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)')
+    .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)', registryLocation)
     .action(async (model: string, version: string, options: { reason: string; registry?: string }) => {
       const { promoteCommand } = await import('./commands/champion.js');
       process.stdout.write(await promoteCommand({ model, version, ...options }));
@@ -114,7 +157,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .description('make the champion before the current one champion again')
     .argument('<model>', 'model name')
     .requiredOption('--reason <text>', 'why, for the registry history')
-    .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)')
+    .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)', registryLocation)
     .action(async (model: string, options: { reason: string; registry?: string }) => {
       const { rollbackCommand } = await import('./commands/champion.js');
       process.stdout.write(await rollbackCommand({ model, ...options }));
@@ -137,7 +180,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return exitCodeFor(error);
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES') {
       process.stderr.write(`propensity: ${(error as Error).message}\n`);
       return 2;
     }

@@ -10,6 +10,22 @@ export interface SchemaIssue {
   readonly segments: readonly PropertyKey[];
   /** Every issue as `path: message`, joined by `; `; a whole-value issue reads `(root)`. */
   readonly all: string;
+  /** zod's code for the first issue (e.g. `unrecognized_keys`, whose message quotes the keys). */
+  readonly code: string;
+}
+
+/**
+ * Why `JSON.parse` failed, without quoting the text: Node's message for an unexpected token quotes
+ * the input around it, and a per-run file may hold what a customer typed. Keeps the position only.
+ *
+ * @example jsonSyntaxError(new SyntaxError('Unexpected token \'x\', "{"a": x}" is not valid JSON')) // 'not valid JSON'
+ */
+export function jsonSyntaxError(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `not valid JSON (at character ${Number(position) + 1})`;
+  if (/end of JSON input/.test(message)) return 'not valid JSON (it ends early)';
+  return 'not valid JSON';
 }
 
 export interface ParseWithOptions {
@@ -53,5 +69,6 @@ export function firstIssue(error: z.ZodError, options: ParseWithOptions = {}): S
     message: first.message,
     segments,
     all: issues.map((issue) => `${joinPath([...prefix, ...issue.path]) || '(root)'}: ${issue.message}`).join('; '),
+    code: 'code' in first ? String(first.code) : 'custom',
   };
 }

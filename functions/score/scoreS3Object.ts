@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, ExtractError, PropensityError } from '../core/errors.js';
 import { resolveEconomics } from '../core/economics/campaignEconomics.js';
+import { jsonSyntaxError } from '../core/validation.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import { scoreExtract } from '../core/engine/scoreExtract.js';
@@ -231,7 +232,7 @@ async function readSidecarEconomics(client: S3Client, bucket: string, key: strin
   try {
     return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown, source };
   } catch (error) {
-    throw new ConfigError('ECONOMICS_INVALID', `not valid JSON (${(error as Error).message})`, { key: '(root)', source, cause: error });
+    throw new ConfigError('ECONOMICS_INVALID', jsonSyntaxError(error), { key: '(root)', source, cause: error });
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, DriftError } from '../../functions/core/errors.js';
-import { firstIssue, parseWith, type SchemaIssue } from '../../functions/core/validation.js';
+import { firstIssue, jsonSyntaxError, parseWith, type SchemaIssue } from '../../functions/core/validation.js';
 
 const schema = z.object({
   name: z.string(),
@@ -84,11 +84,29 @@ describe('firstIssue', () => {
       message: 'Invalid input: expected number, received string',
       segments: ['items', 1],
       all: 'items.1: Invalid input: expected number, received string; tag: Invalid input: expected string, received undefined',
+      code: 'invalid_type',
     });
     const root = z.string().safeParse(3);
     expect(root.success ? undefined : firstIssue(root.error, { root: 'context' })).toMatchObject({
       path: 'context',
       all: '(root): Invalid input: expected string, received number',
     });
+  });
+});
+
+describe('jsonSyntaxError', () => {
+  const failureOf = (text: string): unknown => {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('keeps the position of a syntax error, never the text around it', () => {
+    expect(jsonSyntaxError(failureOf('{"cost": 5}secret-value'))).toBe('not valid JSON (at character 12)');
+    expect(jsonSyntaxError(failureOf('{"cost": secret-value}'))).toBe('not valid JSON');
+    expect(jsonSyntaxError(failureOf('{"cost": '))).toBe('not valid JSON (it ends early)');
   });
 });

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
+import { jsonSyntaxError } from '../../core/validation.js';
 import { resolveEconomics } from '../../core/economics/campaignEconomics.js';
 import { formatReport } from '../../core/engine/formatReport.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
@@ -31,7 +32,9 @@ export async function readEconomicsFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch (cause) {
-    throw new ConfigError('ECONOMICS_INVALID', `cannot read JSON: ${(cause as Error).message}`, { key: '(file)', source: file, cause });
+    // A syntax error's own message quotes the file's text around the fault: keep its position only.
+    const why = cause instanceof SyntaxError ? jsonSyntaxError(cause) : `cannot read JSON: ${(cause as Error).message}`;
+    throw new ConfigError('ECONOMICS_INVALID', why, { key: '(file)', source: file, cause });
   }
 }
 

@@ -122,7 +122,9 @@ export function readOutcomeLabels(
   const find = (name: string) => {
     const index = header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
     if (index < 0) {
-      throw new ExtractError('EXTRACT_MISSING_COLUMN', `labels need a "${name}" column (found: ${header.join(', ')})`, {
+      // The first line is not quoted: in a labels file without its header line it is a customer's id and outcome.
+      const fields = `${header.length} field${header.length === 1 ? '' : 's'}`;
+      throw new ExtractError('EXTRACT_MISSING_COLUMN', `labels need a "${name}" column; the first line has ${fields}, none named "${name}" (is the header line missing?)`, {
         file: options.source,
         line: 1,
         column: name,

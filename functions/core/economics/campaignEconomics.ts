@@ -43,6 +43,13 @@ export const campaignEconomicsSchema = z
     }
   });
 
+/** The settings each object of the economics takes, for an unknown-key error that cannot quote the key. */
+const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '(root)': Object.keys(campaignEconomicsSchema.shape),
+  budget: ['maxContacts', 'maxSpend'],
+  valuePerResponse: ['column'],
+};
+
 export type CampaignEconomics = z.infer<typeof campaignEconomicsSchema>;
 export type CampaignEconomicsInput = z.input<typeof campaignEconomicsSchema>;
 
@@ -57,5 +64,8 @@ export function resolveEconomics(defaults: unknown, overrides?: unknown, source 
     throw new ConfigError('ECONOMICS_INVALID', 'must be a JSON object like {"costPerContact": 8, "valuePerResponse": 120}', { key: '(root)', source });
   }
   const merged = overrides === undefined ? defaults : { ...(defaults as object), ...overrides };
-  return parseWith(campaignEconomicsSchema, merged, ({ path, message }) => new ConfigError('ECONOMICS_INVALID', message, { key: path, source }));
+  // An unknown key is not quoted: a per-run file is written outside Propensity and may hold anything.
+  return parseWith(campaignEconomicsSchema, merged, ({ path, message, code }) =>
+    new ConfigError('ECONOMICS_INVALID', code === 'unrecognized_keys' ? `has a key that is not an economics setting (not quoted); the settings here are ${(KNOWN_KEYS[path] ?? []).join(', ')}` : message, { key: path, source }),
+  );
 }

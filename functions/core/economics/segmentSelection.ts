@@ -108,7 +108,7 @@ export class SegmentSelector {
    */
   offer(id: string, line: number, classIndex: number, confidence: number): void {
     if (!(confidence >= 0 && confidence <= 1) || !(classIndex >= 0 && classIndex < this.classes.length && Number.isInteger(classIndex))) {
-      throw new RangeError(`line ${line} (id "${id}"): class index ${classIndex} must be in [0, ${this.classes.length}) and confidence ${confidence} in [0, 1]`);
+      throw new RangeError(`line ${line}: class index ${classIndex} must be in [0, ${this.classes.length}) and confidence ${confidence} in [0, 1]`);
     }
     this.counts[classIndex]! += 1;
     this.confidenceSums.add(classIndex, probabilityUnits(confidence));

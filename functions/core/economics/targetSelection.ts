@@ -141,7 +141,7 @@ export class TargetSelector {
    */
   offer(id: string, line: number, p: number, v: number): void {
     if (!(p >= 0 && p <= 1 && v >= 0 && v <= MAX_VALUE_PER_RESPONSE)) {
-      throw new RangeError(`line ${line} (id "${id}"): probability ${p} must be in [0, 1] and value ${v} in [0, ${MAX_VALUE_PER_RESPONSE}]`);
+      throw new RangeError(`line ${line}: probability ${p} must be in [0, 1] and the value in [0, ${MAX_VALUE_PER_RESPONSE}] (not quoted: it is a customer's)`);
     }
     const { rule } = this;
     if (rule.minProbability !== null && p < rule.minProbability) return;

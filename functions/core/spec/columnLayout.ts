@@ -44,6 +44,30 @@ function assertNoDuplicateColumns(spec: FeatureSpec, header: readonly string[], 
   }
 }
 
+const positions = (indexes: readonly number[]): string => {
+  const shown = indexes.slice(0, 10).map((i) => i + 1).join(', ');
+  return indexes.length > 10 ? `${shown}, …` : shown;
+};
+
+/**
+ * What the first line holds, for a missing-column error, without quoting it: when the header line is
+ * missing the first line is a customer's row, so only counts, field positions and the spec's own column
+ * names are given.
+ */
+function describeHeader(spec: FeatureSpec, header: readonly string[]): string {
+  const names = new Set(header.map((name) => name.trim().toLowerCase()));
+  const matched = spec.columns.filter((c) => names.has(c.name.toLowerCase())).map((c) => `"${c.name}"`);
+  const numeric = header.flatMap((field, index) => (field.trim() !== '' && Number.isFinite(Number(field)) ? [index] : []));
+  const empty = header.flatMap((field, index) => (field.trim() === '' ? [index] : []));
+  const shape = `${header.length} field${header.length === 1 ? '' : 's'}; ${matched.length ? `matches the spec's ${matched.join(', ')}` : "matches none of the spec's columns"}`;
+  if (numeric.length === 0 && empty.length === 0) return `the header line has ${shape}`;
+  const odd = [
+    ...(numeric.length ? [`field${numeric.length === 1 ? '' : 's'} ${positions(numeric)} ${numeric.length === 1 ? 'is a number' : 'are numbers'}`] : []),
+    ...(empty.length ? [`field${empty.length === 1 ? '' : 's'} ${positions(empty)} ${empty.length === 1 ? 'is' : 'are'} empty`] : []),
+  ];
+  return `the first line does not look like a header (${shape}; ${odd.join('; ')}): is the header line missing?`;
+}
+
 /** Builds the layout; every `id` and `feature` column must be present, `target`/`ignore` may be absent. */
 export function layoutColumns(spec: FeatureSpec, header: readonly string[] | null, source: string): ColumnLayout {
   if (header) assertNoDuplicateColumns(spec, header, source);
@@ -75,7 +99,7 @@ export function layoutColumns(spec: FeatureSpec, header: readonly string[] | nul
     require: (name) => {
       const index = layout.indexOf(name);
       if (index < 0) {
-        const found = header ? ` (found: ${header.slice(0, 30).join(', ')}${header.length > 30 ? ', …' : ''})` : '';
+        const found = header ? `; ${describeHeader(spec, header)}` : '';
         throw new ExtractError('EXTRACT_MISSING_COLUMN', `required column "${name}" is missing${found}`, {
           file: source,
           line: 1,
@@ -88,7 +112,7 @@ export function layoutColumns(spec: FeatureSpec, header: readonly string[] | nul
   const missing = spec.columns.filter((c) => (c.role === 'id' || c.role === 'feature') && positionOf(c) < 0);
   if (missing.length > 0) {
     const names = missing.map((c) => `"${c.name}"`).join(', ');
-    const found = header ? ` (found: ${header.slice(0, 30).join(', ')}${header.length > 30 ? ', …' : ''})` : '';
+    const found = header ? `; ${describeHeader(spec, header)}` : '';
     throw new ExtractError('EXTRACT_MISSING_COLUMN', `required column${missing.length > 1 ? 's' : ''} ${names} missing${found}`, {
       file: source,
       line: 1,

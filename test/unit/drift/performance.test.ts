@@ -150,6 +150,18 @@ describe('readOutcomeLabels and joinOutcomes', () => {
     });
   });
 
+  it('never quotes the first line: in a labels file without its header it is a customer row', () => {
+    let error: ExtractError | undefined;
+    try {
+      readOutcomeLabels(['CANARY-ID-7f3a', 'yes'], [], { source: 'labels/bank/a.csv', idColumn: 'id', outcomeColumn: 'outcome', positiveClass: 'yes' });
+    } catch (e) {
+      error = e as ExtractError;
+    }
+    expect(error?.code).toBe('EXTRACT_MISSING_COLUMN');
+    expect(JSON.stringify(error)).not.toContain('CANARY');
+    expect(error?.message).toBe('labels/bank/a.csv:1 (column "id"): labels need a "id" column; the first line has 2 fields, none named "id" (is the header line missing?)');
+  });
+
   it('names the file and the missing column', () => {
     let error: ExtractError | undefined;
     try {
@@ -159,7 +171,7 @@ describe('readOutcomeLabels and joinOutcomes', () => {
     }
     expect(error).toBeInstanceOf(ExtractError);
     expect(error?.code).toBe('EXTRACT_MISSING_COLUMN');
-    expect(error?.message).toBe('labels/bank/a.csv:1 (column "outcome"): labels need a "outcome" column (found: id, y)');
+    expect(error?.message).toBe('labels/bank/a.csv:1 (column "outcome"): labels need a "outcome" column; the first line has 2 fields, none named "outcome" (is the header line missing?)');
     expect(error?.location).toEqual({ file: 'labels/bank/a.csv', line: 1, column: 'outcome' });
   });
 });

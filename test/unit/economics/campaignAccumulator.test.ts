@@ -115,7 +115,7 @@ describe('CampaignAccumulator', () => {
 
   it('leaves nothing behind when offer rejects a row', () => {
     const acc = new CampaignAccumulator(economics);
-    expect(() => acc.offer('X1', 42, 0.5, Number.NaN)).toThrow('line 42 (id "X1"): probability 0.5 must be in [0, 1] and value NaN in [0, 1000000000]');
+    expect(() => acc.offer('X1', 42, 0.5, Number.NaN)).toThrow('line 42: probability 0.5 must be in [0, 1] and the value in [0, 1000000000] (not quoted: it is a customer\'s)');
     expect(acc.scored).toBe(0);
     expect(acc.finish().targets).toEqual([]);
   });

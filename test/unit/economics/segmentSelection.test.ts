@@ -85,7 +85,7 @@ describe('SegmentSelector', () => {
 
   it('rejects an unknown class index or a confidence outside [0, 1], naming the line', () => {
     const s = new SegmentSelector({ classes });
-    expect(() => s.offer('q', 9, 4, 0.5)).toThrow('line 9 (id "q"): class index 4 must be in [0, 4) and confidence 0.5 in [0, 1]');
+    expect(() => s.offer('q', 9, 4, 0.5)).toThrow('line 9: class index 4 must be in [0, 4) and confidence 0.5 in [0, 1]');
     expect(() => s.offer('q', 9, 1, 1.5)).toThrow(RangeError);
     expect(s.scored).toBe(0);
   });

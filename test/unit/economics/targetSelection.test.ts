@@ -171,8 +171,8 @@ describe('TargetSelector memory and serialization', () => {
   it('rejects an invalid probability or value with a RangeError naming the line and id', () => {
     const selector = new TargetSelector(selectionRuleFor(economics()));
     expect(() => selector.offer('Z9', 17, Number.NaN, 100)).toThrow(RangeError);
-    expect(() => selector.offer('Z9', 17, Number.NaN, 100)).toThrow('line 17 (id "Z9"): probability NaN must be in [0, 1]');
-    expect(() => selector.offer('Z9', 18, 0.5, -1)).toThrow('line 18 (id "Z9")');
+    expect(() => selector.offer('Z9', 17, Number.NaN, 100)).toThrow('line 17: probability NaN must be in [0, 1]');
+    expect(() => selector.offer('Z9', 18, 0.5, -1)).toThrow('line 18: probability 0.5 must be in [0, 1] and the value in [0, 1000000000] (not quoted');
     expect(() => selector.offer('Z9', 19, 1.01, 1)).toThrow(RangeError);
   });
 
