@@ -35,10 +35,13 @@ export interface LayoutPlausibility {
  * that column. A value that fails to parse is not plausible. Without a baseline, numbers are only
  * checked to parse.
  *
- * The layout is refused when more than half of the checked columns look wrong (a header-less file
- * with shifted columns, nonsense under the right names), or when a numeric column holds almost
- * nothing from its training range (under 20 %: the values of another column, e.g. two columns
- * swapped under the header). A real population shift can trip it too: callers let a run skip it.
+ * A column looks wrong under {@link PLAUSIBLE_SHARE} (50 %). The layout is refused when more than
+ * half of the checked columns look wrong (a header-less file with shifted columns, nonsense under
+ * the right names), or when a numeric column with a baseline does: most of its values lie beyond
+ * the extremes of training (not a percentile range: the whole [min, max]), so it holds another
+ * column's values (two columns swapped under the header) or another unit. One categorical column
+ * with a new vocabulary alone does not refuse. A real population shift can trip it too: callers
+ * let a run skip it.
  *
  * @example
  * const result = checkLayoutPlausibility(bundle.featureSpec, header, bundle.baseline, firstRecords, source);
@@ -81,7 +84,8 @@ export function checkLayoutPlausibility(
   }
   const columns = names.flatMap((column, c) => (checked[c]! > 0 ? [{ column, checked: checked[c]!, share: plausible[c]! / checked[c]! }] : []));
   const suspect = columns.filter((c) => c.share < PLAUSIBLE_SHARE);
-  const foreign = columns.some((c) => numeric[names.indexOf(c.column)] && training[names.indexOf(c.column)]?.kind === 'numeric' && c.share < 0.2);
+  // Most values beyond the extremes of training: another column's values (or another unit).
+  const foreign = suspect.some((c) => numeric[names.indexOf(c.column)] && training[names.indexOf(c.column)]?.kind === 'numeric');
   return { rows, columns, suspect, refused: suspect.length * 2 > columns.length || foreign };
 }
 
