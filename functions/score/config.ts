@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
+import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../core/extract/extractLimits.js';
 import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
 
@@ -19,6 +20,12 @@ const environmentSchema = z.object({
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
   /** `false` writes CSV cells as they are, for machine consumers; default `true` (formula cells get a leading `'`). */
   CSV_INJECTION_PROTECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((v) => v === 'true'),
+  /** Input bounds (see `ExtractLimits`): decompressed bytes, lines (blank ones included), bytes of one record. */
+  MAX_EXTRACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_EXTRACT_LIMITS.maxBytes),
+  MAX_EXTRACT_ROWS: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_EXTRACT_LIMITS.maxRows),
+  MAX_RECORD_BYTES: z.coerce.number().int().min(1).max(1 << 30).default(DEFAULT_EXTRACT_LIMITS.maxRecordBytes),
+  /** `true` scores even when the first rows look nothing like the training data (EXTRACT_LAYOUT_SUSPECT); default `false`. */
+  SKIP_LAYOUT_CHECK: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
 });
 
 /** The score function's settings, read once per cold start. */
@@ -34,6 +41,10 @@ export interface ScoreConfig {
   readonly bundledModelsDir: string | undefined;
   /** Neutralise CSV cells a spreadsheet would run as a formula (`CSV_INJECTION_PROTECTION`, default true). */
   readonly csvInjectionProtection: boolean;
+  /** `MAX_EXTRACT_BYTES`, `MAX_EXTRACT_ROWS`, `MAX_RECORD_BYTES` (defaults 20 GiB, 200 million, 1 MiB). */
+  readonly limits: ExtractLimits;
+  /** Run the layout plausibility gate (`SKIP_LAYOUT_CHECK=true` turns it off). */
+  readonly layoutCheck: boolean;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -66,5 +77,7 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     s3Endpoint: e.AWS_ENDPOINT_URL,
     bundledModelsDir: e.BUNDLED_MODELS_DIR ?? findBundledModelsDir(),
     csvInjectionProtection: e.CSV_INJECTION_PROTECTION,
+    limits: { maxBytes: e.MAX_EXTRACT_BYTES, maxRows: e.MAX_EXTRACT_ROWS, maxRecordBytes: e.MAX_RECORD_BYTES },
+    layoutCheck: !e.SKIP_LAYOUT_CHECK,
   };
 }

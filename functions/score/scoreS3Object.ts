@@ -69,7 +69,7 @@ export interface ScoreS3ObjectInput {
   readonly etag?: string | undefined;
   readonly versionId?: string | undefined;
   readonly bundles: ChampionBundles;
-  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> & Partial<Pick<ScoreConfig, 'csvInjectionProtection'>>;
+  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> & Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
   /** Structured log lines; never given customer data. */
@@ -161,6 +161,8 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
       batchSize: config.batchSize,
       runId,
       csvInjectionProtection: config.csvInjectionProtection ?? true,
+      ...(config.limits ? { limits: config.limits } : {}),
+      layoutCheck: config.layoutCheck ?? true,
     });
     return {
       ...base,

@@ -25,6 +25,12 @@ export interface ScoreCommandOptions {
   readonly quiet?: boolean;
   /** False with `--no-csv-protection`: CSV cells are written as they are, formulas included. */
   readonly csvProtection?: boolean;
+  /** `--max-bytes`, `--max-rows`, `--max-record-bytes`: input bounds (defaults: 20 GiB, 200 million lines, 1 MiB). */
+  readonly maxBytes?: number;
+  readonly maxRows?: number;
+  readonly maxRecordBytes?: number;
+  /** `--skip-layout-check`: score even when the first rows look nothing like the training data. */
+  readonly skipLayoutCheck?: boolean;
 }
 
 /** Reads a per-run economics file (JSON), naming the file in any error. */
@@ -55,8 +61,14 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       spool: tempFileSpool(),
       runId: path.basename(path.resolve(options.out)),
       csvInjectionProtection: options.csvProtection ?? true,
+      layoutCheck: !options.skipLayoutCheck,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(options.maxRejectRate !== undefined ? { maxRejectRate: options.maxRejectRate } : {}),
+      limits: {
+        ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+        ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
+        ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+      },
       ...(progress ? { onProgress: progress.update } : {}),
     });
     progress?.stop();

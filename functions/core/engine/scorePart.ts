@@ -5,9 +5,10 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
 import { ProfileAccumulator } from '../drift/runProfile.js';
-import { openExtract, type ExtractReadOptions } from '../extract/readExtract.js';
+import { openExtract, type ExtractLimits, type ExtractReadOptions } from '../extract/readExtract.js';
 import { parseDecimal } from '../spec/cellParsers.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
+import { afterLayoutCheck, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
 import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
 import type { LoadedBundle } from './loadBundle.js';
@@ -46,6 +47,14 @@ export interface ScorePartOptions {
    * @default true
    */
   readonly csvInjectionProtection?: boolean;
+  /** Bounds on decompressed bytes, lines and record length; past one, `EXTRACT_TOO_LARGE`. @default DEFAULT_EXTRACT_LIMITS */
+  readonly limits?: Partial<ExtractLimits>;
+  /**
+   * Refuse (EXTRACT_LAYOUT_SUSPECT) an extract whose first rows look nothing like the training
+   * data (see {@link checkLayoutPlausibility}); false for a run where the population really changed.
+   * @default true
+   */
+  readonly layoutCheck?: boolean;
 }
 
 /** The engine's own run profile and a caller's observer, both fed from one pass. */
@@ -83,6 +92,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     header: options.part ? false : featureSpec.spec.file.header,
     delimiter: featureSpec.spec.file.delimiter,
     expect: layoutExpectation(featureSpec.spec),
+    limits: options.limits,
     ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine } : {}),
   };
   const extract = await openExtract(options.input, readOptions);
@@ -165,7 +175,13 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       options.onProgress?.({ rowsRead, rowsScored, rowsRejected });
     };
 
-    for await (const item of extract.items) {
+    const items = options.layoutCheck === false
+      ? extract.items
+      : afterLayoutCheck(extract.items, (records) => {
+          const check = checkLayoutPlausibility(featureSpec, header, bundle.baseline, records, source);
+          if (check.refused) throw layoutSuspectError(check, source, records[0]!.line);
+        });
+    for await (const item of items) {
       rowsRead++;
       if (item.kind === 'reject') {
         await reject(item.reject);

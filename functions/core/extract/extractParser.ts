@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Parser, type Options as CsvParseOptions } from 'csv-parse';
 import { ExtractError, type RowReject } from '../errors.js';
+import { DEFAULT_EXTRACT_LIMITS, describeLimit, type ExtractLimits } from './extractLimits.js';
 import { completeUtf8End, firstInvalidUtf8 } from './utf8.js';
 
 /** One data record of an extract: its fields, where it starts, and its text as in the file. */
@@ -30,14 +31,17 @@ export interface ExtractParserOptions {
    * without it, the header's count, else the first record's.
    */
   readonly fieldCount?: number | undefined;
-  /** A record still open after this many bytes means a quote that never closes. */
+  /** A record longer than this (or still open after this many bytes: a quote that never closes) refuses the file. @default 1 MiB */
   readonly maxRecordBytes?: number;
+  /** Bytes this parser may be fed (decompressed), blank lines included. @default 20 GiB */
+  readonly maxBytes?: number;
+  /** Physical lines this parser may read from `firstLine` on, blank ones and the header included. @default 200 million */
+  readonly maxRows?: number;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
-const DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024;
 /** Bytes handed to csv-parse at a time once a line needs it; doubled while lines keep needing it. */
 const MIN_CSV_PARSE_STRETCH = 8 * 1024;
 const MAX_CSV_PARSE_STRETCH = 512 * 1024;
@@ -90,11 +94,6 @@ function splitPlainQuoted(line: string, delimiter: string): string[] | undefined
     pieces[i] = piece.slice(1, -1);
   }
   return pieces;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
 }
 
 /**
@@ -151,6 +150,8 @@ export class ExtractParser {
   private expectedFields: number | undefined;
   private awaitingHeader: boolean;
   private readonly maxRecordBytes: number;
+  private readonly maxBytes: number;
+  private readonly maxRows: number;
   private readonly strict: CsvParseOptions;
   private readonly relaxed: CsvParseOptions;
 
@@ -159,7 +160,9 @@ export class ExtractParser {
     this.awaitingHeader = options.header;
     this.header = options.headerFields ? [...options.headerFields] : null;
     this.expectedFields = options.headerFields?.length ?? options.fieldCount;
-    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_EXTRACT_LIMITS.maxRecordBytes;
+    this.maxBytes = options.maxBytes ?? DEFAULT_EXTRACT_LIMITS.maxBytes;
+    this.maxRows = options.maxRows ?? DEFAULT_EXTRACT_LIMITS.maxRows;
     this.strict = {
       delimiter: options.delimiter,
       record_delimiter: ['\r\n', '\n', '\r'],
@@ -181,6 +184,8 @@ export class ExtractParser {
   /** Feeds the next chunk; parses every record it completes. */
   write(chunk: Buffer): void {
     this.bytes += chunk.length;
+    // Counted as the bytes stream in, so a small gzip that expands without end stops here.
+    if (this.bytes > this.maxBytes) throw this.tooLarge('maxBytes', this.line);
     this.win = this.win.length === 0 ? chunk : Buffer.concat([this.win, chunk]);
     this.advance(false);
     // Keep only the unfinished record, as a copy: the caller may reuse the chunk's memory.
@@ -209,12 +214,24 @@ export class ExtractParser {
     this.parseUpTo(end, final);
     if (!final && this.win.length - this.pos > this.maxRecordBytes) {
       this.skipBlankLines();
-      throw new ExtractError(
-        'EXTRACT_MALFORMED',
-        `no record ends within ${formatBytes(this.maxRecordBytes)}: a quoted field is probably never closed (or this is not a delimited text file)`,
-        { file: this.options.source, line: this.line },
-      );
+      throw this.tooLarge('maxRecordBytes', this.line);
     }
+  }
+
+  /**
+   * EXTRACT_TOO_LARGE naming the limit, its value and the line reached; never content. A record
+   * past `maxRecordBytes` refuses the whole file rather than becoming a reject: its raw text would
+   * go into rejects.csv, and a record that long (an unclosed quote, a binary file) means the rest
+   * of the file cannot be trusted to split into records either.
+   */
+  private tooLarge(limit: keyof ExtractLimits, line: number): ExtractError {
+    const value = limit === 'maxBytes' ? this.maxBytes : limit === 'maxRows' ? this.maxRows : this.maxRecordBytes;
+    return new ExtractError('EXTRACT_TOO_LARGE', `the extract is too large: ${describeLimit(limit, value)}`, { file: this.options.source, line });
+  }
+
+  /** Whether the line at `line` is past the `maxRows` budget. */
+  private pastRows(line: number): boolean {
+    return line - this.options.firstLine >= this.maxRows;
   }
 
   private lineStart(index: number): number {
@@ -255,6 +272,8 @@ export class ExtractParser {
     let lf = win.indexOf(LF, start);
     let cr = win.indexOf(CR, start);
     while (start < end) {
+      // Blank lines count too: a gzip bomb of empty lines stops here.
+      if (this.pastRows(this.line)) throw this.tooLarge('maxRows', this.line);
       if (lf !== -1 && lf < start) lf = win.indexOf(LF, start);
       if (cr !== -1 && cr < start) cr = win.indexOf(CR, start);
       let stop = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
@@ -276,7 +295,7 @@ export class ExtractParser {
           }
           return;
         }
-        this.emit(fields, this.line, raw);
+        this.emit(fields, this.line, raw, stop - start);
       }
       this.line++;
       start = next + 1;
@@ -294,6 +313,7 @@ export class ExtractParser {
       const core = createCsvCore(this.strict);
       const error = core.parse(this.win.subarray(start, to), true, (fields) => this.takeRecord(fields, start + core.info.bytes), noop);
       if (error === undefined) return true;
+      if (error instanceof ExtractError) throw error;
       if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
         if (final) throw this.unclosedQuote(error);
         return false;
@@ -332,7 +352,7 @@ export class ExtractParser {
     const line = this.line;
     this.line += countLineEnds(this.win, from, end);
     this.pos = end;
-    this.emit(fields, line, this.rawText(from, end));
+    this.emit(fields, line, this.rawText(from, end), end - from);
   }
 
   /**
@@ -354,6 +374,8 @@ export class ExtractParser {
       throw this.unclosedQuote(relaxedError ?? error);
     }
     const line = this.line;
+    if (end - from > this.maxRecordBytes) throw this.tooLarge('maxRecordBytes', line);
+    if (this.pastRows(line)) throw this.tooLarge('maxRows', line);
     this.line += countLineEnds(this.win, from, end);
     this.pos = end;
     const raw = this.rawText(from, end);
@@ -400,7 +422,9 @@ export class ExtractParser {
     this.items.push({ kind: 'reject', reject });
   }
 
-  private emit(fields: string[], line: number, raw: string): void {
+  private emit(fields: string[], line: number, raw: string, bytes: number): void {
+    if (bytes > this.maxRecordBytes) throw this.tooLarge('maxRecordBytes', line);
+    if (this.pastRows(line)) throw this.tooLarge('maxRows', line);
     // A line of spaces is blank, like an empty one.
     if (fields.length === 1 && fields[0]!.trim() === '') return;
     if (this.awaitingHeader) {

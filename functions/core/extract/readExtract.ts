@@ -3,11 +3,13 @@ import { createGunzip } from 'node:zlib';
 import { ExtractError } from '../errors.js';
 import { chooseDelimiter, type LayoutExpectation } from './chooseDelimiter.js';
 import { detectDelimiter } from './detectDelimiter.js';
+import { describeLimit, resolveExtractLimits, type ExtractLimits } from './extractLimits.js';
 import { ExtractParser, type ExtractItem } from './extractParser.js';
 
 export type { ExtractItem, ExtractRecord } from './extractParser.js';
 export type { LayoutExpectation } from './chooseDelimiter.js';
 export { planParts, type ExtractPart } from './planParts.js';
+export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extractLimits.js';
 
 export interface ExtractReadOptions {
   /** File name or S3 key, used in every error message. */
@@ -24,6 +26,8 @@ export interface ExtractReadOptions {
    * and a header-less file's records must have `fieldCount` fields (others are FIELD_COUNT rejects).
    */
   expect?: LayoutExpectation;
+  /** Bounds on decompressed bytes, lines and record length (`EXTRACT_TOO_LARGE` past them). @default DEFAULT_EXTRACT_LIMITS */
+  limits?: Partial<ExtractLimits> | undefined;
 }
 
 export interface OpenedExtract {
@@ -62,6 +66,16 @@ function readError(error: unknown, file: string): Error {
   }
   // A source that throws a non-Error still fails the read with an Error (the original kept as cause).
   return error instanceof Error ? error : new Error(`${file}: reading failed: ${String(error)}`, { cause: error });
+}
+
+/** Line endings in a blank chunk; `cr` says the previous chunk ended with a CR (half a CRLF). */
+function countBlankLineEnds(buf: Buffer, cr: boolean): number {
+  let count = 0;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0x0a && !(i === 0 ? cr : buf[i - 1] === 0x0d)) count++;
+    else if (buf[i] === 0x0d) count++;
+  }
+  return count;
 }
 
 function isBlank(buf: Buffer): boolean {
@@ -162,6 +176,7 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
  */
 export async function openExtract(input: ByteSource, options: ExtractReadOptions): Promise<OpenedExtract> {
   const file = options.source;
+  const limits = resolveExtractLimits(options.limits);
   const raw = (input as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
   const closeRaw = (): void => {
     void raw.return?.()?.catch(() => {});
@@ -195,25 +210,56 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
 
   // Read enough to guess the delimiter and parse the header; a failure here is kept for later
   // when there is data before it.
+  // Blank chunks before any content are counted (bytes, lines) and dropped, not kept: a gzip bomb
+  // of blank lines must not pile up here before the limits stop it.
   const sniffed: Buffer[] = [];
   let sniffedBytes = 0;
   let ended = false;
   let failure: Error | undefined;
   let content = false;
+  let blankBytes = 0;
+  let blankLines = 0;
+  let blankEndsWithCr = false;
+  let blankTail: Buffer = Buffer.alloc(0);
   while (!ended && (sniffedBytes < SNIFF_BYTES || !content)) {
     try {
       const next = await chunks.next();
       if (next.done) ended = true;
-      else {
+      else if (!content && isBlank(next.value)) {
+        // Whole blank lines go; the unfinished last one (spaces of a first field?) is kept.
+        const blank = blankTail.length === 0 ? next.value : Buffer.concat([blankTail, next.value]);
+        const cut = Math.max(blank.lastIndexOf(0x0a), blank.lastIndexOf(0x0d)) + 1;
+        const lines = countBlankLineEnds(blank.subarray(0, cut), blankEndsWithCr);
+        // As the parser does: the line reached before the chunk that crosses a limit.
+        const over: keyof ExtractLimits | undefined =
+          blankBytes + blank.length > limits.maxBytes ? 'maxBytes'
+          : blankLines + lines >= limits.maxRows ? 'maxRows'
+          : blank.length - cut > limits.maxRecordBytes ? 'maxRecordBytes'
+          : undefined;
+        if (over !== undefined) {
+          close();
+          const line = (options.firstLine ?? 1) + (over === 'maxRows' ? limits.maxRows : blankLines);
+          throw new ExtractError('EXTRACT_TOO_LARGE', `the extract is too large: ${describeLimit(over, limits[over])}`, { file, line });
+        }
+        blankBytes += cut;
+        blankLines += lines;
+        if (cut > 0) blankEndsWithCr = blank[cut - 1] === 0x0d;
+        blankTail = Buffer.from(blank.subarray(cut));
+      } else {
+        if (!content && blankTail.length > 0) sniffed.push(blankTail);
         sniffed.push(next.value);
         sniffedBytes += next.value.length;
-        content ||= !isBlank(next.value);
+        content = true;
       }
     } catch (error) {
+      if (error instanceof ExtractError) throw error;
       failure = readError(error, file);
       break;
     }
   }
+  // A CRLF split between the last blank chunk and the first kept one is one line ending, not two.
+  if (blankEndsWithCr && sniffed[0]?.[0] === 0x0a) sniffed[0] = sniffed[0].subarray(1);
+  if (!content && blankTail.length > 0) sniffed.push(blankTail);
   let prefix = Buffer.concat(sniffed);
   if (prefix[0] === BOM[0] && prefix[1] === BOM[1] && prefix[2] === BOM[2]) prefix = prefix.subarray(BOM.length);
   // A later part of a file: no header line, and nothing in it is fine.
@@ -241,9 +287,13 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
     delimiter,
     header: options.header,
     headerFields: options.headerFields,
-    firstLine: options.firstLine ?? 1,
+    firstLine: (options.firstLine ?? 1) + blankLines,
     fieldCount: options.header ? undefined : options.expect?.fieldCount,
+    maxRecordBytes: limits.maxRecordBytes,
+    maxBytes: limits.maxBytes,
+    maxRows: limits.maxRows - blankLines,
   });
+  parser.bytes = blankBytes;
   const feed = (write: () => void): void => {
     try {
       write();

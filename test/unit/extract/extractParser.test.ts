@@ -32,7 +32,7 @@ describe('ExtractParser', () => {
     expect(parser.takeItems()).toEqual([{ kind: 'record', record: { line: 2, fields: ['1', 'abc'], raw: '1,abc' } }]);
   });
 
-  it('throws EXTRACT_MALFORMED when a quoted field stays open past maxRecordBytes, after the records before it', () => {
+  it('throws EXTRACT_TOO_LARGE (maxRecordBytes) when a quoted field stays open past maxRecordBytes, after the records before it', () => {
     const parser = new ExtractParser({ ...options, maxRecordBytes: 64 });
     parser.write(Buffer.from('id,v\n1,ok\n2,"opens'));
 
@@ -44,10 +44,10 @@ describe('ExtractParser', () => {
     }
 
     expect(error).toBeInstanceOf(ExtractError);
-    expect((error as ExtractError).code).toBe('EXTRACT_MALFORMED');
+    expect((error as ExtractError).code).toBe('EXTRACT_TOO_LARGE');
     expect((error as ExtractError).location).toEqual({ file: 'core.csv', line: 3 });
     expect((error as ExtractError).message).toBe(
-      'core.csv:3: no record ends within 64 bytes: a quoted field is probably never closed (or this is not a delimited text file)',
+      'core.csv:3: the extract is too large: a record longer than 64 bytes, the limit maxRecordBytes (a quoted field is probably never closed, or this is not a delimited text file)',
     );
     expect(parser.takeItems()).toEqual([{ kind: 'record', record: { line: 2, fields: ['1', 'ok'], raw: '1,ok' } }]);
   });

@@ -19,6 +19,8 @@ describe('readScoreConfig', () => {
       s3Endpoint: undefined,
       bundledModelsDir: '/opt/models',
       csvInjectionProtection: true,
+      limits: { maxBytes: 20 * 1024 ** 3, maxRows: 200_000_000, maxRecordBytes: 1024 ** 2 },
+      layoutCheck: true,
     });
   });
 

@@ -1,0 +1,123 @@
+import type { DriftBaseline } from '../drift/driftBaseline.js';
+import { ExtractError } from '../errors.js';
+import type { ExtractItem, ExtractRecord } from '../extract/readExtract.js';
+import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
+import { compileEncoder } from '../spec/rowEncoder.js';
+
+/** Rows looked at before scoring starts (all of them when the extract has fewer). */
+export const LAYOUT_CHECK_ROWS = 200;
+/** A column with a smaller share of plausible values looks wrong. */
+export const PLAUSIBLE_SHARE = 0.5;
+
+/** How one feature column of the first rows compares with the training data. */
+export interface ColumnPlausibility {
+  readonly column: string;
+  /** Values looked at (rows that failed on another column first are not counted here). */
+  readonly checked: number;
+  /** Share (0–1) of them the model could have seen in training. */
+  readonly share: number;
+}
+
+export interface LayoutPlausibility {
+  readonly rows: number;
+  readonly columns: readonly ColumnPlausibility[];
+  /** Columns under {@link PLAUSIBLE_SHARE}. */
+  readonly suspect: readonly ColumnPlausibility[];
+  /** Whether the layout looks wrong (see {@link checkLayoutPlausibility}). */
+  readonly refused: boolean;
+}
+
+/**
+ * Compares each feature column of an extract's first rows with what the model saw in training,
+ * through the row encoder itself (the same parsing as scoring). A value is plausible when it
+ * parses and: numeric (booleans, dates too) — lies in the training range `[min, max]` of the drift
+ * baseline; categorical — is in the fitted vocabulary; missing — training had missing values in
+ * that column. A value that fails to parse is not plausible. Without a baseline, numbers are only
+ * checked to parse.
+ *
+ * A column looks wrong under {@link PLAUSIBLE_SHARE} (50 %). The layout is refused when more than
+ * half of the checked columns look wrong (a header-less file with shifted columns, nonsense under
+ * the right names), or when a numeric column with a baseline does: most of its values lie beyond
+ * the extremes of training (not a percentile range: the whole [min, max]), so it holds another
+ * column's values (two columns swapped under the header) or another unit. One categorical column
+ * with a new vocabulary alone does not refuse. A real population shift can trip it too: callers
+ * let a run skip it.
+ *
+ * @example
+ * const result = checkLayoutPlausibility(bundle.featureSpec, header, bundle.baseline, firstRecords, source);
+ */
+export function checkLayoutPlausibility(
+  fitted: FittedSpec,
+  header: readonly string[] | null,
+  baseline: DriftBaseline | null,
+  records: readonly ExtractRecord[],
+  source: string,
+): LayoutPlausibility {
+  const names = featureColumns(fitted.spec).map((c) => c.name);
+  const checked = new Array<number>(names.length).fill(0);
+  const plausible = new Array<number>(names.length).fill(0);
+  const numeric = new Array<boolean>(names.length).fill(false);
+  const training = names.map((name) => baseline?.features.find((f) => f.name === name) ?? null);
+  const encoder = compileEncoder(fitted, header, source, {
+    observer: {
+      numeric(c, value) {
+        const base = training[c];
+        numeric[c] = true;
+        checked[c]!++;
+        if (Number.isNaN(value)) plausible[c]! += base === null || base === undefined || base.missingRate > 0 ? 1 : 0;
+        else if (base?.kind !== 'numeric' || (value >= base.min && value <= base.max)) plausible[c]!++;
+      },
+      category(c, slot, unseen) {
+        const base = training[c];
+        checked[c]!++;
+        if (slot === -1) plausible[c]! += base === null || base === undefined || base.missingRate > 0 ? 1 : 0;
+        else if (!unseen) plausible[c]!++;
+      },
+    },
+  });
+  const scratch = new Float32Array(encoder.width);
+  const rows = Math.min(records.length, LAYOUT_CHECK_ROWS);
+  for (let i = 0; i < rows; i++) {
+    const issue = encoder.encode(records[i]!.fields, scratch, 0);
+    const c = issue ? names.indexOf(issue.column) : -1;
+    if (c !== -1) checked[c]!++;
+  }
+  const columns = names.flatMap((column, c) => (checked[c]! > 0 ? [{ column, checked: checked[c]!, share: plausible[c]! / checked[c]! }] : []));
+  const suspect = columns.filter((c) => c.share < PLAUSIBLE_SHARE);
+  // Most values beyond the extremes of training: another column's values (or another unit).
+  const foreign = suspect.some((c) => numeric[names.indexOf(c.column)] && training[names.indexOf(c.column)]?.kind === 'numeric');
+  return { rows, columns, suspect, refused: suspect.length * 2 > columns.length || foreign };
+}
+
+/** `EXTRACT_LAYOUT_SUSPECT` naming the columns that look wrong (names and shares only, never values). */
+export function layoutSuspectError(result: LayoutPlausibility, source: string, line: number): ExtractError {
+  const list = result.suspect.map((c) => `${c.column} (${Math.round(c.share * 100)} %)`).join(', ');
+  return new ExtractError(
+    'EXTRACT_LAYOUT_SUSPECT',
+    `the first ${result.rows} rows look nothing like the training data in ${result.suspect.length} of ${result.columns.length} feature columns: ${list} plausible; columns shifted, missing or swapped? Fix the extract, or skip this check for the run (--skip-layout-check, SKIP_LAYOUT_CHECK=true) if the population really changed`,
+    { file: source, line },
+  );
+}
+
+/**
+ * The items of an extract, the first {@link LAYOUT_CHECK_ROWS} records held back until `check`
+ * has seen them (at most four times as many items in all, rejects included: memory stays bounded).
+ */
+export async function* afterLayoutCheck(items: AsyncIterable<ExtractItem>, check: (records: ExtractRecord[]) => void): AsyncGenerator<ExtractItem> {
+  const iterator = items[Symbol.asyncIterator]();
+  try {
+    const head: ExtractItem[] = [];
+    const records: ExtractRecord[] = [];
+    while (records.length < LAYOUT_CHECK_ROWS && head.length < 4 * LAYOUT_CHECK_ROWS) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head.push(next.value);
+      if (next.value.kind === 'record') records.push(next.value.record);
+    }
+    check(records);
+    yield* head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  } finally {
+    await iterator.return?.();
+  }
+}
