@@ -87,9 +87,9 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .option('--batch-size <rows>', `rows per model call (1 to ${MAX_BATCH_SIZE})`, integerIn(1, MAX_BATCH_SIZE))
     .option('--max-reject-rate <rate>', 'fail the run when more than this share of rows is rejected (default: the spec\'s, else 0.05)', rate)
     .option('--quiet', 'print nothing but errors')
-    .option('--max-bytes <bytes>', 'refuse the extract (EXTRACT_TOO_LARGE) past this many decompressed bytes (default: 20 GiB)', positiveInteger)
-    .option('--max-rows <lines>', 'refuse the extract past this many lines, blank ones included (default: 200000000)', positiveInteger)
-    .option('--max-record-bytes <bytes>', 'refuse the extract when one record is longer than this (default: 1048576, 1 MiB)', positiveInteger)
+    .option('--max-bytes <bytes>', 'refuse the extract (EXTRACT_TOO_LARGE) past this many decompressed bytes (default: 20 GiB)', integerIn(1, Number.MAX_SAFE_INTEGER))
+    .option('--max-rows <lines>', 'refuse the extract past this many lines, blank ones included (default: 200000000)', integerIn(1, Number.MAX_SAFE_INTEGER))
+    .option('--max-record-bytes <bytes>', 'refuse the extract when one record is longer than this (default: 1048576, 1 MiB)', integerIn(1, Number.MAX_SAFE_INTEGER))
     .option('--skip-layout-check', 'score even when the first rows look nothing like the training data (EXTRACT_LAYOUT_SUSPECT), e.g. after a real population shift')
     .option('--no-csv-protection', 'write CSV cells as they are: no leading \' on cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)')
     .action(async (options: ScoreCommandOptions) => {
