@@ -8,11 +8,13 @@ import { compileEncoder } from '../spec/rowEncoder.js';
 export const LAYOUT_CHECK_ROWS = 200;
 /** A column with a smaller share of plausible values looks wrong. */
 export const PLAUSIBLE_SHARE = 0.5;
+/** Values a column needs before it is judged: a handful of odd rows in a tiny extract say nothing about its layout. */
+export const MIN_VALUES_TO_JUDGE = 20;
 
 /** How one feature column of the first rows compares with the training data. */
 export interface ColumnPlausibility {
   readonly column: string;
-  /** Values looked at (rows that failed on another column first are not counted here). */
+  /** Values that parsed and were looked at (a value that does not parse is a row reject, judged by the reject-rate guard). */
   readonly checked: number;
   /** Share (0–1) of them the model could have seen in training. */
   readonly share: number;
@@ -32,10 +34,11 @@ export interface LayoutPlausibility {
  * through the row encoder itself (the same parsing as scoring). A value is plausible when it
  * parses and: numeric (booleans, dates too) — lies in the training range `[min, max]` of the drift
  * baseline; categorical — is in the fitted vocabulary; missing — training had missing values in
- * that column. A value that fails to parse is not plausible. Without a baseline, numbers are only
- * checked to parse.
+ * that column. A value that fails to parse is not counted here: its row is a reject, and the
+ * reject-rate guard judges those. Without a baseline, numbers are not judged.
  *
- * A column looks wrong under {@link PLAUSIBLE_SHARE} (50 %). The layout is refused when more than
+ * A column is judged once it has {@link MIN_VALUES_TO_JUDGE} values, and looks wrong under
+ * {@link PLAUSIBLE_SHARE} (50 %). The layout is refused when more than
  * half of the checked columns look wrong (a header-less file with shifted columns, nonsense under
  * the right names), or when a numeric column with a baseline does: most of its values lie beyond
  * the extremes of training (not a percentile range: the whole [min, max]), so it holds another
@@ -77,12 +80,9 @@ export function checkLayoutPlausibility(
   });
   const scratch = new Float32Array(encoder.width);
   const rows = Math.min(records.length, LAYOUT_CHECK_ROWS);
-  for (let i = 0; i < rows; i++) {
-    const issue = encoder.encode(records[i]!.fields, scratch, 0);
-    const c = issue ? names.indexOf(issue.column) : -1;
-    if (c !== -1) checked[c]!++;
-  }
-  const columns = names.flatMap((column, c) => (checked[c]! > 0 ? [{ column, checked: checked[c]!, share: plausible[c]! / checked[c]! }] : []));
+  // The observer sees every value that parses; a row the encoder refuses is a reject, not a layout verdict.
+  for (let i = 0; i < rows; i++) encoder.encode(records[i]!.fields, scratch, 0);
+  const columns = names.flatMap((column, c) => (checked[c]! >= MIN_VALUES_TO_JUDGE ? [{ column, checked: checked[c]!, share: plausible[c]! / checked[c]! }] : []));
   const suspect = columns.filter((c) => c.share < PLAUSIBLE_SHARE);
   // Most values beyond the extremes of training: another column's values (or another unit).
   const foreign = suspect.some((c) => numeric[names.indexOf(c.column)] && training[names.indexOf(c.column)]?.kind === 'numeric');
