@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError, ExtractError, PropensityError } from '../core/errors.js';
+import { ConfigError, ExtractError } from '../core/errors.js';
 import { resolveEconomics } from '../core/economics/campaignEconomics.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
+import { isRetryableError } from '../core/engine/runFailure.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import { scoreExtract } from '../core/engine/scoreExtract.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
@@ -237,5 +238,5 @@ async function readSidecarEconomics(client: S3Client, bucket: string, key: strin
 
 /** Whether retrying the same event could succeed (Lambda retries either way; this is for logs and alarms). */
 export function isRetryable(error: unknown): boolean {
-  return !(error instanceof PropensityError) || !error.isInputError;
+  return isRetryableError(error);
 }
