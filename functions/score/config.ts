@@ -18,6 +18,8 @@ const environmentSchema = z.object({
   /** Where the bundled fallback models are; default: found next to the handler (see {@link findBundledModelsDir}). */
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
   /** `false` writes CSV cells as they are, for machine consumers; default `true` (formula cells get a leading `'`). */
+  /** Seconds a run's `_LOCK` holds off other deliveries before it counts as stale; longer than the function timeout. */
+  RUN_LOCK_TTL_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(960),
   CSV_INJECTION_PROTECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((v) => v === 'true'),
 });
 
@@ -34,6 +36,8 @@ export interface ScoreConfig {
   readonly bundledModelsDir: string | undefined;
   /** Neutralise CSV cells a spreadsheet would run as a formula (`CSV_INJECTION_PROTECTION`, default true). */
   readonly csvInjectionProtection: boolean;
+  /** `RUN_LOCK_TTL_SECONDS` (default 960: Lambda's 15-minute maximum plus a minute), in milliseconds. */
+  readonly runLockTtlMs: number;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -66,5 +70,6 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     s3Endpoint: e.AWS_ENDPOINT_URL,
     bundledModelsDir: e.BUNDLED_MODELS_DIR ?? findBundledModelsDir(),
     csvInjectionProtection: e.CSV_INJECTION_PROTECTION,
+    runLockTtlMs: e.RUN_LOCK_TTL_SECONDS * 1000,
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError, ExtractError } from '../core/errors.js';
+import { ConfigError, ExtractError, PropensityError } from '../core/errors.js';
 import { resolveEconomics } from '../core/economics/campaignEconomics.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
 import { isRetryableError } from '../core/engine/runFailure.js';
@@ -8,9 +8,31 @@ import type { RunSummary } from '../core/engine/runSummary.js';
 import { scoreExtract } from '../core/engine/scoreExtract.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
+import { acquireRunLock, LOCK_FILE } from '../adapters/s3/runLock.js';
 import { getObjectStream, headObject, isNotFound, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
 import type { ScoreConfig } from './config.js';
+
+/** Lambda's longest timeout (15 min) plus a minute: a lock this old belongs to an invocation that is dead. */
+export const DEFAULT_RUN_LOCK_TTL_MS = 16 * 60 * 1000;
+
+/**
+ * Another delivery of the same event holds the run's lock and is scoring it now. Retryable: the
+ * retry finds `_SUCCESS` and skips, or finds the lock gone (that run failed) and scores.
+ */
+export class RunInProgressError extends PropensityError {
+  readonly output: string;
+  readonly lockExpiresAt: string | undefined;
+  constructor(output: string, lockExpiresAt: string | undefined) {
+    super('RUN_IN_PROGRESS', `${output}: another delivery of this event is scoring it now${lockExpiresAt ? ` (its lock expires at ${lockExpiresAt})` : ''}; retry later`, { isInputError: false });
+    this.output = output;
+    this.lockExpiresAt = lockExpiresAt;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { output: this.output, ...(this.lockExpiresAt ? { lockExpiresAt: this.lockExpiresAt } : {}) };
+  }
+}
 
 /** Suffix of the optional per-run economics object that sits beside an extract. */
 export const ECONOMICS_SIDECAR_SUFFIX = '.economics.json';
@@ -72,6 +94,13 @@ export interface ScoreS3ObjectInput {
   readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> & Partial<Pick<ScoreConfig, 'csvInjectionProtection'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
+  /**
+   * How long a run's `_LOCK` holds off other deliveries of the same object version before it counts
+   * as stale (its run crashed or timed out). Longer than the function timeout. Default {@link DEFAULT_RUN_LOCK_TTL_MS}.
+   */
+  readonly lockTtlMs?: number;
+  /** Multipart part size of the outputs (tests lower it; S3 itself needs 5 MiB, the default). */
+  readonly outputPartSize?: number;
   /** Structured log lines; never given customer data. */
   readonly log?: (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => void;
 }
@@ -134,8 +163,37 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     return { ...base, status: 'skipped' };
   }
 
+  // One delivery at a time per run: two deliveries of the same event must never mix their outputs.
+  const locking = await acquireRunLock(client, outputBucket, `${prefix}${LOCK_FILE}`, { runId, ttlMs: input.lockTtlMs ?? DEFAULT_RUN_LOCK_TTL_MS });
+  if (!locking.acquired) {
+    log('warn', 'run in progress in another delivery, retry later', { ...base, lockExpiresAt: locking.heldBy?.expiresAt });
+    throw new RunInProgressError(base.outputs, locking.heldBy?.expiresAt);
+  }
+  try {
+    // The run may have completed between the check above and taking the lock.
+    if (await headObject(client, outputBucket, `${prefix}${SUCCESS_FILE}`)) {
+      log('info', 'run already complete, skipping', { ...base });
+      return { ...base, status: 'skipped' };
+    }
+    return await scoreLockedRun(input, parsed, base, { outputBucket, prefix, etag, versionId });
+  } finally {
+    await locking.lock.release();
+  }
+}
+
+/** Scores a run whose lock this delivery holds. */
+async function scoreLockedRun(
+  input: ScoreS3ObjectInput,
+  parsed: ExtractKey,
+  base: RunBase,
+  where: { outputBucket: string; prefix: string; etag: string | undefined; versionId: string | undefined },
+): Promise<ScoreS3ObjectResult> {
+  const { client, key, config } = input;
+  const log = input.log ?? (() => undefined);
+  const { outputBucket, prefix, etag, versionId } = where;
+  const { runId } = base;
   const source = { bucket: input.bucket, key, etag, versionId };
-  const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source } });
+  const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source }, ...(input.outputPartSize ? { partSize: input.outputPartSize } : {}) });
   let scoring = false;
   try {
     const { bundle, origin } = await input.bundles.resolve(parsed.model);

@@ -19,6 +19,7 @@ describe('readScoreConfig', () => {
       s3Endpoint: undefined,
       bundledModelsDir: '/opt/models',
       csvInjectionProtection: true,
+      runLockTtlMs: 960_000,
     });
   });
 
@@ -33,8 +34,10 @@ describe('readScoreConfig', () => {
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4568',
       BUNDLED_MODELS_DIR: '',
       CSV_INJECTION_PROTECTION: 'false',
+      RUN_LOCK_TTL_SECONDS: '120',
     });
     expect(config).toMatchObject({
+      runLockTtlMs: 120_000,
       bucket: 'my-data-bucket',
       incomingPrefix: 'in/',
       modelsPrefix: 'registry/models/',
