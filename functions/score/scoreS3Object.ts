@@ -16,6 +16,9 @@ import type { ScoreConfig } from './config.js';
 /** Lambda's longest timeout (15 min) plus a minute: a lock this old belongs to an invocation that is dead. */
 export const DEFAULT_RUN_LOCK_TTL_MS = 16 * 60 * 1000;
 
+/** A minute without a byte of the extract: far beyond any pause S3 or a scoring batch causes. */
+export const DEFAULT_EXTRACT_IDLE_TIMEOUT_MS = 60_000;
+
 /**
  * Another delivery of the same event holds the run's lock and is scoring it now. Retryable: the
  * retry finds `_SUCCESS` and skips, or finds the lock gone (that run failed) and scores.
@@ -99,8 +102,8 @@ export interface ScoreS3ObjectInput {
    * as stale (its run crashed or timed out). Longer than the function timeout. Default {@link DEFAULT_RUN_LOCK_TTL_MS}.
    */
   readonly lockTtlMs?: number;
-  /** Multipart part size of the outputs (tests lower it; S3 itself needs 5 MiB, the default). */
-  readonly outputPartSize?: number;
+  /** A download of the extract with no byte for this long fails (retryable). Default {@link DEFAULT_EXTRACT_IDLE_TIMEOUT_MS}. */
+  readonly extractIdleTimeoutMs?: number;
   /** Structured log lines; never given customer data. */
   readonly log?: (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => void;
 }
@@ -193,7 +196,7 @@ async function scoreLockedRun(
   const { outputBucket, prefix, etag, versionId } = where;
   const { runId } = base;
   const source = { bucket: input.bucket, key, etag, versionId };
-  const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source }, ...(input.outputPartSize ? { partSize: input.outputPartSize } : {}) });
+  const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source } });
   let scoring = false;
   try {
     const { bundle, origin } = await input.bundles.resolve(parsed.model);
@@ -202,7 +205,7 @@ async function scoreLockedRun(
     const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
     log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
 
-    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId });
+    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId }, input.extractIdleTimeoutMs ?? DEFAULT_EXTRACT_IDLE_TIMEOUT_MS);
     if (object === 'deleted' || object === 'changed') {
       // A later upload (or delete) has its own event and its own run: retrying this one cannot succeed.
       log('warn', 'extract changed since the notification, skipping', { ...base, reason: object });
@@ -265,10 +268,11 @@ async function openExtractVersion(
   bucket: string,
   key: string,
   identity: { etag?: string | undefined; versionId?: string | undefined },
+  idleTimeoutMs: number,
 ): Promise<S3ObjectStream | 'changed' | 'deleted'> {
   let object: S3ObjectStream;
   try {
-    object = await getObjectStream(client, bucket, key, identity.versionId ? { versionId: identity.versionId } : { ifMatch: identity.etag });
+    object = await getObjectStream(client, bucket, key, { ...(identity.versionId ? { versionId: identity.versionId } : { ifMatch: identity.etag }), idleTimeoutMs });
   } catch (error) {
     if (isNotFound(error)) return 'deleted';
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return 'changed';
