@@ -166,6 +166,13 @@ async function runWithFaults(name: string, rules: FaultRule[], expected: 'recove
   return failure;
 }
 
+/** bank-full's rows seven times over: scores.csv passes 5 MiB, so lib-storage uploads it in parts. */
+function largeExtract(): Buffer {
+  const [header, ...rows] = gunzipSync(bankFullGz).toString('utf8').trimEnd().split('\n');
+  const body = rows.join('\n');
+  return gzipSync(`${header}\n${Array.from({ length: 7 }, () => body).join('\n')}\n`);
+}
+
 const extractPath = (name: string): RegExp => new RegExp(`/incoming/${MODEL}/${name}\\.csv\\.gz$`);
 const outputPath = (file: string): RegExp => new RegExp(`/outputs/${MODEL}/[^/]+/${file.replace('.', '\\.')}$`);
 
@@ -202,6 +209,16 @@ describe('S3 faults through the proxy', () => {
     await runWithFaults('put-success', [{ method: 'PUT', path: outputPath(SUCCESS_FILE), times: 3, action: { kind: 'error', status: 503 } }], { fails: 'OUTPUT_FAILED' });
   }, 60_000);
 
+  it('a failed multipart upload of scores.csv (UploadPart refused on every attempt) fails cleanly, the upload is aborted, the redelivery scores it', async () => {
+    const uploadPart = { method: 'PUT', path: outputPath('scores.csv'), query: /partNumber=/ };
+    await runWithFaults('multipart', [{ ...uploadPart, nth: 2, times: 3, action: { kind: 'error', status: 503 } }], { fails: 'OUTPUT_FAILED' }, largeExtract());
+    expect(proxy.log.some((line) => /^DELETE .*scores\.csv\?uploadId=/.test(line))).toBe(true);
+  }, 180_000);
+
+  it('a CompleteMultipartUpload answered 500 once is retried by the SDK: outputs equal a fault-free run', async () => {
+    await runWithFaults('multipart-complete', [{ method: 'POST', path: outputPath('scores.csv'), query: /uploadId=/, action: { kind: 'error', status: 500 } }], 'recovers', largeExtract());
+  }, 180_000);
+
   it('a slow extract body (chunks 20 ms apart) still scores, byte-identical', async () => {
     await runWithFaults('slow', [{ method: 'GET', path: extractPath('slow'), action: { kind: 'slow', delayMs: 20, chunkBytes: 16 * 1024 } }], 'recovers');
   }, 60_000);
@@ -209,5 +226,58 @@ describe('S3 faults through the proxy', () => {
   it('a download that stalls past the socket timeout fails cleanly (retryable), the redelivery scores it', async () => {
     const failure = await runWithFaults('stalled', [{ method: 'GET', path: extractPath('stalled'), action: { kind: 'slow', delayMs: 3000, chunkBytes: 16 * 1024 } }], { fails: 'INTERNAL' });
     expect(failure).toMatchObject({ name: 'S3ReadTimeoutError' });
+  }, 60_000);
+});
+
+describe('two deliveries of the same event', () => {
+  it('at the same moment: one scores, the other finds the lock (RUN_IN_PROGRESS, retryable) or the finished run, and its retry skips', async () => {
+    // Prepare
+    const d = await drop('concurrent', bankFullGz);
+    proxy.setRules([]);
+    // Act: two handler invocations for one event, at once.
+    const settled = await Promise.allSettled([handler(d.event), handler(d.event)]);
+    // Assess
+    const scored = settled.filter((s) => s.status === 'fulfilled' && s.value[0]?.status === 'scored');
+    const others = settled.filter((s) => !(s.status === 'fulfilled' && s.value[0]?.status === 'scored'));
+    expect(scored).toHaveLength(1);
+    expect(others).toHaveLength(1);
+    const other = others[0]!;
+    if (other.status === 'rejected') {
+      expect(other.reason).toBeInstanceOf(RunInProgressError);
+      expect(other.reason).toMatchObject({ code: 'RUN_IN_PROGRESS', isInputError: false });
+    } else {
+      expect(other.value[0]?.status).toBe('skipped');
+    }
+    const run = (scored[0] as PromiseFulfilledResult<ScoreS3ObjectResult[]>).value[0] as { outputs: string; files: Array<{ name: string; bytes: number }> };
+    const prefix = prefixOf(run);
+    await completeRun(prefix);
+    expect(await runFiles(s3, prefix)).not.toContain(LOCK_FILE);
+    // Lambda's retry of the locked delivery finds `_SUCCESS`.
+    expect((await handler(d.event))[0]?.status).toBe('skipped');
+  }, 120_000);
+
+  it('a stale lock (a run that died mid-way, leaving partial outputs) does not block: the redelivery takes it over and completes', async () => {
+    // Prepare: a clean run's outputs, then the leftovers of a crashed attempt: a lock long expired and a partial scores.csv.
+    const d = await drop('crashed');
+    const clean = await faultFreeRun(d);
+    await putJsonObject(s3.client, s3.bucket, `${clean.prefix}${LOCK_FILE}`, { runId: 'crashed', owner: 'dead', acquiredAt: '2026-11-30T00:00:00.000Z', expiresAt: '2026-11-30T00:16:00.000Z' });
+    await putJsonObject(s3.client, s3.bucket, `${clean.prefix}scores.csv`, 'partial');
+    // Act
+    const result = await score(d);
+    // Assess
+    expect(result.status).toBe('scored');
+    expect(await completeRun(clean.prefix)).toEqual(clean.outputs);
+  }, 60_000);
+
+  it('a live lock holds the delivery off without touching the run prefix', async () => {
+    const d = await drop('live-lock');
+    const clean = await faultFreeRun(d);
+    const lock = { runId: 'other', owner: 'alive', acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 600_000).toISOString() };
+    await putJsonObject(s3.client, s3.bucket, `${clean.prefix}${LOCK_FILE}`, lock);
+    await expect(score(d)).rejects.toMatchObject({ code: 'RUN_IN_PROGRESS', isInputError: false, lockExpiresAt: lock.expiresAt });
+    expect(await runFiles(s3, clean.prefix)).toEqual([LOCK_FILE]);
+    await deleteKeys(s3.client, s3.bucket, [`${clean.prefix}${LOCK_FILE}`]);
+    expect((await score(d)).status).toBe('scored');
+    expect(await completeRun(clean.prefix)).toEqual(clean.outputs);
   }, 60_000);
 });
