@@ -33,6 +33,7 @@ export type PropensityErrorCode =
   | 'TRAINING_FAILED'
   | 'DRIFT_INPUT_INVALID'
   | 'SCHEDULED_RUN_FAILED'
+  | 'RUN_IN_PROGRESS'
   | 'USAGE';
 
 /** Where in an input file a problem sits. Lines and columns are 1-based, as an editor shows them. */

@@ -19,6 +19,8 @@ const environmentSchema = z.object({
   /** Where the bundled fallback models are; default: found next to the handler (see {@link findBundledModelsDir}). */
   BUNDLED_MODELS_DIR: z.string().min(1).optional(),
   /** `false` writes CSV cells as they are, for machine consumers; default `true` (formula cells get a leading `'`). */
+  /** Seconds a run's `_LOCK` holds off other deliveries before it counts as stale; longer than the function timeout. */
+  RUN_LOCK_TTL_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(960),
   CSV_INJECTION_PROTECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((v) => v === 'true'),
   /** Input bounds (see `ExtractLimits`): decompressed bytes, lines (blank ones included), bytes of one record. */
   MAX_EXTRACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_EXTRACT_LIMITS.maxBytes),
@@ -45,6 +47,8 @@ export interface ScoreConfig {
   readonly limits: ExtractLimits;
   /** Run the layout plausibility gate (`SKIP_LAYOUT_CHECK=true` turns it off). */
   readonly layoutCheck: boolean;
+  /** `RUN_LOCK_TTL_SECONDS` (default 960: Lambda's 15-minute maximum plus a minute), in milliseconds. */
+  readonly runLockTtlMs: number;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -79,5 +83,6 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     csvInjectionProtection: e.CSV_INJECTION_PROTECTION,
     limits: { maxBytes: e.MAX_EXTRACT_BYTES, maxRows: e.MAX_EXTRACT_ROWS, maxRecordBytes: e.MAX_RECORD_BYTES },
     layoutCheck: !e.SKIP_LAYOUT_CHECK,
+    runLockTtlMs: e.RUN_LOCK_TTL_SECONDS * 1000,
   };
 }

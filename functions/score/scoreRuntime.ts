@@ -83,7 +83,7 @@ export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreR
       // Log keys and counts only: never rows, ids or raw lines.
       const log = (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => logger[level](message, attributes);
       try {
-        const result = await scoreS3Object({ ...object, client, bundles: bundlesFor(config.bucket ?? object.bucket), config, spool, log });
+        const result = await scoreS3Object({ ...object, client, bundles: bundlesFor(config.bucket ?? object.bucket), config, spool, log, lockTtlMs: config.runLockTtlMs });
         if (result.status === 'ignored') logger.info('not an extract, ignored', { key: object.key });
         if (result.status === 'scored') {
           const { summary, files: _files, ...run } = result;

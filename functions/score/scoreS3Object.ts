@@ -4,13 +4,39 @@ import { ConfigError, ExtractError, PropensityError } from '../core/errors.js';
 import { resolveEconomics } from '../core/economics/campaignEconomics.js';
 import { jsonSyntaxError } from '../core/validation.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
+import { isRetryableError } from '../core/engine/runFailure.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import { scoreExtract } from '../core/engine/scoreExtract.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
+import { acquireRunLock, LOCK_FILE } from '../adapters/s3/runLock.js';
 import { getObjectStream, headObject, isNotFound, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
 import type { ScoreConfig } from './config.js';
+
+/** Lambda's longest timeout (15 min) plus a minute: a lock this old belongs to an invocation that is dead. */
+export const DEFAULT_RUN_LOCK_TTL_MS = 16 * 60 * 1000;
+
+/** A minute without a byte of the extract: far beyond any pause S3 or a scoring batch causes. */
+export const DEFAULT_EXTRACT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Another delivery of the same event holds the run's lock and is scoring it now. Retryable: the
+ * retry finds `_SUCCESS` and skips, or finds the lock gone (that run failed) and scores.
+ */
+export class RunInProgressError extends PropensityError {
+  readonly output: string;
+  readonly lockExpiresAt: string | undefined;
+  constructor(output: string, lockExpiresAt: string | undefined) {
+    super('RUN_IN_PROGRESS', `${output}: another delivery of this event is scoring it now${lockExpiresAt ? ` (its lock expires at ${lockExpiresAt})` : ''}; retry later`, { isInputError: false });
+    this.output = output;
+    this.lockExpiresAt = lockExpiresAt;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { output: this.output, ...(this.lockExpiresAt ? { lockExpiresAt: this.lockExpiresAt } : {}) };
+  }
+}
 
 /** Suffix of the optional per-run economics object that sits beside an extract. */
 export const ECONOMICS_SIDECAR_SUFFIX = '.economics.json';
@@ -72,6 +98,13 @@ export interface ScoreS3ObjectInput {
   readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> & Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
+  /**
+   * How long a run's `_LOCK` holds off other deliveries of the same object version before it counts
+   * as stale (its run crashed or timed out). Longer than the function timeout. Default {@link DEFAULT_RUN_LOCK_TTL_MS}.
+   */
+  readonly lockTtlMs?: number;
+  /** A download of the extract with no byte for this long fails (retryable). Default {@link DEFAULT_EXTRACT_IDLE_TIMEOUT_MS}. */
+  readonly extractIdleTimeoutMs?: number;
   /** Structured log lines; never given customer data. */
   readonly log?: (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => void;
 }
@@ -134,6 +167,35 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     return { ...base, status: 'skipped' };
   }
 
+  // One delivery at a time per run: two deliveries of the same event must never mix their outputs.
+  const locking = await acquireRunLock(client, outputBucket, `${prefix}${LOCK_FILE}`, { runId, ttlMs: input.lockTtlMs ?? DEFAULT_RUN_LOCK_TTL_MS });
+  if (!locking.acquired) {
+    log('warn', 'run in progress in another delivery, retry later', { ...base, lockExpiresAt: locking.heldBy?.expiresAt });
+    throw new RunInProgressError(base.outputs, locking.heldBy?.expiresAt);
+  }
+  try {
+    // The run may have completed between the check above and taking the lock.
+    if (await headObject(client, outputBucket, `${prefix}${SUCCESS_FILE}`)) {
+      log('info', 'run already complete, skipping', { ...base });
+      return { ...base, status: 'skipped' };
+    }
+    return await scoreLockedRun(input, parsed, base, { outputBucket, prefix, etag, versionId });
+  } finally {
+    await locking.lock.release();
+  }
+}
+
+/** Scores a run whose lock this delivery holds. */
+async function scoreLockedRun(
+  input: ScoreS3ObjectInput,
+  parsed: ExtractKey,
+  base: RunBase,
+  where: { outputBucket: string; prefix: string; etag: string | undefined; versionId: string | undefined },
+): Promise<ScoreS3ObjectResult> {
+  const { client, key, config } = input;
+  const log = input.log ?? (() => undefined);
+  const { outputBucket, prefix, etag, versionId } = where;
+  const { runId } = base;
   const source = { bucket: input.bucket, key, etag, versionId };
   const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source } });
   let scoring = false;
@@ -144,7 +206,7 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
     log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
 
-    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId });
+    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId }, input.extractIdleTimeoutMs ?? DEFAULT_EXTRACT_IDLE_TIMEOUT_MS);
     if (object === 'deleted' || object === 'changed') {
       // A later upload (or delete) has its own event and its own run: retrying this one cannot succeed.
       log('warn', 'extract changed since the notification, skipping', { ...base, reason: object });
@@ -209,10 +271,11 @@ async function openExtractVersion(
   bucket: string,
   key: string,
   identity: { etag?: string | undefined; versionId?: string | undefined },
+  idleTimeoutMs: number,
 ): Promise<S3ObjectStream | 'changed' | 'deleted'> {
   let object: S3ObjectStream;
   try {
-    object = await getObjectStream(client, bucket, key, identity.versionId ? { versionId: identity.versionId } : { ifMatch: identity.etag });
+    object = await getObjectStream(client, bucket, key, { ...(identity.versionId ? { versionId: identity.versionId } : { ifMatch: identity.etag }), idleTimeoutMs });
   } catch (error) {
     if (isNotFound(error)) return 'deleted';
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return 'changed';
@@ -240,5 +303,5 @@ async function readSidecarEconomics(client: S3Client, bucket: string, key: strin
 
 /** Whether retrying the same event could succeed (Lambda retries either way; this is for logs and alarms). */
 export function isRetryable(error: unknown): boolean {
-  return !(error instanceof PropensityError) || !error.isInputError;
+  return isRetryableError(error);
 }

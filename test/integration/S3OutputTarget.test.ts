@@ -92,6 +92,7 @@ describe('S3OutputTarget', () => {
       source,
       status: 'failed',
       failedAt: '2026-11-23T10:00:00.000Z',
+      retryable: false,
       error: {
         name: 'ExtractError',
         code: 'EXTRACT_MISSING_COLUMN',
@@ -137,6 +138,7 @@ describe('S3OutputTarget', () => {
       expect(local).toEqual({
         status: 'failed',
         failedAt: '2026-11-23T10:00:00.000Z',
+        retryable: false,
         error: { name: 'ExtractError', code: 'EXTRACT_ENCODING', message: 'calls.csv:3: not valid UTF-8', file: 'calls.csv', line: 3 },
       });
       expect({ runId, run, model }).toEqual({ runId: 'outputs/same/', run: source, model: undefined });

@@ -50,7 +50,7 @@ export async function getObjectStream(
   client: S3Client,
   bucket: string,
   key: string,
-  options: { ifMatch?: string; versionId?: string } = {},
+  options: { ifMatch?: string; versionId?: string; idleTimeoutMs?: number } = {},
 ): Promise<S3ObjectStream> {
   const response = await client.send(
     new GetObjectCommand({
@@ -62,13 +62,42 @@ export async function getObjectStream(
   );
   const body = response.Body;
   if (!body) throw new Error(`s3://${bucket}/${key}: GetObject returned no body`);
+  // In Node the SDK's Body is an IncomingMessage (a Readable); the cast keeps the browser unions out.
+  const stream = body instanceof Readable ? body : Readable.from(body as AsyncIterable<Uint8Array>);
+  if (options.idleTimeoutMs) failWhenIdle(stream, options.idleTimeoutMs, `s3://${bucket}/${key}`);
   return {
-    // In Node the SDK's Body is an IncomingMessage (a Readable); the cast keeps the browser unions out.
-    body: body instanceof Readable ? body : Readable.from(body as AsyncIterable<Uint8Array>),
+    body: stream,
     etag: unquoteEtag(response.ETag),
     versionId: response.VersionId,
     contentLength: response.ContentLength,
   };
+}
+
+/** The body of an object stopped arriving: the socket was idle too long. Transient, so retryable. */
+export class S3ReadTimeoutError extends Error {
+  constructor(location: string, idleTimeoutMs: number) {
+    super(`${location}: no data for ${idleTimeoutMs} ms while reading the object; the download was abandoned`);
+    this.name = 'S3ReadTimeoutError';
+  }
+}
+
+/**
+ * The SDK's request timeout stops at the response headers: a body that stalls afterwards would hang
+ * until Lambda's own timeout (no error.json, a lock left behind). This fails it instead, after
+ * `idleTimeoutMs` without a byte on the socket.
+ */
+function failWhenIdle(body: Readable, idleTimeoutMs: number, location: string): void {
+  const socket = (body as Readable & { socket?: { setTimeout(ms: number): unknown; on(e: 'timeout', f: () => void): unknown; off(e: 'timeout', f: () => void): unknown } }).socket;
+  if (!socket) return;
+  const onTimeout = (): void => {
+    body.destroy(new S3ReadTimeoutError(location, idleTimeoutMs));
+  };
+  socket.setTimeout(idleTimeoutMs);
+  socket.on('timeout', onTimeout);
+  body.once('close', () => {
+    socket.off('timeout', onTimeout);
+    socket.setTimeout(0);
+  });
 }
 
 /** Reads a whole (small) object into memory; `undefined` when it does not exist. */

@@ -22,7 +22,14 @@ export interface ErrorDescription {
 export interface RunFailure {
   readonly status: 'failed';
   readonly failedAt: string;
+  /** Whether the same input could succeed on a retry (false for a bad input: fix it and drop it again). */
+  readonly retryable: boolean;
   readonly error: ErrorDescription;
+}
+
+/** Whether retrying the same input could succeed: anything but a Propensity input error (S3, network, bugs). */
+export function isRetryableError(error: unknown): boolean {
+  return !(error instanceof PropensityError) || !error.isInputError;
 }
 
 /**
@@ -37,8 +44,8 @@ export function describeError(error: unknown): ErrorDescription {
 
 /**
  * The body of `error.json` for a run that failed with `error` at `failedAt`.
- * @example describeRunFailure(error, new Date()) // { status: 'failed', failedAt: '2026-…Z', error: { name, code, message, file, line } }
+ * @example describeRunFailure(error, new Date()) // { status: 'failed', failedAt: '2026-…Z', retryable: false, error: { name, code, message, file, line } }
  */
 export function describeRunFailure(error: unknown, failedAt: Date = new Date()): RunFailure {
-  return { status: 'failed', failedAt: failedAt.toISOString(), error: describeError(error) };
+  return { status: 'failed', failedAt: failedAt.toISOString(), retryable: isRetryableError(error), error: describeError(error) };
 }

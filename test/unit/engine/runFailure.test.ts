@@ -10,6 +10,7 @@ describe('describeRunFailure', () => {
     expect(describeRunFailure(error, at)).toEqual({
       status: 'failed',
       failedAt: '2026-11-30T08:00:00.000Z',
+      retryable: false,
       error: {
         name: 'ExtractError',
         code: 'EXTRACT_MISSING_COLUMN',
@@ -21,7 +22,8 @@ describe('describeRunFailure', () => {
     });
   });
 
-  it('anything else is INTERNAL, with its name and message', () => {
+  it('anything else is INTERNAL, with its name and message, and retryable', () => {
+    expect(describeRunFailure(new TypeError('boom'), at).retryable).toBe(true);
     expect(describeRunFailure(new TypeError('boom'), at).error).toEqual({ name: 'TypeError', code: 'INTERNAL', message: 'boom' });
     expect(describeError('a thrown string')).toEqual({ name: 'Error', code: 'INTERNAL', message: 'a thrown string' });
   });

@@ -21,6 +21,7 @@ describe('readScoreConfig', () => {
       csvInjectionProtection: true,
       limits: { maxBytes: 20 * 1024 ** 3, maxRows: 200_000_000, maxRecordBytes: 1024 ** 2 },
       layoutCheck: true,
+      runLockTtlMs: 960_000,
     });
   });
 
@@ -35,8 +36,10 @@ describe('readScoreConfig', () => {
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4568',
       BUNDLED_MODELS_DIR: '',
       CSV_INJECTION_PROTECTION: 'false',
+      RUN_LOCK_TTL_SECONDS: '120',
     });
     expect(config).toMatchObject({
+      runLockTtlMs: 120_000,
       bucket: 'my-data-bucket',
       incomingPrefix: 'in/',
       modelsPrefix: 'registry/models/',
