@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../functions/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../functions/core/engine/runSummary.js';
+import { runCliCaptured } from '../helpers/runCliCaptured.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const HEADER =
@@ -54,17 +54,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]) {
-  const stderr: string[] = [];
-  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await runCli(args), stderr: stderr.join('') };
-  } finally {
-    spyErr.mockRestore();
-    spyOut.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCliCaptured(args);
 
 async function outputs(out: string) {
   const csv = async (name: string) => parse<Record<string, string>>(await readFile(path.join(out, name), 'utf8'), { columns: true });

@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../functions/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { dataset } from '../helpers/datasets.js';
+import { runCliCaptured } from '../helpers/runCliCaptured.js';
 
 /**
  * The model lifecycle by hand, through the CLI on the real audiobooks data: train two versions
@@ -16,19 +16,7 @@ const AUDIOBOOKS = dataset('audiobooks/Audiobooks_data.csv');
 let work: string;
 let registryDir: string;
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    spyOut.mockRestore();
-    spyErr.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCliCaptured(args);
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'propensity-lifecycle-'));

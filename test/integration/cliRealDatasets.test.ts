@@ -1,26 +1,15 @@
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../functions/core/engine/runSummary.js';
-import { runCli } from '../../functions/cli/main.js';
 import { dataset, writeDatasetBundle } from '../helpers/datasetBundle.js';
+import { runCliCaptured } from '../helpers/runCliCaptured.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/specs');
 let work: string;
 
-async function cli(...args: string[]) {
-  const stderr: string[] = [];
-  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    const code = await runCli(args);
-    return { code, stderr: stderr.join('') };
-  } finally {
-    spyErr.mockRestore();
-    spyOut.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCliCaptured(args);
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'propensity-cli-'));

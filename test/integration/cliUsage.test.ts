@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBundleDir } from '../../functions/adapters/fs/bundleDir.js';
-import { runCli } from '../../functions/cli/main.js';
 import { tinyBinaryBundle } from '../helpers/tinyBundle.js';
+import { runCliCaptured } from '../helpers/runCliCaptured.js';
 
 let work: string;
 let bundle: string;
@@ -26,17 +26,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Runs the CLI in-process and returns its exit code and everything it printed. */
-async function cli(...args: string[]): Promise<{ code: number; printed: string }> {
-  let printed = '';
-  const capture = (chunk: string | Uint8Array) => ((printed += String(chunk)), true);
-  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  try {
-    return { code: await runCli(args), printed };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCliCaptured(args);
 
 describe('CLI numeric options are bounded: a usage error naming the option, exit 2', () => {
   const cases: Array<{ name: string; args: () => string[]; option: string; bound: string }> = [

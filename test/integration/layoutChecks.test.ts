@@ -1,24 +1,14 @@
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../functions/cli/main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../functions/core/engine/runSummary.js';
 import { dataset } from '../helpers/datasets.js';
+import { runCliCaptured } from '../helpers/runCliCaptured.js';
 
 let work: string;
 
-async function cli(...args: string[]) {
-  const stderr: string[] = [];
-  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await runCli(args), stderr: stderr.join('') };
-  } finally {
-    spyErr.mockRestore();
-    spyOut.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCliCaptured(args);
 
 async function score(model: string, name: string, text: string, ...extra: string[]) {
   const input = path.join(work, name);
