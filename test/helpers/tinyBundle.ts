@@ -1,5 +1,5 @@
 import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../functions/core/model/onnxFixtures.js';
-import { parseFeatureSpec, type FeatureSpecInput } from '../../functions/core/spec/featureSpec.js';
+import { parseFeatureSpec, type FeatureSpecInput, type FittedSpec } from '../../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../../functions/core/spec/fitSpec.js';
 import { createBundle } from '../../functions/core/bundle/bundle.js';
 import type { BundleManifestInput } from '../../functions/core/bundle/bundleManifest.js';
@@ -32,6 +32,14 @@ export async function tinyBinaryBundle(overrides: Partial<BundleManifestInput> =
     { now: new Date('2026-01-01T00:00:00Z') },
   );
   const model = buildLogisticOnnx([TINY_WEIGHTS.age, TINY_WEIGHTS.member], TINY_WEIGHTS.bias, { inputName: 'features', outputName: 'probability' });
+  return binaryBundleOver(fitted, model, { name: 'tiny', version: '2026-01-01-test', ...overrides }, 'test/tiny');
+}
+
+/**
+ * A verified binary ONNX bundle over any fitted spec and model (input `features`, output `probability`),
+ * with the tiny bundles' economics; `overrides` are laid over the manifest.
+ */
+export function binaryBundleOver(fitted: FittedSpec, model: Uint8Array, overrides: Partial<BundleManifestInput>, location: string): BundleFiles {
   const bundle = createBundle(
     {
       schemaVersion: 1,
@@ -49,7 +57,7 @@ export async function tinyBinaryBundle(overrides: Partial<BundleManifestInput> =
     },
     new Map([['model.onnx', model]]),
   );
-  return verifyBundle(Buffer.from(JSON.stringify(bundle.manifest)), bundle.files, 'test/tiny');
+  return verifyBundle(Buffer.from(JSON.stringify(bundle.manifest)), bundle.files, location);
 }
 
 /** A 3-segment bundle: logits = [x1, x2, 0], so softmax probabilities are hand-computable. */

@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalOutputTarget } from '../../../functions/adapters/fs/localOutputTarget.js';
 import { tempFileSpool } from '../../../functions/adapters/fs/tempFileSpool.js';
 import { loadModel } from '../../../functions/adapters/model/modelLoader.js';
-import { createBundle, verifyBundle } from '../../../functions/core/bundle/bundle.js';
 import type { BundleManifestInput } from '../../../functions/core/bundle/bundleManifest.js';
 import type { BundleFiles } from '../../../functions/core/bundle/registry.js';
 import { resolveEconomics } from '../../../functions/core/economics/campaignEconomics.js';
@@ -18,7 +17,7 @@ import { buildLogisticOnnx, buildSoftmaxOnnx } from '../../../functions/core/mod
 import { decodeOnnxModel } from '../../../functions/core/model/onnxGraph.js';
 import { parseFeatureSpec, type FittedSpec } from '../../../functions/core/spec/featureSpec.js';
 import { fitSpec } from '../../../functions/core/spec/fitSpec.js';
-import { sigmoid, tinyBinaryBundle, TINY_WEIGHTS } from '../../helpers/tinyBundle.js';
+import { binaryBundleOver, sigmoid, tinyBinaryBundle, TINY_WEIGHTS } from '../../helpers/tinyBundle.js';
 
 const { onnx } = pkg;
 
@@ -68,24 +67,7 @@ async function fittedWithCategory(): Promise<FittedSpec> {
 /** A binary bundle over any fitted spec, its model a logistic with one zero weight per slot. */
 function bundleOver(fitted: FittedSpec, overrides: Partial<BundleManifestInput> = {}, model?: Uint8Array): BundleFiles {
   const bytes = model ?? buildLogisticOnnx(new Array<number>(Math.max(1, fitted.featureNames.length)).fill(0), 0, { inputName: 'features', outputName: 'probability' });
-  const bundle = createBundle(
-    {
-      schemaVersion: 1,
-      name: 'contract',
-      version: 'v1',
-      created: '2026-01-01T00:00:00Z',
-      task: 'binary',
-      classes: ['no', 'yes'],
-      positiveClass: 'yes',
-      format: 'onnx',
-      model: { file: 'model.onnx', inputName: 'features', outputName: 'probability', output: 'positive-probability' },
-      featureSpec: fitted,
-      economics: { costPerContact: 10, valuePerResponse: 100, fixedCost: 0 },
-      ...overrides,
-    },
-    new Map([['model.onnx', bytes]]),
-  );
-  return verifyBundle(Buffer.from(JSON.stringify(bundle.manifest)), bundle.files, 'test/contract');
+  return binaryBundleOver(fitted, bytes, { name: 'contract', version: 'v1', ...overrides }, 'test/contract');
 }
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
