@@ -183,14 +183,17 @@ export class DriftError extends PropensityError {
  * Why a row was rejected. Rows are data, not exceptions: each rejected row is listed in
  * `rejects.csv` with its line, column and one of these codes.
  */
-export type RejectReason =
-  | 'FIELD_COUNT' // more or fewer fields than the header
-  | 'NOT_A_NUMBER' // a numeric column holds text
-  | 'NOT_A_DATE' // a date column holds something that is not a date
-  | 'NOT_A_BOOLEAN'
-  | 'MISSING_REQUIRED' // a column marked required (or the id) is empty and has no imputation
-  | 'MISSING_VALUE_COLUMN' // the per-customer value column used by the economics is empty or invalid
-  | 'MALFORMED_QUOTES'; // a quoting error the parser could recover from by skipping the record
+export const REJECT_REASONS = [
+  'FIELD_COUNT', // more or fewer fields than the header
+  'NOT_A_NUMBER', // a numeric column holds text
+  'NOT_A_DATE', // a date column holds something that is not a date
+  'NOT_A_BOOLEAN',
+  'MISSING_REQUIRED', // a column marked required (or the id) is empty and has no imputation
+  'MISSING_VALUE_COLUMN', // the per-customer value column used by the economics is empty or invalid
+  'MALFORMED_QUOTES', // a quoting error the parser could recover from by skipping the record
+] as const;
+
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface RowReject {
   /** 1-based physical line in the (decompressed) file where the record starts. */

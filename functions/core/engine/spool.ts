@@ -1,7 +1,13 @@
 import type { Writable } from 'node:stream';
 
-/** The two line streams a part spools: scored lines and reject lines. */
-export type SpoolChannel = 'scores' | 'rejects';
+/**
+ * A named line stream of a spool: `scores` and `rejects` always exist; a part may open more
+ * (e.g. the sorted runs of its target candidates, `candidates-0000`).
+ */
+export type SpoolChannel = string;
+
+/** Channel names are file and S3 key names: short, plain. */
+export const SPOOL_CHANNEL_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 /**
  * Where a scored part keeps its lines between scoring and the merge (a temp folder, later perhaps
@@ -16,10 +22,16 @@ export interface Spool {
   readonly scores: Writable;
   /** Reject lines, as rows of `rejects.csv` written with {@link spoolLine}. */
   readonly rejects: Writable;
-  /** Ends both channels and waits until everything written can be read back. */
+  /** Opens one more channel for writing (a name matching {@link SPOOL_CHANNEL_NAME}, not yet open). */
+  open(channel: SpoolChannel): Writable;
+  /** Every channel's name, `scores` and `rejects` first, then in the order they were opened. */
+  channels(): readonly SpoolChannel[];
+  /** Ends every channel and waits until everything written can be read back. */
   close(): Promise<void>;
   /** The lines of one channel (without their line feeds), in the order they were written. */
   lines(channel: SpoolChannel): AsyncIterable<string>;
+  /** The bytes of one channel as written (to copy a closed channel elsewhere, e.g. to S3). */
+  bytes(channel: SpoolChannel): AsyncIterable<Uint8Array>;
   /** Removes everything the spool holds. */
   dispose(): Promise<void>;
 }

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { ConfigError, REJECT_REASONS } from '../errors.js';
+import { CampaignAccumulator } from '../economics/campaignAccumulator.js';
+import { ScoreHistogram } from '../economics/scoreHistogram.js';
+import { SegmentSelector } from '../economics/segmentSelection.js';
+import { parseRunProfile } from '../drift/runProfile.js';
+import { parseWith } from '../validation.js';
+import type { ScoredPart } from './scoredPart.js';
+import type { Spool } from './spool.js';
+
+const KIND = 'propensity.scored-part';
+const count = z.number().int().nonnegative();
+
+const scoredPartJsonSchema = z
+  .object({
+    kind: z.literal(KIND),
+    version: z.literal(1),
+    source: z.string(),
+    task: z.enum(['binary', 'multiclass']),
+    rowsRead: count,
+    rowsScored: count,
+    rowsRejected: count,
+    rejectReasons: z.partialRecord(z.enum(REJECT_REASONS), count),
+    unseenCategories: z.record(z.string(), count),
+    delimiter: z.string().length(1),
+    csvInjectionProtection: z.boolean(),
+    campaign: z.unknown().nullable(),
+    segments: z.unknown().nullable(),
+    confidence: z.unknown().nullable(),
+    profile: z.unknown().nullable(),
+    /** The spool's channels, as `spool.channels()` gave them when the part was saved. */
+    channels: z.array(z.string()).min(2),
+  })
+  .strict();
+
+/** A scored part without its spool, as plain JSON: what a worker thread or a part Lambda hands to the merge. */
+export type ScoredPartJson = z.infer<typeof scoredPartJsonSchema>;
+
+/**
+ * The part as plain JSON (its accumulators through their own `toJSON`); the spool's lines travel
+ * separately (a temp folder another thread attaches to, or objects under the run's S3 prefix).
+ * `scoredPartFromJson(scoredPartToJson(p), spool)` merges exactly like `p`.
+ */
+export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
+  return {
+    kind: KIND,
+    version: 1,
+    source: part.source,
+    task: part.task,
+    rowsRead: part.rowsRead,
+    rowsScored: part.rowsScored,
+    rowsRejected: part.rowsRejected,
+    rejectReasons: { ...part.rejectReasons },
+    unseenCategories: { ...part.unseenCategories },
+    delimiter: part.delimiter,
+    csvInjectionProtection: part.csvInjectionProtection,
+    campaign: part.campaign?.toJSON() ?? null,
+    segments: part.segments?.toJSON() ?? null,
+    confidence: part.confidence?.toJSON() ?? null,
+    profile: part.profile,
+    channels: [...part.spool.channels()],
+  };
+}
+
+/**
+ * Rebuilds a scored part from {@link scoredPartToJson} output and a spool holding its lines.
+ * @throws ConfigError CONFIG_INVALID naming `source` and the offending key when the JSON is not a
+ * part, or when the spool lacks a channel the part had
+ */
+export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored part JSON'): ScoredPart {
+  const fail = (key: string, message: string) => new ConfigError('CONFIG_INVALID', message, { key, source });
+  const data = parseWith(scoredPartJsonSchema, json, ({ path, message }) => fail(path, message));
+  const missing = data.channels.find((c) => !spool.channels().includes(c));
+  if (missing !== undefined) throw fail('channels', `the spool has no channel "${missing}"`);
+  const binary = data.task === 'binary';
+  if (binary !== (data.campaign !== null) || binary === (data.segments !== null) || binary === (data.confidence !== null)) {
+    throw fail('task', `a ${data.task} part needs ${binary ? 'campaign' : 'segments and confidence'} and nothing else`);
+  }
+  return {
+    source: data.source,
+    task: data.task,
+    rowsRead: data.rowsRead,
+    rowsScored: data.rowsScored,
+    rowsRejected: data.rowsRejected,
+    rejectReasons: data.rejectReasons,
+    unseenCategories: data.unseenCategories,
+    delimiter: data.delimiter,
+    csvInjectionProtection: data.csvInjectionProtection,
+    campaign: data.campaign === null ? null : CampaignAccumulator.fromJSON(data.campaign, `${source} (campaign)`),
+    segments: data.segments === null ? null : SegmentSelector.fromJSON(data.segments, `${source} (segments)`),
+    confidence: data.confidence === null ? null : ScoreHistogram.fromJSON(data.confidence, `${source} (confidence)`),
+    profile: data.profile === null ? null : parseRunProfile(data.profile, `${source} (profile)`),
+    spool,
+  };
+}
