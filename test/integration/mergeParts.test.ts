@@ -7,12 +7,13 @@ import { LocalOutputTarget } from '../../functions/adapters/fs/localOutputTarget
 import { resolveEconomics } from '../../functions/core/economics/campaignEconomics.js';
 import { loadBundle, type LoadedBundle } from '../../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../../functions/core/engine/scoreExtract.js';
-import { scorePart } from '../../functions/core/engine/scorePart.js';
+import { readExtractLayout, scorePart } from '../../functions/core/engine/scorePart.js';
 import type { ScoredPart } from '../../functions/core/engine/scoredPart.js';
 import { writeRunOutputs } from '../../functions/core/engine/writeRunOutputs.js';
 import { planParts } from '../../functions/core/extract/planParts.js';
 import { localByteRanges } from '../../functions/adapters/fs/localByteRanges.js';
-import { tempFileSpool } from '../../functions/adapters/fs/tempFileSpool.js';
+import { TempFileSpool, tempFileSpool } from '../../functions/adapters/fs/tempFileSpool.js';
+import { scoredPartFromJson, scoredPartToJson } from '../../functions/core/engine/scoredPartJson.js';
 import { resolveBundle } from '../../functions/cli/resolveBundle.js';
 import { parseRunProfile } from '../../functions/core/drift/runProfile.js';
 import { readBundleDir } from '../../functions/adapters/fs/bundleDir.js';
@@ -53,13 +54,15 @@ describe('scoring in parts', () => {
     await scoreExtract({ input: createReadStream(extract), source: extract, bundle, economics, spool: tempFileSpool(), output: new LocalOutputTarget(whole) });
     const ranges = await planParts(await localByteRanges(extract), 4);
     expect(ranges).toHaveLength(4);
-    const headerFields = (await readFile(extract, 'utf8')).slice(0, 400).split('\n')[0]!.split(';').map((f) => f.replaceAll('"', ''));
+    const layout = await readExtractLayout(createReadStream(extract, { end: 1 << 16 }), bundle, extract);
+    expect(layout).toEqual({ headerFields: expect.arrayContaining(['age', 'job', 'y']) as unknown, delimiter: ';' });
     const parts: ScoredPart[] = [];
     for (const [i, range] of ranges.entries()) {
       const input = createReadStream(extract, { start: range.start, end: range.end - 1 });
-      parts.push(
-        await scorePart({ input, source: extract, bundle, economics, spool: tempFileSpool(), ...(i === 0 ? {} : { part: { headerFields, firstLine: range.firstLine } }) }),
-      );
+      const scored = await scorePart({ input, source: extract, bundle, economics, spool: tempFileSpool(), ...(i === 0 ? {} : { part: { ...layout, firstLine: range.firstLine } }) });
+      // As a worker thread hands it over: JSON, and the spool's folder attached anew.
+      const json = JSON.parse(JSON.stringify(scoredPartToJson(scored))) as unknown;
+      parts.push(scoredPartFromJson(json, await TempFileSpool.attach((scored.spool as TempFileSpool).dir), `part ${i}`));
     }
     const merged = path.join(work, 'merged');
     await writeRunOutputs(parts, { bundle, economics, output: new LocalOutputTarget(merged), source: extract, startedAt: new Date() });

@@ -35,8 +35,11 @@ export interface ScorePartOptions {
   /** Makes the spool that keeps the part's scored and reject lines until the merge (e.g. `tempFileSpool()`). */
   readonly spool: SpoolFactory;
   readonly batchSize?: number;
-  /** For a byte range of a larger file: the header of the whole file and the range's first line. */
-  readonly part?: { readonly headerFields: string[]; readonly firstLine: number };
+  /**
+   * For a byte range of a larger file after the first: the whole file's header and delimiter (see
+   * {@link readExtractLayout}) and the range's first line.
+   */
+  readonly part?: { readonly headerFields: string[]; readonly firstLine: number; readonly delimiter?: ExtractReadOptions['delimiter'] };
   /** Sees every good row and every batch of scores, besides the run profile the engine keeps. */
   readonly observer?: RunObserver;
   /** Id of the run (its output folder), recorded in the run profile. */
@@ -55,6 +58,29 @@ export interface ScorePartOptions {
    * @default true
    */
   readonly layoutCheck?: boolean;
+}
+
+/** What every part of a file needs from its first bytes: the header's fields and the delimiter. */
+export interface ExtractLayout {
+  /** The header's names; for a header-less spec, empty (the spec's columns name the fields). */
+  readonly headerFields: string[];
+  readonly delimiter: ExtractReadOptions['delimiter'];
+}
+
+/**
+ * Reads the header and the delimiter of an extract from its first bytes (the first part of a plan,
+ * or the whole file), as {@link scorePart} would for the whole file, and stops reading. Pass the
+ * result as `part` for every later part, so all parts parse alike.
+ *
+ * @throws ExtractError when the file's start cannot be read as an extract (empty, no header,
+ * a delimiter that does not fit the spec)
+ * @example const layout = await readExtractLayout(createReadStream(file, { end: 1 << 20 }), bundle, file);
+ */
+export async function readExtractLayout(input: ScorePartOptions['input'], bundle: LoadedBundle, source: string): Promise<ExtractLayout> {
+  const { spec } = bundle.featureSpec;
+  const extract = await openExtract(input, { source, header: spec.file.header, delimiter: spec.file.delimiter, expect: layoutExpectation(spec) });
+  await extract.items[Symbol.asyncIterator]().return?.();
+  return { headerFields: extract.header ?? [], delimiter: extract.delimiter as ExtractReadOptions['delimiter'] };
 }
 
 /** The engine's own run profile and a caller's observer, both fed from one pass. */
@@ -90,7 +116,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   const readOptions: ExtractReadOptions = {
     source,
     header: options.part ? false : featureSpec.spec.file.header,
-    delimiter: featureSpec.spec.file.delimiter,
+    // A later part must split its lines as the first part did, not guess again on its own bytes.
+    delimiter: options.part?.delimiter ?? featureSpec.spec.file.delimiter,
     expect: layoutExpectation(featureSpec.spec),
     limits: options.limits,
     ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine } : {}),
