@@ -155,10 +155,10 @@ export class ScoreHistogram {
   }
 
   /**
-   * Adds one scored customer with probability p and value per response v.
+   * Adds one scored customer with probability p and value per response v; returns its bin.
    * @throws RangeError when p is not in [0, 1] or v not in [0, MAX_VALUE_PER_RESPONSE]
    */
-  add(p: number, v: number): void {
+  add(p: number, v: number): number {
     assertScorable(p, v);
     const bin = this.binOf(p);
     this.counts[bin]! += 1;
@@ -169,6 +169,7 @@ export class ScoreHistogram {
     if (p < this.minScore) this.minScore = p;
     if (p > this.maxScore) this.maxScore = p;
     this.decileByBin = undefined;
+    return bin;
   }
 
   /** Adds every customer of `other` (built with the same number of bins) into this histogram. */
@@ -227,6 +228,11 @@ export class ScoreHistogram {
   decileOf(p: number): number {
     if (!(p >= 0 && p <= 1)) throw new RangeError(`probability ${p} is not in [0, 1]`);
     return this.decileTable()[this.binOf(p)]!;
+  }
+
+  /** Bin → decile (1 = highest scores), as {@link decileOf} gives for a score in that bin. */
+  decilesByBin(): Readonly<Uint8Array> {
+    return this.decileTable();
   }
 
   /**

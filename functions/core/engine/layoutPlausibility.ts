@@ -121,3 +121,35 @@ export async function* afterLayoutCheck(items: AsyncIterable<ExtractItem>, check
     await iterator.return?.();
   }
 }
+
+/**
+ * {@link afterLayoutCheck} for an extract read a batch at a time (`OpenedExtract.nextBatch`): the
+ * same records reach `check` (the first {@link LAYOUT_CHECK_ROWS} among the first four times as
+ * many items), and no batch is handed on before it has passed.
+ */
+export function afterLayoutCheckBatches(
+  nextBatch: () => Promise<ExtractItem[] | null>,
+  check: (records: ExtractRecord[]) => void,
+): () => Promise<ExtractItem[] | null> {
+  const held: ExtractItem[][] = [];
+  let checked = false;
+  return async () => {
+    if (!checked) {
+      const records: ExtractRecord[] = [];
+      let items = 0;
+      while (records.length < LAYOUT_CHECK_ROWS && items < 4 * LAYOUT_CHECK_ROWS) {
+        const batch = await nextBatch();
+        if (batch === null) break;
+        held.push(batch);
+        for (let i = 0; i < batch.length && records.length < LAYOUT_CHECK_ROWS && items < 4 * LAYOUT_CHECK_ROWS; i++) {
+          items++;
+          const item = batch[i]!;
+          if (item.kind === 'record') records.push(item.record);
+        }
+      }
+      check(records);
+      checked = true;
+    }
+    return held.shift() ?? nextBatch();
+  };
+}

@@ -1,9 +1,8 @@
 import type { RejectReason } from '../errors.js';
-import type { CampaignOutcome } from '../economics/campaignAccumulator.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { CampaignRoi } from '../economics/campaignRoi.js';
 import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
-import type { SegmentOutcome, SegmentSummary } from '../economics/segmentSelection.js';
+import type { SegmentSummary } from '../economics/segmentSelection.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { ScoredPart } from './scoredPart.js';
 
@@ -38,9 +37,13 @@ export function buildRunSummary(input: {
   economics: CampaignEconomics;
   source: string;
   startedAt: Date;
-  campaign: CampaignOutcome | null;
-  segments: SegmentOutcome | null;
-  confidence: ScoreHistogram | null;
+  /** The whole run's histogram: probabilities (binary) or confidences (multiclass). */
+  histogram: ScoreHistogram;
+  campaign: CampaignRoi | null;
+  deciles: DecileRow[] | null;
+  segments: SegmentSummary[] | null;
+  /** Customers on the target list. */
+  selected: number;
 }): RunSummary {
   const { parts, bundle, campaign, segments } = input;
   const rows = { read: 0, scored: 0, rejected: 0, rejectReasons: {} as Partial<Record<RejectReason, number>> };
@@ -70,10 +73,10 @@ export function buildRunSummary(input: {
     delimiter: parts[0]!.delimiter,
     csvInjectionProtection: parts[0]!.csvInjectionProtection,
     economics: input.economics,
-    scoreDistribution: campaign ? campaign.distribution : input.confidence!.distribution(),
-    deciles: campaign ? campaign.deciles : null,
-    campaign: campaign ? campaign.roi : null,
-    selected: campaign ? campaign.targets.length : segments!.targets.length,
-    segments: segments ? segments.segments : null,
+    scoreDistribution: input.histogram.distribution(),
+    deciles: input.deciles,
+    campaign,
+    selected: input.selected,
+    segments,
   };
 }

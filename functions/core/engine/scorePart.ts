@@ -1,6 +1,7 @@
 import { PropensityError, type RejectReason, type RowReject } from '../errors.js';
-import { MAX_VALUE_PER_RESPONSE } from '../economics/fixedPoint.js';
-import { CampaignAccumulator } from '../economics/campaignAccumulator.js';
+import { MAX_VALUE_PER_RESPONSE, moneyUnits } from '../economics/fixedPoint.js';
+import { bestSelectionRuleFor, selectionRuleFor, type SelectionRule } from '../economics/targetSelection.js';
+import { RankedRunWriter } from './rankedRuns.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
@@ -8,13 +9,13 @@ import { ProfileAccumulator } from '../drift/runProfile.js';
 import { openExtract, type ExtractLimits, type ExtractReadOptions } from '../extract/readExtract.js';
 import { parseDecimal } from '../spec/cellParsers.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
-import { afterLayoutCheck, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
+import { afterLayoutCheckBatches, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
 import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { RunObserver } from './runObserver.js';
 import type { ScoredPart } from './scoredPart.js';
-import { spoolLine, type SpoolFactory } from './spool.js';
+import { binPrefix, spoolLine, type SpoolFactory } from './spool.js';
 import { writeText } from './textStreams.js';
 
 export const DEFAULT_BATCH_SIZE = 8192;
@@ -93,6 +94,11 @@ function bothObservers(a: RunObserver | null, b: RunObserver | undefined): RunOb
   };
 }
 
+/** Whether a selection rule could take a customer with probability p and expected value ev (micro-units). */
+function accepts(rule: SelectionRule, p: number, ev: number): boolean {
+  return rule.maxContacts !== 0 && (rule.minProbability === null || p >= rule.minProbability) && (!rule.profitableOnly || ev > 0);
+}
+
 function rejectLine(reject: RowReject, csv: CsvTextOptions): string {
   return `${spoolLine(csvRecord([reject.line, reject.column, reject.reason, reject.detail, reject.raw], csv).slice(0, -1))}\n`;
 }
@@ -142,58 +148,73 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
   const positiveField = csvField(positive, csv);
   const negativeField = csvField(negative, csv);
-  const classFields = classes.map((c) => csvField(c, csv));
-  const campaign = multiclass ? null : new CampaignAccumulator(economics);
-  const segments = multiclass
-    ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: economics.budget.maxContacts ?? null })
-    : null;
-  const confidence = multiclass ? new ScoreHistogram() : null;
+  const classFields = classes.map((c) => spoolLine(csvField(c, csv)));
+  const histogram = new ScoreHistogram();
+  // Multiclass: counts and confidence sums per segment only (maxContacts 0 keeps no rows): the
+  // ranked list goes to the runs like the binary one.
+  const segments = multiclass ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: 0 }) : null;
+  const policy = selectionRuleFor(economics);
+  const best = bestSelectionRuleFor(economics);
+  const costMicros = moneyUnits(economics.costPerContact);
+  const keep = multiclass
+    ? (economics.budget.maxContacts ?? null)
+    : policy.maxContacts === null || best.maxContacts === null ? null : Math.max(policy.maxContacts, best.maxContacts);
 
   const spool = await options.spool();
   try {
+    const ranked = new RankedRunWriter(spool, keep);
     const width = encoder.width;
     const batch = new Float32Array(batchSize * width);
-    const ids: string[] = new Array<string>(batchSize);
+    const idFields: string[] = new Array<string>(batchSize);
     const lines = new Float64Array(batchSize);
     const values = new Float64Array(batchSize);
     let filled = 0;
     let rowsRead = 0;
     let rowsScored = 0;
     let rowsRejected = 0;
+    let rejectText = '';
     const rejectReasons: Partial<Record<RejectReason, number>> = {};
 
-    const reject = async (item: RowReject) => {
+    const reject = (item: RowReject) => {
       rowsRejected++;
       rejectReasons[item.reason] = (rejectReasons[item.reason] ?? 0) + 1;
-      await writeText(spool.rejects, rejectLine(item, csv));
+      rejectText += rejectLine(item, csv);
     };
 
     const flush = async () => {
+      if (rejectText) {
+        await writeText(spool.rejects, rejectText);
+        rejectText = '';
+      }
       if (filled === 0) return;
       const probabilities = await model.score(batch, filled);
       const out = model.outputWidth;
       runObserver?.score(probabilities, filled, out);
       let text = '';
       for (let row = 0; row < filled; row++) {
-        const id = ids[row]!;
+        const idField = idFields[row]!;
         const line = lines[row]!;
         if (!multiclass) {
           const p = probabilities[row]!;
           if (!(p >= 0 && p <= 1)) throw new PropensityError('MODEL_SHAPE_MISMATCH', `model returned ${p} for line ${line}, not a probability`, { isInputError: false });
-          campaign!.offer(id, line, p, valueIndex >= 0 ? values[row]! : constantValue);
-          text += `${p}|${spoolLine(csvField(id, csv))},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}\n`;
+          const v = valueIndex >= 0 ? values[row]! : constantValue;
+          const bin = histogram.add(p, v);
+          const ev = moneyUnits(p * v) - costMicros;
+          if (accepts(policy, p, ev) || accepts(best, p, ev)) ranked.add(ev, line, p, v, idField);
+          text += `${binPrefix(bin)}${idField},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}\n`;
         } else {
-          let best = 0;
+          let top = 0;
           let fields = '';
           for (let k = 0; k < out; k++) {
             const p = probabilities[row * out + k]!;
-            if (p > probabilities[row * out + best]!) best = k;
+            if (p > probabilities[row * out + top]!) top = k;
             fields += `,${formatProbability(p)}`;
           }
-          const conf = probabilities[row * out + best]!;
-          segments!.offer(id, line, best, Math.min(1, Math.max(0, conf)));
-          confidence!.add(Math.min(1, Math.max(0, conf)), 0);
-          text += `${conf}|${spoolLine(csvField(id, csv))}${fields},${spoolLine(classFields[best]!)},${formatProbability(conf)}\n`;
+          const conf = Math.min(1, Math.max(0, probabilities[row * out + top]!));
+          segments!.offer(idField, line, top, conf);
+          const bin = histogram.add(conf, 0);
+          if (keep !== 0) ranked.add(conf, line, top, 0, idField);
+          text += `${binPrefix(bin)}${idField}${fields},${classFields[top]!},${formatProbability(probabilities[row * out + top]!)}\n`;
         }
       }
       await writeText(spool.scores, text);
@@ -202,39 +223,47 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       options.onProgress?.({ rowsRead, rowsScored, rowsRejected });
     };
 
-    const items = options.layoutCheck === false
-      ? extract.items
-      : afterLayoutCheck(extract.items, (records) => {
+    const nextBatch = options.layoutCheck === false
+      ? extract.nextBatch
+      : afterLayoutCheckBatches(extract.nextBatch, (records) => {
           const check = checkLayoutPlausibility(featureSpec, header, bundle.baseline, records, source);
           if (check.refused) throw layoutSuspectError(check, source, records[0]!.line);
         });
-    for await (const item of items) {
-      rowsRead++;
-      if (item.kind === 'reject') {
-        await reject(item.reject);
-        continue;
-      }
-      const { fields, line, raw } = item.record;
-      // The value column is checked first: once the encoder accepts a row, the profile has counted it.
-      if (valueIndex >= 0) {
-        const value = parseDecimal((fields[valueIndex] ?? '').trim());
-        if (!(value >= 0 && value <= MAX_VALUE_PER_RESPONSE)) {
-          await reject({ line, column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]`, raw });
-          continue;
+    try {
+      for (let items = await nextBatch(); items !== null; items = await nextBatch()) {
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
+          rowsRead++;
+          if (item.kind === 'reject') {
+            reject(item.reject);
+            continue;
+          }
+          const { fields, line, raw } = item.record;
+          // The value column is checked first: once the encoder accepts a row, the profile has counted it.
+          if (valueIndex >= 0) {
+            const value = parseDecimal((fields[valueIndex] ?? '').trim());
+            if (!(value >= 0 && value <= MAX_VALUE_PER_RESPONSE)) {
+              reject({ line, column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]`, raw });
+              continue;
+            }
+            values[filled] = value;
+          }
+          const issue = encoder.encode(fields, batch, filled * width);
+          if (issue) {
+            reject({ line, column: issue.column, reason: issue.reason, detail: issue.detail, raw });
+            continue;
+          }
+          idFields[filled] = spoolLine(csvField(encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim(), csv));
+          lines[filled] = line;
+          filled++;
+          if (filled === batchSize) await flush();
         }
-        values[filled] = value;
       }
-      const issue = encoder.encode(fields, batch, filled * width);
-      if (issue) {
-        await reject({ line, column: issue.column, reason: issue.reason, detail: issue.detail, raw });
-        continue;
-      }
-      ids[filled] = encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim();
-      lines[filled] = line;
-      filled++;
-      if (filled === batchSize) await flush();
+    } finally {
+      extract.close();
     }
     await flush();
+    const rankedRuns = ranked.finish();
     await spool.close();
     return {
       source,
@@ -246,9 +275,9 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       unseenCategories: encoder.unseenCounts(),
       delimiter: extract.delimiter,
       csvInjectionProtection,
-      campaign,
+      histogram,
       segments,
-      confidence,
+      rankedRuns,
       profile: profile?.toProfile() ?? null,
       spool,
     };

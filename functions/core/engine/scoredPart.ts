@@ -1,14 +1,16 @@
 import type { RejectReason } from '../errors.js';
-import type { CampaignAccumulator } from '../economics/campaignAccumulator.js';
 import type { ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
 import type { RunProfile } from '../drift/runProfile.js';
-import type { Spool } from './spool.js';
+import type { Spool, SpoolChannel } from './spool.js';
 
 /**
  * What scoring one extract (or one part of it) produced, before the outputs are written: made by
  * `scorePart`, merged in file order by `writeRunOutputs`. Its own module, so that the summary,
  * the profile and both halves of the engine share it without importing one another.
+ *
+ * Everything that grows with the rows is in the spool (scored lines, rejects, the sorted runs of
+ * target candidates); what is kept in memory has a fixed size (histograms, counts, the profile).
  */
 export interface ScoredPart {
   readonly source: string;
@@ -21,13 +23,17 @@ export interface ScoredPart {
   readonly delimiter: string;
   /** Whether the part's spooled CSV cells were neutralised against formula injection. */
   readonly csvInjectionProtection: boolean;
-  /** Binary: histogram, policy selection and best selection. */
-  readonly campaign: CampaignAccumulator | null;
-  /** Multiclass: segments and the confidence histogram that gives deciles. */
+  /**
+   * Binary: the probability histogram with values (gains, deciles, everyone's totals);
+   * multiclass: the confidence histogram (deciles).
+   */
+  readonly histogram: ScoreHistogram;
+  /** Multiclass: customers and confidence per segment (its ranked list is in the runs). */
   readonly segments: SegmentSelector | null;
-  readonly confidence: ScoreHistogram | null;
+  /** Spool channels holding the part's target candidates as sorted runs (see `rankedRuns.ts`). */
+  readonly rankedRuns: readonly SpoolChannel[];
   /** What this part saw, on the bundle's drift baseline; null for a bundle without a baseline. */
   readonly profile: RunProfile | null;
-  /** The part's scored lines and reject lines, closed; the holder of the part disposes of it. */
+  /** The part's scored lines, reject lines and runs, closed; the holder of the part disposes of it. */
   readonly spool: Spool;
 }

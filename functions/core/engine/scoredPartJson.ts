@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ConfigError, REJECT_REASONS } from '../errors.js';
-import { CampaignAccumulator } from '../economics/campaignAccumulator.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
 import { parseRunProfile } from '../drift/runProfile.js';
@@ -24,9 +23,9 @@ const scoredPartJsonSchema = z
     unseenCategories: z.record(z.string(), count),
     delimiter: z.string().length(1),
     csvInjectionProtection: z.boolean(),
-    campaign: z.unknown().nullable(),
+    histogram: z.unknown(),
     segments: z.unknown().nullable(),
-    confidence: z.unknown().nullable(),
+    rankedRuns: z.array(z.string()),
     profile: z.unknown().nullable(),
     /** The spool's channels, as `spool.channels()` gave them when the part was saved. */
     channels: z.array(z.string()).min(2),
@@ -54,9 +53,9 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
     unseenCategories: { ...part.unseenCategories },
     delimiter: part.delimiter,
     csvInjectionProtection: part.csvInjectionProtection,
-    campaign: part.campaign?.toJSON() ?? null,
+    histogram: part.histogram.toJSON(),
     segments: part.segments?.toJSON() ?? null,
-    confidence: part.confidence?.toJSON() ?? null,
+    rankedRuns: [...part.rankedRuns],
     profile: part.profile,
     channels: [...part.spool.channels()],
   };
@@ -70,12 +69,9 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
 export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored part JSON'): ScoredPart {
   const fail = (key: string, message: string) => new ConfigError('CONFIG_INVALID', message, { key, source });
   const data = parseWith(scoredPartJsonSchema, json, ({ path, message }) => fail(path, message));
-  const missing = data.channels.find((c) => !spool.channels().includes(c));
+  const missing = [...data.channels, ...data.rankedRuns].find((c) => !spool.channels().includes(c));
   if (missing !== undefined) throw fail('channels', `the spool has no channel "${missing}"`);
-  const binary = data.task === 'binary';
-  if (binary !== (data.campaign !== null) || binary === (data.segments !== null) || binary === (data.confidence !== null)) {
-    throw fail('task', `a ${data.task} part needs ${binary ? 'campaign' : 'segments and confidence'} and nothing else`);
-  }
+  if ((data.task === 'multiclass') !== (data.segments !== null)) throw fail('segments', `a ${data.task} part ${data.task === 'multiclass' ? 'needs' : 'has no'} segments`);
   return {
     source: data.source,
     task: data.task,
@@ -86,9 +82,9 @@ export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored
     unseenCategories: data.unseenCategories,
     delimiter: data.delimiter,
     csvInjectionProtection: data.csvInjectionProtection,
-    campaign: data.campaign === null ? null : CampaignAccumulator.fromJSON(data.campaign, `${source} (campaign)`),
+    histogram: ScoreHistogram.fromJSON(data.histogram, `${source} (histogram)`),
     segments: data.segments === null ? null : SegmentSelector.fromJSON(data.segments, `${source} (segments)`),
-    confidence: data.confidence === null ? null : ScoreHistogram.fromJSON(data.confidence, `${source} (confidence)`),
+    rankedRuns: data.rankedRuns,
     profile: data.profile === null ? null : parseRunProfile(data.profile, `${source} (profile)`),
     spool,
   };

@@ -18,7 +18,7 @@ export const SPOOL_CHANNEL_NAME = /^[a-z][a-z0-9-]{0,63}$/;
  * `dispose()`. `dispose()` may come at any point, also before `close()`, and twice.
  */
 export interface Spool {
-  /** Scored lines, `<exact ranking score>|<scores.csv row>\n`, the row written with {@link spoolLine}. */
+  /** Scored lines, `<histogram bin, see binPrefix>|<scores.csv row without its decile>\n`, the row written with {@link spoolLine}. */
   readonly scores: Writable;
   /** Reject lines, as rows of `rejects.csv` written with {@link spoolLine}. */
   readonly rejects: Writable;
@@ -58,4 +58,16 @@ export function spoolLine(text: string): string {
 export function unspoolLine(line: string): string {
   if (!line.includes('\\')) return line;
   return line.replace(SPOOL_UNESCAPES, (_, c: string) => (c === 'r' ? '\r' : c === 'n' ? '\n' : '\\'));
+}
+
+/** Digits of a scored line's bin prefix: enough for the finest histogram (1,000,000 bins). */
+export const BIN_DIGITS = 6;
+const binPrefixes: string[] = [];
+
+/**
+ * The fixed-width prefix of a scored spool line, `000042|` for bin 42: the merge reads the bin
+ * from the first bytes without parsing text, and appends the bin's decile (known only then).
+ */
+export function binPrefix(bin: number): string {
+  return (binPrefixes[bin] ??= `${String(bin).padStart(BIN_DIGITS, '0')}|`);
 }

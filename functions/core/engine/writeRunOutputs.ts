@@ -1,12 +1,15 @@
 import type { Writable } from 'node:stream';
 import { ExtractError } from '../errors.js';
-import { CampaignAccumulator, type CampaignOutcome } from '../economics/campaignAccumulator.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
+import { campaignRoi, type CampaignRoi, type ContactTotals } from '../economics/campaignRoi.js';
+import { LimbSums, MONEY_SCALE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
-import { SegmentSelector, type SegmentOutcome } from '../economics/segmentSelection.js';
+import { SegmentSelector, type SegmentSummary } from '../economics/segmentSelection.js';
+import { bestSelectionRuleFor, budgetContacts, selectionRuleFor } from '../economics/targetSelection.js';
 import { countSelected, mergeAllProfiles, type RunProfile } from '../drift/runProfile.js';
 import { idColumn } from '../spec/featureSpec.js';
-import { csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
+import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
+import { mergeRankedRuns } from './rankedRuns.js';
 import { formatReport } from './formatReport.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
@@ -14,8 +17,8 @@ import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
 import { DEFAULT_MAX_REJECT_RATE, assertRejectRate } from './rejectRateGuard.js';
 import { buildRunSummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
-import { unspoolLine, type SpoolChannel } from './spool.js';
-import { endStream, writeText } from './textStreams.js';
+import { BIN_DIGITS, unspoolLine, type SpoolChannel } from './spool.js';
+import { endStream, lineBatches, writeText } from './textStreams.js';
 
 export interface RunOutputsContext {
   readonly bundle: LoadedBundle;
@@ -53,30 +56,13 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
   assertRejectRate(parts, context.maxRejectRate ?? bundle.featureSpec.spec.file.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE, context.source);
   const multiclass = first.task === 'multiclass';
-  let campaign: CampaignOutcome | null = null;
-  let segmentOutcome: SegmentOutcome | null = null;
-  let decileOf: (score: number) => number;
-  let confidenceHistogram: ScoreHistogram | null = null;
-  if (!multiclass) {
-    const merged = new CampaignAccumulator(context.economics);
-    for (const part of parts) merged.merge(part.campaign!);
-    campaign = merged.finish();
-    decileOf = (p) => merged.decileOf(p);
-  } else {
-    const segments = new SegmentSelector({
-      classes: bundle.manifest.classes,
-      actions: bundle.manifest.actions ?? null,
-      maxContacts: context.economics.budget.maxContacts ?? null,
-    });
-    confidenceHistogram = new ScoreHistogram();
-    for (const part of parts) {
-      segments.merge(part.segments!);
-      confidenceHistogram.merge(part.confidence!);
-    }
-    segmentOutcome = segments.finish();
-    const histogram = confidenceHistogram;
-    decileOf = (p) => histogram.decileOf(p);
-  }
+  const { economics } = context;
+  const histogram = new ScoreHistogram(first.histogram.bins);
+  for (const part of parts) histogram.merge(part.histogram);
+  const segments = multiclass
+    ? new SegmentSelector({ classes: bundle.manifest.classes, actions: bundle.manifest.actions ?? null, maxContacts: 0 })
+    : null;
+  for (const part of parts) if (segments) segments.merge(part.segments!);
 
   const idName = idColumn(bundle.featureSpec.spec)?.name ?? 'line';
   const classes = bundle.manifest.classes;
@@ -84,16 +70,11 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     ? [idName, ...classes.map((c) => `p_${c}`), 'predicted', 'confidence', 'decile']
     : [idName, 'probability', 'predicted', 'decile'];
 
+  // A spooled scored line is `<histogram bin>|<row>`: the decile of each bin is known only now.
+  const decileByBin = histogram.decilesByBin();
   const scores = output.open(OUTPUT_FILES.scores);
   await writeText(scores, csvRecord(scoresHeader, csv));
-  for (const part of parts) {
-    // A spooled line is `<exact score>|<row>`: the exact score gives the decile, known only now.
-    await copySpool(part, 'scores', scores, (spooled) => {
-      const line = unspoolLine(spooled);
-      const bar = line.indexOf('|');
-      return `${line.slice(bar + 1)},${decileOf(Number(line.slice(0, bar)))}\n`;
-    });
-  }
+  for (const part of parts) await copyScoredLines(part, decileByBin, scores);
   await endStream(scores);
 
   const rejects = output.open(OUTPUT_FILES.rejects);
@@ -101,34 +82,47 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   for (const part of parts) await copySpool(part, 'rejects', rejects, (line) => `${unspoolLine(line)}\n`);
   await endStream(rejects);
 
+  const profile = mergedProfile(parts);
   const targets = output.open(OUTPUT_FILES.targets);
-  if (campaign) {
+  const runs = parts.flatMap((part) => part.rankedRuns.map((channel) => ({ spool: part.spool, channel })));
+  let campaign: CampaignRoi | null = null;
+  let segmentSummaries: SegmentSummary[] | null = null;
+  let selected: number;
+  if (!multiclass) {
     await writeText(targets, csvRecord([idName, 'rank', 'probability', 'value', 'expected_value'], csv));
-    for (let i = 0; i < campaign.targets.length; i += 4096) {
-      const rows = campaign.targets.slice(i, i + 4096).map((t) => csvRecord([t.id, t.rank, formatProbability(t.probability), t.value, t.expectedValue], csv));
-      await writeText(targets, rows.join(''));
-    }
+    const chosen = await writeCampaignTargets(runs, economics, targets, profile);
+    selected = chosen.selection.contacts;
+    const everyone = histogram.totals();
+    campaign = campaignRoi(
+      economics,
+      {
+        scored: everyone.customers,
+        selection: chosen.selection,
+        everyone: { contacts: everyone.customers, probabilityUnits: everyone.probabilityUnits, gainMicros: everyone.gainMicros },
+        best: chosen.best,
+      },
+      budgetContacts(economics),
+    );
   } else {
     await writeText(targets, csvRecord([idName, 'rank', 'segment', 'confidence', 'action'], csv));
-    const list = segmentOutcome!.targets;
-    for (let i = 0; i < list.length; i += 4096) {
-      const rows = list.slice(i, i + 4096).map((t) => csvRecord([t.id, t.rank, t.segment, formatProbability(t.confidence), t.action ?? ''], csv));
-      await writeText(targets, rows.join(''));
-    }
+    const perSegment = await writeSegmentTargets(runs, economics, targets, profile, segments!, csv);
+    selected = perSegment.reduce((n, k) => n + k, 0);
+    segmentSummaries = segments!.finish().segments.map((s, c) => ({ ...s, selected: perSegment[c]! }));
   }
   await endStream(targets);
 
   const summary = buildRunSummary({
     parts,
     bundle,
-    economics: context.economics,
+    economics,
     source: context.source,
     startedAt: context.startedAt,
+    histogram,
     campaign,
-    segments: segmentOutcome,
-    confidence: confidenceHistogram,
+    deciles: multiclass ? null : histogram.deciles(economics),
+    segments: segmentSummaries,
+    selected,
   });
-  const profile = runProfile(parts, campaign?.targets.map((t) => t.probability) ?? segmentOutcome!.targets.map((t) => t.confidence));
   if (profile) {
     const profileStream = output.open(OUTPUT_FILES.profile);
     await writeText(profileStream, `${JSON.stringify(profile)}\n`);
@@ -145,24 +139,136 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   return { summary, files };
 }
 
-/** Streams one spool channel of a part into an output, rewriting each line on the way. */
-async function copySpool(part: ScoredPart, channel: SpoolChannel, out: Writable, rewrite: (line: string) => string): Promise<void> {
+type RunRef = { readonly spool: ScoredPart['spool']; readonly channel: string };
+
+/** Text of the targets file is handed on in pieces of about this many characters. */
+const WRITE_PIECE = 1 << 16;
+
+/**
+ * Reads the candidates in rank order and writes the policy's target list, while totalling both
+ * the policy's selection and the best selection the extract allows (same ranking, own filter and
+ * budget): exactly what the in-memory `TargetSelector`s of each rule would keep.
+ */
+async function writeCampaignTargets(
+  runs: readonly RunRef[],
+  economics: CampaignEconomics,
+  out: Writable,
+  profile: RunProfile | null,
+): Promise<{ selection: ContactTotals; best: ContactTotals }> {
+  const rules = [selectionRuleFor(economics), bestSelectionRuleFor(economics)] as const;
+  const counts = [0, 0];
+  const sums = [new LimbSums(2), new LimbSums(2)];
+  const full = (r: number) => rules[r]!.maxContacts !== null && counts[r]! >= rules[r]!.maxContacts;
   let text = '';
-  for await (const line of part.spool.lines(channel)) {
-    text += rewrite(line);
-    if (text.length > 1 << 16) {
-      await writeText(out, text);
-      text = '';
+  await mergeRankedRuns(runs, ({ key, a: p, b: v, text: idField }) => {
+    for (let r = 0; r < 2; r++) {
+      const rule = rules[r]!;
+      if (full(r) || (rule.minProbability !== null && p < rule.minProbability) || (rule.profitableOnly && key <= 0)) continue;
+      counts[r]!++;
+      sums[r]!.add(0, probabilityUnits(p));
+      sums[r]!.add(1, moneyUnits(p * v));
+      if (r === 0) {
+        // Numbers are plain decimals, never touched by CSV quoting or formula neutralising.
+        text += `${unspoolLine(idField)},${counts[0]},${formatProbability(p)},${v},${key / MONEY_SCALE}\n`;
+        if (profile) countSelected(profile, p);
+      }
     }
-  }
+    const more = !(full(0) && full(1));
+    if (text.length < WRITE_PIECE) return more;
+    const piece = text;
+    text = '';
+    return writeText(out, piece).then(() => more);
+  });
   if (text) await writeText(out, text);
+  const totals = (r: number): ContactTotals => ({ contacts: counts[r]!, probabilityUnits: sums[r]!.total(0), gainMicros: sums[r]!.total(1) });
+  return { selection: totals(0), best: totals(1) };
 }
 
-/** The parts' profiles merged, plus the run's selection (known only once every part is in). */
-function runProfile(parts: readonly ScoredPart[], selected: readonly number[]): RunProfile | null {
+/** The multiclass target list: every customer by confidence, within `maxContacts`; returns the selected count per segment. */
+async function writeSegmentTargets(
+  runs: readonly RunRef[],
+  economics: CampaignEconomics,
+  out: Writable,
+  profile: RunProfile | null,
+  segments: SegmentSelector,
+  csv: CsvTextOptions,
+): Promise<number[]> {
+  const cap = economics.budget.maxContacts ?? null;
+  const perSegment = new Array<number>(segments.classes.length).fill(0);
+  const segmentFields = segments.classes.map((c) => csvField(c, csv));
+  const actionFields = segments.classes.map((c) => csvField(segments.actions?.[c] ?? '', csv));
+  let rank = 0;
+  let text = '';
+  if (cap !== 0) {
+    await mergeRankedRuns(runs, ({ key, a: c, text: idField }) => {
+      rank++;
+      perSegment[c]!++;
+      text += `${unspoolLine(idField)},${rank},${segmentFields[c]!},${formatProbability(key)},${actionFields[c]!}\n`;
+      if (profile) countSelected(profile, key);
+      const more = cap === null || rank < cap;
+      if (text.length < WRITE_PIECE) return more;
+      const piece = text;
+      text = '';
+      return writeText(out, piece).then(() => more);
+    });
+  }
+  if (text) await writeText(out, text);
+  return perSegment;
+}
+
+/** Streams one spool channel of a part into an output, rewriting each line on the way. */
+async function copySpool(part: ScoredPart, channel: SpoolChannel, out: Writable, rewrite: (line: string) => string): Promise<void> {
+  for await (const lines of lineBatches(part.spool.bytes(channel))) {
+    let text = '';
+    for (let i = 0; i < lines.length; i++) text += rewrite(lines[i]!);
+    await writeText(out, text);
+  }
+}
+
+const LF = 0x0a;
+const COMMA = 0x2c;
+const BACKSLASH = 0x5c;
+const ZERO = 0x30;
+
+/**
+ * Copies a part's scored lines into scores.csv as bytes, replacing each line's bin prefix by the
+ * bin's decile at the end of the row: no decoding or string per row (a million rows a second is
+ * the point). A row holding a backslash was spool-escaped and goes through {@link unspoolLine}.
+ */
+async function copyScoredLines(part: ScoredPart, decileByBin: Readonly<Uint8Array>, out: Writable): Promise<void> {
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of part.spool.bytes('scores')) {
+    const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // Each line loses its prefix (BIN_DIGITS + 1 bytes) and gains at most 3 (",10"): never longer.
+    const copy = Buffer.allocUnsafe(buf.length);
+    let o = 0;
+    let start = 0;
+    let backslash = buf.indexOf(BACKSLASH);
+    for (let lf = buf.indexOf(LF); lf !== -1; lf = buf.indexOf(LF, start)) {
+      let bin = 0;
+      for (let k = 0; k < BIN_DIGITS; k++) bin = bin * 10 + buf[start + k]! - ZERO;
+      const rowStart = start + BIN_DIGITS + 1;
+      if (backslash !== -1 && backslash < rowStart) backslash = buf.indexOf(BACKSLASH, rowStart);
+      if (backslash !== -1 && backslash < lf) o += copy.write(unspoolLine(buf.toString('utf8', rowStart, lf)), o, 'utf8');
+      else o += buf.copy(copy, o, rowStart, lf);
+      const decile = decileByBin[bin]!;
+      copy[o++] = COMMA;
+      if (decile === 10) {
+        copy[o++] = ZERO + 1;
+        copy[o++] = ZERO;
+      } else copy[o++] = ZERO + decile;
+      copy[o++] = LF;
+      start = lf + 1;
+    }
+    carry = Buffer.from(buf.subarray(start));
+    if (o > 0) await writeText(out, copy.subarray(0, o));
+  }
+  if (carry.length > 0) throw new Error(`${part.source}: the scored spool ends inside a line`);
+}
+
+/** The parts' profiles merged (a copy: the run's selection is counted into it as targets are written). */
+function mergedProfile(parts: readonly ScoredPart[]): RunProfile | null {
   const profiles = parts.map((p) => p.profile).filter((p): p is RunProfile => p !== null);
   if (profiles.length === 0) return null;
-  const merged = structuredClone(mergeAllProfiles(profiles));
-  for (const p of selected) countSelected(merged, p);
-  return merged;
+  return structuredClone(mergeAllProfiles(profiles));
 }
