@@ -2,10 +2,11 @@
  * Throughput and memory of a scoring run against the peer pipeline (pandas + scikit-learn,
  * ../shared/bench/peer_score.py), both measured in this run on the same generated extract.
  *
- *   npx tsx bench/throughput.ts [--rows 1000000] [--runs 3] [--skip-peer]
+ *   npx tsx bench/throughput.ts [--rows 1000000] [--big-rows 5000000] [--runs 3] [--workers N] [--skip-peer]
  *
- * Prints rows/s end to end, peak RSS, and the ratios Propensity / peer. Not a test: nothing here
- * passes or fails on a timing.
+ * Prints rows/s end to end on one core and on all cores (worker threads), peak RSS at --rows and
+ * --big-rows, the time per stage, the ratios Propensity / peer, and the fan-out projection for a
+ * 100M-row extract (see `projectFanOut`). Not a test: nothing here passes or fails on a timing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';

@@ -49,9 +49,11 @@ function canonical(value: unknown): string {
 }
 
 /**
- * The one object the scoring engine feeds for a binary model: owns the score histogram, the
- * policy's target selector and the best-selection selector (max-expected-profit under the same
- * budget), so that every figure of the ROI summary comes from a single pass.
+ * The in-memory form of a binary run's economics: the score histogram, the policy's target
+ * selector and the best-selection selector (max-expected-profit under the same budget), every
+ * figure of the ROI summary from a single pass. Its memory grows with the selection, so the
+ * scoring engine does not use it: it spills candidates as sorted runs and streams the same lists
+ * (`engine/targetLists.ts`, checked against these selectors row for row).
  *
  * Parts of an extract (worker threads, Lambdas) each fill their own accumulator; `merge` of the
  * parts — directly or through `toJSON`/`fromJSON` — equals the accumulator of the whole extract,

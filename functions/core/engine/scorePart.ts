@@ -1,7 +1,7 @@
 import { PropensityError, type RejectReason, type RowReject } from '../errors.js';
 import { MAX_VALUE_PER_RESPONSE, moneyUnits } from '../economics/fixedPoint.js';
-import { bestSelectionRuleFor, selectionRuleFor, type SelectionRule } from '../economics/targetSelection.js';
 import { RankedRunWriter } from './rankedRuns.js';
+import { campaignCandidates } from './targetLists.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
@@ -94,11 +94,6 @@ function bothObservers(a: RunObserver | null, b: RunObserver | undefined): RunOb
   };
 }
 
-/** Whether a selection rule could take a customer with probability p and expected value ev (micro-units). */
-function accepts(rule: SelectionRule, p: number, ev: number): boolean {
-  return rule.maxContacts !== 0 && (rule.minProbability === null || p >= rule.minProbability) && (!rule.profitableOnly || ev > 0);
-}
-
 function rejectLine(reject: RowReject, csv: CsvTextOptions): string {
   return `${spoolLine(csvRecord([reject.line, reject.column, reject.reason, reject.detail, reject.raw], csv).slice(0, -1))}\n`;
 }
@@ -153,12 +148,9 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   // Multiclass: counts and confidence sums per segment only (maxContacts 0 keeps no rows): the
   // ranked list goes to the runs like the binary one.
   const segments = multiclass ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: 0 }) : null;
-  const policy = selectionRuleFor(economics);
-  const best = bestSelectionRuleFor(economics);
-  const costMicros = moneyUnits(economics.costPerContact);
-  const keep = multiclass
-    ? (economics.budget.maxContacts ?? null)
-    : policy.maxContacts === null || best.maxContacts === null ? null : Math.max(policy.maxContacts, best.maxContacts);
+  const candidates = campaignCandidates(economics);
+  const { costMicros } = candidates;
+  const keep = multiclass ? (economics.budget.maxContacts ?? null) : candidates.keep;
 
   const spool = await options.spool();
   try {
@@ -200,7 +192,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const v = valueIndex >= 0 ? values[row]! : constantValue;
           const bin = histogram.add(p, v);
           const ev = moneyUnits(p * v) - costMicros;
-          if (accepts(policy, p, ev) || accepts(best, p, ev)) ranked.add(ev, line, p, v, idField);
+          if (candidates.accepts(p, ev)) ranked.add(ev, line, p, v, idField);
           text += `${binPrefix(bin)}${idField},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}\n`;
         } else {
           let top = 0;

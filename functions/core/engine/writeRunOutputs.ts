@@ -1,15 +1,14 @@
 import type { Writable } from 'node:stream';
 import { ExtractError } from '../errors.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
-import { campaignRoi, type CampaignRoi, type ContactTotals } from '../economics/campaignRoi.js';
-import { LimbSums, MONEY_SCALE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
+import { campaignRoi, type CampaignRoi } from '../economics/campaignRoi.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector, type SegmentSummary } from '../economics/segmentSelection.js';
-import { bestSelectionRuleFor, budgetContacts, selectionRuleFor } from '../economics/targetSelection.js';
-import { countSelected, mergeAllProfiles, type RunProfile } from '../drift/runProfile.js';
+import { budgetContacts } from '../economics/targetSelection.js';
+import { mergeAllProfiles, type RunProfile } from '../drift/runProfile.js';
 import { idColumn } from '../spec/featureSpec.js';
-import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
-import { mergeRankedRuns } from './rankedRuns.js';
+import { csvRecord, type CsvTextOptions } from './csvText.js';
+import { writeCampaignTargets, writeSegmentTargets } from './targetLists.js';
 import { formatReport } from './formatReport.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
@@ -137,83 +136,6 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   await endStream(summaryStream);
   const files = await output.commit();
   return { summary, files };
-}
-
-type RunRef = { readonly spool: ScoredPart['spool']; readonly channel: string };
-
-/** Text of the targets file is handed on in pieces of about this many characters. */
-const WRITE_PIECE = 1 << 16;
-
-/**
- * Reads the candidates in rank order and writes the policy's target list, while totalling both
- * the policy's selection and the best selection the extract allows (same ranking, own filter and
- * budget): exactly what the in-memory `TargetSelector`s of each rule would keep.
- */
-async function writeCampaignTargets(
-  runs: readonly RunRef[],
-  economics: CampaignEconomics,
-  out: Writable,
-  profile: RunProfile | null,
-): Promise<{ selection: ContactTotals; best: ContactTotals }> {
-  const rules = [selectionRuleFor(economics), bestSelectionRuleFor(economics)] as const;
-  const counts = [0, 0];
-  const sums = [new LimbSums(2), new LimbSums(2)];
-  const full = (r: number) => rules[r]!.maxContacts !== null && counts[r]! >= rules[r]!.maxContacts;
-  let text = '';
-  await mergeRankedRuns(runs, ({ key, a: p, b: v, text: idField }) => {
-    for (let r = 0; r < 2; r++) {
-      const rule = rules[r]!;
-      if (full(r) || (rule.minProbability !== null && p < rule.minProbability) || (rule.profitableOnly && key <= 0)) continue;
-      counts[r]!++;
-      sums[r]!.add(0, probabilityUnits(p));
-      sums[r]!.add(1, moneyUnits(p * v));
-      if (r === 0) {
-        // Numbers are plain decimals, never touched by CSV quoting or formula neutralising.
-        text += `${unspoolLine(idField)},${counts[0]},${formatProbability(p)},${v},${key / MONEY_SCALE}\n`;
-        if (profile) countSelected(profile, p);
-      }
-    }
-    const more = !(full(0) && full(1));
-    if (text.length < WRITE_PIECE) return more;
-    const piece = text;
-    text = '';
-    return writeText(out, piece).then(() => more);
-  });
-  if (text) await writeText(out, text);
-  const totals = (r: number): ContactTotals => ({ contacts: counts[r]!, probabilityUnits: sums[r]!.total(0), gainMicros: sums[r]!.total(1) });
-  return { selection: totals(0), best: totals(1) };
-}
-
-/** The multiclass target list: every customer by confidence, within `maxContacts`; returns the selected count per segment. */
-async function writeSegmentTargets(
-  runs: readonly RunRef[],
-  economics: CampaignEconomics,
-  out: Writable,
-  profile: RunProfile | null,
-  segments: SegmentSelector,
-  csv: CsvTextOptions,
-): Promise<number[]> {
-  const cap = economics.budget.maxContacts ?? null;
-  const perSegment = new Array<number>(segments.classes.length).fill(0);
-  const segmentFields = segments.classes.map((c) => csvField(c, csv));
-  const actionFields = segments.classes.map((c) => csvField(segments.actions?.[c] ?? '', csv));
-  let rank = 0;
-  let text = '';
-  if (cap !== 0) {
-    await mergeRankedRuns(runs, ({ key, a: c, text: idField }) => {
-      rank++;
-      perSegment[c]!++;
-      text += `${unspoolLine(idField)},${rank},${segmentFields[c]!},${formatProbability(key)},${actionFields[c]!}\n`;
-      if (profile) countSelected(profile, key);
-      const more = cap === null || rank < cap;
-      if (text.length < WRITE_PIECE) return more;
-      const piece = text;
-      text = '';
-      return writeText(out, piece).then(() => more);
-    });
-  }
-  if (text) await writeText(out, text);
-  return perSegment;
 }
 
 /** Streams one spool channel of a part into an output, rewriting each line on the way. */
