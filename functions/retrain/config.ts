@@ -29,7 +29,14 @@ export interface TrainingOverrides {
 
 /** The retrain function's settings, read once per cold start. */
 export interface RetrainConfig extends NightlySettings {
-  readonly prefixes: { readonly outputs: string; readonly labels: string; readonly training: string; readonly models: string; readonly drift: string };
+  readonly prefixes: {
+    readonly outputs: string;
+    readonly labels: string;
+    readonly training: string;
+    readonly models: string;
+    readonly drift: string;
+    readonly index: string;
+  };
   readonly retrain: boolean;
   readonly retrainPolicy: RetrainPolicy;
   readonly trainingOverrides: TrainingOverrides | undefined;
@@ -50,7 +57,14 @@ export function readRetrainConfig(env: NodeJS.ProcessEnv = process.env): Retrain
   }
   return {
     ...nightlySettings(e),
-    prefixes: { outputs: e.OUTPUTS_PREFIX, labels: e.LABELS_PREFIX, training: e.TRAINING_PREFIX, models: e.MODELS_PREFIX, drift: e.DRIFT_PREFIX },
+    prefixes: {
+      outputs: e.OUTPUTS_PREFIX,
+      labels: e.LABELS_PREFIX,
+      training: e.TRAINING_PREFIX,
+      models: e.MODELS_PREFIX,
+      drift: e.DRIFT_PREFIX,
+      index: e.INDEX_PREFIX,
+    },
     retrain: e.RETRAIN === 'true',
     retrainPolicy: parseRetrainPolicy(e.RETRAIN_POLICY ?? {}, 'environment RETRAIN_POLICY'),
     trainingOverrides: overrides,
