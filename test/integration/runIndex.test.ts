@@ -153,7 +153,7 @@ describe('realized performance and the label join read the index', () => {
     };
   }
 
-  async function runOutputs(): Promise<RealizedForRunsArgs['outputs']> {
+  function runOutputs(): RealizedForRunsArgs['outputs'] {
     return [{ key: `outputs/${MODEL}/${run.runId}/summary.json`, lastModified: new Date() }];
   }
 
@@ -170,7 +170,7 @@ describe('realized performance and the label join read the index', () => {
     expect(expected.performance.selection.contacts).toBeGreaterThan(0);
     expect(expected.performance.selection.contacts).toBeLessThan(150);
     // Act
-    const fromIndex = await realizedForRuns({ ...args('drift-a/'), outputs: await runOutputs() });
+    const fromIndex = await realizedForRuns({ ...args('drift-a/'), outputs: runOutputs() });
     // Assess
     expect(fromIndex).toEqual([expected]);
     expect(fromIndex[0]!.unlabelled).toBe(250);
@@ -185,7 +185,7 @@ describe('realized performance and the label join read the index', () => {
     logs.length = 0;
     try {
       // Act
-      const fallback = await realizedForRuns({ ...args('drift-b/'), outputs: await runOutputs() });
+      const fallback = await realizedForRuns({ ...args('drift-b/'), outputs: runOutputs() });
       // Assess
       expect(fallback).toEqual([expected]);
       expect(logs.map((l) => l.message)).toContain('run has no index: joining its scores.csv and targets.csv');
@@ -203,8 +203,8 @@ describe('realized performance and the label join read the index', () => {
     logs.length = 0;
     try {
       // Act
-      const cached = await realizedForRuns({ ...args('drift-a/'), outputs: await runOutputs() });
-      const changed = await realizedForRuns({ ...args('drift-a/'), labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: '2026-12-02T00:00:00.000Z' }], outputs: await runOutputs() });
+      const cached = await realizedForRuns({ ...args('drift-a/'), outputs: runOutputs() });
+      const changed = await realizedForRuns({ ...args('drift-a/'), labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: '2026-12-02T00:00:00.000Z' }], outputs: runOutputs() });
       // Assess: the first read only the record, the second joined the run again.
       expect(cached).toEqual([expected]);
       expect(changed).toEqual([expected]);

@@ -7,8 +7,10 @@ import { tempFileSpool } from '../../../functions/adapters/fs/tempFileSpool.js';
 import { joinRunIndex, type RunCsv } from '../../../functions/core/runIndex/joinRunIndex.js';
 import { formatRunIndexRow, parseRunIndexKey, runIndexKey, type RunIndexRow } from '../../../functions/core/runIndex/runIndex.js';
 
-async function* each<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
+function each<T>(items: readonly T[]): AsyncIterable<T> {
+  return (async function* () {
+    for (const item of items) yield await Promise.resolve(item);
+  })();
 }
 
 const csv = (header: string[], rows: string[][]): RunCsv => ({ header, records: each(rows) });
