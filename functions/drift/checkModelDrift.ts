@@ -15,7 +15,7 @@ import type { DriftConfig } from './config.js';
 import { realizedForRuns, type RunRealized } from './realizedRuns.js';
 
 /** What the drift check of one model works with: services built once per cold start, `now` per invocation. */
-export interface DriftContext extends Pick<NightlyServices, 'registry' | 'bundled'> {
+export interface DriftContext extends Pick<NightlyServices, 'registry' | 'bundled' | 'spool'> {
   readonly client: S3Client;
   readonly config: DriftConfig;
   readonly log: LogFn;
@@ -80,7 +80,19 @@ async function realizedPerformanceOfRuns(ctx: DriftContext, model: string, champ
   if (labelKeys.length === 0) return null;
   const positiveClass = champion.manifest.positiveClass ?? champion.manifest.classes[1]!;
   const outcomes = await readOutcomes(client, config.bucket, labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass });
-  const runs = await realizedForRuns({ client, bucket: config.bucket, outputs: listings.outputs, outcomes, now });
+  const labelled = new Map(listings.labels.map((o) => [o.key, o.lastModified.toISOString()]));
+  const runs = await realizedForRuns({
+    client,
+    bucket: config.bucket,
+    model,
+    prefixes: config.prefixes,
+    outputs: listings.outputs,
+    labelFiles: labelKeys.map((key) => ({ key, lastModified: labelled.get(key)! })),
+    outcomes,
+    now,
+    spool: ctx.spool,
+    log: ctx.log,
+  });
   if (runs.length === 0) return null;
   const key = driftReportKeys(model, now, config.prefixes.drift).realized;
   await putJsonObject(client, config.bucket, key, { model, at: now.toISOString(), labelFiles: labelKeys, runs });

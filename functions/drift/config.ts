@@ -13,7 +13,7 @@ const environmentSchema = z.object({
 
 /** The drift function's settings, read once per cold start. */
 export interface DriftConfig extends NightlySettings {
-  readonly prefixes: { readonly outputs: string; readonly labels: string; readonly models: string; readonly drift: string };
+  readonly prefixes: { readonly outputs: string; readonly labels: string; readonly models: string; readonly drift: string; readonly index: string };
   readonly lookbackDays: number;
   readonly driftOptions: DriftOptions;
 }
@@ -26,7 +26,7 @@ export function readDriftConfig(env: NodeJS.ProcessEnv = process.env): DriftConf
   const e = parseEnvironment(environmentSchema, env);
   return {
     ...nightlySettings(e),
-    prefixes: { outputs: e.OUTPUTS_PREFIX, labels: e.LABELS_PREFIX, models: e.MODELS_PREFIX, drift: e.DRIFT_PREFIX },
+    prefixes: { outputs: e.OUTPUTS_PREFIX, labels: e.LABELS_PREFIX, models: e.MODELS_PREFIX, drift: e.DRIFT_PREFIX, index: e.INDEX_PREFIX },
     lookbackDays: e.LOOKBACK_DAYS,
     driftOptions: parseDriftOptions(e.DRIFT_OPTIONS ?? {}, 'environment DRIFT_OPTIONS'),
   };

@@ -1,9 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { FsRegistry } from '../adapters/fs/fsRegistry.js';
+import { tempFileSpool } from '../adapters/fs/tempFileSpool.js';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
 import type { BundleFiles, ModelRegistry } from '../core/bundle/registry.js';
+import type { SpoolFactory } from '../core/engine/spool.js';
 import { BundleError, PropensityError } from '../core/errors.js';
 import type { NightlySettings } from './nightlySettings.js';
 
@@ -24,6 +26,8 @@ export interface NightlyServices {
   /** The models shipped with the function: the champion until the S3 registry has one. */
   readonly bundled: ModelRegistry | undefined;
   readonly log: LogFn;
+  /** Temp storage (`/tmp` in Lambda) for joining a run that has no index from its own files. */
+  readonly spool: SpoolFactory;
 }
 
 /**
@@ -39,6 +43,7 @@ export function createNightlyServices(settings: NightlySettings, modelsPrefix: s
     registry: new S3Registry(client, settings.bucket, modelsPrefix),
     bundled: settings.bundledModelsDir ? new FsRegistry(settings.bundledModelsDir) : undefined,
     log: (level, message, fields = {}) => logger[level](message, fields),
+    spool: tempFileSpool(),
   };
 }
 

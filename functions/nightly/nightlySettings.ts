@@ -31,6 +31,8 @@ export const nightlyEnvironmentShape = {
   LABELS_PREFIX: prefixSetting('labels/'),
   MODELS_PREFIX: prefixSetting('models/'),
   DRIFT_PREFIX: prefixSetting('drift/'),
+  /** The run indexes the score function writes at commit (customer id → score, selected), read instead of every run's files. */
+  INDEX_PREFIX: prefixSetting('index/'),
   LOG_LEVEL: logLevelSetting,
   /** Only outside AWS (tests, the demo): an S3-compatible endpoint. */
   AWS_ENDPOINT_URL: s3EndpointSetting,

@@ -1,56 +1,64 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { listRunIndexes, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
 import { readOutcomes, s3Url } from '../adapters/s3/s3Csv.js';
-import { getObjectStream, isNotFound, readJsonObject } from '../adapters/s3/s3Objects.js';
+import { getObjectStream, headObject, readJsonObject } from '../adapters/s3/s3Objects.js';
 import { DAY_MS } from '../core/constants.js';
-import { labelExtract } from '../core/retrain/labelledExtract.js';
+import type { SpoolFactory } from '../core/engine/spool.js';
+import { assertExtractHasRows, openExtract } from '../core/extract/readExtract.js';
+import { extractLabeller } from '../core/retrain/labelledExtract.js';
+import { DEFAULT_MAX_TRAINING_ROWS, StratifiedSample, TRAINING_SAMPLE_SEED, type ClassCounts } from '../core/retrain/stratifiedSample.js';
+import { indexDay } from '../core/runIndex/runIndex.js';
 import { idColumn, targetColumn, type FeatureSpec } from '../core/spec/featureSpec.js';
-import { readTrainingTable, type TrainingTable } from '../core/training/trainingTable.js';
+import type { TrainingTable } from '../core/training/trainingTable.js';
 import type { ListedObject } from '../nightly/nightlyRuntime.js';
 import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
 
 export interface LabelledData {
-  /** Every new labelled row, in one table laid out as the spec's file section says. */
+  /** The stratified sample of the new labelled rows, in one table laid out as the first file's header. */
   readonly table: TrainingTable;
+  /** Labelled rows found before sampling: what counts towards `minNewLabels`. */
+  readonly labelledRows: number;
+  /** Rows per class found and kept (the class is the target's text). */
+  readonly byClass: ClassCounts;
   /** Files the rows came from (`s3://…`), for the record. */
   readonly sources: readonly string[];
   readonly warnings: readonly string[];
 }
 
-/**
- * Lays tables with headers out on the first one's columns (by name), so extracts whose columns come
- * in another order still line up; header-less tables are positional already.
- */
-function concatTables(tables: readonly TrainingTable[], source: string): TrainingTable {
-  const first = tables[0];
-  if (!first) return { source, header: null, records: [] };
-  const header = first.header;
-  const records: (readonly string[])[] = [];
-  for (const table of tables) {
-    if (!header || !table.header || table.header.join('\u0000') === header.join('\u0000')) {
-      records.push(...table.records);
-      continue;
-    }
-    const positions = header.map((name) => table.header!.indexOf(name));
-    for (const record of table.records) records.push(positions.map((p) => (p < 0 ? '' : (record[p] ?? ''))));
+/** Lays rows of files whose header lists the columns in another order out on the first file's header. */
+class RowAligner {
+  private header: readonly string[] | null | undefined;
+
+  /** The table's header (the first file's); null for header-less files. */
+  get tableHeader(): readonly string[] | null {
+    return this.header ?? null;
   }
-  return { source, header, records };
-}
 
-async function readS3Table(client: S3Client, bucket: string, key: string, spec: FeatureSpec): Promise<TrainingTable> {
-  const object = await getObjectStream(client, bucket, key);
-  return readTrainingTable(s3Url(bucket, key), spec, object.body);
+  /** A function that lays a record of a file with `header` out on the table's columns. */
+  forFile(header: readonly string[] | null): (record: readonly string[]) => readonly string[] {
+    if (this.header === undefined) this.header = header;
+    const table = this.header;
+    if (!table || !header || header.join('\u0000') === table.join('\u0000')) return (record) => record;
+    const positions = table.map((name) => header.indexOf(name));
+    return (record) => positions.map((p) => (p < 0 ? '' : (record[p] ?? '')));
+  }
 }
 
 /**
- * Gathers the labelled rows that arrived since the last training:
- * - full labelled extracts under `training/<model>/` (read as they are);
+ * Gathers a bounded, stratified sample of the labelled rows that arrived since the last training
+ * (at most `maxRows`, each class keeping its share; see {@link StratifiedSample}):
+ * - full labelled extracts under `training/<model>/`, streamed;
  * - outcome files under `labels/<model>/` (customer id + `outcome`), joined with the extracts that
- *   recent runs scored (`outputs/<model>/<run>/summary.json` names each run's source). A customer
- *   scored in several runs is taken from the newest.
+ *   recent runs scored. Which run scored a labelled customer is read from the run indexes (runs
+ *   of the last {@link LABEL_JOIN_WINDOW_DAYS} days, newest first; a customer scored in several
+ *   runs is taken from the newest), then only those runs' extracts are streamed, keeping only
+ *   the labelled customers' rows.
+ * Memory: the labels' ids (a `Map`) and the sample; no file is held whole.
  */
 export async function gatherLabelledData(args: {
   readonly client: S3Client;
   readonly bucket: string;
+  readonly model: string;
   readonly spec: FeatureSpec;
   readonly positiveClass: string;
   readonly negativeClass: string;
@@ -58,85 +66,127 @@ export async function gatherLabelledData(args: {
   readonly trainingKeys: readonly string[];
   /** New files under `labels/<model>/`, oldest first. */
   readonly labelKeys: readonly string[];
-  /** The model's outputs listing (for the runs' summaries). */
+  /** The model's outputs listing (the runs' summaries). */
   readonly outputs: readonly ListedObject[];
+  readonly prefixes: { readonly outputs: string; readonly index: string };
   readonly now: Date;
+  /** Temp storage to join a run without an index from its own files. */
+  readonly spool: SpoolFactory;
+  /** @default DEFAULT_MAX_TRAINING_ROWS */
+  readonly maxRows?: number;
+  /** @default TRAINING_SAMPLE_SEED */
+  readonly seed?: number;
 }): Promise<LabelledData> {
   const { client, bucket, spec } = args;
-  const tables: TrainingTable[] = [];
+  const sample = new StratifiedSample<readonly string[]>({ maxRows: args.maxRows ?? DEFAULT_MAX_TRAINING_ROWS, seed: args.seed ?? TRAINING_SAMPLE_SEED });
+  const aligner = new RowAligner();
   const sources: string[] = [];
   const warnings: string[] = [];
+  const target = targetColumn(spec);
 
   for (const key of args.trainingKeys) {
-    tables.push(await readS3Table(client, bucket, key, spec));
-    sources.push(s3Url(bucket, key));
+    const source = s3Url(bucket, key);
+    const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source, header: spec.file.header, delimiter: spec.file.delimiter });
+    const align = aligner.forFile(extract.header);
+    const targetIndex = target ? (extract.header ? extract.header.indexOf(target.name) : spec.columns.indexOf(target)) : -1;
+    for await (const item of extract.items) {
+      if (item.kind !== 'record') continue;
+      const row = align(item.record.fields);
+      sample.offer(targetIndex >= 0 ? (item.record.fields[targetIndex] ?? '').trim() : '', row);
+    }
+    assertExtractHasRows(extract, source);
+    sources.push(source);
   }
 
   if (args.labelKeys.length > 0) {
     const id = idColumn(spec);
-    const target = targetColumn(spec);
     if (!id || !target || !spec.file.header) {
       warnings.push(`${args.labelKeys.length} label file(s) left out: joining outcomes needs a header, an id column and a target column in the feature spec`);
     } else {
       const outcomes = await readOutcomes(client, bucket, args.labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass });
       sources.push(...args.labelKeys.map((key) => s3Url(bucket, key)));
-      const joined = await joinWithScoredExtracts({ ...args, outcomes, idName: id.name, targetName: target.name, warnings });
-      tables.push(...joined.tables);
-      sources.push(...joined.sources);
+      const options = { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass, negativeClass: args.negativeClass };
+      const claims = await claimLabelledCustomers({ ...args, outcomes, warnings });
+      for (const run of claims.runs) {
+        const extract = await openExtract((await getObjectStream(client, run.bucket, run.key)).body, { source: run.source, header: true, delimiter: spec.file.delimiter });
+        const labeller = extractLabeller(extract.header ?? [], run.source, options);
+        const align = aligner.forFile(labeller.header);
+        let labelled = 0;
+        for await (const item of extract.items) {
+          if (item.kind !== 'record') continue;
+          const customer = labeller.idOf(item.record.fields);
+          if (claims.runOf.get(customer) !== run.index) continue;
+          const responded = outcomes.get(customer)!;
+          sample.offer(responded ? args.positiveClass : args.negativeClass, align(labeller.label(item.record.fields, responded)));
+          labelled++;
+        }
+        if (labelled > 0) sources.push(run.source);
+      }
     }
   }
-  return { table: concatTables(tables, `${sources.length} labelled file(s)`), sources, warnings };
+  const { rows, byClass } = sample.finish();
+  return { table: { source: `${sources.length} labelled file(s)`, header: aligner.tableHeader, records: rows }, labelledRows: sample.seen, byClass, sources, warnings };
 }
 
-async function joinWithScoredExtracts(args: {
+/** The runs whose extracts hold labelled customers, newest first, and which run each customer is taken from. */
+interface Claims {
+  readonly runs: ReadonlyArray<{ readonly index: number; readonly bucket: string; readonly key: string; readonly source: string }>;
+  readonly runOf: ReadonlyMap<string, number>;
+}
+
+/**
+ * Assigns each labelled customer to the newest run (of the label-join window) that scored it,
+ * reading the runs' indexes (or, for a run without one, its own files) newest first, and stopping
+ * once every label has its run. Runs whose extract is gone are passed over, with a warning.
+ */
+async function claimLabelledCustomers(args: {
   readonly client: S3Client;
   readonly bucket: string;
-  readonly spec: FeatureSpec;
-  readonly positiveClass: string;
-  readonly negativeClass: string;
+  readonly model: string;
   readonly outputs: readonly ListedObject[];
+  readonly prefixes: { readonly outputs: string; readonly index: string };
   readonly now: Date;
-  readonly outcomes: Map<string, boolean>;
-  readonly idName: string;
-  readonly targetName: string;
+  readonly spool: SpoolFactory;
+  readonly outcomes: ReadonlyMap<string, boolean>;
   readonly warnings: string[];
-}): Promise<{ tables: TrainingTable[]; sources: string[] }> {
-  const { client, bucket, outcomes } = args;
+}): Promise<Claims> {
+  const { client, bucket, model, prefixes } = args;
   const oldest = args.now.getTime() - LABEL_JOIN_WINDOW_DAYS * DAY_MS;
+  const indexes = new Map((await listRunIndexes(client, bucket, prefixes.index, model, indexDay(new Date(oldest)))).map((i) => [i.runId, i.key]));
   const summaries = args.outputs
     .filter((o) => o.key.endsWith('/summary.json') && o.lastModified.getTime() >= oldest)
     .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime());
-  const remaining = new Map(outcomes);
-  const tables: TrainingTable[] = [];
-  const sources: string[] = [];
+  const unclaimed = new Set(args.outcomes.keys());
+  const runOf = new Map<string, number>();
+  const runs: Array<Claims['runs'][number]> = [];
   for (const summaryObject of summaries) {
-    if (remaining.size === 0) break;
+    if (unclaimed.size === 0) break;
     const summary = (await readJsonObject(client, bucket, summaryObject.key)) as { source?: unknown } | undefined;
     const source = typeof summary?.source === 'string' ? summary.source : '';
     const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(source);
     if (!match) continue;
-    let table: TrainingTable;
-    try {
-      table = await readS3Table(client, match[1]!, match[2]!, args.spec);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
+    if (!(await headObject(client, match[1]!, match[2]!))) {
       args.warnings.push(`${source} (scored by ${summaryObject.key}) is gone: its customers' labels cannot be joined`);
       continue;
     }
-    const labelled = labelExtract({ source, header: table.header ?? [], records: table.records }, remaining, {
-      idColumn: args.idName,
-      targetColumn: args.targetName,
-      positiveClass: args.positiveClass,
-      negativeClass: args.negativeClass,
-    });
-    if (labelled.labelled === 0) continue;
-    const idIndex = labelled.table.header!.findIndex((h) => h.toLowerCase() === args.idName.toLowerCase());
-    for (const record of labelled.table.records) remaining.delete((record[idIndex] ?? '').trim());
-    tables.push(labelled.table);
-    sources.push(source);
+    const runId = summaryObject.key.slice(`${prefixes.outputs}${model}/`.length, -'/summary.json'.length);
+    const indexKey = indexes.get(runId);
+    const rows = indexKey
+      ? readRunIndex(client, bucket, indexKey)
+      : (await runIndexRowsFromOutputs(client, { bucket, outputsPrefix: prefixes.outputs, indexPrefix: prefixes.index, model, runId }, args.spool)).rows;
+    const index = runs.length;
+    let claimed = 0;
+    for await (const row of rows) {
+      const customer = row.id.trim();
+      if (!unclaimed.has(customer)) continue;
+      unclaimed.delete(customer);
+      runOf.set(customer, index);
+      claimed++;
+    }
+    if (claimed > 0) runs.push({ index, bucket: match[1]!, key: match[2]!, source });
   }
-  if (remaining.size > 0) args.warnings.push(`${remaining.size} label(s) match no customer of the scored extracts of the last ${LABEL_JOIN_WINDOW_DAYS} days`);
-  return { tables, sources };
+  if (unclaimed.size > 0) args.warnings.push(`${unclaimed.size} label(s) match no customer of the scored extracts of the last ${LABEL_JOIN_WINDOW_DAYS} days`);
+  return { runs, runOf };
 }
 
 /**

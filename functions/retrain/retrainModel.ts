@@ -20,7 +20,7 @@ import { gatherLabelledData, splitHoldout } from './labelledData.js';
 const HOUR_MS = 3600 * 1000;
 
 /** What the retraining of one model works with: services built once per cold start, `now` per invocation. */
-export interface RetrainContext extends Pick<NightlyServices, 'registry' | 'bundled'> {
+export interface RetrainContext extends Pick<NightlyServices, 'registry' | 'bundled' | 'spool'> {
   readonly client: S3Client;
   readonly config: RetrainConfig;
   readonly log: LogFn;
@@ -134,10 +134,25 @@ async function retrainIfDue(
   const negativeClass = manifest.classes.find((c) => c !== positiveClass) ?? manifest.classes[0]!;
   // The runs' summaries name the extracts that late labels are joined to.
   const outputs = labelKeys.length > 0 ? await listObjects(client, config.bucket, `${config.prefixes.outputs}${model}/`) : [];
-  const data = await gatherLabelledData({ client, bucket: config.bucket, spec, positiveClass, negativeClass, trainingKeys, labelKeys, outputs, now });
+  const data = await gatherLabelledData({
+    client,
+    bucket: config.bucket,
+    model,
+    spec,
+    positiveClass,
+    negativeClass,
+    trainingKeys,
+    labelKeys,
+    outputs,
+    prefixes: config.prefixes,
+    now,
+    spool: ctx.spool,
+    maxRows: config.maxTrainingRows,
+  });
   for (const warning of data.warnings) ctx.log('warn', warning, { model });
 
-  const trigger = { newLabels: data.table.records.length, alarmFiring: driftEvidence?.alarmFiring ?? false };
+  // Every labelled row counts as new, though at most maxTrainingRows of them are sampled to train on.
+  const trigger = { newLabels: data.labelledRows, alarmFiring: driftEvidence?.alarmFiring ?? false };
   const decision = shouldRetrain(trigger, config.retrainPolicy);
   if (!decision.retrain) {
     ctx.log('info', 'no retraining', { model, reason: decision.reason });
@@ -153,7 +168,8 @@ async function retrainIfDue(
   }
   ctx.log('info', 'retraining', { model, reason: decision.reason, trainRows: trainRows.records.length, holdoutRows: holdout.records.length, sources: data.sources });
   const recordKey = driftReportKeys(model, now, config.prefixes.drift).retrain;
-  const record = { model, at: now.toISOString(), trigger: decision.reason, ...(driftEvidence ? { driftReport: driftEvidence.reportKey } : {}), sources: data.sources };
+  const sample = { labelledRows: data.labelledRows, sampledRows: data.table.records.length, maxRows: config.maxTrainingRows, byClass: data.byClass };
+  const record = { model, at: now.toISOString(), trigger: decision.reason, ...(driftEvidence ? { driftReport: driftEvidence.reportKey } : {}), sources: data.sources, sample };
   let outcome: RetrainOutcome;
   try {
     outcome = await retrainAndPromote({

@@ -13,6 +13,8 @@ const environmentSchema = z.object({
   INCOMING_PREFIX: prefixSetting('incoming/'),
   MODELS_PREFIX: prefixSetting('models/'),
   OUTPUTS_PREFIX: prefixSetting('outputs/'),
+  /** Where each committed run's index goes (customer id → score, selected), read by the nightly functions. */
+  INDEX_PREFIX: prefixSetting('index/'),
   BATCH_SIZE: z.coerce.number().int().min(1).max(1 << 20).default(8192),
   LOG_LEVEL: logLevelSetting,
   AWS_ENDPOINT_URL: s3EndpointSetting,
@@ -36,6 +38,8 @@ export interface ScoreConfig {
   readonly incomingPrefix: string;
   readonly modelsPrefix: string;
   readonly outputsPrefix: string;
+  /** Prefix of the run indexes (`INDEX_PREFIX`, default `index/`). */
+  readonly indexPrefix: string;
   readonly batchSize: number;
   readonly logLevel: LogLevel;
   readonly s3Endpoint: string | undefined;
@@ -76,6 +80,7 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     incomingPrefix: e.INCOMING_PREFIX,
     modelsPrefix: e.MODELS_PREFIX,
     outputsPrefix: e.OUTPUTS_PREFIX,
+    indexPrefix: e.INDEX_PREFIX,
     batchSize: e.BATCH_SIZE,
     logLevel: e.LOG_LEVEL,
     s3Endpoint: e.AWS_ENDPOINT_URL,

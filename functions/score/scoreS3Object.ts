@@ -10,7 +10,10 @@ import { scoreExtract } from '../core/engine/scoreExtract.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
 import { acquireRunLock, LOCK_FILE } from '../adapters/s3/runLock.js';
-import { getObjectStream, headObject, isNotFound, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
+import { writeRunIndex } from '../adapters/s3/runIndexStore.js';
+import { describeError } from '../core/engine/runFailure.js';
+import { runIndexKey } from '../core/runIndex/runIndex.js';
+import { getObjectStream, headObject, isNotFound, readJsonObject, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
 import type { ScoreConfig } from './config.js';
 
@@ -95,7 +98,8 @@ export interface ScoreS3ObjectInput {
   readonly etag?: string | undefined;
   readonly versionId?: string | undefined;
   readonly bundles: ChampionBundles;
-  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> & Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck'>>;
+  readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> &
+    Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'indexPrefix'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
   /**
@@ -164,6 +168,7 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
 
   if (await headObject(client, outputBucket, `${prefix}${SUCCESS_FILE}`)) {
     log('info', 'run already complete, skipping', { ...base });
+    await indexRun(input, base, outputBucket, 'if-missing');
     return { ...base, status: 'skipped' };
   }
 
@@ -173,15 +178,46 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     log('warn', 'run in progress in another delivery, retry later', { ...base, lockExpiresAt: locking.heldBy?.expiresAt });
     throw new RunInProgressError(base.outputs, locking.heldBy?.expiresAt);
   }
+  let result: ScoreS3ObjectResult;
   try {
     // The run may have completed between the check above and taking the lock.
     if (await headObject(client, outputBucket, `${prefix}${SUCCESS_FILE}`)) {
       log('info', 'run already complete, skipping', { ...base });
-      return { ...base, status: 'skipped' };
+      result = { ...base, status: 'skipped' };
+    } else {
+      result = await scoreLockedRun(input, parsed, base, { outputBucket, prefix, etag, versionId });
     }
-    return await scoreLockedRun(input, parsed, base, { outputBucket, prefix, etag, versionId });
   } finally {
     await locking.lock.release();
+  }
+  if (result.status === 'scored') await indexRun(input, base, outputBucket, 'always');
+  if (result.status === 'skipped') await indexRun(input, base, outputBucket, 'if-missing');
+  return result;
+}
+
+/** Where run indexes go unless the config says otherwise. */
+export const DEFAULT_INDEX_PREFIX = 'index/';
+
+/**
+ * Writes the committed run's index (`index/<model>/<day>/<run-id>.csv.gz`) for the nightly
+ * functions. Never throws: the run is committed and stays so; without an index the nightly
+ * functions read the run's own scores.csv and targets.csv, and a redelivery of the event (which
+ * finds the run complete) writes the missing index.
+ */
+async function indexRun(input: ScoreS3ObjectInput, base: RunBase, bucket: string, when: 'always' | 'if-missing'): Promise<void> {
+  const { client, config } = input;
+  const log = input.log ?? (() => undefined);
+  const run = { bucket, outputsPrefix: config.outputsPrefix, indexPrefix: config.indexPrefix ?? DEFAULT_INDEX_PREFIX, model: base.model, runId: base.runId };
+  try {
+    if (when === 'if-missing') {
+      const manifest = (await readJsonObject(client, bucket, `${config.outputsPrefix}${base.model}/${base.runId}/${SUCCESS_FILE}`)) as { completedAt?: unknown } | undefined;
+      if (typeof manifest?.completedAt !== 'string') return;
+      if (await headObject(client, bucket, runIndexKey(run.indexPrefix, run.model, new Date(manifest.completedAt), run.runId))) return;
+    }
+    const index = await writeRunIndex(client, run, input.spool);
+    log('info', 'run indexed', { ...base, index: `s3://${bucket}/${index.key}`, rows: index.rows, bytes: index.bytes });
+  } catch (error) {
+    log('warn', 'run index not written: the nightly functions will read the run\'s scores.csv and targets.csv instead', { ...base, error: describeError(error) });
   }
 }
 

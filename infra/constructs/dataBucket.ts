@@ -19,6 +19,8 @@ export const DATA_PREFIXES = {
   training: 'training/',
   /** Drift reports (drift function) and retraining records (retrain function). */
   drift: 'drift/',
+  /** Per committed run, customer id → score and selection (score function), so the nightly functions read no run's files whole. */
+  index: 'index/',
 } as const;
 
 /** One of the data bucket's prefixes, e.g. `'incoming/'`. */

@@ -44,7 +44,7 @@ export class PropensityStack extends Stack {
     const { config } = props;
     this.config = config;
     const architecture = config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
-    const { incoming, models, outputs, labels, training, drift } = DATA_PREFIXES;
+    const { incoming, models, outputs, labels, training, drift, index } = DATA_PREFIXES;
 
     this.data = new DataBucket(this, 'DataBucket', config);
     const access = new DataBucketAccess(this.data.bucket);
@@ -63,11 +63,12 @@ export class PropensityStack extends Stack {
       architecture,
       logLevel: config.logLevel,
     });
-    // outputs/ is read too: the run's _SUCCESS marker makes a redelivered event a no-op.
+    // outputs/ is read too: the run's _SUCCESS marker makes a redelivered event a no-op. It writes
+    // each committed run's index under index/ (read back to tell whether a redelivery must rewrite it).
     access.bindToFunction(this.scoreFunction, {
-      read: [incoming, models, outputs],
+      read: [incoming, models, outputs, index],
       list: [models, outputs],
-      write: [outputs],
+      write: [outputs, index],
     });
     new ExtractIngest(this, 'ExtractIngest', {
       bucket: this.data.bucket,
@@ -97,8 +98,8 @@ export class PropensityStack extends Stack {
     });
     // Read-only everywhere but drift/: a drift check can never change a model.
     access.bindToFunction(this.driftFunction, {
-      read: [outputs, labels, models],
-      list: [outputs, labels, models],
+      read: [outputs, labels, models, index],
+      list: [outputs, labels, models, index],
       write: [drift],
     });
     this.driftFunction.addEnvironment('MODELS', config.models.join(','));
@@ -129,8 +130,8 @@ export class PropensityStack extends Stack {
     // The only writer of models/. It reads incoming/ to join late labels to the customers a run
     // scored, and drift/ for the drift report `onlyOnAlarm` decides on; it writes its record there.
     access.bindToFunction(this.retrainFunction, {
-      read: [incoming, outputs, labels, training, models, drift],
-      list: [outputs, labels, training, models, drift],
+      read: [incoming, outputs, labels, training, models, drift, index],
+      list: [outputs, labels, training, models, drift, index],
       write: [models, drift],
     });
     this.retrainFunction.addEnvironment('MODELS', config.models.join(','));

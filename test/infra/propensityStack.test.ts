@@ -207,7 +207,7 @@ describe('drift function', () => {
       MODELS: 'bank-marketing,audiobooks,ecommerce-churn,segmentation,card-offer',
       POWERTOOLS_SERVICE_NAME: 'propensity-drift',
     });
-    expect(Object.keys(variables).filter((name) => name.endsWith('_PREFIX')).sort()).toEqual(['DRIFT_PREFIX', 'LABELS_PREFIX', 'MODELS_PREFIX', 'OUTPUTS_PREFIX']);
+    expect(Object.keys(variables).filter((name) => name.endsWith('_PREFIX')).sort()).toEqual(['DRIFT_PREFIX', 'INDEX_PREFIX', 'LABELS_PREFIX', 'MODELS_PREFIX', 'OUTPUTS_PREFIX']);
   });
 });
 
@@ -273,13 +273,13 @@ describe('IAM', () => {
     for (const statement of s3Statements) expect(asArray(statement.Resource), JSON.stringify(statement)).not.toContain('*');
   });
 
-  it('lets the score function read incoming/, models/ and outputs/, list models/ and outputs/, and write outputs/ only', () => {
+  it('lets the score function read incoming/, models/, outputs/ and index/, list models/ and outputs/, and write outputs/ and index/ only', () => {
     const statements = roleStatements(scoreId);
-    expect(statementWithSid(statements, 'ReadObjects')).toMatchObject({
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: [objectArn(bucketId, 'incoming/*'), objectArn(bucketId, 'models/*'), objectArn(bucketId, 'outputs/*')],
-    });
+    const read = statementWithSid(statements, 'ReadObjects');
+    expect(read).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
+    // IAM policy minimization sorts resources: compare as sets.
+    expect(asArray(read.Resource)).toEqual(expect.arrayContaining(['incoming/*', 'models/*', 'outputs/*', 'index/*'].map((p) => objectArn(bucketId, p))));
+    expect(asArray(read.Resource)).toHaveLength(4);
     expect(statementWithSid(statements, 'ListPrefixes')).toMatchObject({
       Effect: 'Allow',
       Action: 's3:ListBucket',
@@ -288,33 +288,34 @@ describe('IAM', () => {
     });
     const write = statementWithSid(statements, 'WriteObjects');
     expect(asArray(write.Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
-    expect(write.Resource).toEqual(objectArn(bucketId, 'outputs/*'));
+    expect(asArray(write.Resource)).toEqual(expect.arrayContaining([objectArn(bucketId, 'outputs/*'), objectArn(bucketId, 'index/*')]));
+    expect(asArray(write.Resource)).toHaveLength(2);
     // Nothing else touches S3.
     const s3Sids = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:'))).map((s) => s.Sid);
     expect(s3Sids.sort()).toEqual(['ListPrefixes', 'ReadObjects', 'WriteObjects']);
   });
 
-  it('lets the drift function read outputs/, labels/ and models/, and write drift/ only', () => {
+  it('lets the drift function read and list outputs/, labels/, models/ and index/, and write drift/ only', () => {
     const statements = roleStatements(driftId);
     // IAM policy minimization sorts resources: compare as sets.
     const read = asArray(statementWithSid(statements, 'ReadObjects').Resource);
-    expect(read).toEqual(expect.arrayContaining(['outputs/*', 'labels/*', 'models/*'].map((p) => objectArn(bucketId, p))));
-    expect(read).toHaveLength(3);
+    expect(read).toEqual(expect.arrayContaining(['outputs/*', 'labels/*', 'models/*', 'index/*'].map((p) => objectArn(bucketId, p))));
+    expect(read).toHaveLength(4);
     const listed = statementWithSid(statements, 'ListPrefixes').Condition!.StringLike!['s3:prefix'] as string[];
-    expect([...listed].sort()).toEqual(['labels/*', 'models/*', 'outputs/*']);
+    expect([...listed].sort()).toEqual(['index/*', 'labels/*', 'models/*', 'outputs/*']);
     const write = statementWithSid(statements, 'WriteObjects');
     expect(asArray(write.Resource)).toEqual([objectArn(bucketId, 'drift/*')]);
     const s3Sids = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:'))).map((s) => s.Sid);
     expect(s3Sids.sort()).toEqual(['ListPrefixes', 'ReadObjects', 'WriteObjects']);
   });
 
-  it('lets the retrain function read incoming/, outputs/, labels/, training/, models/, drift/ and write models/ and drift/ only', () => {
+  it('lets the retrain function read incoming/, outputs/, labels/, training/, models/, drift/, index/ and write models/ and drift/ only', () => {
     const statements = roleStatements(retrainId);
     const read = statementWithSid(statements, 'ReadObjects');
     expect(asArray(read.Resource)).toEqual(
-      expect.arrayContaining(['incoming/*', 'outputs/*', 'labels/*', 'training/*', 'models/*', 'drift/*'].map((p) => objectArn(bucketId, p))),
+      expect.arrayContaining(['incoming/*', 'outputs/*', 'labels/*', 'training/*', 'models/*', 'drift/*', 'index/*'].map((p) => objectArn(bucketId, p))),
     );
-    expect(asArray(read.Resource)).toHaveLength(6);
+    expect(asArray(read.Resource)).toHaveLength(7);
     // Never written: the extracts are the warehouse's.
     const write = statementWithSid(statements, 'WriteObjects');
     expect(asArray(write.Resource)).toEqual(expect.arrayContaining([objectArn(bucketId, 'models/*'), objectArn(bucketId, 'drift/*')]));
@@ -349,7 +350,7 @@ describe('IAM', () => {
   });
 
   it('covers every data prefix exactly as documented', () => {
-    expect(Object.values(DATA_PREFIXES)).toEqual(['incoming/', 'models/', 'outputs/', 'labels/', 'training/', 'drift/']);
+    expect(Object.values(DATA_PREFIXES)).toEqual(['incoming/', 'models/', 'outputs/', 'labels/', 'training/', 'drift/', 'index/']);
   });
 });
 

@@ -33,31 +33,55 @@ export function labelExtract(
   outcomes: ReadonlyMap<string, boolean>,
   options: LabelJoinOptions,
 ): LabelledExtract {
-  const find = (name: string) => extract.header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
+  const labeller = extractLabeller(extract.header, extract.source, options);
+  const records: string[][] = [];
+  let unlabelled = 0;
+  for (const record of extract.records) {
+    const outcome = outcomes.get(labeller.idOf(record));
+    if (outcome === undefined) {
+      unlabelled++;
+      continue;
+    }
+    records.push(labeller.label(record, outcome));
+  }
+  return { table: { source: `${extract.source} + labels`, header: labeller.header, records }, labelled: records.length, unlabelled };
+}
+
+/** Labels an extract's records one at a time (streamed extracts): see {@link extractLabeller}. */
+export interface ExtractLabeller {
+  /** The extract's header, with the target column appended when it lacked one. */
+  readonly header: readonly string[];
+  /** The record's customer id, trimmed: the key its outcome is found under. */
+  idOf(record: readonly string[]): string;
+  /** A copy of the record with the target column set to the outcome's class. */
+  label(record: readonly string[], responded: boolean): string[];
+}
+
+/**
+ * The per-record half of {@link labelExtract}, for extracts read as a stream.
+ * @throws ExtractError EXTRACT_MISSING_COLUMN when the header has no id column.
+ */
+export function extractLabeller(header: readonly string[], source: string, options: LabelJoinOptions): ExtractLabeller {
+  const find = (name: string) => header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
   const idIndex = find(options.idColumn);
   if (idIndex < 0) {
     throw new ExtractError('EXTRACT_MISSING_COLUMN', `the extract has no "${options.idColumn}" column to join outcomes on`, {
-      file: extract.source,
+      file: source,
       line: 1,
       column: options.idColumn,
     });
   }
   const existing = find(options.targetColumn);
-  const targetIndex = existing >= 0 ? existing : extract.header.length;
-  const header = existing >= 0 ? [...extract.header] : [...extract.header, options.targetColumn];
-  const records: string[][] = [];
-  let unlabelled = 0;
-  for (const record of extract.records) {
-    const outcome = outcomes.get((record[idIndex] ?? '').trim());
-    if (outcome === undefined) {
-      unlabelled++;
-      continue;
-    }
-    const row = [...record];
-    row[targetIndex] = outcome ? options.positiveClass : options.negativeClass;
-    records.push(row);
-  }
-  return { table: { source: `${extract.source} + labels`, header, records }, labelled: records.length, unlabelled };
+  const targetIndex = existing >= 0 ? existing : header.length;
+  return {
+    header: existing >= 0 ? [...header] : [...header, options.targetColumn],
+    idOf: (record) => (record[idIndex] ?? '').trim(),
+    label: (record, responded) => {
+      const row = [...record];
+      row[targetIndex] = responded ? options.positiveClass : options.negativeClass;
+      return row;
+    },
+  };
 }
 
 /**

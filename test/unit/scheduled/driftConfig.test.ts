@@ -9,7 +9,7 @@ describe('readDriftConfig', () => {
     const config = readDriftConfig(minimal);
     expect(config.bucket).toBe('propensity-data');
     expect(config.models).toEqual(['bank-marketing', 'audiobooks']);
-    expect(config.prefixes).toEqual({ outputs: 'outputs/', labels: 'labels/', models: 'models/', drift: 'drift/' });
+    expect(config.prefixes).toEqual({ outputs: 'outputs/', labels: 'labels/', models: 'models/', drift: 'drift/', index: 'index/' });
     expect(config.lookbackDays).toBe(7);
     expect(config.driftOptions.psiAlert).toBe(0.25);
     expect(config.bundledModelsDir).toBe('/opt/models');

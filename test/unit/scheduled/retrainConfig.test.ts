@@ -8,7 +8,8 @@ describe('readRetrainConfig', () => {
   it('fills defaults and reads the models list', () => {
     const config = readRetrainConfig(minimal);
     expect(config.models).toEqual(['bank-marketing', 'audiobooks']);
-    expect(config.prefixes).toEqual({ outputs: 'outputs/', labels: 'labels/', training: 'training/', models: 'models/', drift: 'drift/' });
+    expect(config.prefixes).toEqual({ outputs: 'outputs/', labels: 'labels/', training: 'training/', models: 'models/', drift: 'drift/', index: 'index/' });
+    expect(config.maxTrainingRows).toBe(200_000);
     expect(config.retrain).toBe(true);
     expect(config.retrainPolicy).toMatchObject({ minNewLabels: 1000, metric: 'auc', minAucGain: 0.005, onlyOnAlarm: false });
     expect(config.holdoutFraction).toBe(0.2);

@@ -14,6 +14,7 @@ describe('readScoreConfig', () => {
       incomingPrefix: 'incoming/',
       modelsPrefix: 'models/',
       outputsPrefix: 'outputs/',
+      indexPrefix: 'index/',
       batchSize: 8192,
       logLevel: 'INFO',
       s3Endpoint: undefined,
