@@ -8,6 +8,7 @@ import { scoredPartFromJson, scoredPartToJson } from '../core/engine/scoredPartJ
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { writeRunOutputs } from '../core/engine/writeRunOutputs.js';
 import { planParts } from '../core/extract/planParts.js';
+import { compileEncoder } from '../core/spec/rowEncoder.js';
 import { ERROR_FILE, S3OutputTarget, SUCCESS_FILE, type ErrorReport, type RunIdentity } from '../adapters/s3/S3OutputTarget.js';
 import { openObjectRange, s3ByteRanges } from '../adapters/s3/s3ByteRanges.js';
 import { S3PartSpool, uploadSpool } from '../adapters/s3/s3PartSpool.js';
@@ -99,6 +100,8 @@ export async function planRun(context: FanOutContext, run: FanOutRun): Promise<R
     }
     const first = await openObjectRange(client, run.bucket, run.key, identityOf(run), 0, ranges[0]!.end);
     const layout = await readExtractLayout(first, bundle, sourceOf(run)).finally(() => first.destroy());
+    // A header without the spec's columns fails here, once, rather than in every part.
+    compileEncoder(bundle.featureSpec, bundle.featureSpec.spec.file.header ? layout.headerFields : null, sourceOf(run));
     const planned: PlannedRun = {
       ...run,
       modelVersion: bundle.manifest.version,
