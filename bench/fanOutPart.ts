@@ -32,7 +32,7 @@ try {
   const file = path.join(work, 'extract.csv');
   const out = createWriteStream(file);
   out.write(header);
-  for (let written = 0; written < 2 * partBytes; written += body.length) if (!out.write(body)) await new Promise((r) => out.once('drain', r));
+  for (let written = 0; written < 2 * partBytes; written += body.length) if (!out.write(body)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   out.end();
   await finished(out);
   const size = (await stat(file)).size;
