@@ -1,4 +1,4 @@
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -197,7 +197,10 @@ export class ScoringFanOut extends Construct {
     const stack = Stack.of(this);
     const id = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
     const machine = id(this.stateMachine);
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+    // cdk-nag names the finding by the ARN as rendered: literals where the stack's environment is known.
+    const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const arnHead = `arn:${literal(stack.partition, 'Partition')}:states:${literal(stack.region, 'Region')}:${literal(stack.account, 'AccountId')}`;
+    const executions = `${arnHead}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
     Validations.of(this.stateMachine).acknowledge(
       ...[this.planFunction, this.partFunction, this.finishFunction].map((fn) => ({
         id: `AwsSolutions-IAM5[Resource::<${id(fn)}.Arn>:*]`,
