@@ -13,7 +13,11 @@ export interface FanOutStarter {
 /** A run handed to the state machine: its execution name, and whether this delivery started it. */
 export interface FannedOut {
   readonly execution: string;
-  /** False for a redelivered event: the execution of that name already existed. */
+  /**
+   * False when Step Functions answered ExecutionAlreadyExists (a redelivery after the execution
+   * closed, or with another input). A redelivery while it runs, with the same input, gets the same
+   * execution back with 200 (true here): in both cases there is one execution per run.
+   */
   readonly started: boolean;
   readonly bytes: number;
 }
