@@ -34,6 +34,7 @@ export type PropensityErrorCode =
   | 'DRIFT_INPUT_INVALID'
   | 'SCHEDULED_RUN_FAILED'
   | 'RUN_IN_PROGRESS'
+  | 'FAN_OUT_FAILED'
   | 'USAGE';
 
 /** Where in an input file a problem sits. Lines and columns are 1-based, as an editor shows them. */

@@ -11,7 +11,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { S3Event } from 'aws-lambda';
 import { Command, InvalidArgumentError } from 'commander';
 import { listKeys, putObject, readObjectBytes } from '../adapters/s3/s3Objects.js';
@@ -22,6 +22,9 @@ import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { findBundledModelsDir } from '../score/config.js';
 import type { ScoreS3ObjectResult } from '../score/scoreS3Object.js';
 import { EMBEDDED_S3_CREDENTIALS, EMBEDDED_S3_REGION, startEmbeddedS3, type EmbeddedS3 } from './embeddedS3.js';
+import { readObjectJson } from './demoFanOut.js';
+import { startLocalStepFunctions, type FanOutHandlers, type LocalStepFunctions } from './localFanOut.js';
+import type { RunSummary } from '../core/engine/runSummary.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -41,7 +44,12 @@ interface DemoOptions {
   readonly sample: boolean;
   readonly out: string;
   readonly verbose: boolean;
+  /** Score the sample through the fan-out path (plan → parts → merge) instead of one invocation. */
+  readonly fanOut: boolean;
 }
+
+/** Parts the demo's extract is split into with --fan-out (the state machine's MaxConcurrency here: 2, one per core). */
+const DEMO_FAN_OUT_PARTS = 4;
 
 function port(value: string): number {
   const n = Number(value);
@@ -102,6 +110,7 @@ async function deliver(handler: Handler, event: S3Event, print: (line: string) =
       } else if (r.status === 'skipped') print(`skipped ${r.key}: already scored in ${r.outputs}`);
       else if (r.status === 'superseded') print(`skipped ${r.key}: ${r.reason} since the notification`);
       else if (r.status === 'refused') print(`refused ${r.key}: ${r.reason} (error.json in ${r.outputs})`);
+      else if (r.status === 'fanned-out') print(`fanning out ${r.key}: ${r.bytes.toLocaleString('en-US')} bytes, above FAN_OUT_BYTES → execution ${r.execution}${r.started ? '' : ' (already started)'}`);
     }
     return results;
   } catch (error) {
@@ -116,7 +125,9 @@ async function runDemo(options: DemoOptions): Promise<number> {
   if (!options.verbose) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const s3 = await startEmbeddedS3({ bucket: options.bucket, port: options.port });
+  let closeStepFunctions: (() => Promise<void>) | undefined;
   const stop = async () => {
+    await closeStepFunctions?.().catch(() => undefined);
     await s3.stop().catch(() => undefined);
   };
   try {
@@ -133,6 +144,24 @@ async function runDemo(options: DemoOptions): Promise<number> {
       // The JSON logs and EMF lines are for CloudWatch; here a person reads the summary.
       process.env.LOG_LEVEL = 'SILENT';
       process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    }
+    let stepFunctions: LocalStepFunctions | undefined;
+    const extract = options.sample || !options.watch ? await sampleExtract(options.extract) : undefined;
+    if (options.fanOut && extract) {
+      // A gzip cannot be split: fan out the plain text, with a threshold and part size that make 4 parts.
+      if (extract.body[0] === 0x1f && extract.body[1] === 0x8b) {
+        Object.assign(extract, { body: gunzipSync(extract.body), name: extract.name.replace(/\.gz$/, ''), from: `${extract.from} (gunzipped)` });
+      }
+      Object.assign(process.env, {
+        FAN_OUT_BYTES: String(Math.floor(extract.body.length / 2)),
+        PART_BYTES: String(Math.ceil(extract.body.length / DEMO_FAN_OUT_PARTS) + 1),
+        STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:propensity-fan-out-local',
+      });
+      const fanOutHandlers = (await import('../fanout/handlers.js')) as FanOutHandlers;
+      const started = await startLocalStepFunctions(fanOutHandlers, { concurrency: 2 });
+      stepFunctions = started;
+      closeStepFunctions = () => started.close();
+      process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
     }
     const { handler } = await import('../score/handler.js');
 
@@ -162,21 +191,35 @@ async function runDemo(options: DemoOptions): Promise<number> {
       }
     });
 
-    if (options.sample || !options.watch) {
-      const extract = await sampleExtract(options.extract);
+    if (extract) {
       const key = `incoming/${options.model}/${new Date().toISOString().slice(0, 10)}/${extract.name}`;
       print(`Dropping ${path.relative(process.cwd(), extract.from) || extract.from} as s3://${s3.bucket}/${key} …`);
       const result = new Promise<ScoreS3ObjectResult[] | undefined>((resolve) => waiters.set(key, resolve));
       await putObject(s3.client, s3.bucket, key, extract.body, 'text/csv');
       const [run] = (await result) ?? [];
-      if (run?.status === 'scored') {
-        print('');
-        print(formatReport(run.summary).trimEnd());
-        print('');
+      let finished: { summary: RunSummary; files: ReadonlyArray<{ name: string }>; outputs: string; runId: string } | undefined = run?.status === 'scored' ? run : undefined;
+      if (run?.status === 'fanned-out' && stepFunctions) {
+        // The local stand-in runs the state machine's steps; the outputs land where a single run's would.
+        const outcome = await stepFunctions.executions.get(run.execution)!.done;
+        if (outcome.status !== 'succeeded') {
+          print(`fan-out failed in its ${outcome.step} step: ${describeFailure(outcome.error)} (error.json in ${run.outputs})`);
+          await stop();
+          return 1;
+        }
+        print(`Fanned out: ${run.bytes.toLocaleString('en-US')} bytes in ${outcome.parts} parts (plan → parts, 2 at a time → merge), execution ${run.execution}.`);
         const prefix = run.outputs.replace(`s3://${s3.bucket}/`, '');
-        const local = path.join(options.out, options.model, run.runId);
+        const summary = await readObjectJson<RunSummary>(s3, `${prefix}summary.json`);
+        const manifest = await readObjectJson<{ files: Array<{ name: string }> }>(s3, `${prefix}_SUCCESS`);
+        finished = { summary, files: manifest.files, outputs: run.outputs, runId: run.runId };
+      }
+      if (finished) {
+        print('');
+        print(formatReport(finished.summary).trimEnd());
+        print('');
+        const prefix = finished.outputs.replace(`s3://${s3.bucket}/`, '');
+        const local = path.join(options.out, options.model, finished.runId);
         await downloadRun(s3, prefix, local);
-        print(`Outputs: ${run.outputs} (${[...run.files.map((f) => f.name), '_SUCCESS'].join(", ")})`);
+        print(`Outputs: ${finished.outputs} (${[...finished.files.map((f) => f.name), '_SUCCESS'].join(", ")})`);
         print(`         copied to ${local}`);
         print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       } else if (!options.watch) {
@@ -222,6 +265,7 @@ const program = new Command('npm start')
   .option('--no-sample', 'with --watch: do not drop the sample extract')
   .option('--out <dir>', 'where to copy the outputs of the sample run', path.join(tmpdir(), 'propensity-demo', 'outputs'))
   .option('--verbose', 'show the handler\'s JSON logs and EMF metrics', false)
+  .option('--fan-out', 'score the sample through the fan-out path: plan, 4 parts (2 at a time), merge, as the state machine would', false)
   .action(async (raw: Omit<DemoOptions, 'port'> & { port?: number }) => {
     process.exitCode = await runDemo({ ...raw, port: raw.port ?? (raw.watch ? 4568 : 0) });
   });

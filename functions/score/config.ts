@@ -6,6 +6,8 @@ import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../core/extract/extractLimits.js';
 import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
+/** Above this stored size an extract fans out (FAN_OUT_BYTES): about 4 parts of 256 MiB, minutes of work for one function. */
+export const DEFAULT_FAN_OUT_BYTES = 1024 ** 3;
 
 const environmentSchema = z.object({
   /** Bucket holding models and outputs; defaults to the bucket named in each S3 event. */
@@ -30,7 +32,14 @@ const environmentSchema = z.object({
   MAX_RECORD_BYTES: z.coerce.number().int().min(1).max(1 << 30).default(DEFAULT_EXTRACT_LIMITS.maxRecordBytes),
   /** `true` scores even when the first rows look nothing like the training data (EXTRACT_LAYOUT_SUSPECT); default `false`. */
   SKIP_LAYOUT_CHECK: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  /** Extracts larger than this (bytes, as stored) go to the fan-out state machine when one is configured; default 1 GiB. */
+  FAN_OUT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_FAN_OUT_BYTES),
+  /** The fan-out state machine (set by the stack); without it every extract is scored here. */
+  STATE_MACHINE_ARN: z.string().regex(/^arn:[a-z-]+:states:/, 'must be a Step Functions state machine ARN').optional(),
+  /** Step Functions endpoint for `npm start` and tests (a local stand-in); in AWS the regional endpoint. */
+  AWS_ENDPOINT_URL_SFN: s3EndpointSetting,
 });
+
 
 /** The score function's settings, read once per cold start. */
 export interface ScoreConfig {
@@ -53,6 +62,8 @@ export interface ScoreConfig {
   readonly layoutCheck: boolean;
   /** `RUN_LOCK_TTL_SECONDS` (default 960: Lambda's 15-minute maximum plus a minute), in milliseconds. */
   readonly runLockTtlMs: number;
+  /** `FAN_OUT_BYTES` and `STATE_MACHINE_ARN`: present only when a state machine is configured. */
+  readonly fanOut: { readonly thresholdBytes: number; readonly stateMachineArn: string; readonly endpoint: string | undefined } | undefined;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -89,5 +100,6 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     limits: { maxBytes: e.MAX_EXTRACT_BYTES, maxRows: e.MAX_EXTRACT_ROWS, maxRecordBytes: e.MAX_RECORD_BYTES },
     layoutCheck: !e.SKIP_LAYOUT_CHECK,
     runLockTtlMs: e.RUN_LOCK_TTL_SECONDS * 1000,
+    fanOut: e.STATE_MACHINE_ARN ? { thresholdBytes: e.FAN_OUT_BYTES, stateMachineArn: e.STATE_MACHINE_ARN, endpoint: e.AWS_ENDPOINT_URL_SFN } : undefined,
   };
 }

@@ -21,6 +21,7 @@ export async function handler(event: S3Event): Promise<ScoreS3ObjectResult[]> {
         key: decodeEventKey(object.key),
         etag: object.eTag,
         versionId: object.versionId,
+        size: object.size,
       }),
     );
   }

@@ -6,6 +6,7 @@ import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
 import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { tempFileSpool } from '../adapters/fs/tempFileSpool.js';
+import { stepFunctionsStarter } from '../adapters/sfn/startExecution.js';
 import { METRICS_NAMESPACE } from '../core/constants.js';
 import { ChampionBundles } from './championBundles.js';
 import { readScoreConfig, type ScoreConfig } from './config.js';
@@ -19,6 +20,8 @@ export interface ExtractObject {
   readonly key: string;
   readonly etag?: string | undefined;
   readonly versionId?: string | undefined;
+  /** Bytes of the object version, from the event (decides the fan-out). */
+  readonly size?: number | undefined;
 }
 
 export interface ScoreRuntime {
@@ -67,6 +70,9 @@ export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreR
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score' });
   const bundled = config.bundledModelsDir ? new FsRegistry(config.bundledModelsDir) : undefined;
   const spool = tempFileSpool();
+  const fanOut = config.fanOut
+    ? { thresholdBytes: config.fanOut.thresholdBytes, start: stepFunctionsStarter({ stateMachineArn: config.fanOut.stateMachineArn, region: env.AWS_REGION, endpoint: config.fanOut.endpoint }) }
+    : undefined;
   const bundlesByBucket = new Map<string, ChampionBundles>();
   const bundlesFor = (bucket: string): ChampionBundles => {
     let bundles = bundlesByBucket.get(bucket);
@@ -83,7 +89,7 @@ export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreR
       // Log keys and counts only: never rows, ids or raw lines.
       const log = (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => logger[level](message, attributes);
       try {
-        const result = await scoreS3Object({ ...object, client, bundles: bundlesFor(config.bucket ?? object.bucket), config, spool, log, lockTtlMs: config.runLockTtlMs });
+        const result = await scoreS3Object({ ...object, client, bundles: bundlesFor(config.bucket ?? object.bucket), config, spool, log, lockTtlMs: config.runLockTtlMs, fanOut });
         if (result.status === 'ignored') logger.info('not an extract, ignored', { key: object.key });
         if (result.status === 'scored') {
           const { summary, files: _files, ...run } = result;

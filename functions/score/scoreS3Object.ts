@@ -16,6 +16,7 @@ import { runIndexKey } from '../core/runIndex/runIndex.js';
 import { getObjectStream, headObject, isNotFound, readJsonObject, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
 import type { ScoreConfig } from './config.js';
+import { fanOutIfLarge, type FanOutStarter } from './fanOutDecision.js';
 
 /** Lambda's longest timeout (15 min) plus a minute: a lock this old belongs to an invocation that is dead. */
 export const DEFAULT_RUN_LOCK_TTL_MS = 16 * 60 * 1000;
@@ -109,6 +110,10 @@ export interface ScoreS3ObjectInput {
   readonly lockTtlMs?: number;
   /** A download of the extract with no byte for this long fails (retryable). Default {@link DEFAULT_EXTRACT_IDLE_TIMEOUT_MS}. */
   readonly extractIdleTimeoutMs?: number;
+  /** Size of the object version (from the event); HeadObject asks when it is missing and a fan-out is configured. */
+  readonly size?: number | undefined;
+  /** Hands extracts above its threshold to the fan-out state machine instead of scoring them here. */
+  readonly fanOut?: FanOutStarter | undefined;
   /** Structured log lines; never given customer data. */
   readonly log?: (level: 'info' | 'warn', message: string, attributes: Record<string, unknown>) => void;
 }
@@ -130,6 +135,8 @@ export type ScoreS3ObjectResult =
       readonly summary: RunSummary;
       readonly files: OutputFileRecord[];
     })
+  /** Too large for one function: the fan-out state machine scores it (`started` false: it already was). */
+  | (RunBase & { readonly status: 'fanned-out'; readonly execution: string; readonly started: boolean; readonly bytes: number })
   /** `_SUCCESS` already exists for this object version: a redelivered or retried event. */
   | (RunBase & { readonly status: 'skipped' })
   /** The object was overwritten or deleted after the notification was sent: its successor has its own event. */
@@ -170,6 +177,13 @@ export async function scoreS3Object(input: ScoreS3ObjectInput): Promise<ScoreS3O
     log('info', 'run already complete, skipping', { ...base });
     await indexRun(input, base, outputBucket, 'if-missing');
     return { ...base, status: 'skipped' };
+  }
+  if (input.fanOut) {
+    const fanned = await fanOutIfLarge(client, { bucket: input.bucket, key, etag, versionId, model: parsed.model, runId, outputBucket, outputPrefix: prefix, size: input.size }, input.fanOut);
+    if (fanned) {
+      log('info', fanned.started ? 'extract fanned out to the state machine' : 'fan-out already started for this run', { ...base, ...fanned });
+      return { ...base, status: 'fanned-out', ...fanned };
+    }
   }
 
   // One delivery at a time per run: two deliveries of the same event must never mix their outputs.
@@ -325,7 +339,7 @@ async function openExtractVersion(
 }
 
 /** Reads `<key>.economics.json` when it exists. @throws ConfigError ECONOMICS_INVALID when it is not JSON. */
-async function readSidecarEconomics(client: S3Client, bucket: string, key: string): Promise<{ value: unknown; source: string } | undefined> {
+export async function readSidecarEconomics(client: S3Client, bucket: string, key: string): Promise<{ value: unknown; source: string } | undefined> {
   const sidecarKey = `${key}${ECONOMICS_SIDECAR_SUFFIX}`;
   const source = `s3://${bucket}/${sidecarKey}`;
   const bytes = await readObjectBytes(client, bucket, sidecarKey);

@@ -140,6 +140,8 @@ export function propensityBundling(architecture: Architecture, options: { readon
 export interface PropensityFunctionProps {
   /** Entry file, relative to the repository root (e.g. `functions/score/handler.ts`). */
   readonly entry: string;
+  /** Exported function of the entry that Lambda calls. @default 'handler' */
+  readonly handler?: string;
   /** Powertools service name, also used in log output. */
   readonly serviceName: string;
   readonly description: string;
@@ -177,7 +179,7 @@ export class PropensityFunction extends NodejsFunction {
     });
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, props.entry),
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: PROPENSITY_RUNTIME,

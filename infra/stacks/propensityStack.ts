@@ -11,6 +11,7 @@ import { FailedInvocationQueue } from '../constructs/failedInvocationQueue.js';
 import { FunctionAlarms } from '../constructs/functionAlarms.js';
 import { FunctionSchedule } from '../constructs/functionSchedule.js';
 import { PropensityFunction } from '../constructs/propensityFunction.js';
+import { ScoringFanOut } from '../constructs/scoringFanOut.js';
 import type { PropensityStackConfig } from './propensityStackConfig.js';
 
 export interface PropensityStackProps extends StackProps {
@@ -36,6 +37,8 @@ export class PropensityStack extends Stack {
   public readonly retrainSchedule: FunctionSchedule;
   public readonly retrainFunctionAlarms: FunctionAlarms;
   public readonly driftAlarms: DriftAlarms;
+  /** Extracts above `fanOutBytes`: plan → Distributed Map of parts → merge. */
+  public readonly fanOut: ScoringFanOut;
   /** Every alarm of the stack, e.g. for a dashboard or a composite alarm. */
   public readonly alarms: readonly Alarm[];
 
@@ -82,6 +85,21 @@ export class PropensityStack extends Stack {
       timeout: scoreTimeout,
       alarmTopic,
       label: 'The score function',
+    });
+
+    this.fanOut = new ScoringFanOut(this, 'ScoringFanOut', {
+      bucket: this.data.bucket,
+      access,
+      scoreFunction: this.scoreFunction,
+      alarmTopic,
+      architecture,
+      logLevel: config.logLevel,
+      fanOutBytes: config.fanOutBytes,
+      partBytes: config.fanOutPartBytes,
+      maxConcurrency: config.fanOutMaxConcurrency,
+      memoryMb: config.fanOutMemoryMb,
+      timeout: Duration.minutes(config.fanOutTimeoutMinutes),
+      retryAttempts: config.fanOutRetryAttempts,
     });
 
     const driftTimeout = Duration.seconds(config.driftTimeoutSeconds);
@@ -156,6 +174,7 @@ export class PropensityStack extends Stack {
       ...this.driftFunctionAlarms.alarms,
       ...this.retrainFunctionAlarms.alarms,
       ...[...this.driftAlarms.alarms.values()].flatMap((perModel) => Object.values(perModel)),
+      ...this.fanOut.alarms,
     ];
   }
 }

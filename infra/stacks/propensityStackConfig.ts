@@ -64,6 +64,18 @@ export const propensityStackConfigSchema = z.object({
   /** Optional e-mail address subscribed to the alarm topic. */
   alarmEmail: z.email().optional(),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Extracts larger than this (bytes as stored) are scored by the fan-out state machine, not the score function (1 GiB). */
+  fanOutBytes: positiveInt(1, Number.MAX_SAFE_INTEGER).default(1024 ** 3),
+  /** Target bytes of one fan-out part (256 MiB: minutes of one part function). */
+  fanOutPartBytes: positiveInt(1024 ** 2, 10 * 1024 ** 3).default(256 * 1024 ** 2),
+  /** Parts scored at once by one execution (the Distributed Map's MaxConcurrency). */
+  fanOutMaxConcurrency: positiveInt(1, 1000).default(10),
+  /** Memory of the part and merge functions (CPU grows with it). */
+  fanOutMemoryMb: positiveInt(128, 10240).default(3008),
+  /** An execution running longer than this times out (and alarms). */
+  fanOutTimeoutMinutes: positiveInt(5, 24 * 60).default(240),
+  /** Retries of a fan-out step that failed for a reason a retry can fix (S3, Lambda service errors). */
+  fanOutRetryAttempts: z.coerce.number().int().min(0).max(5).default(2),
 }).refine((config) => config.retrainSchedule !== config.driftSchedule, {
   path: ['retrainSchedule'],
   message: 'must differ from driftSchedule: the retrain function reads the report the drift function writes first',

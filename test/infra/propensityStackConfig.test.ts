@@ -45,6 +45,12 @@ describe('readPropensityStackConfig', () => {
       retrainRetryAttempts: 1,
       models: ['bank-marketing', 'audiobooks', 'ecommerce-churn', 'segmentation', 'card-offer'],
       logLevel: 'INFO',
+      fanOutBytes: 1024 ** 3,
+      fanOutPartBytes: 256 * 1024 ** 2,
+      fanOutMaxConcurrency: 10,
+      fanOutMemoryMb: 3008,
+      fanOutTimeoutMinutes: 240,
+      fanOutRetryAttempts: 2,
     });
   });
 

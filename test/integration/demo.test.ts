@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,11 +68,37 @@ describe('npm start', () => {
     expect(summary.selected).toBe(selected);
   });
 
+  it('--fan-out scores the extract through plan, 4 parts and merge, with the outputs of one invocation byte for byte', async () => {
+    // Prepare: the plain text of the sample (a gzip cannot be split), as --fan-out drops it.
+    const { gunzipSync } = await import('node:zlib');
+    const { writeFile } = await import('node:fs/promises');
+    const plain = path.join(workDir, 'plain', 'bank-full.csv');
+    await mkdir(path.dirname(plain), { recursive: true });
+    await writeFile(plain, gunzipSync(await readFile(path.join(REPO_ROOT, 'functions', 'local', 'sample', 'bank-full.csv.gz'))));
+
+    // Act: the same extract fanned out, then scored by one invocation.
+    const fanned = startDemo(['--fan-out', '--extract', plain, '--out', path.join(workDir, 'fanned')]);
+    expect(await fanned.exited).toBe(0);
+    const single = startDemo(['--extract', plain, '--out', path.join(workDir, 'single')]);
+    expect(await single.exited).toBe(0);
+
+    // Assess
+    expect(fanned.output()).toMatch(/Fanned out: 4,610,348 bytes in 4 parts/);
+    expect(single.output()).not.toMatch(/Fanned out/);
+    const fannedDir = fanned.output().match(/copied to (\S+)/)![1]!;
+    const singleDir = single.output().match(/copied to (\S+)/)![1]!;
+    expect(path.basename(fannedDir)).toBe(path.basename(singleDir));
+    for (const name of ['scores.csv', 'targets.csv', 'rejects.csv', 'profile.json']) {
+      expect(await readFile(path.join(fannedDir, name), 'utf8'), name).toBe(await readFile(path.join(singleDir, name), 'utf8'));
+    }
+  });
+
   it('--watch keeps serving: an object put by any S3 client under incoming/ is scored, a bad one gets error.json', async () => {
     const demo = startDemo(['--watch', '--port', '0', '--no-sample'], { BUNDLED_MODELS_DIR: testModels });
     try {
       const [, endpoint] = (await waitFor(demo.output, /^ {2}endpoint +(http:\/\/127\.0\.0\.1:\d+)$/m)) as unknown as [string, string];
-      expect(demo.output()).toMatch(/access key S3RVER/);
+      // The watch banner may arrive in more than one chunk: wait for its last lines too.
+      await waitFor(demo.output, /access key S3RVER/);
       // Act: an unrelated client, as a warehouse export job would be.
       const client = createEmbeddedS3Client(endpoint);
       await putObject(client, 'propensity', 'incoming/bank-marketing/watch/calls.csv', '"age";"balance";"duration";"campaign"\n58;2143;261;1\n44;29;151;1\n');

@@ -49,14 +49,15 @@ export async function acquireRunLock(
   client: S3Client,
   bucket: string,
   key: string,
-  options: { runId: string; ttlMs: number; now?: () => Date },
+  options: { runId: string; ttlMs: number; now?: () => Date; owner?: string },
 ): Promise<RunLockResult> {
   const now = options.now ?? (() => new Date());
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const at = now();
     const body: RunLockBody = {
       runId: options.runId,
-      owner: randomUUID(),
+      // A caller-chosen owner (a fan-out execution) recognises its own lock when a step is retried.
+      owner: options.owner ?? randomUUID(),
       acquiredAt: at.toISOString(),
       expiresAt: new Date(at.getTime() + options.ttlMs).toISOString(),
     };
@@ -78,7 +79,8 @@ export async function acquireRunLock(
   return { acquired: false, heldBy: undefined };
 }
 
-async function releaseRunLock(client: S3Client, bucket: string, key: string, owner: string): Promise<void> {
+/** Deletes the lock at `key` if `owner` holds it (best effort, never throws). */
+export async function releaseRunLock(client: S3Client, bucket: string, key: string, owner: string): Promise<void> {
   try {
     const current = (await readJsonObject(client, bucket, key)) as RunLockBody | undefined;
     if (current?.owner === owner) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

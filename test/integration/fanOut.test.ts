@@ -1,0 +1,217 @@
+import { readFile } from 'node:fs/promises';
+import type { S3Event } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
+import { tempFileSpool } from '../../functions/adapters/fs/tempFileSpool.js';
+import { listKeys } from '../../functions/adapters/s3/s3Objects.js';
+import { executionNameFor } from '../../functions/fanout/fanOutRun.js';
+import { startLocalStepFunctions, type FanOutHandlers, type LocalStepFunctions } from '../../functions/local/localFanOut.js';
+import { ChampionBundles } from '../../functions/score/championBundles.js';
+import { scoreS3Object, type ScoreS3ObjectResult } from '../../functions/score/scoreS3Object.js';
+import { dataset } from '../helpers/datasets.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { bankBundle } from './support/bankBundle.js';
+import { dropObject, objectJson, objectText, runFiles } from './support/s3Drops.js';
+
+type Handler = (event: S3Event) => Promise<ScoreS3ObjectResult[]>;
+type FannedOut = Extract<ScoreS3ObjectResult, { status: 'fanned-out' }>;
+
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:propensity-fan-out';
+/** bank-full.csv is 4.6 MB: above 1 MB it fans out, into 4 parts of about 1.2 MB. */
+const FAN_OUT_BYTES = 1_000_000;
+const PART_BYTES = 1_200_000;
+const BAD_ROW = '58;"management";"married";"tertiary";"no";not-a-number;"yes";"no";"unknown";5;"may";261;1;-1;0;"unknown";"no"';
+
+let s3: EmbeddedS3;
+let handler: Handler;
+let stepFunctions: LocalStepFunctions;
+let extract: string;
+
+/** bank-full.csv with bad rows spread through it (as in mergeParts.test.ts), so rejects come from several parts. */
+async function bankWithBadRows(): Promise<string> {
+  const lines = (await readFile(dataset('bank-marketing/bank-full.csv'), 'utf8')).split('\n');
+  for (const at of [40_000, 20_000, 5]) lines.splice(at, 0, BAD_ROW, '1;2;3');
+  return lines.join('\n');
+}
+
+beforeAll(async () => {
+  extract = await bankWithBadRows();
+  s3 = await startEmbeddedS3({ bucket: 'propensity-fan' });
+  const registry = new S3Registry(s3.client, s3.bucket);
+  const champion = bankBundle();
+  await registry.write(champion);
+  await registry.promote('bank-marketing', champion.manifest.version, 'fan-out test');
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: s3.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    BUCKET: s3.bucket,
+    LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    FAN_OUT_BYTES: String(FAN_OUT_BYTES),
+    PART_BYTES: String(PART_BYTES),
+    STATE_MACHINE_ARN,
+  });
+  // Both read their config at import (cold start): the fan-out steps first, then the score
+  // function, once the local Step Functions endpoint it calls is known.
+  const fanOut = (await import('../../functions/fanout/handlers.js')) as FanOutHandlers;
+  stepFunctions = await startLocalStepFunctions(fanOut, { concurrency: 2 });
+  process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+  ({ handler } = await import('../../functions/score/handler.js'));
+});
+
+afterAll(async () => {
+  await stepFunctions?.close();
+  await s3?.stop();
+});
+
+async function fannedOut(event: S3Event): Promise<FannedOut> {
+  const [result] = await handler(event);
+  expect(result?.status).toBe('fanned-out');
+  return result as FannedOut;
+}
+
+const prefixOf = (result: { outputs: string }) => result.outputs.replace(`s3://${s3.bucket}/`, '');
+
+describe('fan-out on the embedded S3, the state machine played by the local driver', () => {
+  it('scores a large extract in 4 parts with outputs byte-identical to the single-invocation run', async () => {
+    // Act: the S3 event goes to the score function, which starts the execution; wait for it.
+    const key = 'incoming/bank-marketing/2026/12/bank-with-bad-rows.csv';
+    const event = await dropObject(s3, key, extract);
+    const result = await fannedOut(event);
+    expect(result).toMatchObject({ started: true, execution: executionNameFor(result.runId), bytes: Buffer.byteLength(extract) });
+    const execution = stepFunctions.executions.get(result.execution)!;
+    expect(execution.input).toEqual({
+      bucket: s3.bucket,
+      key,
+      etag: event.Records[0]!.s3.object.eTag,
+      model: 'bank-marketing',
+      runId: result.runId,
+      outputBucket: s3.bucket,
+      outputPrefix: `outputs/bank-marketing/${result.runId}/`,
+    });
+    expect(await execution.done).toEqual({ status: 'succeeded', parts: 4 });
+
+    // The same object version scored whole, by the single-invocation path, into another prefix.
+    const { object } = event.Records[0]!.s3;
+    const single = await scoreS3Object({
+      client: s3.client,
+      bucket: s3.bucket,
+      key,
+      etag: object.eTag,
+      bundles: new ChampionBundles(new S3Registry(s3.client, s3.bucket)),
+      config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'single/', batchSize: 8192 },
+      spool: tempFileSpool(),
+    });
+    expect(single.status).toBe('scored');
+
+    // Assess: the same files, byte for byte; the summaries equal apart from timings; nothing left of the parts.
+    const fanned = prefixOf(result);
+    const whole = prefixOf(single as { outputs: string });
+    expect(await runFiles(s3, fanned)).toEqual(await runFiles(s3, whole));
+    expect(await runFiles(s3, fanned)).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    for (const name of ['scores.csv', 'targets.csv', 'rejects.csv']) {
+      expect(await objectText(s3, `${fanned}${name}`), name).toBe(await objectText(s3, `${whole}${name}`));
+    }
+    const strip = (s: Record<string, unknown> | undefined) => ({ ...s, startedAt: 0, finishedAt: 0, durationMs: 0 });
+    const fannedSummary = await objectJson(s3, `${fanned}summary.json`);
+    expect(strip(fannedSummary)).toEqual(strip(await objectJson(s3, `${whole}summary.json`)));
+    expect(fannedSummary?.['rows']).toEqual({ read: 45_217, scored: 45_211, rejected: 6, rejectReasons: { NOT_A_NUMBER: 3, FIELD_COUNT: 3 } });
+    expect(await listKeys(s3.client, s3.bucket, `${fanned}_parts/`)).toEqual([]);
+  });
+
+  it('writes profile.json byte-identical to the single run when the bundle has a drift baseline', async () => {
+    // The bundled bank-marketing model carries a baseline: publish it as the champion of another model name.
+    const { FsRegistry } = await import('../../functions/adapters/fs/fsRegistry.js');
+    const { findBundledModelsDir } = await import('../../functions/score/config.js');
+    const bundled = await new FsRegistry(findBundledModelsDir()!).read('bank-marketing');
+    const registry = new S3Registry(s3.client, s3.bucket);
+    const manifest = { ...bundled.manifest, name: 'bank-profiled' };
+    await registry.write({ manifest, files: bundled.files });
+    await registry.promote('bank-profiled', manifest.version, 'fan-out profile test');
+
+    const key = 'incoming/bank-profiled/bank-with-bad-rows.csv';
+    const event = await dropObject(s3, key, extract);
+    const result = await fannedOut(event);
+    expect(await stepFunctions.executions.get(result.execution)!.done).toEqual({ status: 'succeeded', parts: 4 });
+    const single = await scoreS3Object({
+      client: s3.client,
+      bucket: s3.bucket,
+      key,
+      etag: event.Records[0]!.s3.object.eTag,
+      bundles: new ChampionBundles(new S3Registry(s3.client, s3.bucket)),
+      config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'single/', batchSize: 8192 },
+      spool: tempFileSpool(),
+    });
+    const fanned = prefixOf(result);
+    const whole = prefixOf(single as { outputs: string });
+    expect(await runFiles(s3, fanned)).toContain('profile.json');
+    for (const name of ['profile.json', 'scores.csv', 'targets.csv', 'rejects.csv']) {
+      expect(await objectText(s3, `${fanned}${name}`), name).toBe(await objectText(s3, `${whole}${name}`));
+    }
+  });
+
+  it('a redelivered event computes the same execution name and starts nothing new; after the run it is skipped', async () => {
+    // Prepare
+    const key = 'incoming/bank-marketing/redelivered.csv';
+    const event = await dropObject(s3, key, extract);
+    const before = stepFunctions.executions.size;
+
+    // Act: the first delivery and a redelivery while the execution runs.
+    const first = await fannedOut(event);
+    const second = await fannedOut(event);
+
+    // Assess
+    expect(second.execution).toBe(first.execution);
+    expect(first.started).toBe(true);
+    expect(second.started).toBe(false);
+    expect(stepFunctions.calls.filter((name) => name === first.execution)).toHaveLength(2);
+    expect(stepFunctions.executions.size).toBe(before + 1);
+    expect(await stepFunctions.executions.get(first.execution)!.done).toMatchObject({ status: 'succeeded' });
+    const [late] = await handler(event);
+    expect(late).toMatchObject({ status: 'skipped', runId: first.runId });
+  });
+
+  it('decides by size: a small extract is scored inline, without an execution', async () => {
+    const small = extract.split('\n').slice(0, 200).join('\n');
+    const before = stepFunctions.calls.length;
+    const [result] = await handler(await dropObject(s3, 'incoming/bank-marketing/small.csv', small));
+    expect(result).toMatchObject({ status: 'scored' });
+    expect(stepFunctions.calls.length).toBe(before);
+  });
+
+  it('a part that cannot be parsed fails the run: error.json with its code and line, no _SUCCESS, no _parts/ objects, the lock released', async () => {
+    // Prepare: a quote that opens on the last line and never closes: the first parts score, the last fails.
+    const at = extract.split('\n').length;
+    const key = 'incoming/bank-marketing/unclosed-quote.csv';
+
+    // Act
+    const result = await fannedOut(await dropObject(s3, key, `${extract.replace(/\n$/, '')}\n58;"management;married;no\n`));
+    const outcome = await stepFunctions.executions.get(result.execution)!.done;
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'failed', step: 'part', error: { code: 'EXTRACT_MALFORMED' } });
+    const prefix = prefixOf(result);
+    expect(await runFiles(s3, prefix)).toEqual(['error.json']);
+    const report = await objectJson<{ status: string; runId: string; error: { code: string; file: string; line: number }; model: unknown }>(s3, `${prefix}error.json`);
+    expect(report).toMatchObject({ status: 'failed', runId: result.runId, model: { name: 'bank-marketing', version: '2026-11-23T0900-test01' } });
+    expect(report?.error).toMatchObject({ code: 'EXTRACT_MALFORMED', file: `s3://${s3.bucket}/${key}` });
+    // The line is the file's, not the part's: the quote opens on the last line.
+    expect(report?.error.line).toBeGreaterThanOrEqual(at);
+    // No customer value in error.json.
+    expect(JSON.stringify(report)).not.toContain('management');
+  });
+
+  it('a header the model cannot read fails in the plan, before any part is scored: error.json and nothing under _parts/', async () => {
+    const key = 'incoming/bank-marketing/not-an-extract.csv';
+    const body = `${'just some text that is not an extract\n'.repeat(40_000)}`;
+    const result = await fannedOut(await dropObject(s3, key, body));
+    const outcome = await stepFunctions.executions.get(result.execution)!.done;
+    expect(outcome).toMatchObject({ status: 'failed', step: 'plan' });
+    const prefix = prefixOf(result);
+    expect(await runFiles(s3, prefix)).toEqual(['error.json']);
+    const report = await objectJson<{ error: { code: string } }>(s3, `${prefix}error.json`);
+    expect(report?.error.code).toBe('EXTRACT_MISSING_COLUMN');
+  });
+});
