@@ -12,6 +12,8 @@ export interface PrefixAccess {
   readonly list?: readonly DataPrefix[];
   /** s3:PutObject and s3:AbortMultipartUpload on `<prefix>*` (multipart uploads need both). */
   readonly write?: readonly DataPrefix[];
+  /** s3:DeleteObject on `<prefix>*` (a run lock released, a failed run's partial outputs removed). */
+  readonly remove?: readonly DataPrefix[];
 }
 
 /** Environment variable that carries a prefix to the function code: `'models/'` → `MODELS_PREFIX`. */
@@ -71,9 +73,20 @@ export class DataBucketAccess {
         }),
       );
     }
+    const remove = access.remove ?? [];
+    if (remove.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'DeleteObjects',
+          effect: Effect.ALLOW,
+          actions: ['s3:DeleteObject'],
+          resources: remove.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+        }),
+      );
+    }
     fn.addEnvironment(BUCKET_ENV_NAME, this.bucket.bucketName);
-    for (const prefix of new Set([...read, ...list, ...write])) fn.addEnvironment(prefixEnvName(prefix), prefix);
-    this.acknowledgePrefixWildcards(fn, new Set([...read, ...write]));
+    for (const prefix of new Set([...read, ...list, ...write, ...remove])) fn.addEnvironment(prefixEnvName(prefix), prefix);
+    this.acknowledgePrefixWildcards(fn, new Set([...read, ...write, ...remove]));
   }
 
   /** cdk-nag flags `<bucket>/<prefix>*`; that wildcard is the point of a prefix grant, so say so where it is made. */

@@ -68,10 +68,12 @@ export class PropensityStack extends Stack {
     });
     // outputs/ is read too: the run's _SUCCESS marker makes a redelivered event a no-op. It writes
     // each committed run's index under index/ (read back to tell whether a redelivery must rewrite it).
+    // It deletes under outputs/ to release its run lock and remove a failed run's partial outputs.
     access.bindToFunction(this.scoreFunction, {
       read: [incoming, models, outputs, index],
       list: [models, outputs],
       write: [outputs, index],
+      remove: [outputs],
     });
     new ExtractIngest(this, 'ExtractIngest', {
       bucket: this.data.bucket,

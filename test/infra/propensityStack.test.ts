@@ -273,7 +273,7 @@ describe('IAM', () => {
     for (const statement of s3Statements) expect(asArray(statement.Resource), JSON.stringify(statement)).not.toContain('*');
   });
 
-  it('lets the score function read incoming/, models/, outputs/ and index/, list models/ and outputs/, and write outputs/ and index/ only', () => {
+  it('lets the score function read incoming/, models/, outputs/ and index/, list models/ and outputs/, write outputs/ and index/, and delete in outputs/ only', () => {
     const statements = roleStatements(scoreId);
     const read = statementWithSid(statements, 'ReadObjects');
     expect(read).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
@@ -290,9 +290,11 @@ describe('IAM', () => {
     expect(asArray(write.Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     expect(asArray(write.Resource)).toEqual(expect.arrayContaining([objectArn(bucketId, 'outputs/*'), objectArn(bucketId, 'index/*')]));
     expect(asArray(write.Resource)).toHaveLength(2);
+    // Its run lock is released and a failed run's partial outputs removed: delete, in outputs/ only.
+    expect(statementWithSid(statements, 'DeleteObjects')).toMatchObject({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: objectArn(bucketId, 'outputs/*') });
     // Nothing else touches S3.
     const s3Sids = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:'))).map((s) => s.Sid);
-    expect(s3Sids.sort()).toEqual(['ListPrefixes', 'ReadObjects', 'WriteObjects']);
+    expect(s3Sids.sort()).toEqual(['DeleteObjects', 'ListPrefixes', 'ReadObjects', 'WriteObjects']);
   });
 
   it('lets the drift function read and list outputs/, labels/, models/ and index/, and write drift/ only', () => {
