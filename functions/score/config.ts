@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../core/extract/extractLimits.js';
+import { MAX_WORKERS, defaultWorkers } from '../adapters/workers/scoreInParts.js';
 import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
 
@@ -28,6 +29,8 @@ const environmentSchema = z.object({
   MAX_RECORD_BYTES: z.coerce.number().int().min(1).max(1 << 30).default(DEFAULT_EXTRACT_LIMITS.maxRecordBytes),
   /** `true` scores even when the first rows look nothing like the training data (EXTRACT_LAYOUT_SUSPECT); default `false`. */
   SKIP_LAYOUT_CHECK: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  /** Worker threads scoring byte ranges of a plain extract at once; default: the function's vCPUs. */
+  SCORE_WORKERS: z.coerce.number().int().min(1).max(MAX_WORKERS).optional(),
 });
 
 /** The score function's settings, read once per cold start. */
@@ -49,6 +52,8 @@ export interface ScoreConfig {
   readonly layoutCheck: boolean;
   /** `RUN_LOCK_TTL_SECONDS` (default 960: Lambda's 15-minute maximum plus a minute), in milliseconds. */
   readonly runLockTtlMs: number;
+  /** `SCORE_WORKERS` (default: `os.availableParallelism()`, the vCPUs Lambda gives the function's memory). */
+  readonly workers: number;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -84,5 +89,6 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     limits: { maxBytes: e.MAX_EXTRACT_BYTES, maxRows: e.MAX_EXTRACT_ROWS, maxRecordBytes: e.MAX_RECORD_BYTES },
     layoutCheck: !e.SKIP_LAYOUT_CHECK,
     runLockTtlMs: e.RUN_LOCK_TTL_SECONDS * 1000,
+    workers: e.SCORE_WORKERS ?? defaultWorkers(),
   };
 }
