@@ -17,6 +17,8 @@ export interface ExtractObjectRun extends Omit<ScoreExtractOptions, 'input'> {
   /** The bundle's files, which each worker loads its own model from. */
   readonly bundleFiles: BundleFiles;
   readonly workers: number;
+  /** Structured log lines (counts only). */
+  readonly log?: ((level: 'info', message: string, attributes: Record<string, unknown>) => void) | undefined;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface ExtractObjectRun extends Omit<ScoreExtractOptions, 'input'> {
  * body and falls back to it by itself for a gzip or small object, which cannot be split).
  */
 export async function scoreExtractObject(run: ExtractObjectRun): Promise<RunOutcome> {
-  const { client, object, version, endpoint, idleTimeoutMs, bundleFiles, workers, ...options } = run;
+  const { client, object, version, endpoint, idleTimeoutMs, bundleFiles, workers, log, ...options } = run;
   const size = object.contentLength;
   if (workers <= 1 || size === undefined) return scoreExtract({ ...options, input: object.body });
   // Pinned to the bytes this run opened: a ranged GET of a changed object fails (412) instead of mixing versions.
@@ -39,5 +41,6 @@ export async function scoreExtractObject(run: ExtractObjectRun): Promise<RunOutc
     bundleFiles,
     workers,
     parts: workers,
+    onPlan: (plan) => log?.('info', 'extract planned', { parts: plan.parts, workers: plan.workers }),
   });
 }

@@ -223,6 +223,7 @@ async function scoreLockedRun(
       idleTimeoutMs,
       bundleFiles,
       workers: config.workers ?? 1,
+      log,
       source: `s3://${input.bucket}/${key}`,
       bundle,
       economics,

@@ -211,6 +211,8 @@ export interface PropensityFunctionProps {
 export class PropensityFunction extends NodejsFunction {
   /** Whether the asset ships the model runtimes (see {@link PropensityFunctionProps.modelRuntimes}). */
   public readonly modelRuntimes: boolean;
+  /** Whether the asset ships the part worker (see {@link PropensityFunctionProps.partWorker}). */
+  public readonly partWorker: boolean;
 
   constructor(scope: Construct, id: string, props: PropensityFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -246,5 +248,6 @@ export class PropensityFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
     this.modelRuntimes = props.modelRuntimes ?? true;
+    this.partWorker = props.partWorker ?? false;
   }
 }

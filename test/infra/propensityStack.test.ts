@@ -133,7 +133,7 @@ describe('score function', () => {
     expect(runtime, `runtime ${fn.Runtime}`).not.toBeNull();
     expect(Number(runtime![1])).toBeGreaterThanOrEqual(22);
     // Two whole vCPUs (Lambda gives one per 1,769 MB): one scoring worker thread each.
-    expect(fn.MemorySize).toBeGreaterThanOrEqual(2 * 1769);
+    expect((fn as unknown as { MemorySize: number }).MemorySize).toBeGreaterThanOrEqual(2 * 1769);
     expect(fn).toMatchObject({
       Handler: 'index.handler',
       MemorySize: 3584,

@@ -46,6 +46,8 @@ export interface ScoreInPartsOptions extends Omit<ScoreExtractOptions, 'observer
   readonly parts: number;
   /** Where the run's temp folder goes (its parts' spools). @default the OS temp folder */
   readonly tempDir?: string;
+  /** Told the plan once it is made: how many parts, on how many worker threads (0: scored in this thread). */
+  readonly onPlan?: (plan: { readonly parts: number; readonly workers: number }) => void;
 }
 
 /**
@@ -78,11 +80,16 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
     await options.output.abort(error);
     throw error;
   }
-  if (plan.length === 1) return scoreExtract(options);
+  if (plan.length === 1) {
+    options.onPlan?.({ parts: 1, workers: 0 });
+    return scoreExtract(options);
+  }
   closeUnread(options.input);
 
+  const workers = Math.max(1, Math.min(options.workers, plan.length));
+  options.onPlan?.({ parts: plan.length, workers });
   const runDir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'propensity-run-'));
-  const pool = new PartWorkerPool(Math.max(1, Math.min(options.workers, plan.length)), workerData(options, runDir));
+  const pool = new PartWorkerPool(workers, workerData(options, runDir));
   const parts: ScoredPart[] = [];
   try {
     const head = await bytes.read(0, layoutBytes(plan[0]!, options));
@@ -191,7 +198,8 @@ class PartWorkerPool {
         }
       };
       for (let i = 0; i < this.size; i++) {
-        const worker = new Worker(partWorkerEntry(), { workerData: this.data });
+        // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
+        const worker = new Worker(partWorkerEntry(), { workerData: this.data, execArgv: [] });
         this.workers.push(worker);
         worker.once('exit', () => this.exited.add(worker));
         worker.on('message', (reply: PartWorkerReply) => {
