@@ -48,7 +48,7 @@ afterEach(() => {
 const spoolsLeft = async () => (await readdir(scratch)).filter((name) => name.startsWith('propensity-'));
 const score = (input: string, out: string, ...more: string[]) => runCliCaptured(['score', '--model', 'bank-marketing', '--input', input, '--out', out, '--quiet', ...more]);
 const text = (dir: string, name: string) => readFile(path.join(dir, name), 'utf8');
-const summaryOf = async (dir: string) => {
+const summaryOf = async (dir: string): Promise<Record<string, unknown>> => {
   const summary = JSON.parse(await text(dir, 'summary.json')) as Record<string, unknown>;
   return { ...summary, startedAt: 0, finishedAt: 0, durationMs: 0 };
 };

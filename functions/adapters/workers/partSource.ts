@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ExtractPart } from '../../core/extract/planParts.js';
-import { createS3Client, getObjectStream } from '../s3/s3Objects.js';
-import type { S3ObjectVersion } from '../s3/s3ByteRanges.js';
+import { createS3Client } from '../s3/s3Objects.js';
+import { getObjectRange, type S3ObjectVersion } from '../s3/s3ByteRanges.js';
 
 /**
  * Where a worker thread reads its byte range from: plain data (it crosses the thread boundary),
@@ -26,14 +26,15 @@ const FILE_CHUNK = 64 * 1024;
 export async function openPartRange(source: PartSource, range: Pick<ExtractPart, 'start' | 'end'>): Promise<AsyncIterable<Uint8Array>> {
   if (source.kind === 'file') return alignedFileRange(source.file, range.start, range.end);
   const client = createS3Client(source.endpoint, source.region);
-  const { body } = await getObjectStream(client, source.bucket, source.key, {
-    ...(source.versionId ? { versionId: source.versionId } : { ifMatch: source.etag }),
-    idleTimeoutMs: source.idleTimeoutMs,
-    range,
-  });
-  // The client's sockets go with the stream: a worker scores several parts, each with its own GET.
-  body.once('close', () => client.destroy());
-  return body as Readable;
+  try {
+    const body: Readable = await getObjectRange(client, source, range, { idleTimeoutMs: source.idleTimeoutMs });
+    // The client's sockets go with the stream: a worker scores several parts, each with its own GET.
+    body.once('close', () => client.destroy());
+    return body;
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
 }
 
 async function* alignedFileRange(file: string, start: number, end: number): AsyncGenerator<Uint8Array> {
