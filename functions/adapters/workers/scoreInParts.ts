@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { BundleFiles } from '../../core/bundle/registry.js';
 import { PART_WORKER_FILE } from '../../core/constants.js';
@@ -93,7 +94,7 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
   const parts: ScoredPart[] = [];
   try {
     const head = await bytes.read(0, layoutBytes(plan[0]!, options));
-    const layout = await readExtractLayout((async function* () { yield head; })(), options.bundle, options.source);
+    const layout = await readExtractLayout(Readable.from([head]), options.bundle, options.source);
     const scored = await pool.score(plan, layout, options.onProgress);
     for (const [i, { part, spoolDir }] of scored.entries()) {
       parts.push(scoredPartFromJson(part, await TempFileSpool.attach(spoolDir), `${options.source} (part ${i + 1} of ${plan.length})`));
@@ -175,7 +176,7 @@ class PartWorkerPool {
       const settle = () => {
         const decision = outcomes.decision();
         if (!decision.done) return false;
-        if ('error' in decision) reject(decision.error as Error);
+        if ('error' in decision) reject(decision.error);
         else resolve(decision.values);
         return true;
       };
@@ -187,7 +188,7 @@ class PartWorkerPool {
         const request: PartWorkerRequest = { type: 'score', index, range: plan[index]!, layout: index === 0 ? null : layout };
         worker.postMessage(request);
       };
-      const failed = (index: number, error: unknown) => {
+      const failed = (index: number, error: Error) => {
         outcomes.fail(index, error);
         // Parts after the first failure cannot change the outcome: stop the workers scoring them.
         for (const [worker, busyWith] of this.busy) {

@@ -4,13 +4,13 @@
  * the file would have met first. A later part may fail sooner in wall time (it starts mid-file);
  * its error only counts once every part before it has succeeded.
  */
-export type PartsDecision<T> = { readonly done: false } | { readonly done: true; readonly values: T[] } | { readonly done: true; readonly error: unknown };
+export type PartsDecision<T> = { readonly done: false } | { readonly done: true; readonly values: T[] } | { readonly done: true; readonly error: Error };
 
 export class PartOutcomes<T> {
   private readonly values: Array<T | undefined>;
   private readonly finished: boolean[];
   private failedIndex = Infinity;
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(readonly count: number) {
     this.values = new Array<T | undefined>(count).fill(undefined);
@@ -22,7 +22,7 @@ export class PartOutcomes<T> {
     this.finished[index] = true;
   }
 
-  fail(index: number, error: unknown): void {
+  fail(index: number, error: Error): void {
     this.finished[index] = true;
     if (index < this.failedIndex) {
       this.failedIndex = index;
@@ -43,7 +43,7 @@ export class PartOutcomes<T> {
   decision(): PartsDecision<T> {
     const upTo = Math.min(this.failedIndex, this.count);
     for (let i = 0; i < upTo; i++) if (!this.finished[i]) return { done: false };
-    if (this.failedIndex < this.count) return { done: true, error: this.failure };
+    if (this.failure !== undefined) return { done: true, error: this.failure };
     return { done: true, values: this.values as T[] };
   }
 }
