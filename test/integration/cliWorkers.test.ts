@@ -130,6 +130,18 @@ describe('propensity score --workers --parts', () => {
     }, 120_000);
   }
 
+  it('scores a header-less extract in parts exactly as in one thread (later parts know the fields from the spec)', async () => {
+    const input = dataset('audiobooks/Audiobooks_data.csv');
+    const one = await runCliCaptured(['score', '--model', 'audiobooks', '--input', input, '--out', path.join(work, 'headerless-one', 'run'), '--quiet', '--workers', '1', '--parts', '1']);
+    const many = await runCliCaptured(['score', '--model', 'audiobooks', '--input', input, '--out', path.join(work, 'headerless-many', 'run'), '--quiet', '--workers', '2', '--parts', '2']);
+    expect([one.code, many.code]).toEqual([0, 0]);
+    for (const name of ['scores.csv', 'targets.csv', 'rejects.csv', 'profile.json']) {
+      expect(await text(path.join(work, 'headerless-many', 'run'), name), name).toBe(await text(path.join(work, 'headerless-one', 'run'), name));
+    }
+    expect(await summaryOf(path.join(work, 'headerless-many', 'run'))).toEqual(await summaryOf(path.join(work, 'headerless-one', 'run')));
+    expect(((await summaryOf(path.join(work, 'headerless-many', 'run'))).rows as { read: number }).read).toBe(14_084);
+  }, 120_000);
+
   it('scores a gzip extract (which cannot be split by bytes) whole with --workers 2', async () => {
     // Prepare
     const gz = path.join(work, 'bank.csv.gz');

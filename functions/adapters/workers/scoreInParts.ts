@@ -78,6 +78,7 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
     const parts = Math.max(1, Math.min(options.parts, MAX_PARTS, Math.floor(bytes.size / MIN_PART_BYTES)));
     plan = await planParts(bytes, parts);
   } catch (error) {
+    closeUnread(options.input);
     await options.output.abort(error);
     throw error;
   }
@@ -96,6 +97,8 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
     const head = await bytes.read(0, layoutBytes(plan[0]!, options));
     const layout = await readExtractLayout(Readable.from([head]), options.bundle, options.source);
     const scored = await pool.score(plan, layout, options.onProgress);
+    // The models are not needed for the merge: their memory goes back before it starts.
+    await pool.stop();
     for (const [i, { part, spoolDir }] of scored.entries()) {
       parts.push(scoredPartFromJson(part, await TempFileSpool.attach(spoolDir), `${options.source} (part ${i + 1} of ${plan.length})`));
     }

@@ -294,7 +294,8 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
     source: file,
     delimiter,
     header: options.header,
-    headerFields: options.headerFields,
+    // A header-less file's part has no names (`[]`): its records are counted against the spec's fields, as the first part's are.
+    headerFields: options.headerFields?.length ? options.headerFields : undefined,
     firstLine: (options.firstLine ?? 1) + blankLines,
     fieldCount: options.header ? undefined : options.expect?.fieldCount,
     maxRecordBytes: limits.maxRecordBytes,
