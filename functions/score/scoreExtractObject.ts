@@ -4,7 +4,7 @@ import type { RunOutcome } from '../core/engine/runOutputs.js';
 import { scoreExtract, type ScoreExtractOptions } from '../core/engine/scoreExtract.js';
 import { s3ByteRanges, type S3ObjectVersion } from '../adapters/s3/s3ByteRanges.js';
 import type { S3ObjectStream } from '../adapters/s3/s3Objects.js';
-import { scoreInParts } from '../adapters/workers/scoreInParts.js';
+import { MIN_PART_BYTES, scoreInParts } from '../adapters/workers/scoreInParts.js';
 
 export interface ExtractObjectRun extends Omit<ScoreExtractOptions, 'input'> {
   readonly client: S3Client;
@@ -22,7 +22,7 @@ export interface ExtractObjectRun extends Omit<ScoreExtractOptions, 'input'> {
 }
 
 /**
- * Scores an opened S3 extract: with one worker, or a size S3 did not give, by `scoreExtract` from the
+ * Scores an opened S3 extract: with one worker, a small object, or a size S3 did not give, by `scoreExtract` from the
  * opened body, as ever; otherwise on `workers` worker threads, one byte range each, every worker
  * streaming its range with a ranged GetObject of the same version (`scoreInParts` closes the opened
  * body and falls back to it by itself for a gzip or small object, which cannot be split).
@@ -30,7 +30,8 @@ export interface ExtractObjectRun extends Omit<ScoreExtractOptions, 'input'> {
 export async function scoreExtractObject(run: ExtractObjectRun): Promise<RunOutcome> {
   const { client, object, version, endpoint, idleTimeoutMs, bundleFiles, workers, log, ...options } = run;
   const size = object.contentLength;
-  if (workers <= 1 || size === undefined) return scoreExtract({ ...options, input: object.body });
+  // Too small to split: no ranged GETs at all, the opened body is read as ever.
+  if (workers <= 1 || size === undefined || size < 2 * MIN_PART_BYTES) return scoreExtract({ ...options, input: object.body });
   // Pinned to the bytes this run opened: a ranged GET of a changed object fails (412) instead of mixing versions.
   const pinned: S3ObjectVersion = { ...version, etag: object.etag ?? version.etag };
   return scoreInParts({
