@@ -50,8 +50,8 @@ export default defineConfig(
     languageOptions: {
       parserOptions: {
         projectService: {
-          // Plain JS entry points outside tsconfig.json: the bin shim and this file.
-          allowDefaultProject: ['bin/*.mjs', 'eslint.config.js'],
+          // Plain JS entry points outside tsconfig.json: the bin shim, the part worker's tsx shim and this file.
+          allowDefaultProject: ['bin/*.mjs', 'functions/adapters/workers/*.mjs', 'eslint.config.js'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

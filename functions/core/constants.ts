@@ -14,3 +14,9 @@ export const BUNDLED_MODELS_DIRNAME = 'model-store';
 
 /** Milliseconds in a day, for look-back windows and label ages. */
 export const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The worker-thread entry of a multi-part run in a Lambda asset: esbuild writes it beside the
+ * handler (`index.mjs`), and `scoreInParts` starts its workers from it.
+ */
+export const PART_WORKER_FILE = 'scorePartWorker.mjs';

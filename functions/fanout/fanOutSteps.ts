@@ -10,7 +10,7 @@ import { writeRunOutputs } from '../core/engine/writeRunOutputs.js';
 import { planParts } from '../core/extract/planParts.js';
 import { compileEncoder } from '../core/spec/rowEncoder.js';
 import { ERROR_FILE, S3OutputTarget, SUCCESS_FILE, type ErrorReport, type RunIdentity } from '../adapters/s3/S3OutputTarget.js';
-import { openObjectRange, s3ByteRanges } from '../adapters/s3/s3ByteRanges.js';
+import { getObjectRange, s3ByteRanges, type S3ObjectVersion } from '../adapters/s3/s3ByteRanges.js';
 import { S3PartSpool, uploadSpool } from '../adapters/s3/s3PartSpool.js';
 import { acquireRunLock, LOCK_FILE, releaseRunLock } from '../adapters/s3/runLock.js';
 import { deleteKeys, headObject, listKeys, putJsonObject, readJsonObject } from '../adapters/s3/s3Objects.js';
@@ -49,7 +49,8 @@ export interface FanOutContext {
 
 const PART_FILE = 'part.json';
 const sourceOf = (run: FanOutRun) => `s3://${run.bucket}/${run.key}`;
-const identityOf = (run: FanOutRun) => ({ etag: run.etag, versionId: run.versionId });
+/** The extract's version every read of the run names (S3 refuses a changed object). */
+const objectOf = (run: FanOutRun): S3ObjectVersion => ({ bucket: run.bucket, key: run.key, etag: run.etag, versionId: run.versionId });
 /** The lock's owner is the execution: any retry of any step of it recognises the lock as its own. */
 const lockOwnerOf = (run: FanOutRun) => `fan-out:${executionNameFor(run.runId)}`;
 const runIdentityOf = (run: FanOutRun & Partial<PlannedRun>): RunIdentity => ({
@@ -86,7 +87,9 @@ export async function planRun(context: FanOutContext, run: FanOutRun): Promise<R
     const { bundle, origin } = await context.champions(run.outputBucket).resolve(run.model);
     const sidecar = await readSidecarEconomics(client, run.bucket, run.key);
     const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
-    const bytes = await s3ByteRanges(client, run.bucket, run.key, identityOf(run));
+    const object = await headObject(client, run.bucket, run.key);
+    if (object?.contentLength === undefined) throw new FanOutError('plan', `${sourceOf(run)} is gone or has no size`, { isInputError: false });
+    const bytes = s3ByteRanges(client, objectOf(run), object.contentLength);
     const maxBytes = context.config.limits?.maxBytes;
     const head = await bytes.read(0, 2);
     const gzip = head[0] === 0x1f && head[1] === 0x8b;
@@ -98,7 +101,7 @@ export async function planRun(context: FanOutContext, run: FanOutRun): Promise<R
     if (ranges.length > MAX_INLINE_PARTS) {
       throw new FanOutError('plan', `${ranges.length} parts exceed the ${MAX_INLINE_PARTS} a plan may hold inline: raise PART_BYTES`, { isInputError: true });
     }
-    const first = await openObjectRange(client, run.bucket, run.key, identityOf(run), 0, ranges[0]!.end);
+    const first = await getObjectRange(client, objectOf(run), { start: 0, end: ranges[0]!.end });
     const layout = await readExtractLayout(first, bundle, sourceOf(run)).finally(() => first.destroy());
     // A header without the spec's columns fails here, once, rather than in every part.
     compileEncoder(bundle.featureSpec, bundle.featureSpec.spec.file.header ? layout.headerFields : null, sourceOf(run));
@@ -132,7 +135,7 @@ export async function scoreRunPart(context: FanOutContext, task: PartTask): Prom
   const prefix = partPrefixOf(run, part.index);
   try {
     const bundle = await context.pinnedBundle(run.outputBucket, run.model, run.bundleOrigin, run.modelVersion);
-    const input = await openObjectRange(client, run.bucket, run.key, identityOf(run), part.start, part.end);
+    const input = await getObjectRange(client, objectOf(run), { start: part.start, end: part.end });
     const scored = await scorePart({
       input,
       source: sourceOf(run),
@@ -145,7 +148,8 @@ export async function scoreRunPart(context: FanOutContext, task: PartTask): Prom
       ...(config.limits ? { limits: config.limits } : {}),
       // The whole-file run checks the file's first records only: so does the first part, alone.
       layoutCheck: part.index === 0 ? (config.layoutCheck ?? true) : false,
-      ...(part.index === 0 ? {} : { part: { ...run.layout, firstLine: part.firstLine } }),
+      // firstByte: the input limits count the whole file, as a single run would.
+      ...(part.index === 0 ? {} : { part: { ...run.layout, firstLine: part.firstLine, firstByte: part.start } }),
     });
     try {
       await uploadSpool(client, run.outputBucket, prefix, scored.spool);

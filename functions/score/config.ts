@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../core/extract/extractLimits.js';
+import { MAX_WORKERS, defaultWorkers } from '../adapters/workers/scoreInParts.js';
 import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
 /** Above this stored size an extract fans out (FAN_OUT_BYTES): about 4 parts of 256 MiB, minutes of work for one function. */
@@ -38,6 +39,8 @@ const environmentSchema = z.object({
   STATE_MACHINE_ARN: z.string().regex(/^arn:[a-z-]+:states:/, 'must be a Step Functions state machine ARN').optional(),
   /** Step Functions endpoint for `npm start` and tests (a local stand-in); in AWS the regional endpoint. */
   AWS_ENDPOINT_URL_SFN: s3EndpointSetting,
+  /** Worker threads scoring byte ranges of a plain extract at once; default: the function's vCPUs. */
+  SCORE_WORKERS: z.coerce.number().int().min(1).max(MAX_WORKERS).optional(),
 });
 
 
@@ -64,6 +67,8 @@ export interface ScoreConfig {
   readonly runLockTtlMs: number;
   /** `FAN_OUT_BYTES` and `STATE_MACHINE_ARN`: present only when a state machine is configured. */
   readonly fanOut: { readonly thresholdBytes: number; readonly stateMachineArn: string; readonly endpoint: string | undefined } | undefined;
+  /** `SCORE_WORKERS` (default: `os.availableParallelism()`, the vCPUs Lambda gives the function's memory). */
+  readonly workers: number;
 }
 
 /** Folder of this module: `__dirname` in a CommonJS bundle, `import.meta.url` in ESM (source or bundle). */
@@ -101,5 +106,6 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     layoutCheck: !e.SKIP_LAYOUT_CHECK,
     runLockTtlMs: e.RUN_LOCK_TTL_SECONDS * 1000,
     fanOut: e.STATE_MACHINE_ARN ? { thresholdBytes: e.FAN_OUT_BYTES, stateMachineArn: e.STATE_MACHINE_ARN, endpoint: e.AWS_ENDPOINT_URL_SFN } : undefined,
+    workers: e.SCORE_WORKERS ?? defaultWorkers(),
   };
 }

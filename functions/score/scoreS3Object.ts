@@ -6,7 +6,6 @@ import { jsonSyntaxError } from '../core/validation.js';
 import type { OutputFileRecord } from '../core/engine/outputTarget.js';
 import { isRetryableError } from '../core/engine/runFailure.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
-import { scoreExtract } from '../core/engine/scoreExtract.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { S3OutputTarget, SUCCESS_FILE } from '../adapters/s3/S3OutputTarget.js';
 import { acquireRunLock, LOCK_FILE } from '../adapters/s3/runLock.js';
@@ -15,6 +14,7 @@ import { describeError } from '../core/engine/runFailure.js';
 import { runIndexKey } from '../core/runIndex/runIndex.js';
 import { getObjectStream, headObject, isNotFound, readJsonObject, readObjectBytes, unquoteEtag, type S3ObjectStream } from '../adapters/s3/s3Objects.js';
 import type { BundleOrigin, ChampionBundles } from './championBundles.js';
+import { scoreExtractObject } from './scoreExtractObject.js';
 import type { ScoreConfig } from './config.js';
 import { fanOutIfLarge, type FanOutStarter } from './fanOutDecision.js';
 
@@ -100,7 +100,7 @@ export interface ScoreS3ObjectInput {
   readonly versionId?: string | undefined;
   readonly bundles: ChampionBundles;
   readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> &
-    Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'indexPrefix'>>;
+    Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'indexPrefix' | 'workers' | 's3Endpoint'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
   /**
@@ -250,21 +250,29 @@ async function scoreLockedRun(
   const target = new S3OutputTarget({ client, bucket: outputBucket, prefix, run: { runId, source } });
   let scoring = false;
   try {
-    const { bundle, origin } = await input.bundles.resolve(parsed.model);
+    const { bundle, files: bundleFiles, origin } = await input.bundles.resolve(parsed.model);
     target.setModel({ name: bundle.manifest.name, version: bundle.manifest.version });
     const sidecar = await readSidecarEconomics(client, input.bucket, key);
     const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
     log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
 
-    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId }, input.extractIdleTimeoutMs ?? DEFAULT_EXTRACT_IDLE_TIMEOUT_MS);
+    const idleTimeoutMs = input.extractIdleTimeoutMs ?? DEFAULT_EXTRACT_IDLE_TIMEOUT_MS;
+    const object = await openExtractVersion(client, input.bucket, key, { etag, versionId }, idleTimeoutMs);
     if (object === 'deleted' || object === 'changed') {
       // A later upload (or delete) has its own event and its own run: retrying this one cannot succeed.
       log('warn', 'extract changed since the notification, skipping', { ...base, reason: object });
       return { ...base, status: 'superseded', reason: object };
     }
     scoring = true; // from here on scoreExtract aborts the target itself
-    const { summary, files } = await scoreExtract({
-      input: object.body,
+    const { summary, files } = await scoreExtractObject({
+      client,
+      object,
+      version: { bucket: input.bucket, key, etag, versionId },
+      endpoint: config.s3Endpoint,
+      idleTimeoutMs,
+      bundleFiles,
+      workers: config.workers ?? 1,
+      log,
       source: `s3://${input.bucket}/${key}`,
       bundle,
       economics,

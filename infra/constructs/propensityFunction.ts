@@ -2,13 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { BUNDLED_MODELS_DIRNAME, METRICS_NAMESPACE } from '../../functions/core/constants.js';
+import { BUNDLED_MODELS_DIRNAME, METRICS_NAMESPACE, PART_WORKER_FILE } from '../../functions/core/constants.js';
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -104,13 +104,51 @@ function modelRuntimeCommands(outputDir: string, architecture: Architecture): st
   ];
 }
 
+/** The worker thread of a multi-part run (see `scoreInParts`): its own esbuild entry, beside the handler. */
+export const PART_WORKER_ENTRY = 'functions/adapters/workers/scorePartWorker.ts';
+
+/** Options of every function's esbuild bundle, as one place for the handler and the worker entry. */
+const BUNDLE_BANNER = [
+  "import { createRequire as __propensityCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __propensityFileURLToPath } from 'node:url';",
+  'const require = __propensityCreateRequire(import.meta.url);',
+  'const __filename = __propensityFileURLToPath(import.meta.url);',
+  "const __dirname = __propensityFileURLToPath(new URL('.', import.meta.url));",
+].join(' ');
+const EXTERNAL_MODULES = ['onnxruntime-node', 'onnxruntime-common', '@tensorflow/tfjs-node'];
+
+/**
+ * The command that bundles the part worker into `<outputDir>/scorePartWorker.mjs` with the handler's
+ * own esbuild settings (a `new Worker(file)` is a second entry esbuild cannot find from the handler).
+ */
+export function partWorkerCommand(outputDir: string): string {
+  const q = (p: string) => JSON.stringify(p);
+  const esbuild = path.join(packageDir('esbuild'), 'bin', 'esbuild');
+  return [
+    q(esbuild),
+    q(path.join(PROJECT_ROOT, PART_WORKER_ENTRY)),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    `--target=${ESBUILD_TARGET}`,
+    '--main-fields=module,main',
+    '--minify',
+    '--sourcemap',
+    '--sources-content=false',
+    '--log-level=error',
+    ...EXTERNAL_MODULES.map((name) => `--external:${name}`),
+    `--banner:js=${q(BUNDLE_BANNER)}`,
+    `--outfile=${q(path.join(outputDir, PART_WORKER_FILE))}`,
+  ].join(' ');
+}
+
 /**
  * esbuild settings shared by every function: one minified ESM file, with onnxruntime-node left out of the
  * bundle (it loads a native binary by a computed path esbuild cannot follow) and copied in afterwards
  * for Linux only, with the other run-time files (see {@link runtimeFileCommands}). tfjs-node is never
  * shipped; the code falls back to the wasm backend.
  */
-export function propensityBundling(architecture: Architecture, options: { readonly modelRuntimes?: boolean } = {}): BundlingOptions {
+export function propensityBundling(architecture: Architecture, options: { readonly modelRuntimes?: boolean; readonly partWorker?: boolean } = {}): BundlingOptions {
   return {
     format: OutputFormat.ESM,
     target: ESBUILD_TARGET,
@@ -120,19 +158,16 @@ export function propensityBundling(architecture: Architecture, options: { readon
     sourcesContent: false,
     // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins, and the
     // tfjs wasm backend's loader finds its .wasm files through __dirname.
-    banner: [
-      "import { createRequire as __propensityCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __propensityFileURLToPath } from 'node:url';",
-      'const require = __propensityCreateRequire(import.meta.url);',
-      'const __filename = __propensityFileURLToPath(import.meta.url);',
-      "const __dirname = __propensityFileURLToPath(new URL('.', import.meta.url));",
-    ].join(' '),
-    externalModules: ['onnxruntime-node', 'onnxruntime-common', '@tensorflow/tfjs-node'],
+    banner: BUNDLE_BANNER,
+    externalModules: EXTERNAL_MODULES,
     forceDockerBundling: false,
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => runtimeFileCommands(outputDir, architecture, undefined, options),
+      afterBundling: (_inputDir, outputDir) => [
+        ...(options.partWorker ? [partWorkerCommand(outputDir)] : []),
+        ...runtimeFileCommands(outputDir, architecture, undefined, options),
+      ],
     },
   };
 }
@@ -157,6 +192,17 @@ export interface PropensityFunctionProps {
    * @default true
    */
   readonly modelRuntimes?: boolean;
+  /**
+   * Whether the function scores extracts on worker threads: ships the part worker
+   * (`scorePartWorker.mjs`) beside the handler.
+   * @default false
+   */
+  readonly partWorker?: boolean;
+  /**
+   * Size of `/tmp` (512 to 10,240 MB): a scoring run spools its scored and rejected lines there.
+   * @default 512 (Lambda's default)
+   */
+  readonly ephemeralStorageMb?: number;
 }
 
 /**
@@ -167,6 +213,8 @@ export interface PropensityFunctionProps {
 export class PropensityFunction extends NodejsFunction {
   /** Whether the asset ships the model runtimes (see {@link PropensityFunctionProps.modelRuntimes}). */
   public readonly modelRuntimes: boolean;
+  /** Whether the asset ships the part worker (see {@link PropensityFunctionProps.partWorker}). */
+  public readonly partWorker: boolean;
 
   constructor(scope: Construct, id: string, props: PropensityFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -190,7 +238,8 @@ export class PropensityFunction extends NodejsFunction {
       role,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      bundling: propensityBundling(props.architecture, { modelRuntimes: props.modelRuntimes ?? true }),
+      bundling: propensityBundling(props.architecture, { modelRuntimes: props.modelRuntimes ?? true, partWorker: props.partWorker ?? false }),
+      ...(props.ephemeralStorageMb === undefined ? {} : { ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMb) }),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -201,5 +250,6 @@ export class PropensityFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
     this.modelRuntimes = props.modelRuntimes ?? true;
+    this.partWorker = props.partWorker ?? false;
   }
 }

@@ -61,6 +61,8 @@ export class PropensityStack extends Stack {
       serviceName: 'propensity-score',
       description: 'Scores a customer extract from incoming/ and writes scores, target list, ROI and rejects to outputs/',
       memorySize: config.scoreMemoryMb,
+      ephemeralStorageMb: config.scoreEphemeralStorageMb,
+      partWorker: true,
       timeout: scoreTimeout,
       reservedConcurrentExecutions: config.scoreReservedConcurrency,
       architecture,

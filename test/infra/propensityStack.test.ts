@@ -127,14 +127,17 @@ describe('S3 notifications', () => {
 });
 
 describe('score function', () => {
-  it('runs on nodejs22.x or newer with memory, timeout and reserved concurrency from context', () => {
+  it('runs on nodejs22.x or newer with memory, /tmp, timeout and reserved concurrency from context', () => {
     const fn = propertiesOf(template, 'AWS::Lambda::Function', scoreId);
     const runtime = /^nodejs(\d+)\.x$/.exec(fn.Runtime);
     expect(runtime, `runtime ${fn.Runtime}`).not.toBeNull();
     expect(Number(runtime![1])).toBeGreaterThanOrEqual(22);
+    // Two whole vCPUs (Lambda gives one per 1,769 MB): one scoring worker thread each.
+    expect((fn as unknown as { MemorySize: number }).MemorySize).toBeGreaterThanOrEqual(2 * 1769);
     expect(fn).toMatchObject({
       Handler: 'index.handler',
-      MemorySize: 3008,
+      MemorySize: 3584,
+      EphemeralStorage: { Size: 4096 },
       Timeout: 900,
       ReservedConcurrentExecutions: 10,
       Architectures: ['x86_64'],

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -88,4 +88,20 @@ describe('propensityBundling', () => {
     expect(bundling.forceDockerBundling).toBe(false);
     expect(bundling.banner).toContain('createRequire');
   });
+});
+
+describe('the part worker in the score asset', () => {
+  it('bundles scorePartWorker.mjs beside the handler, only for a function that scores on worker threads', () => {
+    // Prepare
+    const out = tempDir();
+    const score = propensityBundling(Architecture.X86_64, { partWorker: true, modelRuntimes: false });
+    const other = propensityBundling(Architecture.X86_64, { modelRuntimes: false });
+    // Act: the score function's afterBundling commands (the bundled models copied too).
+    runCommands(score.commandHooks!.afterBundling(process.cwd(), out));
+    // Assess: an ESM bundle that keeps onnxruntime-node external, as the handler does.
+    const worker = readFileSync(path.join(out, 'scorePartWorker.mjs'), 'utf8');
+    expect(worker).toMatch(/from\s*"onnxruntime-node"|import\("onnxruntime-node"\)/);
+    expect(worker).toContain('__propensityCreateRequire');
+    expect(other.commandHooks!.afterBundling(process.cwd(), out).some((c) => c.includes('scorePartWorker'))).toBe(false);
+  }, 60_000);
 });

@@ -20,7 +20,7 @@ import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
-import { BANK_FULL_SHIPPED, REPO_ROOT, dropObject, objectJson, runFiles } from './support/s3Drops.js';
+import { BANK_FULL_SHIPPED, REPO_ROOT, dropObject, objectJson, objectText, runFiles } from './support/s3Drops.js';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,7 @@ let handlerFile: string;
  * Builds the score handler the way the stack does: the esbuild options come from the CDK construct's
  * own bundling settings, and its afterBundling commands (onnxruntime-node for Linux) run on the output.
  */
-async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts', options: { modelRuntimes?: boolean } = {}): Promise<string> {
+async function buildLikeTheStack(outputDir: string, entry = 'functions/score/handler.ts', options: { modelRuntimes?: boolean; partWorker?: boolean } = {}): Promise<string> {
   const architecture = process.arch === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
   const bundling = propensityBundling(architecture, options);
   const esm = bundling.format === OutputFormat.ESM;
@@ -60,7 +60,8 @@ async function buildLikeTheStack(outputDir: string, entry = 'functions/score/han
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'propensity-built-'));
   assetDir = path.join(workDir, 'asset');
-  handlerFile = await buildLikeTheStack(assetDir);
+  // As the stack builds it: with the part worker beside the handler (test/infra checks the stack asks for it).
+  handlerFile = await buildLikeTheStack(assetDir, 'functions/score/handler.ts', { partWorker: true });
   // The bundled fallback models ship inside the asset, next to the handler.
   const bundled = new FsRegistry(path.join(assetDir, BUNDLED_MODELS_DIRNAME));
   await bundled.write(bankBundle('2026-11-01T0000-bundled', 'bank-fallback'));
@@ -79,7 +80,7 @@ afterAll(async () => {
 });
 
 /** Invokes the built handler once in a fresh Node process, as the Lambda runtime would import it. */
-async function invokeBuilt(event: S3Event): Promise<{ results: unknown; stdout: string }> {
+async function invokeBuilt(event: S3Event, extraEnv: Record<string, string> = {}): Promise<{ results: unknown; stdout: string }> {
   const script = `
     const { handler } = await import(${JSON.stringify(new URL(`file://${handlerFile}`).href)});
     const results = await handler(JSON.parse(process.env.TEST_EVENT));
@@ -102,6 +103,7 @@ async function invokeBuilt(event: S3Event): Promise<{ results: unknown; stdout: 
       POWERTOOLS_METRICS_NAMESPACE: 'Propensity',
       AWS_ENDPOINT_URL: s3.endpoint,
       TEST_EVENT: JSON.stringify(event),
+      ...extraEnv,
     },
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -110,8 +112,9 @@ async function invokeBuilt(event: S3Event): Promise<{ results: unknown; stdout: 
 }
 
 describe('the built score handler (bundled JavaScript, not the TypeScript source)', () => {
-  it('is one ESM file plus onnxruntime-node for one platform', async () => {
+  it('is one ESM file plus onnxruntime-node for one platform, and the part worker beside it', async () => {
     expect(existsSync(handlerFile)).toBe(true);
+    expect(existsSync(path.join(assetDir, 'scorePartWorker.mjs'))).toBe(true);
     const code = await readFile(handlerFile, 'utf8');
     // onnxruntime-node stays external (native binary), and is shipped beside the handler.
     expect(code).toMatch(/from\s*"onnxruntime-node"|import\("onnxruntime-node"\)|require\("onnxruntime-node"\)/);
@@ -144,6 +147,27 @@ describe('the built score handler (bundled JavaScript, not the TypeScript source
     const again = await invokeBuilt(event);
     expect((again.results as Array<{ status: string }>).map((r) => r.status)).toEqual(['skipped', 'skipped']);
   });
+
+  it('scores a plain object on two worker threads over ranged GETs, byte for byte as on one', async () => {
+    // Prepare: the whole bank-full (4.6 MB, plain) twice, under two keys.
+    const plain = gunzipSync(await readFile(BANK_FULL_SHIPPED));
+    const two = await dropObject(s3, 'incoming/bank-marketing/built/workers-2.csv', plain);
+    const one = await dropObject(s3, 'incoming/bank-marketing/built/workers-1.csv', plain);
+    // Act
+    const onTwo = await invokeBuilt(two, { SCORE_WORKERS: '2' });
+    const onOne = await invokeBuilt(one, { SCORE_WORKERS: '1' });
+    // Assess: two parts on two workers, then the same files as the one-thread run.
+    const logs = onTwo.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs.find((l) => l.message === 'extract planned')).toMatchObject({ parts: 2, workers: 2 });
+    const [r2] = onTwo.results as Array<{ status: string; outputs: string; summary: { rows: unknown } }>;
+    const [r1] = onOne.results as Array<{ status: string; outputs: string; summary: { rows: unknown } }>;
+    expect(r2).toMatchObject({ status: 'scored', summary: { rows: { read: 45_211, scored: 45_211, rejected: 0 } } });
+    const prefix = (r: { outputs: string }) => r.outputs.replace(`s3://${s3.bucket}/`, '');
+    expect(await runFiles(s3, prefix(r2!))).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    for (const name of ['scores.csv', 'targets.csv', 'rejects.csv']) {
+      expect(await objectText(s3, `${prefix(r2!)}${name}`), name).toBe(await objectText(s3, `${prefix(r1!)}${name}`));
+    }
+  }, 120_000);
 });
 
 /** Invokes a built scheduled handler once in a fresh Node process with a schedule event, as Lambda would. */

@@ -1,47 +1,55 @@
-import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ByteRangeReader } from '../../core/extract/planParts.js';
-import { unquoteEtag } from './s3Objects.js';
+import { getObjectStream, unquoteEtag } from './s3Objects.js';
 
-/** Which version of an object to read: by version id, else by ETag (S3 refuses a changed object with 412). */
-export interface ObjectIdentity {
-  readonly etag?: string | undefined;
+/** Which object version a run reads: every ranged GET names it, so all parts read the same bytes. */
+export interface S3ObjectVersion {
+  readonly bucket: string;
+  readonly key: string;
   readonly versionId?: string | undefined;
-}
-
-function versionParams(identity: ObjectIdentity): { VersionId?: string; IfMatch?: string } {
-  if (identity.versionId) return { VersionId: identity.versionId };
-  return identity.etag ? { IfMatch: `"${unquoteEtag(identity.etag)}"` } : {};
+  /** Checked with If-Match when there is no version id (S3 answers 412 once the object changed). */
+  readonly etag?: string | undefined;
 }
 
 /**
- * An S3 object as the core's {@link ByteRangeReader} (for `planParts`): its size from HeadObject,
- * each read one ranged GetObject of exactly that version, so every part of a plan reads the bytes
- * the run id names.
- * @example const parts = await planParts(await s3ByteRanges(client, bucket, key, { etag }), 8);
+ * The bytes `[range.start, range.end)` of exactly that object version, as a stream (one ranged GetObject).
+ * The ETag that comes back is checked too, for S3-compatible servers that ignore If-Match.
+ * @throws Error (retryable) when the object changed since the run opened it
  */
-export async function s3ByteRanges(client: S3Client, bucket: string, key: string, identity: ObjectIdentity): Promise<ByteRangeReader> {
-  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...versionParams(identity) }));
-  const size = head.ContentLength ?? 0;
+export async function getObjectRange(
+  client: S3Client,
+  object: S3ObjectVersion,
+  range: { readonly start: number; readonly end: number },
+  options: { idleTimeoutMs?: number | undefined } = {},
+): Promise<Readable> {
+  const { body, etag } = await getObjectStream(client, object.bucket, object.key, {
+    ...(object.versionId ? { versionId: object.versionId } : { ifMatch: object.etag }),
+    idleTimeoutMs: options.idleTimeoutMs,
+    range,
+  });
+  if (!object.versionId && object.etag && etag !== undefined && etag !== unquoteEtag(object.etag)) {
+    body.destroy();
+    throw new Error(`s3://${object.bucket}/${object.key} changed while the run was reading it (another ETag); the run is retried`);
+  }
+  return body;
+}
+
+/**
+ * An S3 object as the core's {@link ByteRangeReader} (for `planParts`): each read is one ranged
+ * GetObject of exactly that object version. `size` is the object's ContentLength, known from the
+ * GetObject or HeadObject that opened the run.
+ * @example const parts = await planParts(s3ByteRanges(client, { bucket, key, etag }, contentLength), 4);
+ */
+export function s3ByteRanges(client: S3Client, object: S3ObjectVersion, size: number, options: { idleTimeoutMs?: number } = {}): ByteRangeReader {
   return {
     size,
     async read(start, end) {
-      const last = Math.min(end, size) - 1;
-      if (last < start) return new Uint8Array();
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${last}`, ...versionParams(identity) }));
-      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+      if (end <= start) return new Uint8Array();
+      const body = await getObjectRange(client, object, { start, end: Math.min(end, size) }, options);
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
     },
   };
-}
-
-/**
- * The bytes `[start, end)` of one object version as a stream (one ranged GetObject), for scoring a
- * part without loading it: a part of 256 MiB streams through the parser like a whole extract.
- */
-export async function openObjectRange(client: S3Client, bucket: string, key: string, identity: ObjectIdentity, start: number, end: number): Promise<Readable> {
-  if (end <= start) return Readable.from([]);
-  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}`, ...versionParams(identity) }));
-  const body = response.Body;
-  if (!body) throw new Error(`s3://${bucket}/${key}: GetObject returned no body`);
-  return body instanceof Readable ? body : Readable.from(body as AsyncIterable<Uint8Array>);
 }

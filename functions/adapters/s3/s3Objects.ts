@@ -44,13 +44,14 @@ export function unquoteEtag(etag: string | undefined): string | undefined {
 
 /**
  * Opens an object as a stream. With `ifMatch`, S3 refuses (412) when the object changed since the
- * event named it, so a run never scores a different version than its run id describes.
+ * event named it, so a run never scores a different version than its run id describes. With `range`,
+ * only the bytes `[start, end)` (a ranged GET; `end` past the object's size is cut to it).
  */
 export async function getObjectStream(
   client: S3Client,
   bucket: string,
   key: string,
-  options: { ifMatch?: string; versionId?: string; idleTimeoutMs?: number } = {},
+  options: { ifMatch?: string | undefined; versionId?: string | undefined; idleTimeoutMs?: number | undefined; range?: { start: number; end: number } | undefined } = {},
 ): Promise<S3ObjectStream> {
   const response = await client.send(
     new GetObjectCommand({
@@ -58,6 +59,7 @@ export async function getObjectStream(
       Key: key,
       ...(options.ifMatch ? { IfMatch: `"${unquoteEtag(options.ifMatch)}"` } : {}),
       ...(options.versionId ? { VersionId: options.versionId } : {}),
+      ...(options.range ? { Range: `bytes=${options.range.start}-${options.range.end - 1}` } : {}),
     }),
   );
   const body = response.Body;

@@ -8,7 +8,9 @@ import { formatReport } from '../../core/engine/formatReport.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
 import type { RunOutcome } from '../../core/engine/runOutputs.js';
 import { scoreExtract } from '../../core/engine/scoreExtract.js';
+import { localByteRanges } from '../../adapters/fs/localByteRanges.js';
 import { LocalOutputTarget } from '../../adapters/fs/localOutputTarget.js';
+import { defaultWorkers, scoreInParts } from '../../adapters/workers/scoreInParts.js';
 import { tempFileSpool } from '../../adapters/fs/tempFileSpool.js';
 import { progressReporter } from '../progress.js';
 import { resolveBundle } from '../resolveBundle.js';
@@ -31,6 +33,10 @@ export interface ScoreCommandOptions {
   readonly maxRecordBytes?: number;
   /** `--skip-layout-check`: score even when the first rows look nothing like the training data. */
   readonly skipLayoutCheck?: boolean;
+  /** `--workers`: worker threads (default: the cores this process may use). */
+  readonly workers?: number;
+  /** `--parts`: byte ranges of the extract (default: one per worker; a gzip extract is one). */
+  readonly parts?: number;
 }
 
 /** Reads a per-run economics file (JSON), naming the file in any error. */
@@ -51,8 +57,10 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
   const economics = resolveEconomics(files.manifest.economics, overrides, options.economics ?? `${files.location} economics`);
   const bundle = await loadBundle(files, loadModel);
   const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
+  const workers = options.workers ?? defaultWorkers();
+  const parts = options.parts ?? workers;
   try {
-    const outcome = await scoreExtract({
+    const run = {
       input: createReadStream(options.input),
       source: options.input,
       bundle,
@@ -70,7 +78,12 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
         ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
       },
       ...(progress ? { onProgress: progress.update } : {}),
-    });
+    };
+    // One part is today's single pass in this thread; more go to worker threads (see scoreInParts).
+    const outcome =
+      workers === 1 && parts === 1
+        ? await scoreExtract(run)
+        : await scoreInParts({ ...run, extract: { kind: 'file', file: options.input }, bytes: () => localByteRanges(options.input), bundleFiles: files, workers, parts });
     progress?.stop();
     if (!options.quiet) process.stdout.write(`${formatReport(outcome.summary)}\nOutputs: ${path.resolve(options.out)}\n`);
     return outcome;

@@ -38,9 +38,10 @@ export interface ScorePartOptions {
   readonly batchSize?: number;
   /**
    * For a byte range of a larger file after the first: the whole file's header and delimiter (see
-   * {@link readExtractLayout}) and the range's first line.
+   * {@link readExtractLayout}) and the range's first line; with `firstByte` (the range's offset) the
+   * input limits count the whole file, not the part alone.
    */
-  readonly part?: { readonly headerFields: string[]; readonly firstLine: number; readonly delimiter?: ExtractReadOptions['delimiter'] };
+  readonly part?: { readonly headerFields: string[]; readonly firstLine: number; readonly firstByte?: number; readonly delimiter?: ExtractReadOptions['delimiter'] };
   /** Sees every good row and every batch of scores, besides the run profile the engine keeps. */
   readonly observer?: RunObserver;
   /** Id of the run (its output folder), recorded in the run profile. */
@@ -121,7 +122,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     delimiter: options.part?.delimiter ?? featureSpec.spec.file.delimiter,
     expect: layoutExpectation(featureSpec.spec),
     limits: options.limits,
-    ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine } : {}),
+    ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine, ...(options.part.firstByte === undefined ? {} : { firstByte: options.part.firstByte }) } : {}),
   };
   const extract = await openExtract(options.input, readOptions);
   const header = options.part ? (featureSpec.spec.file.header ? options.part.headerFields : null) : extract.header;

@@ -37,6 +37,11 @@ export interface ExtractParserOptions {
   readonly maxBytes?: number;
   /** Physical lines this parser may read from `firstLine` on, blank ones and the header included. @default 200 million */
   readonly maxRows?: number;
+  /**
+   * The lines and bytes of the file before `firstLine` that count against `maxRows` and `maxBytes`
+   * (a later part of a file, whose limits are the whole file's). @default none
+   */
+  readonly before?: { readonly lines: number; readonly bytes: number };
 }
 
 const LF = 0x0a;
@@ -152,6 +157,8 @@ export class ExtractParser {
   private readonly maxRecordBytes: number;
   private readonly maxBytes: number;
   private readonly maxRows: number;
+  private readonly linesBefore: number;
+  private readonly bytesBefore: number;
   private readonly strict: CsvParseOptions;
   private readonly relaxed: CsvParseOptions;
 
@@ -163,6 +170,8 @@ export class ExtractParser {
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_EXTRACT_LIMITS.maxRecordBytes;
     this.maxBytes = options.maxBytes ?? DEFAULT_EXTRACT_LIMITS.maxBytes;
     this.maxRows = options.maxRows ?? DEFAULT_EXTRACT_LIMITS.maxRows;
+    this.linesBefore = options.before?.lines ?? 0;
+    this.bytesBefore = options.before?.bytes ?? 0;
     this.strict = {
       delimiter: options.delimiter,
       record_delimiter: ['\r\n', '\n', '\r'],
@@ -185,7 +194,7 @@ export class ExtractParser {
   write(chunk: Buffer): void {
     this.bytes += chunk.length;
     // Counted as the bytes stream in, so a small gzip that expands without end stops here.
-    if (this.bytes > this.maxBytes) throw this.tooLarge('maxBytes', this.line);
+    if (this.bytesBefore + this.bytes > this.maxBytes) throw this.tooLarge('maxBytes', this.line);
     this.win = this.win.length === 0 ? chunk : Buffer.concat([this.win, chunk]);
     this.advance(false);
     // Keep only the unfinished record, as a copy: the caller may reuse the chunk's memory.
@@ -231,7 +240,7 @@ export class ExtractParser {
 
   /** Whether the line at `line` is past the `maxRows` budget. */
   private pastRows(line: number): boolean {
-    return line - this.options.firstLine >= this.maxRows;
+    return line - this.options.firstLine + this.linesBefore >= this.maxRows;
   }
 
   private lineStart(index: number): number {

@@ -22,6 +22,12 @@ export interface ExtractReadOptions {
   /** 1-based physical line number of the first byte (for parts). @default 1 */
   firstLine?: number;
   /**
+   * For a part: its offset in the whole (plain) file. With it, `limits` count the whole file, the
+   * `firstByte` bytes and `firstLine - 1` lines before the part included, and an error names the
+   * line a single pass over the file would name. Without it, a part's limits count the part alone.
+   */
+  firstByte?: number;
+  /**
    * The layout the model expects. With it, a given `delimiter` is a hint (see {@link chooseDelimiter}),
    * and a header-less file's records must have `fieldCount` fields (others are FIELD_COUNT rejects).
    */
@@ -206,6 +212,8 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
 export async function openExtract(input: ByteSource, options: ExtractReadOptions): Promise<OpenedExtract> {
   const file = options.source;
   const limits = resolveExtractLimits(options.limits);
+  // What of the file precedes this part, when the limits count the whole file.
+  const before = options.firstByte === undefined ? { lines: 0, bytes: 0 } : { lines: (options.firstLine ?? 1) - 1, bytes: options.firstByte };
   const raw = (input as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
   const closeRaw = (): void => {
     void raw.return?.()?.catch(() => {});
@@ -261,13 +269,13 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
         const lines = countBlankLineEnds(blank.subarray(0, cut), blankEndsWithCr);
         // As the parser does: the line reached before the chunk that crosses a limit.
         const over: keyof ExtractLimits | undefined =
-          blankBytes + blank.length > limits.maxBytes ? 'maxBytes'
-          : blankLines + lines >= limits.maxRows ? 'maxRows'
+          before.bytes + blankBytes + blank.length > limits.maxBytes ? 'maxBytes'
+          : before.lines + blankLines + lines >= limits.maxRows ? 'maxRows'
           : blank.length - cut > limits.maxRecordBytes ? 'maxRecordBytes'
           : undefined;
         if (over !== undefined) {
           close();
-          const line = (options.firstLine ?? 1) + (over === 'maxRows' ? limits.maxRows : blankLines);
+          const line = (options.firstLine ?? 1) + (over === 'maxRows' ? limits.maxRows - before.lines : blankLines);
           throw new ExtractError('EXTRACT_TOO_LARGE', `the extract is too large: ${describeLimit(over, limits[over])}`, { file, line });
         }
         blankBytes += cut;
@@ -315,12 +323,14 @@ export async function openExtract(input: ByteSource, options: ExtractReadOptions
     source: file,
     delimiter,
     header: options.header,
-    headerFields: options.headerFields,
+    // A header-less file's part has no names (`[]`): its records are counted against the spec's fields, as the first part's are.
+    headerFields: options.headerFields?.length ? options.headerFields : undefined,
     firstLine: (options.firstLine ?? 1) + blankLines,
     fieldCount: options.header ? undefined : options.expect?.fieldCount,
     maxRecordBytes: limits.maxRecordBytes,
     maxBytes: limits.maxBytes,
     maxRows: limits.maxRows - blankLines,
+    ...(options.firstByte === undefined ? {} : { before: { lines: before.lines + blankLines, bytes: before.bytes }, maxRows: limits.maxRows }),
   });
   parser.bytes = blankBytes;
   const feed = (write: () => void): void => {

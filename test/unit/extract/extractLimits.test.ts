@@ -104,3 +104,29 @@ describe('openExtract: input bounds (EXTRACT_TOO_LARGE)', () => {
     expect(result.stats.bytes).toBe(21);
   });
 });
+
+describe('openExtract: a later part of a file counts the limits of the whole file (firstByte)', () => {
+  const header = ['a', 'b'];
+  const part = (text: string, firstLine: number, firstByte: number | undefined, limits: Record<string, number>) =>
+    readAll(text, { header: false, headerFields: header, delimiter: ',', firstLine, ...(firstByte === undefined ? {} : { firstByte }), limits });
+
+  it('refuses at the line a single pass would name, and names the whole file limit', async () => {
+    // Prepare: a part holding lines 101..110 of a file limited to 105 lines.
+    const text = Array.from({ length: 10 }, (_, i) => `${101 + i},x\n`).join('');
+    // Act
+    const error = await tooLarge(part(text, 101, 5000, { maxRows: 105 }));
+    // Assess
+    expect(error.message).toBe('test.csv:106: the extract is too large: more than 105 lines (blank lines count), the limit maxRows');
+  });
+
+  it('counts the bytes before the part against maxBytes', async () => {
+    const text = '1,x\n2,y\n';
+    await expect(part(text, 50, 1000, { maxBytes: 1005 })).rejects.toThrow('the limit maxBytes');
+    expect((await part(text, 50, 1000, { maxBytes: 1008 })).records).toHaveLength(2);
+  });
+
+  it('without firstByte, a part counts its own lines only (as before)', async () => {
+    const text = Array.from({ length: 10 }, (_, i) => `${101 + i},x\n`).join('');
+    expect((await part(text, 101, undefined, { maxRows: 105 })).records).toHaveLength(10);
+  });
+});

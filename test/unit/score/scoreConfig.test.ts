@@ -1,5 +1,5 @@
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/core/errors.js';
@@ -23,6 +23,8 @@ describe('readScoreConfig', () => {
       limits: { maxBytes: 20 * 1024 ** 3, maxRows: 200_000_000, maxRecordBytes: 1024 ** 2 },
       layoutCheck: true,
       runLockTtlMs: 960_000,
+      // One scoring worker thread per vCPU the function has.
+      workers: Math.min(64, availableParallelism()),
     });
   });
 
@@ -38,9 +40,11 @@ describe('readScoreConfig', () => {
       BUNDLED_MODELS_DIR: '',
       CSV_INJECTION_PROTECTION: 'false',
       RUN_LOCK_TTL_SECONDS: '120',
+      SCORE_WORKERS: '3',
     });
     expect(config).toMatchObject({
       runLockTtlMs: 120_000,
+      workers: 3,
       bucket: 'my-data-bucket',
       incomingPrefix: 'in/',
       modelsPrefix: 'registry/models/',
@@ -59,6 +63,8 @@ describe('readScoreConfig', () => {
     [{ BUCKET: 'Not_A_Bucket' }, 'BUCKET'],
     [{ AWS_ENDPOINT_URL: 'ftp://example.com' }, 'AWS_ENDPOINT_URL'],
     [{ CSV_INJECTION_PROTECTION: 'no' }, 'CSV_INJECTION_PROTECTION'],
+    [{ SCORE_WORKERS: '0' }, 'SCORE_WORKERS'],
+    [{ SCORE_WORKERS: '65' }, 'SCORE_WORKERS'],
   ])('names the variable that is wrong: %o', (env, key) => {
     const error = (() => {
       try {

@@ -1,0 +1,265 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { BundleFiles } from '../../core/bundle/registry.js';
+import { PART_WORKER_FILE } from '../../core/constants.js';
+import { errorFromJson } from '../../core/errorJson.js';
+import { PartOutcomes } from '../../core/engine/partOutcomes.js';
+import type { RunOutcome } from '../../core/engine/runOutputs.js';
+import { scoreExtract, type ScoreExtractOptions } from '../../core/engine/scoreExtract.js';
+import { readExtractLayout, type ExtractLayout, type ScoreProgress } from '../../core/engine/scorePart.js';
+import type { ScoredPart } from '../../core/engine/scoredPart.js';
+import { scoredPartFromJson, type ScoredPartJson } from '../../core/engine/scoredPartJson.js';
+import { writeRunOutputs } from '../../core/engine/writeRunOutputs.js';
+import { resolveExtractLimits } from '../../core/extract/extractLimits.js';
+import { planParts, type ByteRangeReader, type ExtractPart } from '../../core/extract/planParts.js';
+import { TempFileSpool } from '../fs/tempFileSpool.js';
+import type { PartSource } from './partSource.js';
+import type { PartWorkerData, PartWorkerReply, PartWorkerRequest } from './partWorkerProtocol.js';
+
+/** Most worker threads a run starts (the CLI's `--workers` bound). */
+export const MAX_WORKERS = 64;
+/** Most byte ranges a run is split into (the CLI's `--parts` bound). */
+export const MAX_PARTS = 1024;
+/**
+ * Smallest part worth a thread: a file under twice this is scored whole, and a plan never cuts a part
+ * smaller. It also keeps the layout check whole: the first part holds its 200 rows at any ordinary width.
+ */
+export const MIN_PART_BYTES = 256 * 1024;
+
+/** Worker threads by default: one per core this process may use (a Lambda's vCPUs). */
+export function defaultWorkers(): number {
+  return Math.min(MAX_WORKERS, Math.max(1, availableParallelism()));
+}
+
+export interface ScoreInPartsOptions extends Omit<ScoreExtractOptions, 'observer' | 'part'> {
+  /** Where the workers read their byte ranges (a local file, or an S3 object version). */
+  readonly extract: PartSource;
+  /** Opens the same extract as random-access bytes, to plan the parts (`localByteRanges`, `s3ByteRanges`). */
+  readonly bytes: () => Promise<ByteRangeReader>;
+  /** The bundle's files, which each worker loads its own model from (`bundle` is the same bundle, loaded here). */
+  readonly bundleFiles: BundleFiles;
+  /** Worker threads; at most one per part. */
+  readonly workers: number;
+  /** Byte ranges to split the extract into (fewer when the file is small, gzip, or its quoting allows fewer cuts). */
+  readonly parts: number;
+  /** Where the run's temp folder goes (its parts' spools). @default the OS temp folder */
+  readonly tempDir?: string;
+  /** Told the plan once it is made: how many parts, on how many worker threads (0: scored in this thread). */
+  readonly onPlan?: (plan: { readonly parts: number; readonly workers: number }) => void;
+}
+
+/**
+ * Scores one extract on a pool of worker threads and writes every output, byte for byte what
+ * `scoreExtract` writes for the whole file.
+ *
+ * The extract is cut into line-aligned byte ranges (`planParts`). One part (a gzip file, a file under
+ * `2 × MIN_PART_BYTES`, `parts: 1`) is scored right here by `scoreExtract` from `input`, as without
+ * workers. Otherwise `input` is closed unread, and each worker loads the model once (one ONNX thread
+ * each), scores the ranges it is given into spools under one temp folder, and posts each part back as
+ * JSON; the parts are merged in file order by `writeRunOutputs`. Limits and the reject-rate guard
+ * count the whole file; the layout check runs on the first part only.
+ *
+ * Failure: the run fails with the error of the first failing part in file order (what a single pass
+ * would meet first), rebuilt as its own class with code, file and line; the output target is aborted
+ * (`error.json`), the workers are stopped, and the temp folder with every spool is removed.
+ *
+ * @example
+ * await scoreInParts({ input: createReadStream(file), extract: { kind: 'file', file }, bytes: () => localByteRanges(file), bundleFiles, bundle, workers: 4, parts: 4, … });
+ */
+export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOutcome> {
+  const startedAt = new Date();
+  let plan: ExtractPart[];
+  let bytes: ByteRangeReader;
+  try {
+    bytes = await options.bytes();
+    const parts = Math.max(1, Math.min(options.parts, MAX_PARTS, Math.floor(bytes.size / MIN_PART_BYTES)));
+    plan = await planParts(bytes, parts);
+  } catch (error) {
+    closeUnread(options.input);
+    await options.output.abort(error);
+    throw error;
+  }
+  if (plan.length === 1) {
+    options.onPlan?.({ parts: 1, workers: 0 });
+    return scoreExtract(options);
+  }
+  closeUnread(options.input);
+
+  const workers = Math.max(1, Math.min(options.workers, plan.length));
+  options.onPlan?.({ parts: plan.length, workers });
+  const runDir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'propensity-run-'));
+  const pool = new PartWorkerPool(workers, workerData(options, runDir));
+  const parts: ScoredPart[] = [];
+  try {
+    const head = await bytes.read(0, layoutBytes(plan[0]!, options));
+    const layout = await readExtractLayout(Readable.from([head]), options.bundle, options.source);
+    const scored = await pool.score(plan, layout, options.onProgress);
+    // The models are not needed for the merge: their memory goes back before it starts.
+    await pool.stop();
+    for (const [i, { part, spoolDir }] of scored.entries()) {
+      parts.push(scoredPartFromJson(part, await TempFileSpool.attach(spoolDir), `${options.source} (part ${i + 1} of ${plan.length})`));
+    }
+    return await writeRunOutputs(parts, {
+      bundle: options.bundle,
+      economics: options.economics,
+      output: options.output,
+      source: options.source,
+      startedAt,
+      maxRejectRate: options.maxRejectRate,
+    });
+  } catch (error) {
+    await options.output.abort(error);
+    throw error;
+  } finally {
+    await pool.stop();
+    await Promise.all(parts.map((p) => p.spool.dispose()));
+    // Every part's spool lives in here, also those of parts a failure made pointless.
+    await rm(runDir, { recursive: true, force: true });
+  }
+}
+
+/** The first bytes of the file that hold its header: up to the first part's end, at most a long record's worth. */
+function layoutBytes(first: ExtractPart, options: ScoreInPartsOptions): number {
+  return Math.min(first.end, Math.max(2 * 1024 * 1024, resolveExtractLimits(options.limits).maxRecordBytes + 64 * 1024));
+}
+
+function closeUnread(input: ScoreExtractOptions['input']): void {
+  const stream = input as { destroy?: () => void };
+  if (typeof stream.destroy === 'function') stream.destroy();
+}
+
+function workerData(options: ScoreInPartsOptions, spoolParent: string): PartWorkerData {
+  return {
+    bundle: options.bundleFiles,
+    economics: options.economics,
+    extract: options.extract,
+    source: options.source,
+    spoolParent,
+    runId: options.runId,
+    batchSize: options.batchSize,
+    csvInjectionProtection: options.csvInjectionProtection ?? true,
+    limits: options.limits,
+    layoutCheck: options.layoutCheck ?? true,
+  };
+}
+
+/**
+ * The worker's entry: beside this module when running from source (a small .mjs that registers tsx,
+ * which a worker does not inherit), else the bundled `scorePartWorker.mjs` beside the bundled handler.
+ */
+export function partWorkerEntry(moduleUrl: string = import.meta.url): URL {
+  return moduleUrl.endsWith('.ts') ? new URL('./scorePartWorker.source.mjs', moduleUrl) : new URL(`./${PART_WORKER_FILE}`, moduleUrl);
+}
+
+interface ScoredPartMessage {
+  readonly part: ScoredPartJson;
+  readonly spoolDir: string;
+}
+
+/** A run's worker threads: hands out parts in file order and gathers what comes back. */
+class PartWorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly busy = new Map<Worker, number>();
+  private readonly exited = new Set<Worker>();
+
+  constructor(
+    private readonly size: number,
+    private readonly data: PartWorkerData,
+  ) {}
+
+  /** Scores every part; resolves with them in file order, or rejects with the first failing part's error. */
+  score(plan: readonly ExtractPart[], layout: ExtractLayout, onProgress?: (progress: ScoreProgress) => void): Promise<ScoredPartMessage[]> {
+    const outcomes = new PartOutcomes<ScoredPartMessage>(plan.length);
+    const progress: ScoreProgress[] = plan.map(() => ({ rowsRead: 0, rowsScored: 0, rowsRejected: 0 }));
+    let next = 0;
+    return new Promise((resolve, reject) => {
+      const settle = () => {
+        const decision = outcomes.decision();
+        if (!decision.done) return false;
+        if ('error' in decision) reject(decision.error);
+        else resolve(decision.values);
+        return true;
+      };
+      const dispatch = (worker: Worker) => {
+        this.busy.delete(worker);
+        if (next >= plan.length || !outcomes.needed(next)) return;
+        const index = next++;
+        this.busy.set(worker, index);
+        const request: PartWorkerRequest = { type: 'score', index, range: plan[index]!, layout: index === 0 ? null : layout };
+        worker.postMessage(request);
+      };
+      const failed = (index: number, error: Error) => {
+        outcomes.fail(index, error);
+        // Parts after the first failure cannot change the outcome: stop the workers scoring them.
+        for (const [worker, busyWith] of this.busy) {
+          if (busyWith > outcomes.firstFailure) {
+            this.busy.delete(worker);
+            void worker.terminate();
+          }
+        }
+      };
+      for (let i = 0; i < this.size; i++) {
+        // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
+        const worker = new Worker(partWorkerEntry(), { workerData: this.data, execArgv: [] });
+        this.workers.push(worker);
+        worker.once('exit', () => this.exited.add(worker));
+        worker.on('message', (reply: PartWorkerReply) => {
+          if (reply.type === 'progress') {
+            progress[reply.index] = reply.progress;
+            onProgress?.(sumProgress(progress));
+            return;
+          }
+          if (reply.type === 'scored') outcomes.succeed(reply.index, { part: reply.part, spoolDir: reply.spoolDir });
+          else failed(reply.index, errorFromJson(reply.error));
+          if (!settle()) dispatch(worker);
+        });
+        // A crash (not a scoring error, which comes back as a message) fails the part it was scoring.
+        const crashed = (error: Error) => {
+          const index = this.busy.get(worker);
+          if (index === undefined) return;
+          this.busy.delete(worker);
+          failed(index, error);
+          settle();
+        };
+        worker.on('error', crashed);
+        worker.on('exit', (code) => crashed(new Error(`a scoring worker thread stopped (exit code ${code})`)));
+        dispatch(worker);
+      }
+    });
+  }
+
+  /** Ends every worker: idle ones dispose of their model and exit, busy ones are terminated. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        if (this.exited.has(worker)) return;
+        if (this.busy.has(worker)) {
+          this.busy.delete(worker);
+          await worker.terminate();
+          return;
+        }
+        const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+        worker.postMessage({ type: 'close' } satisfies PartWorkerRequest);
+        // A worker that does not end within seconds is stopped: the run's outcome is already known.
+        const timer = setTimeout(() => void worker.terminate(), 5000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
+
+function sumProgress(parts: readonly ScoreProgress[]): ScoreProgress {
+  let rowsRead = 0;
+  let rowsScored = 0;
+  let rowsRejected = 0;
+  for (const p of parts) {
+    rowsRead += p.rowsRead;
+    rowsScored += p.rowsScored;
+    rowsRejected += p.rowsRejected;
+  }
+  return { rowsRead, rowsScored, rowsRejected };
+}
