@@ -160,32 +160,52 @@ const ZERO = 0x30;
 async function copyScoredLines(part: ScoredPart, decileByBin: Readonly<Uint8Array>, out: Writable): Promise<void> {
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of part.spool.bytes('scores')) {
-    const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    // Each line loses its prefix (BIN_DIGITS + 1 bytes) and gains at most 3 (",10"): never longer.
-    const copy = Buffer.allocUnsafe(buf.length);
-    let o = 0;
-    let start = 0;
-    let backslash = buf.indexOf(BACKSLASH);
-    for (let lf = buf.indexOf(LF); lf !== -1; lf = buf.indexOf(LF, start)) {
-      let bin = 0;
-      for (let k = 0; k < BIN_DIGITS; k++) bin = bin * 10 + buf[start + k]! - ZERO;
-      const rowStart = start + BIN_DIGITS + 1;
-      if (backslash !== -1 && backslash < rowStart) backslash = buf.indexOf(BACKSLASH, rowStart);
-      if (backslash !== -1 && backslash < lf) o += copy.write(unspoolLine(buf.toString('utf8', rowStart, lf)), o, 'utf8');
-      else o += buf.copy(copy, o, rowStart, lf);
-      const decile = decileByBin[bin]!;
-      copy[o++] = COMMA;
-      if (decile === 10) {
-        copy[o++] = ZERO + 1;
-        copy[o++] = ZERO;
-      } else copy[o++] = ZERO + decile;
-      copy[o++] = LF;
-      start = lf + 1;
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (carry.length > 0) {
+      // Only the line cut at the last chunk's end is stitched together, not the whole chunk.
+      const lf = buf.indexOf(LF);
+      if (lf === -1) {
+        carry = Buffer.concat([carry, buf]);
+        continue;
+      }
+      const stitched = Buffer.concat([carry, buf.subarray(0, lf + 1)]);
+      await writeText(out, scoredLinesAsCsv(stitched, decileByBin).bytes);
+      buf = buf.subarray(lf + 1);
     }
-    carry = Buffer.from(buf.subarray(start));
-    if (o > 0) await writeText(out, copy.subarray(0, o));
+    const { bytes, rest } = scoredLinesAsCsv(buf, decileByBin);
+    carry = Buffer.from(rest);
+    if (bytes.length > 0) await writeText(out, bytes);
   }
   if (carry.length > 0) throw new Error(`${part.source}: the scored spool ends inside a line`);
+}
+
+/** The complete scored lines of `buf` as scores.csv rows, and what follows the last line feed. */
+function scoredLinesAsCsv(buf: Buffer, decileByBin: Readonly<Uint8Array>): { bytes: Buffer; rest: Buffer } {
+  // Each line loses its prefix (BIN_DIGITS + 1 bytes) and gains at most 3 (",10"): never longer.
+  const copy = Buffer.allocUnsafe(buf.length);
+  let o = 0;
+  let start = 0;
+  let backslash = buf.indexOf(BACKSLASH);
+  for (let lf = buf.indexOf(LF); lf !== -1; lf = buf.indexOf(LF, start)) {
+    let bin = 0;
+    for (let k = 0; k < BIN_DIGITS; k++) bin = bin * 10 + buf[start + k]! - ZERO;
+    const rowStart = start + BIN_DIGITS + 1;
+    if (backslash !== -1 && backslash < rowStart) backslash = buf.indexOf(BACKSLASH, rowStart);
+    if (backslash !== -1 && backslash < lf) o += copy.write(unspoolLine(buf.toString('utf8', rowStart, lf)), o, 'utf8');
+    else {
+      // A byte loop: a row is a few dozen bytes, where Buffer#copy's call costs more than the copy.
+      for (let i = rowStart; i < lf; i++) copy[o++] = buf[i]!;
+    }
+    const decile = decileByBin[bin]!;
+    copy[o++] = COMMA;
+    if (decile === 10) {
+      copy[o++] = ZERO + 1;
+      copy[o++] = ZERO;
+    } else copy[o++] = ZERO + decile;
+    copy[o++] = LF;
+    start = lf + 1;
+  }
+  return { bytes: copy.subarray(0, o), rest: buf.subarray(start) };
 }
 
 /** The parts' profiles merged (a copy: the run's selection is counted into it as targets are written). */
