@@ -126,9 +126,12 @@ function layoutBytes(first: ExtractPart, options: ScoreInPartsOptions): number {
   return Math.min(first.end, Math.max(2 * 1024 * 1024, resolveExtractLimits(options.limits).maxRecordBytes + 64 * 1024));
 }
 
+/** Closes the input no part will read; its own late error (a file that cannot be opened) is already the run's error, or moot. */
 function closeUnread(input: ScoreExtractOptions['input']): void {
-  const stream = input as { destroy?: () => void };
-  if (typeof stream.destroy === 'function') stream.destroy();
+  const stream = input as { destroy?: () => void; on?: (event: 'error', listener: () => void) => void };
+  if (typeof stream.destroy !== 'function') return;
+  stream.on?.('error', () => undefined);
+  stream.destroy();
 }
 
 function workerData(options: ScoreInPartsOptions, spoolParent: string): PartWorkerData {
