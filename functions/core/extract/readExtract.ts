@@ -121,13 +121,7 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
   async next(): Promise<IteratorResult<ExtractItem>> {
     for (;;) {
       if (this.index < this.queue.length) return { value: this.queue[this.index++]!, done: false };
-      if (this.failure !== undefined) {
-        const failure = this.failure;
-        this.failure = undefined;
-        this.finished = true;
-        this.close();
-        throw failure;
-      }
+      this.throwPendingFailure();
       if (this.finished) return { value: undefined, done: true };
       await this.pull();
     }
@@ -146,16 +140,20 @@ class ExtractItems implements AsyncIterableIterator<ExtractItem> {
         this.index = 0;
         return batch;
       }
-      if (this.failure !== undefined) {
-        const failure = this.failure;
-        this.failure = undefined;
-        this.finished = true;
-        this.close();
-        throw failure;
-      }
+      this.throwPendingFailure();
       if (this.finished) return null;
       await this.pull();
     }
+  }
+
+  /** Once the items before it are out, a failure met while reading ends the extract and is thrown. */
+  private throwPendingFailure(): void {
+    if (this.failure === undefined) return;
+    const failure = this.failure;
+    this.failure = undefined;
+    this.finished = true;
+    this.close();
+    throw failure;
   }
 
   return(): Promise<IteratorResult<ExtractItem>> {
