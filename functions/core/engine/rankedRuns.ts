@@ -31,6 +31,15 @@ export interface RankedCandidate {
   readonly text: string;
 }
 
+/**
+ * A reader of the runs: it takes at most `cap` candidates (null: no limit) of those `takes` accepts,
+ * best first. A run need not keep a candidate that every reader would reach only after `cap` others.
+ */
+export interface RunReader {
+  readonly cap: number | null;
+  takes(key: number, a: number): boolean;
+}
+
 /** Writes a part's candidates as sorted runs into its spool. */
 export class RankedRunWriter {
   private readonly keys: Float64Array;
@@ -44,12 +53,12 @@ export class RankedRunWriter {
   private readonly runs: SpoolChannel[] = [];
 
   /**
-   * @param keep most candidates any reader will take from the top (the largest budget), or null:
-   * a run never needs more than that many of its best, so the rest is not written
+   * @param readers who will read the runs (see {@link RunReader}): a candidate is written only if
+   * some reader could still take it after the run's better candidates it accepts; null writes all
    */
   constructor(
     private readonly spool: Spool,
-    private readonly keep: number | null,
+    private readonly readers: readonly RunReader[] | null,
     private readonly runRows = RUN_ROWS,
   ) {
     this.keys = new Float64Array(runRows);
@@ -82,12 +91,12 @@ export class RankedRunWriter {
     let chars = 0;
     for (let i = 0; i < this.count; i++) chars += texts[i]!.length;
     const order = this.rankOrder();
-    const take = this.keep === null ? order.length : Math.min(order.length, this.keep);
+    const kept = this.keptOf(order);
     // A UTF-16 unit is at most 3 UTF-8 bytes.
-    const buf = Buffer.allocUnsafe(HEAD_BYTES * take + 3 * chars);
+    const buf = Buffer.allocUnsafe(HEAD_BYTES * kept.length + 3 * chars);
     let at = 0;
-    for (let r = 0; r < take; r++) {
-      const i = order[r]!;
+    for (let r = 0; r < kept.length; r++) {
+      const i = kept[r]!;
       buf.writeDoubleLE(keys[i]!, at);
       buf.writeDoubleLE(lines[i]!, at + 8);
       buf.writeDoubleLE(as[i]!, at + 16);
@@ -103,6 +112,31 @@ export class RankedRunWriter {
     this.count = 0;
     this.packable = true;
     texts.fill('');
+  }
+
+  /** The candidates of `order` some reader could still take (all of them without readers). */
+  private keptOf(order: ArrayLike<number>): ArrayLike<number> {
+    const { readers, keys, as } = this;
+    if (readers === null || readers.every((reader) => reader.cap === null)) return order;
+    const taken = new Array<number>(readers.length).fill(0);
+    const kept: number[] = [];
+    for (let r = 0; r < order.length; r++) {
+      const i = order[r]!;
+      let open = false;
+      let keep = false;
+      for (let k = 0; k < readers.length; k++) {
+        const reader = readers[k]!;
+        if (reader.cap !== null && taken[k]! >= reader.cap) continue;
+        open = true;
+        if (reader.takes(keys[i]!, as[i]!)) {
+          taken[k]!++;
+          keep = true;
+        }
+      }
+      if (!open) break;
+      if (keep) kept.push(i);
+    }
+    return kept;
   }
 
   /**

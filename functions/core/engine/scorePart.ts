@@ -151,11 +151,13 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   const segments = multiclass ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: 0 }) : null;
   const candidates = campaignCandidates(economics);
   const { costMicros } = candidates;
-  const keep = multiclass ? (economics.budget.maxContacts ?? null) : candidates.keep;
+  // Multiclass: one reader, every customer by confidence within maxContacts.
+  const maxContacts = economics.budget.maxContacts ?? null;
+  const readers = multiclass ? [{ cap: maxContacts, takes: () => true }] : candidates.readers;
 
   const spool = await options.spool();
   try {
-    const ranked = new RankedRunWriter(spool, keep);
+    const ranked = new RankedRunWriter(spool, readers);
     const width = encoder.width;
     const batch = new Float32Array(batchSize * width);
     const idFields: string[] = new Array<string>(batchSize);
@@ -206,7 +208,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const conf = Math.min(1, Math.max(0, probabilities[row * out + top]!));
           segments!.offer(idField, line, top, conf);
           const bin = histogram.add(conf, 0);
-          if (keep !== 0) ranked.add(conf, line, top, 0, idField);
+          if (maxContacts !== 0) ranked.add(conf, line, top, 0, idField);
           text += `${binPrefix(bin)}${idField}${fields},${classFields[top]!},${formatProbability(probabilities[row * out + top]!)}\n`;
         }
       }

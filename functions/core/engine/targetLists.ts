@@ -3,10 +3,10 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { ContactTotals } from '../economics/campaignRoi.js';
 import { LimbSums, MONEY_SCALE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
-import { bestSelectionRuleFor, selectionRuleFor, type SelectionRule } from '../economics/targetSelection.js';
+import { bestSelectionRuleFor, selectionRuleFor } from '../economics/targetSelection.js';
 import { countSelected, type RunProfile } from '../drift/runProfile.js';
 import { csvField, formatProbability, type CsvTextOptions } from './csvText.js';
-import { mergeRankedRuns } from './rankedRuns.js';
+import { mergeRankedRuns, type RunReader } from './rankedRuns.js';
 import { unspoolLine, type Spool, type SpoolChannel } from './spool.js';
 import { writeText } from './textStreams.js';
 
@@ -19,17 +19,21 @@ import { writeText } from './textStreams.js';
 
 /**
  * Which scored customers a binary part spills as candidates: those either rule (the policy's, or
- * the best selection's) could take, and of each run only the best `keep` (the larger budget).
+ * the best selection's) could take; and the two rules as the readers of the runs, so a run leaves
+ * out what neither could reach within its budget (see `RankedRunWriter`).
  */
-export function campaignCandidates(economics: CampaignEconomics): { readonly keep: number | null; readonly costMicros: number; accepts(p: number, evMicros: number): boolean } {
-  const policy = selectionRuleFor(economics);
-  const best = bestSelectionRuleFor(economics);
-  const takes = (rule: SelectionRule, p: number, ev: number) =>
-    rule.maxContacts !== 0 && (rule.minProbability === null || p >= rule.minProbability) && (!rule.profitableOnly || ev > 0);
+export function campaignCandidates(economics: CampaignEconomics): { readonly readers: readonly RunReader[]; readonly costMicros: number; accepts(p: number, evMicros: number): boolean } {
+  const readers = [selectionRuleFor(economics), bestSelectionRuleFor(economics)].map(
+    (rule): RunReader => ({
+      cap: rule.maxContacts,
+      // A run's key is the expected value in micro-units, `a` the probability.
+      takes: (ev, p) => rule.maxContacts !== 0 && (rule.minProbability === null || p >= rule.minProbability) && (!rule.profitableOnly || ev > 0),
+    }),
+  );
   return {
-    keep: policy.maxContacts === null || best.maxContacts === null ? null : Math.max(policy.maxContacts, best.maxContacts),
+    readers,
     costMicros: moneyUnits(economics.costPerContact),
-    accepts: (p, ev) => takes(policy, p, ev) || takes(best, p, ev),
+    accepts: (p, ev) => readers.some((reader) => reader.takes(ev, p)),
   };
 }
 

@@ -24,7 +24,7 @@ async function roundTrip(rows: Row[], options: { partSize: number; runRows: numb
     for (let start = 0; start < rows.length || spools.length === 0; start += options.partSize) {
       const spool = await TempFileSpool.create(parent);
       spools.push(spool);
-      const writer = new RankedRunWriter(spool, options.keep, options.runRows);
+      const writer = new RankedRunWriter(spool, options.keep === null ? null : [{ cap: options.keep, takes: () => true }], options.runRows);
       for (const r of rows.slice(start, start + options.partSize)) writer.add(r.key, r.line, r.a, r.b, r.text);
       const channels = writer.finish();
       await spool.close();
@@ -66,6 +66,27 @@ describe('ranked runs (external sort of target candidates)', () => {
     const top5 = ranked(rows).slice(0, 5);
     expect(await roundTrip(rows, { partSize: 20, runRows: 7, keep: 5, limit: 5 })).toEqual(top5);
     expect(await roundTrip(rows, { partSize: 50, runRows: 50, keep: 5 })).toEqual(top5);
+  });
+
+  it('keeps what a filtered reader reaches beyond the budget of another (a threshold list and the best list)', async () => {
+    // Reader 1 takes the best 1 with a ≥ 0.5; reader 2 the best 1 of all. The row reader 1 needs ranks second.
+    const rows: Row[] = [
+      { key: 10, line: 2, a: 0.1, b: 0, text: 'best by key' },
+      { key: 5, line: 3, a: 0.6, b: 0, text: 'first with a ≥ 0.5' },
+      { key: 1, line: 4, a: 0.9, b: 0, text: 'never needed' },
+    ];
+    const spool = await TempFileSpool.create(parent);
+    try {
+      const writer = new RankedRunWriter(spool, [{ cap: 1, takes: (_key, a) => a >= 0.5 }, { cap: 1, takes: () => true }], 8);
+      for (const r of rows) writer.add(r.key, r.line, r.a, r.b, r.text);
+      const runs = writer.finish().map((channel) => ({ spool, channel }));
+      await spool.close();
+      const lines: number[] = [];
+      await mergeRankedRuns(runs, (c) => lines.push(c.line) > 0);
+      expect(lines).toEqual([2, 3]);
+    } finally {
+      await spool.dispose();
+    }
   });
 
   it('ranks confidences (non-integer keys) with the comparator path', async () => {

@@ -33,7 +33,7 @@ async function streamed(rows: Row[], economics: CampaignEconomics, partSize: num
     for (let start = 0; start < rows.length || spools.length === 0; start += partSize) {
       const spool = await TempFileSpool.create(parent);
       spools.push(spool);
-      const writer = new RankedRunWriter(spool, candidates.keep, runRows);
+      const writer = new RankedRunWriter(spool, candidates.readers, runRows);
       for (const r of rows.slice(start, start + partSize)) {
         const ev = moneyUnits(r.p * r.v) - candidates.costMicros;
         if (candidates.accepts(r.p, ev)) writer.add(ev, r.line, r.p, r.v, csvField(r.id));
@@ -102,7 +102,7 @@ describe('streamed target lists', () => {
           expect(actual.totals).toEqual(expected.totals);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
   });
 
