@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ExtractPart } from '../../core/extract/planParts.js';
-import { createS3Client } from '../s3/s3Objects.js';
-import { getObjectRange, type S3ObjectVersion } from '../s3/s3ByteRanges.js';
+import type { S3ObjectVersion } from '../s3/s3ByteRanges.js';
 
 /**
  * Where a worker thread reads its byte range from: plain data (it crosses the thread boundary),
@@ -25,6 +24,8 @@ const FILE_CHUNK = 64 * 1024;
  */
 export async function openPartRange(source: PartSource, range: Pick<ExtractPart, 'start' | 'end'>): Promise<AsyncIterable<Uint8Array>> {
   if (source.kind === 'file') return alignedFileRange(source.file, range.start, range.end);
+  // Loaded on first use: the AWS SDK adds ~0.2 s to every worker's start, and a local run never needs it.
+  const [{ createS3Client }, { getObjectRange }] = await Promise.all([import('../s3/s3Objects.js'), import('../s3/s3ByteRanges.js')]);
   const client = createS3Client(source.endpoint, source.region);
   try {
     const body: Readable = await getObjectRange(client, source, range, { idleTimeoutMs: source.idleTimeoutMs });
