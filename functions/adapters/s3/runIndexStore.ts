@@ -29,8 +29,11 @@ export const runFolder = (run: Pick<RunLocation, 'outputsPrefix' | 'model' | 'ru
 /** A CSV object of a run (its own output, or an index) as a header and a stream of records. */
 async function openRunCsv(client: S3Client, bucket: string, key: string): Promise<RunCsv> {
   const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source: s3Url(bucket, key), header: true, delimiter: ',' });
+  // A chunk's items at a time: an index of a million rows is read every night.
   async function* records(): AsyncGenerator<readonly string[]> {
-    for await (const item of extract.items) if (item.kind === 'record') yield item.record.fields;
+    for (let batch = await extract.nextBatch(); batch !== null; batch = await extract.nextBatch()) {
+      for (const item of batch) if (item.kind === 'record') yield item.record.fields;
+    }
   }
   return { header: extract.header ?? [], records: records() };
 }

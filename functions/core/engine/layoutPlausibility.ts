@@ -100,32 +100,9 @@ export function layoutSuspectError(result: LayoutPlausibility, source: string, l
 }
 
 /**
- * The items of an extract, the first {@link LAYOUT_CHECK_ROWS} records held back until `check`
- * has seen them (at most four times as many items in all, rejects included: memory stays bounded).
- */
-export async function* afterLayoutCheck(items: AsyncIterable<ExtractItem>, check: (records: ExtractRecord[]) => void): AsyncGenerator<ExtractItem> {
-  const iterator = items[Symbol.asyncIterator]();
-  try {
-    const head: ExtractItem[] = [];
-    const records: ExtractRecord[] = [];
-    while (records.length < LAYOUT_CHECK_ROWS && head.length < 4 * LAYOUT_CHECK_ROWS) {
-      const next = await iterator.next();
-      if (next.done) break;
-      head.push(next.value);
-      if (next.value.kind === 'record') records.push(next.value.record);
-    }
-    check(records);
-    yield* head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  } finally {
-    await iterator.return?.();
-  }
-}
-
-/**
- * {@link afterLayoutCheck} for an extract read a batch at a time (`OpenedExtract.nextBatch`): the
- * same records reach `check` (the first {@link LAYOUT_CHECK_ROWS} among the first four times as
- * many items), and no batch is handed on before it has passed.
+ * The batches of an extract (`OpenedExtract.nextBatch`), held back until `check` has seen the first
+ * {@link LAYOUT_CHECK_ROWS} records (among the first four times as many items, rejects included:
+ * memory stays bounded); no batch is handed on before it has passed.
  */
 export function afterLayoutCheckBatches(
   nextBatch: () => Promise<ExtractItem[] | null>,

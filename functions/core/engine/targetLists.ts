@@ -43,10 +43,26 @@ export type RunRef = { readonly spool: Spool; readonly channel: SpoolChannel };
 /** Text of the targets file is handed on in pieces of about this many characters. */
 const WRITE_PIECE = 1 << 16;
 
+/** Target rows gathered into pieces: `add` returns `more` once the piece is written (or at once). */
+function targetRows(out: Writable): { add(rows: string, more: boolean): boolean | Promise<boolean>; end(): Promise<void> } {
+  let text = '';
+  return {
+    add(rows, more) {
+      text += rows;
+      if (text.length < WRITE_PIECE) return more;
+      const piece = text;
+      text = '';
+      return writeText(out, piece).then(() => more);
+    },
+    end: () => (text ? writeText(out, text) : Promise.resolve()),
+  };
+}
+
 /**
  * Reads the candidates in rank order and writes the policy's target list, while totalling both
  * the policy's selection and the best selection the extract allows (same ranking, own filter and
- * budget): exactly what the in-memory `TargetSelector`s of each rule would keep.
+ * budget, the readers of {@link campaignCandidates}): exactly what the in-memory
+ * `TargetSelector`s of each rule would keep.
  */
 export async function writeCampaignTargets(
   runs: readonly RunRef[],
@@ -54,31 +70,27 @@ export async function writeCampaignTargets(
   out: Writable,
   profile: RunProfile | null,
 ): Promise<{ selection: ContactTotals; best: ContactTotals }> {
-  const rules = [selectionRuleFor(economics), bestSelectionRuleFor(economics)] as const;
+  const { readers } = campaignCandidates(economics);
   const counts = [0, 0];
   const sums = [new LimbSums(2), new LimbSums(2)];
-  const full = (r: number) => rules[r]!.maxContacts !== null && counts[r]! >= rules[r]!.maxContacts;
-  let text = '';
+  const full = (r: number) => readers[r]!.cap !== null && counts[r]! >= readers[r]!.cap;
+  const rows = targetRows(out);
   await mergeRankedRuns(runs, ({ key, a: p, b: v, text: idField }) => {
+    let row = '';
     for (let r = 0; r < 2; r++) {
-      const rule = rules[r]!;
-      if (full(r) || (rule.minProbability !== null && p < rule.minProbability) || (rule.profitableOnly && key <= 0)) continue;
+      if (full(r) || !readers[r]!.takes(key, p)) continue;
       counts[r]!++;
       sums[r]!.add(0, probabilityUnits(p));
       sums[r]!.add(1, moneyUnits(p * v));
       if (r === 0) {
         // Numbers are plain decimals, never touched by CSV quoting or formula neutralising.
-        text += `${unspoolLine(idField)},${counts[0]},${formatProbability(p)},${v},${key / MONEY_SCALE}\n`;
+        row = `${unspoolLine(idField)},${counts[0]},${formatProbability(p)},${v},${key / MONEY_SCALE}\n`;
         if (profile) countSelected(profile, p);
       }
     }
-    const more = !(full(0) && full(1));
-    if (text.length < WRITE_PIECE) return more;
-    const piece = text;
-    text = '';
-    return writeText(out, piece).then(() => more);
+    return rows.add(row, !(full(0) && full(1)));
   });
-  if (text) await writeText(out, text);
+  await rows.end();
   const totals = (r: number): ContactTotals => ({ contacts: counts[r]!, probabilityUnits: sums[r]!.total(0), gainMicros: sums[r]!.total(1) });
   return { selection: totals(0), best: totals(1) };
 }
@@ -97,20 +109,15 @@ export async function writeSegmentTargets(
   const segmentFields = segments.classes.map((c) => csvField(c, csv));
   const actionFields = segments.classes.map((c) => csvField(segments.actions?.[c] ?? '', csv));
   let rank = 0;
-  let text = '';
+  const rows = targetRows(out);
   if (cap !== 0) {
     await mergeRankedRuns(runs, ({ key, a: c, text: idField }) => {
       rank++;
       perSegment[c]!++;
-      text += `${unspoolLine(idField)},${rank},${segmentFields[c]!},${formatProbability(key)},${actionFields[c]!}\n`;
       if (profile) countSelected(profile, key);
-      const more = cap === null || rank < cap;
-      if (text.length < WRITE_PIECE) return more;
-      const piece = text;
-      text = '';
-      return writeText(out, piece).then(() => more);
+      return rows.add(`${unspoolLine(idField)},${rank},${segmentFields[c]!},${formatProbability(key)},${actionFields[c]!}\n`, cap === null || rank < cap);
     });
   }
-  if (text) await writeText(out, text);
+  await rows.end();
   return perSegment;
 }
