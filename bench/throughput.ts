@@ -8,7 +8,7 @@
  * --big-rows, the time per stage, the ratios Propensity / peer, and the fan-out projection for a
  * 100M-row extract (see `projectFanOut`). Not a test: nothing here passes or fails on a timing.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, rmSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -19,12 +19,10 @@ import { LocalOutputTarget } from '../functions/adapters/fs/localOutputTarget.js
 import { tempFileSpool } from '../functions/adapters/fs/tempFileSpool.js';
 import { resolveEconomics } from '../functions/core/economics/campaignEconomics.js';
 import { loadBundle } from '../functions/core/engine/loadBundle.js';
-import { scoreExtract } from '../functions/core/engine/scoreExtract.js';
 import { scorePart } from '../functions/core/engine/scorePart.js';
 import { writeRunOutputs } from '../functions/core/engine/writeRunOutputs.js';
 import { planParts } from '../functions/core/extract/planParts.js';
 import { localByteRanges } from '../functions/adapters/fs/localByteRanges.js';
-import { scoreInParts } from '../functions/adapters/workers/scoreInParts.js';
 import { openExtract } from '../functions/core/extract/readExtract.js';
 import { exportTfjsToOnnx } from '../functions/core/model/exportOnnx.js';
 import { initTf } from '../functions/adapters/model/tfjsModel.js';
@@ -34,6 +32,7 @@ import { compileEncoder } from '../functions/core/spec/rowEncoder.js';
 import { createBundle } from '../functions/core/bundle/bundle.js';
 import { readBundleDir, writeBundleDir } from '../functions/adapters/fs/bundleDir.js';
 import { findSharedDir } from '../test/helpers/datasets.js';
+import { bundleCommand, partWorkerCommand } from '../infra/constructs/propensityFunction.js';
 import { loadModel } from '../functions/adapters/model/modelLoader.js';
 
 const SHARED_BENCH = path.join(findSharedDir(), 'bench');
@@ -110,24 +109,6 @@ async function buildBundle(train: string, dir: string): Promise<void> {
   await writeBundleDir(dir, bundle);
 }
 
-/** One scoring run in this process (called in a child so peak RSS is per run): the CLI's path, on `workers` threads. */
-async function child(bundleDir: string, input: string, out: string, workers: number): Promise<void> {
-  const t0 = performance.now();
-  const files = await readBundleDir(bundleDir);
-  const bundle = await loadBundle(files, loadModel);
-  const t1 = performance.now();
-  const run = { input: createReadStream(input), source: input, bundle, economics: resolveEconomics(files.manifest.economics), spool: tempFileSpool(), output: new LocalOutputTarget(out) };
-  const { summary } =
-    workers === 1
-      ? await scoreExtract(run)
-      : await scoreInParts({ ...run, extract: { kind: 'file', file: input }, bytes: () => localByteRanges(input), bundleFiles: files, workers, parts: workers });
-  const t2 = performance.now();
-  await bundle.model.dispose();
-  process.stdout.write(
-    `${JSON.stringify({ rows: summary.rows.scored, seconds_total: (t2 - t0) / 1000, seconds_load: (t1 - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024 })}\n`,
-  );
-}
-
 /**
  * Time per stage on one core, as cumulative passes over the same file (each pass does the work of
  * the one before plus one stage): parse; + encode; + model, economics and spool (= scorePart); then
@@ -189,20 +170,43 @@ interface StageFigures {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function runChild(args: string[]): string {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return runNode(['--import', 'tsx', fileURLToPath(import.meta.url), ...args]);
+}
+
+function runNode(argv: string[]): string {
+  const run = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.status !== 0) throw new Error(run.stderr);
   return run.stdout.trim().split('\n').at(-1)!;
 }
 
+/** How a scoring run is started: from the TypeScript source through tsx (as `npx propensity`), or the esbuild bundle (as the Lambda). */
+interface RunBuild {
+  readonly name: string;
+  readonly argv: readonly string[];
+}
+
+const SCORE_RUN = fileURLToPath(new URL('./scoreRun.ts', import.meta.url));
+/** Inside node_modules, so that the bundle finds the external onnxruntime-node as the Lambda's does beside it. */
+const BUNDLED_DIR = fileURLToPath(new URL('../node_modules/.cache/propensity-bench/', import.meta.url));
+
+/** Bundles the scoring run and the part worker with the score function's esbuild settings. */
+function bundledBuild(): RunBuild {
+  rmSync(BUNDLED_DIR, { recursive: true, force: true });
+  const entry = path.join(BUNDLED_DIR, 'scoreRun.mjs');
+  execSync(bundleCommand(SCORE_RUN, entry), { stdio: 'inherit' });
+  execSync(partWorkerCommand(BUNDLED_DIR), { stdio: 'inherit' });
+  return { name: 'bundled', argv: [entry] };
+}
+
 /** Median of `runs` scoring runs of `input` on `workers` threads, each in its own process. */
-function measure(bundleDir: string, input: string, workers: number, runs: number, label: string): RunFigures {
+function measure(build: RunBuild, bundleDir: string, input: string, workers: number, runs: number, label: string): RunFigures {
   const all: RunFigures[] = [];
   for (let i = 0; i < runs; i++) {
     const out = path.join(WORK, 'out');
     rmSync(out, { recursive: true, force: true });
-    const figures = JSON.parse(runChild(['--child', bundleDir, input, out, String(workers)])) as RunFigures;
+    const figures = JSON.parse(runNode([...build.argv, bundleDir, input, out, String(workers)])) as RunFigures;
     all.push(figures);
-    console.log(`  ${label} run ${i + 1}: ${figures.seconds_total.toFixed(2)} s, ${Math.round(figures.rows / figures.seconds_total)} rows/s, peak RSS ${figures.peak_rss_mib.toFixed(0)} MiB`);
+    console.log(`  ${build.name}, ${label} run ${i + 1}: ${figures.seconds_total.toFixed(2)} s, ${Math.round(figures.rows / figures.seconds_total)} rows/s, peak RSS ${figures.peak_rss_mib.toFixed(0)} MiB`);
   }
   return { rows: all[0]!.rows, seconds_total: median(all.map((r) => r.seconds_total)), peak_rss_mib: median(all.map((r) => r.peak_rss_mib)) };
 }
@@ -249,11 +253,9 @@ async function main(): Promise<void> {
     .option('--runs <n>', 'runs of each side', (v) => Number(v), 3)
     .option('--workers <n>', 'worker threads for the all-cores runs', (v) => Number(v), availableParallelism())
     .option('--skip-peer', 'measure Propensity only')
-    .option('--child <args...>', 'internal: one run')
     .option('--stages <args...>', 'internal: the stage passes')
     .parse();
-  const options = program.opts<{ rows: number; bigRows: number; runs: number; workers: number; skipPeer?: boolean; child?: string[]; stages?: string[] }>();
-  if (options.child) return child(options.child[0]!, options.child[1]!, options.child[2]!, Number(options.child[3] ?? 1));
+  const options = program.opts<{ rows: number; bigRows: number; runs: number; workers: number; skipPeer?: boolean; stages?: string[] }>();
   if (options.stages) return stagesChild(options.stages[0]!, options.stages[1]!, options.stages[2]!);
 
   await mkdir(WORK, { recursive: true });
@@ -262,17 +264,25 @@ async function main(): Promise<void> {
   await buildBundle(train, bundleDir);
   console.log(`bench file: ${score} (${options.rows} rows), ${options.workers} worker threads for "all cores", ${availableParallelism()} cores here\n`);
 
-  const one = measure(bundleDir, score, 1, options.runs, 'one core');
-  const all = measure(bundleDir, score, options.workers, options.runs, `${options.workers} workers`);
-  const big = options.bigRows > 0 ? measure(bundleDir, ensureExtracts(options.bigRows).score, options.workers, 1, `${options.bigRows} rows, ${options.workers} workers`) : null;
+  const builds: RunBuild[] = [{ name: 'source (tsx)', argv: ['--import', 'tsx', SCORE_RUN] }, bundledBuild()];
+  const figures = builds.map((build) => ({
+    build,
+    one: measure(build, bundleDir, score, 1, options.runs, 'one core'),
+    all: measure(build, bundleDir, score, options.workers, options.runs, `${options.workers} workers`),
+  }));
+  // Memory against rows: the bundled build (the Lambda's), on all cores, at both sizes.
+  const bundled = figures.at(-1)!;
+  const big = options.bigRows > 0 ? measure(bundled.build, bundleDir, ensureExtracts(options.bigRows).score, options.workers, 1, `${options.bigRows} rows, ${options.workers} workers`) : null;
   const stages = JSON.parse(runChild(['--stages', bundleDir, score, path.join(WORK, 'out-stages')])) as StageFigures;
   rmSync(path.join(WORK, 'out-stages'), { recursive: true, force: true });
 
   const rate = (f: RunFigures) => Math.round(f.rows / f.seconds_total);
-  console.log(`\npropensity, ${options.rows} rows, median of ${options.runs}:`);
-  console.log(`  one core:      ${one.seconds_total.toFixed(2)} s = ${rate(one)} rows/s, peak RSS ${one.peak_rss_mib.toFixed(0)} MiB`);
-  console.log(`  all cores (${options.workers}): ${all.seconds_total.toFixed(2)} s = ${rate(all)} rows/s, peak RSS ${all.peak_rss_mib.toFixed(0)} MiB`);
-  if (big) console.log(`  ${options.bigRows} rows, all cores: ${big.seconds_total.toFixed(2)} s = ${rate(big)} rows/s, peak RSS ${big.peak_rss_mib.toFixed(0)} MiB (×${(big.peak_rss_mib / all.peak_rss_mib).toFixed(2)} the ${options.rows}-row figure)`);
+  for (const { build, one, all } of figures) {
+    console.log(`\npropensity ${build.name}, ${options.rows} rows, median of ${options.runs}:`);
+    console.log(`  one core:      ${one.seconds_total.toFixed(2)} s = ${rate(one)} rows/s, peak RSS ${one.peak_rss_mib.toFixed(0)} MiB`);
+    console.log(`  all cores (${options.workers}): ${all.seconds_total.toFixed(2)} s = ${rate(all)} rows/s, peak RSS ${all.peak_rss_mib.toFixed(0)} MiB`);
+  }
+  if (big) console.log(`  ${options.bigRows} rows, all cores: ${big.seconds_total.toFixed(2)} s = ${rate(big)} rows/s, peak RSS ${big.peak_rss_mib.toFixed(0)} MiB (×${(big.peak_rss_mib / bundled.all.peak_rss_mib).toFixed(2)} the ${options.rows}-row figure)`);
   const perMillion = (s: number) => `${((s / stages.rows) * 1e6).toFixed(2)} s/M rows`;
   console.log(`\ntime per stage, one core (cumulative passes, differences):`);
   console.log(`  parse ${stages.parse.toFixed(2)} s (${perMillion(stages.parse)}), encode ${stages.encode.toFixed(2)} s, model + economics + spool ${stages.model_economics_spool.toFixed(2)} s, merge + write outputs ${stages.merge_and_write.toFixed(2)} s; plan scan ${(stages.bytes / stages.plan_scan / 1e6).toFixed(0)} MB/s`);
@@ -289,7 +299,9 @@ async function main(): Promise<void> {
     const peerSeconds = peer.summary.seconds_total.median;
     const peerRss = peer.summary.peak_rss_mib.median;
     console.log(`\npeer (pandas + sklearn): median ${peerSeconds.toFixed(2)} s = ${Math.round(options.rows / peerSeconds)} rows/s end to end, peak RSS ${peerRss.toFixed(0)} MiB`);
-    console.log(`ratio propensity / peer: all cores ×${(peerSeconds / all.seconds_total).toFixed(2)} throughput, one core ×${(peerSeconds / one.seconds_total).toFixed(2)}; peak memory ×${(all.peak_rss_mib / peerRss).toFixed(2)}`);
+    for (const { build, one, all } of figures) {
+      console.log(`ratio propensity ${build.name} / peer: all cores ×${(peerSeconds / all.seconds_total).toFixed(2)} throughput, one core ×${(peerSeconds / one.seconds_total).toFixed(2)}; peak memory ×${(all.peak_rss_mib / peerRss).toFixed(2)}`);
+    }
     console.log('(Propensity writes scores, targets, rejects, profile, summary and report; the peer writes one ranked score file.)');
   }
 

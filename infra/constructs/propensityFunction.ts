@@ -118,15 +118,16 @@ const BUNDLE_BANNER = [
 const EXTERNAL_MODULES = ['onnxruntime-node', 'onnxruntime-common', '@tensorflow/tfjs-node'];
 
 /**
- * The command that bundles the part worker into `<outputDir>/scorePartWorker.mjs` with the handler's
- * own esbuild settings (a `new Worker(file)` is a second entry esbuild cannot find from the handler).
+ * The command that bundles one entry file into `outfile` (one minified ESM file) with the handler's
+ * own esbuild settings: the part worker (below), and the bench's scoring run (`bench/throughput.ts
+ * --bundled` measures the code as a Lambda runs it).
  */
-export function partWorkerCommand(outputDir: string): string {
+export function bundleCommand(entry: string, outfile: string): string {
   const q = (p: string) => JSON.stringify(p);
   const esbuild = path.join(packageDir('esbuild'), 'bin', 'esbuild');
   return [
     q(esbuild),
-    q(path.join(PROJECT_ROOT, PART_WORKER_ENTRY)),
+    q(entry),
     '--bundle',
     '--platform=node',
     '--format=esm',
@@ -138,8 +139,13 @@ export function partWorkerCommand(outputDir: string): string {
     '--log-level=error',
     ...EXTERNAL_MODULES.map((name) => `--external:${name}`),
     `--banner:js=${q(BUNDLE_BANNER)}`,
-    `--outfile=${q(path.join(outputDir, PART_WORKER_FILE))}`,
+    `--outfile=${q(outfile)}`,
   ].join(' ');
+}
+
+/** The command that bundles the part worker into `<outputDir>/scorePartWorker.mjs` (a `new Worker(file)` is a second entry esbuild cannot find from the handler). */
+export function partWorkerCommand(outputDir: string): string {
+  return bundleCommand(path.join(PROJECT_ROOT, PART_WORKER_ENTRY), path.join(outputDir, PART_WORKER_FILE));
 }
 
 /**

@@ -33,15 +33,29 @@ export interface ScorePartRequest {
   readonly layout: ExtractLayout | null;
 }
 
+/**
+ * Main thread → worker: render a scored part's rows as scores.csv rows, now that the run's deciles
+ * are known, into `file` (in the part's spool folder). The first render frees the worker's model:
+ * no part is scored after the merge has begun.
+ */
+export interface RenderPartRequest {
+  readonly type: 'render';
+  readonly index: number;
+  readonly spoolDir: string;
+  readonly file: string;
+  readonly decileByBin: Uint8Array;
+}
+
 /** Main thread → worker: no more parts; dispose of the model and end. */
 export interface CloseRequest {
   readonly type: 'close';
 }
 
-export type PartWorkerRequest = ScorePartRequest | CloseRequest;
+export type PartWorkerRequest = ScorePartRequest | RenderPartRequest | CloseRequest;
 
 /** Worker → main thread. */
 export type PartWorkerReply =
   | { readonly type: 'progress'; readonly index: number; readonly progress: ScoreProgress }
   | { readonly type: 'scored'; readonly index: number; readonly part: ScoredPartJson; readonly spoolDir: string }
+  | { readonly type: 'rendered'; readonly index: number }
   | { readonly type: 'failed'; readonly index: number; readonly error: ErrorJson };

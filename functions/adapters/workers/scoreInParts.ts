@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,17 +92,17 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
   const workers = Math.max(1, Math.min(options.workers, plan.length));
   options.onPlan?.({ parts: plan.length, workers });
   const runDir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'propensity-run-'));
+  // Started before the header is read: each worker loads its model while this thread goes on.
   const pool = new PartWorkerPool(workers, workerData(options, runDir));
   const parts: ScoredPart[] = [];
   try {
     const head = await bytes.read(0, layoutBytes(plan[0]!, options));
     const layout = await readExtractLayout(Readable.from([head]), options.bundle, options.source);
     const scored = await pool.score(plan, layout, options.onProgress);
-    // The models are not needed for the merge: their memory goes back before it starts.
-    await pool.stop();
     for (const [i, { part, spoolDir }] of scored.entries()) {
       parts.push(scoredPartFromJson(part, await TempFileSpool.attach(spoolDir), `${options.source} (part ${i + 1} of ${plan.length})`));
     }
+    const spoolDirs = scored.map((s) => s.spoolDir);
     return await writeRunOutputs(parts, {
       bundle: options.bundle,
       economics: options.economics,
@@ -109,6 +110,14 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
       source: options.source,
       startedAt,
       maxRejectRate: options.maxRejectRate,
+      // The workers end once the parts are rendered: the rest of the merge needs none of their memory.
+      renderScores: async (decileByBin) => {
+        try {
+          return await pool.render(spoolDirs, decileByBin);
+        } finally {
+          await pool.stop();
+        }
+      },
     });
   } catch (error) {
     await options.output.abort(error);
@@ -162,41 +171,95 @@ interface ScoredPartMessage {
   readonly spoolDir: string;
 }
 
-/** A run's worker threads: hands out parts in file order and gathers what comes back. */
+/** File a worker renders a part's scores.csv rows into, in the part's own spool folder (removed with it). */
+const RENDERED_SCORES = 'scores.rendered.csv';
+
+type TaskReply = Exclude<PartWorkerReply, { type: 'progress' }>;
+
+/**
+ * A run's worker threads, started at once: hands out tasks (score a part, then render it) in file
+ * order to whichever worker is free, and gathers what comes back.
+ */
 class PartWorkerPool {
   private readonly workers: Worker[] = [];
   private readonly busy = new Map<Worker, number>();
   private readonly exited = new Set<Worker>();
+  /** The task set being run, told of every reply and crash; null between sets. */
+  private tasks: { reply(worker: Worker, reply: TaskReply): void; crash(worker: Worker, error: Error): void } | null = null;
+  private progress: ((reply: Extract<PartWorkerReply, { type: 'progress' }>) => void) | null = null;
 
-  constructor(
-    private readonly size: number,
-    private readonly data: PartWorkerData,
-  ) {}
+  constructor(size: number, data: PartWorkerData) {
+    for (let i = 0; i < size; i++) {
+      // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
+      const worker = new Worker(partWorkerEntry(), { workerData: data, execArgv: [] });
+      this.workers.push(worker);
+      worker.once('exit', () => this.exited.add(worker));
+      worker.on('message', (reply: PartWorkerReply) => {
+        if (reply.type === 'progress') this.progress?.(reply);
+        else this.tasks?.reply(worker, reply);
+      });
+      // A crash (not a task's error, which comes back as a message) fails the task it was on.
+      worker.on('error', (error) => this.tasks?.crash(worker, error));
+      worker.on('exit', (code) => this.tasks?.crash(worker, new Error(`a scoring worker thread stopped (exit code ${code})`)));
+    }
+  }
 
   /** Scores every part; resolves with them in file order, or rejects with the first failing part's error. */
-  score(plan: readonly ExtractPart[], layout: ExtractLayout, onProgress?: (progress: ScoreProgress) => void): Promise<ScoredPartMessage[]> {
-    const outcomes = new PartOutcomes<ScoredPartMessage>(plan.length);
+  async score(plan: readonly ExtractPart[], layout: ExtractLayout, onProgress?: (progress: ScoreProgress) => void): Promise<ScoredPartMessage[]> {
     const progress: ScoreProgress[] = plan.map(() => ({ rowsRead: 0, rowsScored: 0, rowsRejected: 0 }));
+    this.progress = (reply) => {
+      progress[reply.index] = reply.progress;
+      onProgress?.(sumProgress(progress));
+    };
+    try {
+      return await this.run(
+        plan.length,
+        (index) => ({ type: 'score', index, range: plan[index]!, layout: index === 0 ? null : layout }),
+        (reply) => (reply.type === 'scored' ? { part: reply.part, spoolDir: reply.spoolDir } : null),
+      );
+    } finally {
+      this.progress = null;
+    }
+  }
+
+  /** Renders every scored part's rows (see `ScoresRenderer`): resolves with each part's rendered bytes, in file order. */
+  async render(spoolDirs: readonly string[], decileByBin: Readonly<Uint8Array>): Promise<Array<() => AsyncIterable<Uint8Array>>> {
+    const files = spoolDirs.map((dir) => path.join(dir, RENDERED_SCORES));
+    await this.run(
+      spoolDirs.length,
+      (index) => ({ type: 'render', index, spoolDir: spoolDirs[index]!, file: files[index]!, decileByBin: Uint8Array.from(decileByBin) }),
+      (reply) => (reply.type === 'rendered' ? true : null),
+    );
+    return files.map((file) => () => createReadStream(file, { highWaterMark: 1 << 20 }));
+  }
+
+  /**
+   * Runs `count` tasks, each on the next free worker, in index order; resolves with their values
+   * in index order, or rejects with the error of the first failing task in index order (see
+   * `PartOutcomes`), stopping the workers busy with later tasks.
+   */
+  private run<T>(count: number, request: (index: number) => PartWorkerRequest, value: (reply: TaskReply) => T | null): Promise<T[]> {
+    const outcomes = new PartOutcomes<T>(count);
     let next = 0;
-    return new Promise((resolve, reject) => {
+    return new Promise<T[]>((resolve, reject) => {
       const settle = () => {
         const decision = outcomes.decision();
         if (!decision.done) return false;
+        this.tasks = null;
         if ('error' in decision) reject(decision.error);
         else resolve(decision.values);
         return true;
       };
       const dispatch = (worker: Worker) => {
         this.busy.delete(worker);
-        if (next >= plan.length || !outcomes.needed(next)) return;
+        if (next >= count || !outcomes.needed(next)) return;
         const index = next++;
         this.busy.set(worker, index);
-        const request: PartWorkerRequest = { type: 'score', index, range: plan[index]!, layout: index === 0 ? null : layout };
-        worker.postMessage(request);
+        worker.postMessage(request(index));
       };
       const failed = (index: number, error: Error) => {
         outcomes.fail(index, error);
-        // Parts after the first failure cannot change the outcome: stop the workers scoring them.
+        // Tasks after the first failure cannot change the outcome: stop the workers busy with them.
         for (const [worker, busyWith] of this.busy) {
           if (busyWith > outcomes.firstFailure) {
             this.busy.delete(worker);
@@ -204,33 +267,25 @@ class PartWorkerPool {
           }
         }
       };
-      for (let i = 0; i < this.size; i++) {
-        // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
-        const worker = new Worker(partWorkerEntry(), { workerData: this.data, execArgv: [] });
-        this.workers.push(worker);
-        worker.once('exit', () => this.exited.add(worker));
-        worker.on('message', (reply: PartWorkerReply) => {
-          if (reply.type === 'progress') {
-            progress[reply.index] = reply.progress;
-            onProgress?.(sumProgress(progress));
-            return;
-          }
-          if (reply.type === 'scored') outcomes.succeed(reply.index, { part: reply.part, spoolDir: reply.spoolDir });
-          else failed(reply.index, errorFromJson(reply.error));
+      this.tasks = {
+        reply: (worker, reply) => {
+          const got = reply.type === 'failed' ? null : value(reply);
+          if (got === null) failed(reply.index, reply.type === 'failed' ? errorFromJson(reply.error) : new Error(`a worker answered ${reply.type} to a task of another kind`));
+          else outcomes.succeed(reply.index, got);
           if (!settle()) dispatch(worker);
-        });
-        // A crash (not a scoring error, which comes back as a message) fails the part it was scoring.
-        const crashed = (error: Error) => {
+        },
+        crash: (worker, error) => {
           const index = this.busy.get(worker);
           if (index === undefined) return;
           this.busy.delete(worker);
           failed(index, error);
           settle();
-        };
-        worker.on('error', crashed);
-        worker.on('exit', (code) => crashed(new Error(`a scoring worker thread stopped (exit code ${code})`)));
-        dispatch(worker);
-      }
+        },
+      };
+      if (count === 0) settle();
+      for (const worker of this.workers) if (!this.exited.has(worker)) dispatch(worker);
+      // Every worker gone before the tasks were handed out (none left to run them).
+      if (this.busy.size === 0 && !outcomes.decision().done) reject(new Error('no scoring worker thread is left to run the tasks'));
     });
   }
 

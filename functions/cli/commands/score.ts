@@ -55,10 +55,13 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
   const files = await resolveBundle(options.model);
   const overrides = options.economics ? await readEconomicsFile(options.economics) : undefined;
   const economics = resolveEconomics(files.manifest.economics, overrides, options.economics ?? `${files.location} economics`);
-  const bundle = await loadBundle(files, loadModel);
-  const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
   const workers = options.workers ?? defaultWorkers();
   const parts = options.parts ?? workers;
+  const inParts = workers > 1 || parts > 1;
+  // A run in parts scores on worker threads, each with its own model: this thread loads one only if the
+  // plan leaves the file whole (a gzip or small file).
+  const bundle = await loadBundle(files, loadModel, { modelOnFirstUse: inParts });
+  const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
   try {
     const run = {
       input: createReadStream(options.input),
@@ -81,7 +84,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
     };
     // One part is today's single pass in this thread; more go to worker threads (see scoreInParts).
     const outcome =
-      workers === 1 && parts === 1
+      !inParts
         ? await scoreExtract(run)
         : await scoreInParts({ ...run, extract: { kind: 'file', file: options.input }, bytes: () => localByteRanges(options.input), bundleFiles: files, workers, parts });
     progress?.stop();

@@ -29,7 +29,17 @@ export interface LoadedBundle {
  * @example
  * const bundle = await loadBundle(await registry.read('bank-marketing'), loadModel);
  */
-export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, options: { intraOpNumThreads?: number } = {}): Promise<LoadedBundle> {
+export interface LoadBundleOptions {
+  /** Threads inside one model operator (see `ModelLoadRequest`). */
+  readonly intraOpNumThreads?: number;
+  /**
+   * Load the model on its first `score()`, not now: for a caller that may never score in this
+   * thread (a run on worker threads, which load their own). The model's checks then fail that call.
+   */
+  readonly modelOnFirstUse?: boolean;
+}
+
+export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, options: LoadBundleOptions = {}): Promise<LoadedBundle> {
   const { manifest } = bundle;
   const context = { bundle: bundle.location, version: manifest.version };
   const details = { bundle: bundle.location, modelVersion: manifest.version };
@@ -40,29 +50,47 @@ export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, optio
   if (!bundle.files.has(manifest.model.file)) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, details);
 
   const baseline = readBaseline(bundle);
-  const model: ScoringModel = await loader(
-    {
-      format: manifest.format,
-      files: bundle.files,
-      file: manifest.model.file,
-      inputName: manifest.model.inputName,
-      outputName: manifest.model.outputName,
-      inputWidth,
-      outputWidth,
-      ...options,
-    },
-    context,
-  );
-  if (model.inputWidth !== inputWidth || model.outputWidth !== outputWidth) {
-    await model.dispose();
-    throw new BundleError(
-      'MODEL_SHAPE_MISMATCH',
-      `model takes ${model.inputWidth} inputs and gives ${model.outputWidth} outputs; the feature spec encodes ${inputWidth} and the task needs ${outputWidth}`,
-      details,
+  const load = async (): Promise<ScoringModel> => {
+    const model: ScoringModel = await loader(
+      {
+        format: manifest.format,
+        files: bundle.files,
+        file: manifest.model.file,
+        inputName: manifest.model.inputName,
+        outputName: manifest.model.outputName,
+        inputWidth,
+        outputWidth,
+        ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+      },
+      context,
     );
-  }
-  const scoring = positiveColumn === null ? model : positiveClassColumn(model, positiveColumn, details);
-  return { manifest, featureSpec: manifest.featureSpec, model: scoring, location: bundle.location, baseline };
+    if (model.inputWidth !== inputWidth || model.outputWidth !== outputWidth) {
+      await model.dispose();
+      throw new BundleError(
+        'MODEL_SHAPE_MISMATCH',
+        `model takes ${model.inputWidth} inputs and gives ${model.outputWidth} outputs; the feature spec encodes ${inputWidth} and the task needs ${outputWidth}`,
+        details,
+      );
+    }
+    return positiveColumn === null ? model : positiveClassColumn(model, positiveColumn, details);
+  };
+  // A binary model giving class probabilities is read as one probability per row (positiveClassColumn).
+  const model = options.modelOnFirstUse ? modelOnFirstUse(load, inputWidth, positiveColumn === null ? outputWidth : 1) : await load();
+  return { manifest, featureSpec: manifest.featureSpec, model, location: bundle.location, baseline };
+}
+
+/** A model that loads (and checks) itself on its first `score()`; disposing of it before then loads nothing. */
+function modelOnFirstUse(load: () => Promise<ScoringModel>, inputWidth: number, outputWidth: number): ScoringModel {
+  let loading: Promise<ScoringModel> | null = null;
+  return {
+    inputWidth,
+    outputWidth,
+    score: async (batch, rows) => (await (loading ??= load())).score(batch, rows),
+    dispose: async () => {
+      const loaded = await loading?.catch(() => null);
+      await loaded?.dispose();
+    },
+  };
 }
 
 /**

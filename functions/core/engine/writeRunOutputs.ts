@@ -16,7 +16,8 @@ import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
 import { DEFAULT_MAX_REJECT_RATE, assertRejectRate } from './rejectRateGuard.js';
 import { buildRunSummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
-import { BIN_DIGITS, unspoolLine, type SpoolChannel } from './spool.js';
+import { renderScoredLines, type ScoresRenderer } from './scoredLines.js';
+import { unspoolLine, type SpoolChannel } from './spool.js';
 import { endStream, lineBatches, writeText } from './textStreams.js';
 
 export interface RunOutputsContext {
@@ -28,6 +29,8 @@ export interface RunOutputsContext {
   readonly startedAt: Date;
   /** Share of rows (0–1) the run may reject. @default the spec's `file.maxRejectRate`, else 0.05 */
   readonly maxRejectRate?: number | undefined;
+  /** Renders the parts' scored rows elsewhere (worker threads), in parallel with the other outputs. @default rendered here */
+  readonly renderScores?: ScoresRenderer | undefined;
 }
 
 /**
@@ -69,12 +72,11 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     ? [idName, ...classes.map((c) => `p_${c}`), 'predicted', 'confidence', 'decile']
     : [idName, 'probability', 'predicted', 'decile'];
 
-  // A spooled scored line is `<histogram bin>|<row>`: the decile of each bin is known only now.
+  // A spooled scored line is `<histogram bin>|<row>`: the decile of each bin is known only now. A
+  // renderer (worker threads) renders the rows meanwhile the rejects and targets are written here.
   const decileByBin = histogram.decilesByBin();
-  const scores = output.open(OUTPUT_FILES.scores);
-  await writeText(scores, csvRecord(scoresHeader, csv));
-  for (const part of parts) await copyScoredLines(part, decileByBin, scores);
-  await endStream(scores);
+  const rendered = context.renderScores?.(decileByBin);
+  rendered?.catch(() => undefined); // awaited below; a failure meanwhile must not go unhandled
 
   const rejects = output.open(OUTPUT_FILES.rejects);
   await writeText(rejects, 'line,column,reason,detail,raw\n');
@@ -109,6 +111,15 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     segmentSummaries = segments!.finish().segments.map((s, c) => ({ ...s, selected: perSegment[c]! }));
   }
   await endStream(targets);
+
+  const scores = output.open(OUTPUT_FILES.scores);
+  await writeText(scores, csvRecord(scoresHeader, csv));
+  if (rendered) {
+    for (const bytes of await rendered) for await (const chunk of bytes()) await writeText(scores, chunk);
+  } else {
+    for (const part of parts) await renderScoredLines(part.spool.bytes('scores'), decileByBin, scores, part.source);
+  }
+  await endStream(scores);
 
   const summary = buildRunSummary({
     parts,
@@ -145,67 +156,6 @@ async function copySpool(part: ScoredPart, channel: SpoolChannel, out: Writable,
     for (let i = 0; i < lines.length; i++) text += rewrite(lines[i]!);
     await writeText(out, text);
   }
-}
-
-const LF = 0x0a;
-const COMMA = 0x2c;
-const BACKSLASH = 0x5c;
-const ZERO = 0x30;
-
-/**
- * Copies a part's scored lines into scores.csv as bytes, replacing each line's bin prefix by the
- * bin's decile at the end of the row: no decoding or string per row (a million rows a second is
- * the point). A row holding a backslash was spool-escaped and goes through {@link unspoolLine}.
- */
-async function copyScoredLines(part: ScoredPart, decileByBin: Readonly<Uint8Array>, out: Writable): Promise<void> {
-  let carry: Buffer = Buffer.alloc(0);
-  for await (const chunk of part.spool.bytes('scores')) {
-    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (carry.length > 0) {
-      // Only the line cut at the last chunk's end is stitched together, not the whole chunk.
-      const lf = buf.indexOf(LF);
-      if (lf === -1) {
-        carry = Buffer.concat([carry, buf]);
-        continue;
-      }
-      const stitched = Buffer.concat([carry, buf.subarray(0, lf + 1)]);
-      await writeText(out, scoredLinesAsCsv(stitched, decileByBin).bytes);
-      buf = buf.subarray(lf + 1);
-    }
-    const { bytes, rest } = scoredLinesAsCsv(buf, decileByBin);
-    carry = Buffer.from(rest);
-    if (bytes.length > 0) await writeText(out, bytes);
-  }
-  if (carry.length > 0) throw new Error(`${part.source}: the scored spool ends inside a line`);
-}
-
-/** The complete scored lines of `buf` as scores.csv rows, and what follows the last line feed. */
-function scoredLinesAsCsv(buf: Buffer, decileByBin: Readonly<Uint8Array>): { bytes: Buffer; rest: Buffer } {
-  // Each line loses its prefix (BIN_DIGITS + 1 bytes) and gains at most 3 (",10"): never longer.
-  const copy = Buffer.allocUnsafe(buf.length);
-  let o = 0;
-  let start = 0;
-  let backslash = buf.indexOf(BACKSLASH);
-  for (let lf = buf.indexOf(LF); lf !== -1; lf = buf.indexOf(LF, start)) {
-    let bin = 0;
-    for (let k = 0; k < BIN_DIGITS; k++) bin = bin * 10 + buf[start + k]! - ZERO;
-    const rowStart = start + BIN_DIGITS + 1;
-    if (backslash !== -1 && backslash < rowStart) backslash = buf.indexOf(BACKSLASH, rowStart);
-    if (backslash !== -1 && backslash < lf) o += copy.write(unspoolLine(buf.toString('utf8', rowStart, lf)), o, 'utf8');
-    else {
-      // A byte loop: a row is a few dozen bytes, where Buffer#copy's call costs more than the copy.
-      for (let i = rowStart; i < lf; i++) copy[o++] = buf[i]!;
-    }
-    const decile = decileByBin[bin]!;
-    copy[o++] = COMMA;
-    if (decile === 10) {
-      copy[o++] = ZERO + 1;
-      copy[o++] = ZERO;
-    } else copy[o++] = ZERO + decile;
-    copy[o++] = LF;
-    start = lf + 1;
-  }
-  return { bytes: copy.subarray(0, o), rest: buf.subarray(start) };
 }
 
 /** The parts' profiles merged (a copy: the run's selection is counted into it as targets are written). */

@@ -343,3 +343,49 @@ describe('loadBundle: widths the ONNX graph leaves symbolic are checked at load'
     expect(error.cause).toBeInstanceOf(Error);
   });
 });
+
+describe('loadBundle: modelOnFirstUse (a run on worker threads leaves the model to them)', () => {
+  /** The real loader, counting its calls. */
+  function countingLoader(): { loader: typeof loadModel; calls: () => number } {
+    let calls = 0;
+    return {
+      loader: (request, context) => {
+        calls++;
+        return loadModel(request, context);
+      },
+      calls: () => calls,
+    };
+  }
+
+  it('loads nothing until the first score, then scores as an eager load does (rows z = 0, 1, −2), loading once', async () => {
+    const counting = countingLoader();
+    const bundle = await loadBundle(await twoClassBundle(), counting.loader, { modelOnFirstUse: true });
+    loaded.push(bundle);
+    expect(counting.calls()).toBe(0);
+    expect([bundle.model.inputWidth, bundle.model.outputWidth]).toEqual([2, 1]);
+    const rows = Float32Array.from([20, 1, 60, 0, 0, 0]);
+    const p = Array.from(await bundle.model.score(rows, 3));
+    [0.5, sigmoid(1), sigmoid(-2)].forEach((expected, i) => expect(p[i]).toBeCloseTo(expected, 6));
+    await bundle.model.score(rows, 3);
+    expect(counting.calls()).toBe(1);
+  });
+
+  it('disposes of a model never used without loading it', async () => {
+    const counting = countingLoader();
+    const bundle = await loadBundle(await twoClassBundle(), counting.loader, { modelOnFirstUse: true });
+    await bundle.model.dispose();
+    expect(counting.calls()).toBe(0);
+  });
+
+  it('still checks the bundle files now, and the model contract at its first score (MODEL_SHAPE_MISMATCH there)', async () => {
+    const fitted = await fittedWithCategory();
+    const bundle = await loadBundle(bundleOver(fitted, {}, buildLogisticOnnx([0, 0, 0], 0, { inputName: 'features', outputName: 'probability' })), loadModel, { modelOnFirstUse: true });
+    loaded.push(bundle);
+    const error = await bundle.model.score(new Float32Array(4), 1).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(BundleError);
+    expect((error as BundleError).code).toBe('MODEL_SHAPE_MISMATCH');
+    const broken = clone(fitted);
+    broken.featureNames = broken.featureNames.slice(0, 3);
+    await expect(loadBundle(bundleOver(broken), loadModel, { modelOnFirstUse: true })).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
+  });
+});
