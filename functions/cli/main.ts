@@ -92,7 +92,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .option('--max-rows <lines>', 'refuse the extract past this many lines, blank ones included (default: 200000000)', integerIn(1, Number.MAX_SAFE_INTEGER))
     .option('--max-record-bytes <bytes>', 'refuse the extract when one record is longer than this (default: 1048576, 1 MiB)', integerIn(1, Number.MAX_SAFE_INTEGER))
     .option('--skip-layout-check', 'score even when the first rows look nothing like the training data (EXTRACT_LAYOUT_SUSPECT), e.g. after a real population shift')
-    .option('--workers <n>', `worker threads scoring parts of the extract at once (1 to ${MAX_WORKERS}; default: the cores this process may use, here ${defaultWorkers()})`, integerIn(1, MAX_WORKERS))
+    .option('--workers <n>', `parts scored at once: this thread and workers − 1 worker threads (1 to ${MAX_WORKERS}; default: the cores this process may use, here ${defaultWorkers()})`, integerIn(1, MAX_WORKERS))
     .option(
       '--parts <n>',
       `line-aligned byte ranges to split the extract into (1 to ${MAX_PARTS}; default: --workers). A gzip extract cannot be split by bytes: it is scored whole, in one thread, as is a file under 512 KiB. --workers 1 --parts 1 scores in this thread, without workers`,

@@ -39,7 +39,7 @@ const environmentSchema = z.object({
   STATE_MACHINE_ARN: z.string().regex(/^arn:[a-z-]+:states:/, 'must be a Step Functions state machine ARN').optional(),
   /** Step Functions endpoint for `npm start` and tests (a local stand-in); in AWS the regional endpoint. */
   AWS_ENDPOINT_URL_SFN: s3EndpointSetting,
-  /** Worker threads scoring byte ranges of a plain extract at once; default: the function's vCPUs. */
+  /** Lanes (this thread and worker threads) scoring byte ranges of a plain extract at once; default: the function's vCPUs. */
   SCORE_WORKERS: z.coerce.number().int().min(1).max(MAX_WORKERS).optional(),
 });
 

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { partTaskRunner } from './partTasks.js';
 import type { BundleFiles } from '../../core/bundle/registry.js';
 import { PART_WORKER_FILE } from '../../core/constants.js';
 import { errorFromJson } from '../../core/errorJson.js';
@@ -53,19 +54,21 @@ export interface ScoreInPartsOptions extends Omit<ScoreExtractOptions, 'observer
 }
 
 /**
- * Scores one extract on a pool of worker threads and writes every output, byte for byte what
- * `scoreExtract` writes for the whole file.
+ * Scores one extract on `workers` lanes (this thread and `workers − 1` worker threads) and writes
+ * every output, byte for byte what `scoreExtract` writes for the whole file.
  *
  * The extract is cut into line-aligned byte ranges (`planParts`). One part (a gzip file, a file under
  * `2 × MIN_PART_BYTES`, `parts: 1`) is scored right here by `scoreExtract` from `input`, as without
- * workers. Otherwise `input` is closed unread, and each worker loads the model once (one ONNX thread
- * each), scores the ranges it is given into spools under one temp folder, and posts each part back as
- * JSON; the parts are merged in file order by `writeRunOutputs`. Limits and the reject-rate guard
- * count the whole file; the layout check runs on the first part only.
+ * workers. Otherwise `input` is closed unread, and each lane loads the model once (one ONNX thread
+ * each), scores the ranges it is given into spools under one temp folder, and hands each part back as
+ * JSON. Once the parts are merged in file order (`writeRunOutputs`) and the deciles known, the lanes
+ * render the parts' scores.csv rows while this thread writes the rejects and the targets. Limits and
+ * the reject-rate guard count the whole file; the layout check runs on the first part only.
  *
  * Failure: the run fails with the error of the first failing part in file order (what a single pass
  * would meet first), rebuilt as its own class with code, file and line; the output target is aborted
- * (`error.json`), the workers are stopped, and the temp folder with every spool is removed.
+ * (`error.json`), the worker threads are stopped (this thread's lane finishes its part first), and the
+ * temp folder with every spool is removed.
  *
  * @example
  * await scoreInParts({ input: createReadStream(file), extract: { kind: 'file', file }, bytes: () => localByteRanges(file), bundleFiles, bundle, workers: 4, parts: 4, … });
@@ -92,7 +95,7 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
   const workers = Math.max(1, Math.min(options.workers, plan.length));
   options.onPlan?.({ parts: plan.length, workers });
   const runDir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'propensity-run-'));
-  // Started before the header is read: each worker loads its model while this thread goes on.
+  // Started before the header is read: each lane loads its model while this thread goes on.
   const pool = new PartWorkerPool(workers, workerData(options, runDir));
   const parts: ScoredPart[] = [];
   try {
@@ -175,32 +178,92 @@ interface ScoredPartMessage {
 const RENDERED_SCORES = 'scores.rendered.csv';
 
 type TaskReply = Exclude<PartWorkerReply, { type: 'progress' }>;
+type TaskRequest = Exclude<PartWorkerRequest, { type: 'close' }>;
+
+/** Where a pool runs its tasks: a worker thread, or this thread (see `partTasks`). */
+interface Lane {
+  send(request: TaskRequest): void;
+  /** Stops the lane. A busy thread is terminated; this thread's lane finishes its task first (nothing can stop it). */
+  stop(busy: boolean): Promise<void>;
+  /** Stops the lane's current task where it can (a thread is terminated); this thread's lane finishes it. */
+  abandon(): void;
+}
+
+interface LaneEvents {
+  reply(reply: PartWorkerReply): void;
+  crash(error: Error): void;
+}
+
+/** A worker thread as a lane. */
+function threadLane(data: PartWorkerData, events: LaneEvents): Lane {
+  // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
+  const worker = new Worker(partWorkerEntry(), { workerData: data, execArgv: [] });
+  let exited = false;
+  worker.once('exit', () => (exited = true));
+  worker.on('message', (reply: PartWorkerReply) => events.reply(reply));
+  // A crash (not a task's error, which comes back as a message) fails the task it was on.
+  worker.on('error', (error) => events.crash(error));
+  worker.on('exit', (code) => events.crash(new Error(`a scoring worker thread stopped (exit code ${code})`)));
+  return {
+    send: (request) => worker.postMessage(request),
+    abandon: () => void worker.terminate(),
+    stop: async (busy) => {
+      if (exited) return;
+      if (busy) {
+        await worker.terminate();
+        return;
+      }
+      const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'close' } satisfies PartWorkerRequest);
+      // A worker that does not end within seconds is stopped: the run's outcome is already known.
+      const timer = setTimeout(() => void worker.terminate(), 5000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** This thread as a lane: the same tasks, run here between the other lanes' messages. */
+function thisThreadLane(data: PartWorkerData, events: LaneEvents): Lane {
+  // Replies are delivered on a later turn, as a thread's would be, never inside `send`.
+  const runner = partTaskRunner(data, (reply) => setImmediate(() => events.reply(reply)));
+  return {
+    send: (request) => runner.handle(request),
+    abandon: () => undefined,
+    stop: () => runner.close(),
+  };
+}
 
 /**
- * A run's worker threads, started at once: hands out tasks (score a part, then render it) in file
- * order to whichever worker is free, and gathers what comes back.
+ * A run's lanes, started at once: `size − 1` worker threads and this thread (which would otherwise
+ * wait idle while the parts are scored, and each thread costs its own heap and model). Hands out
+ * tasks (score a part, then render it) in file order to whichever lane is free, and gathers what
+ * comes back.
  */
 class PartWorkerPool {
-  private readonly workers: Worker[] = [];
-  private readonly busy = new Map<Worker, number>();
-  private readonly exited = new Set<Worker>();
+  private readonly lanes: Lane[] = [];
+  private readonly busy = new Map<Lane, number>();
+  private readonly gone = new Set<Lane>();
+  private stopping: Promise<void> | null = null;
   /** The task set being run, told of every reply and crash; null between sets. */
-  private tasks: { reply(worker: Worker, reply: TaskReply): void; crash(worker: Worker, error: Error): void } | null = null;
+  private tasks: { reply(lane: Lane, reply: TaskReply): void; crash(lane: Lane, error: Error): void } | null = null;
   private progress: ((reply: Extract<PartWorkerReply, { type: 'progress' }>) => void) | null = null;
 
   constructor(size: number, data: PartWorkerData) {
     for (let i = 0; i < size; i++) {
-      // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
-      const worker = new Worker(partWorkerEntry(), { workerData: data, execArgv: [] });
-      this.workers.push(worker);
-      worker.once('exit', () => this.exited.add(worker));
-      worker.on('message', (reply: PartWorkerReply) => {
-        if (reply.type === 'progress') this.progress?.(reply);
-        else this.tasks?.reply(worker, reply);
-      });
-      // A crash (not a task's error, which comes back as a message) fails the task it was on.
-      worker.on('error', (error) => this.tasks?.crash(worker, error));
-      worker.on('exit', (code) => this.tasks?.crash(worker, new Error(`a scoring worker thread stopped (exit code ${code})`)));
+      const events: LaneEvents = {
+        reply: (reply) => {
+          if (reply.type === 'progress') this.progress?.(reply);
+          else this.tasks?.reply(lane, reply);
+        },
+        crash: (error) => {
+          this.gone.add(lane);
+          this.tasks?.crash(lane, error);
+        },
+      };
+      // Events come on later turns only, once `lane` is set.
+      const lane = i === 0 ? thisThreadLane(data, events) : threadLane(data, events);
+      this.lanes.push(lane);
     }
   }
 
@@ -238,7 +301,7 @@ class PartWorkerPool {
    * in index order, or rejects with the error of the first failing task in index order (see
    * `PartOutcomes`), stopping the workers busy with later tasks.
    */
-  private run<T>(count: number, request: (index: number) => PartWorkerRequest, value: (reply: TaskReply) => T | null): Promise<T[]> {
+  private run<T>(count: number, request: (index: number) => TaskRequest, value: (reply: TaskReply) => T | null): Promise<T[]> {
     const outcomes = new PartOutcomes<T>(count);
     let next = 0;
     return new Promise<T[]>((resolve, reject) => {
@@ -250,63 +313,53 @@ class PartWorkerPool {
         else resolve(decision.values);
         return true;
       };
-      const dispatch = (worker: Worker) => {
-        this.busy.delete(worker);
+      const dispatch = (lane: Lane) => {
+        this.busy.delete(lane);
         if (next >= count || !outcomes.needed(next)) return;
         const index = next++;
-        this.busy.set(worker, index);
-        worker.postMessage(request(index));
+        this.busy.set(lane, index);
+        lane.send(request(index));
       };
       const failed = (index: number, error: Error) => {
         outcomes.fail(index, error);
-        // Tasks after the first failure cannot change the outcome: stop the workers busy with them.
-        for (const [worker, busyWith] of this.busy) {
+        // Tasks after the first failure cannot change the outcome: stop the lanes busy with them.
+        for (const [lane, busyWith] of this.busy) {
           if (busyWith > outcomes.firstFailure) {
-            this.busy.delete(worker);
-            void worker.terminate();
+            this.busy.delete(lane);
+            lane.abandon();
           }
         }
       };
       this.tasks = {
-        reply: (worker, reply) => {
+        reply: (lane, reply) => {
           const got = reply.type === 'failed' ? null : value(reply);
           if (got === null) failed(reply.index, reply.type === 'failed' ? errorFromJson(reply.error) : new Error(`a worker answered ${reply.type} to a task of another kind`));
           else outcomes.succeed(reply.index, got);
-          if (!settle()) dispatch(worker);
+          if (!settle()) dispatch(lane);
         },
-        crash: (worker, error) => {
-          const index = this.busy.get(worker);
+        crash: (lane, error) => {
+          const index = this.busy.get(lane);
           if (index === undefined) return;
-          this.busy.delete(worker);
+          this.busy.delete(lane);
           failed(index, error);
           settle();
         },
       };
       if (count === 0) settle();
-      for (const worker of this.workers) if (!this.exited.has(worker)) dispatch(worker);
-      // Every worker gone before the tasks were handed out (none left to run them).
-      if (this.busy.size === 0 && !outcomes.decision().done) reject(new Error('no scoring worker thread is left to run the tasks'));
+      for (const lane of this.lanes) if (!this.gone.has(lane)) dispatch(lane);
+      // Every lane gone before the tasks were handed out (none left to run them).
+      if (this.busy.size === 0 && !outcomes.decision().done) reject(new Error('no scoring lane is left to run the tasks'));
     });
   }
 
-  /** Ends every worker: idle ones dispose of their model and exit, busy ones are terminated. */
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.workers.map(async (worker) => {
-        if (this.exited.has(worker)) return;
-        if (this.busy.has(worker)) {
-          this.busy.delete(worker);
-          await worker.terminate();
-          return;
-        }
-        const exited = new Promise<void>((done) => worker.once('exit', () => done()));
-        worker.postMessage({ type: 'close' } satisfies PartWorkerRequest);
-        // A worker that does not end within seconds is stopped: the run's outcome is already known.
-        const timer = setTimeout(() => void worker.terminate(), 5000);
-        await exited;
-        clearTimeout(timer);
+  /** Ends every lane once (idle ones dispose of their model and exit, busy threads are terminated); later calls wait for the same. */
+  stop(): Promise<void> {
+    this.stopping ??= Promise.all(
+      this.lanes.map(async (lane) => {
+        if (!this.gone.has(lane)) await lane.stop(this.busy.has(lane));
       }),
-    );
+    ).then(() => undefined);
+    return this.stopping;
   }
 }
 
