@@ -179,6 +179,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       rejectReasons[item.reason] = (rejectReasons[item.reason] ?? 0) + 1;
       rejectText += rejectLine(item, csv);
     };
+    // A long extract counts rows of the file, not the customers the loop sees (see `LongCustomerReader`).
+    const counts = (): ScoreProgress => (long ? { rowsRead: long.rows, rowsScored: long.rows - rowsRejected, rowsRejected } : { rowsRead, rowsScored, rowsRejected });
     const rejectRecord = (record: ExtractRecord, issue: Pick<RowReject, 'column' | 'reason' | 'detail'>) => {
       if (long) for (const row of long.rejectCustomer(record, issue)) reject(row);
       else reject({ line: record.line, ...issue, raw: record.raw });
@@ -223,7 +225,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       await writeText(spool.scores, text);
       rowsScored += filled;
       filled = 0;
-      options.onProgress?.({ rowsRead, rowsScored, rowsRejected });
+      options.onProgress?.(counts());
     };
 
     const nextBatch = options.layoutCheck === false
@@ -271,10 +273,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     return {
       source,
       task: manifest.task,
-      // Long: rows, not customers (rows of scored customers + rejected rows = rows read).
-      rowsRead: long ? long.rows : rowsRead,
-      rowsScored: long ? long.rows - rowsRejected : rowsScored,
-      rowsRejected,
+      ...counts(),
       ...(long ? { longLayout: long.counts() } : {}),
       rejectReasons,
       unseenCategories: encoder.unseenCounts(),
