@@ -119,6 +119,7 @@ describe('card-offer: the long layout (one row per customer per month)', () => {
     const summary = await summaryOf(run.out);
     expect(summary.rows).toEqual({ read: 2995, scored: 2995, rejected: 0, rejectReasons: {} });
     expect(summary.longLayout).toEqual({ customersScored: 300, customersRejected: 0, missingPeriods: 5 });
+    expect(await text(run.out, 'report.md')).toContain('Long layout (one row per customer per period): customers scored 300, rejected 0; periods with no row, imputed as missing: 5.');
   });
 
   it('rejects every row of a customer with an unreadable cell: the reason at its row, CUSTOMER_REJECTED at the others; rows add up', async () => {
