@@ -5,6 +5,8 @@ const CR = 0x0d;
 const QUOTE = 0x22;
 /** Bytes read per request while looking for the next customer. */
 const SCAN_CHUNK = 256 * 1024;
+/** A record longer than this (an unclosed quote?) ends the search: the boundary is dropped, and the reader refuses the record. */
+const MAX_RECORD_SCAN = 16 * 1024 * 1024;
 
 /** Where a long extract's customer id sits in a line. */
 export interface CustomerKey {
@@ -43,48 +45,68 @@ export async function alignPartsToCustomers(bytes: ByteRangeReader, plan: readon
   return parts;
 }
 
+/**
+ * The start of the first record at or after `start` whose id differs from the record before it, or
+ * null. Records, not lines: a quoted field may span lines, so a record ends at the first line feed
+ * with an even count of quotes since its start (`start` itself is such a point: `planParts` says so).
+ */
 async function nextCustomerStart(bytes: ByteRangeReader, start: number, firstLine: number, key: CustomerKey): Promise<{ start: number; firstLine: number } | null> {
-  let previous = idOf(await lineBefore(bytes, start), key);
+  let previous = idOf(await recordBefore(bytes, start), key);
   const decoder = new TextDecoder();
   let offset = start;
   let line = firstLine;
-  let lineStart = start;
+  // The bytes of the record being read (from its start), how far they were scanned, and their quotes.
   let pending: Uint8Array = new Uint8Array(0);
+  let scanned = 0;
   let quotes = 0;
+  let recordStart = start;
+  let recordLine = firstLine;
   while (offset < bytes.size) {
     const chunk = await bytes.read(offset, Math.min(bytes.size, offset + SCAN_CHUNK));
     if (chunk.length === 0) throw new Error(`the byte reader returned nothing at offset ${offset} of ${bytes.size}`);
     const text = concat(pending, chunk);
+    // File offset of text[0]: the start of the record being read.
     const base = offset - pending.length;
     let from = 0;
-    for (let lf = text.indexOf(LF); lf !== -1; lf = text.indexOf(LF, lf + 1)) {
-      const recordStart = quotes % 2 === 0;
-      for (let i = from; i < lf; i++) if (text[i] === QUOTE) quotes++;
-      if (recordStart) {
-        const id = idOf(decoder.decode(text.subarray(from, lf)), key);
-        if (id !== previous) return { start: lineStart, firstLine: line };
-        previous = id;
-      }
+    for (let lf = text.indexOf(LF, scanned); lf !== -1; lf = text.indexOf(LF, lf + 1)) {
+      for (let i = scanned; i < lf; i++) if (text[i] === QUOTE) quotes++;
+      scanned = lf + 1;
       line++;
+      if (quotes % 2 !== 0) continue;
+      const id = idOf(decoder.decode(text.subarray(from, lf)), key);
+      if (id !== previous) return { start: recordStart, firstLine: recordLine };
+      previous = id;
       from = lf + 1;
-      lineStart = base + from;
+      recordStart = base + from;
+      recordLine = line;
+      quotes = 0;
     }
     pending = text.subarray(from);
+    if (pending.length > MAX_RECORD_SCAN) return null;
+    scanned -= from;
     offset += chunk.length;
   }
-  // The last line, without a line feed after it.
-  if (pending.length > 0 && quotes % 2 === 0 && idOf(decoder.decode(pending), key) !== previous) return { start: lineStart, firstLine: line };
+  // The last record, without a line feed after it.
+  for (let i = scanned; i < pending.length; i++) if (pending[i] === QUOTE) quotes++;
+  if (pending.length > 0 && quotes % 2 === 0 && idOf(decoder.decode(pending), key) !== previous) return { start: recordStart, firstLine: recordLine };
   return null;
 }
 
-/** The line that ends just before `start` (which follows a line feed). */
-async function lineBefore(bytes: ByteRangeReader, start: number): Promise<string> {
+/**
+ * The record that ends just before `start` (which follows a line feed at an even count of quotes):
+ * it begins at the nearest line start before `start` with an even count of quotes up to `start`.
+ */
+async function recordBefore(bytes: ByteRangeReader, start: number): Promise<string> {
   for (let window = 64 * 1024; ; window *= 2) {
     const from = Math.max(0, start - window);
     const chunk = await bytes.read(from, start);
     const end = chunk.length > 0 && chunk[chunk.length - 1] === LF ? chunk.length - 1 : chunk.length;
-    const lf = end > 0 ? chunk.lastIndexOf(LF, end - 1) : -1;
-    if (lf >= 0 || from === 0) return new TextDecoder().decode(chunk.subarray(lf + 1, end));
+    let quotes = 0;
+    for (let i = end - 1; i >= 0; i--) {
+      if (chunk[i] === LF && quotes % 2 === 0) return new TextDecoder().decode(chunk.subarray(i + 1, end));
+      if (chunk[i] === QUOTE) quotes++;
+    }
+    if (from === 0) return new TextDecoder().decode(chunk.subarray(0, end));
   }
 }
 
