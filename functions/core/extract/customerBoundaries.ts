@@ -73,9 +73,13 @@ async function nextCustomerStart(bytes: ByteRangeReader, start: number, firstLin
       scanned = lf + 1;
       line++;
       if (quotes % 2 !== 0) continue;
-      const id = idOf(decoder.decode(text.subarray(from, lf)), key);
-      if (id !== previous) return { start: recordStart, firstLine: recordLine };
-      previous = id;
+      const record = decoder.decode(text.subarray(from, lf));
+      // A blank line is no record (the reader skips it): it neither starts nor ends a customer.
+      if (record.trim() !== '') {
+        const id = idOf(record, key);
+        if (id !== previous) return { start: recordStart, firstLine: recordLine };
+        previous = id;
+      }
       from = lf + 1;
       recordStart = base + from;
       recordLine = line;
@@ -88,25 +92,32 @@ async function nextCustomerStart(bytes: ByteRangeReader, start: number, firstLin
   }
   // The last record, without a line feed after it.
   for (let i = scanned; i < pending.length; i++) if (pending[i] === QUOTE) quotes++;
-  if (pending.length > 0 && quotes % 2 === 0 && idOf(decoder.decode(pending), key) !== previous) return { start: recordStart, firstLine: recordLine };
+  const last = decoder.decode(pending);
+  if (last.trim() !== '' && quotes % 2 === 0 && idOf(last, key) !== previous) return { start: recordStart, firstLine: recordLine };
   return null;
 }
 
 /**
- * The record that ends just before `start` (which follows a line feed at an even count of quotes):
- * it begins at the nearest line start before `start` with an even count of quotes up to `start`.
+ * The last record that ends before `start` (which follows a line feed at an even count of quotes),
+ * blank lines skipped: a record begins at the nearest line start before its end with an even count
+ * of quotes up to that end.
  */
 async function recordBefore(bytes: ByteRangeReader, start: number): Promise<string> {
+  const decoder = new TextDecoder();
   for (let window = 64 * 1024; ; window *= 2) {
     const from = Math.max(0, start - window);
     const chunk = await bytes.read(from, start);
-    const end = chunk.length > 0 && chunk[chunk.length - 1] === LF ? chunk.length - 1 : chunk.length;
+    let end = chunk.length > 0 && chunk[chunk.length - 1] === LF ? chunk.length - 1 : chunk.length;
     let quotes = 0;
-    for (let i = end - 1; i >= 0; i--) {
-      if (chunk[i] === LF && quotes % 2 === 0) return new TextDecoder().decode(chunk.subarray(i + 1, end));
-      if (chunk[i] === QUOTE) quotes++;
+    for (let i = end - 1; i >= -1; i--) {
+      if (i >= 0 && chunk[i] === QUOTE) quotes++;
+      const lineStart = i < 0 ? from === 0 : chunk[i] === LF;
+      if (!lineStart || quotes % 2 !== 0) continue;
+      const record = decoder.decode(chunk.subarray(i + 1, end));
+      if (record.trim() !== '') return record;
+      end = i;
     }
-    if (from === 0) return new TextDecoder().decode(chunk.subarray(0, end));
+    if (from === 0) return '';
   }
 }
 
