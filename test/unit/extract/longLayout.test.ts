@@ -6,6 +6,7 @@ import { alignPartsToCustomers, idOf } from '../../../functions/core/extract/cus
 import { longLayoutFor, readLongCustomers } from '../../../functions/core/extract/longLayout.js';
 import { planParts, type ByteRangeReader } from '../../../functions/core/extract/planParts.js';
 import { openExtract, type ExtractItem, type ExtractRecord } from '../../../functions/core/extract/readExtract.js';
+import { layoutExpectation } from '../../../functions/core/spec/columnLayout.js';
 import { parseFeatureSpec, type FeatureSpecInput } from '../../../functions/core/spec/featureSpec.js';
 import type { RowReject } from '../../../functions/core/errors.js';
 
@@ -40,6 +41,14 @@ describe('the long layout of a sequence spec', () => {
   it('is chosen by the period column: a header without it is wide', () => {
     expect(longLayoutFor(spec, ['id', 'a_m1', 'a_m2', 'a_m3', 'b_m1', 'b_m2', 'b_m3'], 'wide.csv')).toBeNull();
     expect(longLayoutFor(spec, ['id', 'Month', 'b', 'a', 'label'], 'long.csv')?.wideHeader).toEqual(['id', 'label', 'a_m1', 'a_m2', 'a_m3', 'b_m1', 'b_m2', 'b_m3']);
+  });
+
+  it('takes the spec\'s delimiter as a hint for a long file as for a wide one: a ";" long file is read with ";"', async () => {
+    const commaSpec = parseFeatureSpec({ ...specInput(), file: { header: true, delimiter: ',' } });
+    const open = (text: string) => openExtract(Readable.from([Buffer.from(text)]), { source: 'x.csv', header: true, delimiter: ',', expect: layoutExpectation(commaSpec) });
+    expect((await open('id;month;a;b\n1;1;2;3\n')).delimiter).toBe(';');
+    expect((await open('id;a_m1;a_m2;a_m3;b_m1;b_m2;b_m3\n1;1;2;3;4;5;6\n')).delimiter).toBe(';');
+    expect((await open('id,month,a,b\n1,1,2,3\n')).delimiter).toBe(',');
   });
 
   it('refuses a long file without a sequence feature, naming it', () => {
