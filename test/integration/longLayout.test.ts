@@ -53,20 +53,22 @@ afterAll(async () => {
 });
 
 describe('card-offer: the long layout (one row per customer per month)', () => {
-  it('scores the same 2,000 customers, wide and long (rows shuffled within each customer), to an identical scores.csv and target list', async () => {
+  it('scores the same 2,000 customers, wide and long (rows shuffled within each customer), to an identical scores.csv, target list and drift profile', async () => {
     const longLines = (await readFile(long, 'utf8')).trimEnd().split('\n');
     expect(longLines).toHaveLength(1 + 20_000);
     expect(longLines[0]).toBe(`customer_id,period,${CARD_OFFER_BEHAVIOURS.join(',')},responded`);
     // Shuffled: the first customer's months are not in order.
     expect(longLines.slice(1, 11).map((l) => Number(l.split(',')[1]))).not.toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 
-    const [fromWide, fromLong] = [await score(wide, 'wide-out', '--workers', '1'), await score(long, 'long-out', '--workers', '1')];
+    // Same run folder name under two parents: the run id (and so profile.json) is the same.
+    const [fromWide, fromLong] = [await score(wide, 'wide/run', '--workers', '1'), await score(long, 'long/run', '--workers', '1')];
     expect([fromWide.code, fromWide.stderr, fromLong.code, fromLong.stderr]).toEqual([0, '', 0, '']);
     const scores = await text(fromLong.out, 'scores.csv');
     expect(scores.trimEnd().split('\n')).toHaveLength(1 + 2000);
     expect(scores).toBe(await text(fromWide.out, 'scores.csv'));
-    const outputs = (await readdir(fromWide.out)).filter((f) => f.endsWith('.csv') && f !== 'rejects.csv');
-    expect(outputs.length).toBeGreaterThan(1);
+    // The target list, and the drift profile per feature and period, are the same too.
+    const outputs = (await readdir(fromWide.out)).filter((f) => (f.endsWith('.csv') && f !== 'rejects.csv') || f === 'profile.json');
+    expect(outputs).toEqual(expect.arrayContaining(['scores.csv', 'targets.csv', 'profile.json']));
     for (const file of outputs) expect(await text(fromLong.out, file), file).toBe(await text(fromWide.out, file));
 
     expect((await summaryOf(fromWide.out)).rows).toEqual({ read: 2000, scored: 2000, rejected: 0, rejectReasons: {} });
