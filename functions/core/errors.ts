@@ -19,6 +19,7 @@ export type PropensityErrorCode =
   | 'EXTRACT_TOO_MANY_REJECTS'
   | 'EXTRACT_TOO_LARGE'
   | 'EXTRACT_LAYOUT_SUSPECT'
+  | 'EXTRACT_CUSTOMER_NOT_CONSECUTIVE'
   | 'SPEC_INVALID'
   | 'SPEC_NOT_FITTED'
   | 'FIT_FAILED'
@@ -192,6 +193,11 @@ export const REJECT_REASONS = [
   'MISSING_REQUIRED', // a column marked required (or the id) is empty and has no imputation
   'MISSING_VALUE_COLUMN', // the per-customer value column used by the economics is empty or invalid
   'MALFORMED_QUOTES', // a quoting error the parser could recover from by skipping the record
+  // Long layout (one row per customer per period):
+  'PERIOD_INVALID', // the period cell is empty, or not what the spec's `long.periods` says it holds
+  'PERIOD_OUT_OF_RANGE', // a period number outside 1…N, or older than the customer's latest N periods
+  'DUPLICATE_PERIOD', // a second row of the same customer for the same period (the first one is used)
+  'CUSTOMER_REJECTED', // another row of the same customer was rejected by the encoder, so the customer is not scored
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -7,7 +7,8 @@ import { readExtractLayout, scorePart } from '../core/engine/scorePart.js';
 import { scoredPartFromJson, scoredPartToJson } from '../core/engine/scoredPartJson.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { writeRunOutputs } from '../core/engine/writeRunOutputs.js';
-import { planParts } from '../core/extract/planParts.js';
+import { planScoringParts } from '../core/engine/planScoringParts.js';
+import { encoderHeader } from '../core/extract/longLayout.js';
 import { compileEncoder } from '../core/spec/rowEncoder.js';
 import { ERROR_FILE, S3OutputTarget, SUCCESS_FILE, type ErrorReport, type RunIdentity } from '../adapters/s3/S3OutputTarget.js';
 import { getObjectRange, s3ByteRanges, type S3ObjectVersion } from '../adapters/s3/s3ByteRanges.js';
@@ -97,14 +98,14 @@ export async function planRun(context: FanOutContext, run: FanOutRun): Promise<R
       // A part counts only its own bytes: the whole file's bound is checked here, once.
       throw new ExtractError('EXTRACT_TOO_LARGE', `the extract is too large: more than ${maxBytes} bytes (MAX_EXTRACT_BYTES)`, { file: sourceOf(run), line: 1 });
     }
-    const ranges = await planParts(bytes, Math.max(1, Math.ceil(bytes.size / context.config.partBytes)));
+    const ranges = await planScoringParts(bytes, Math.max(1, Math.ceil(bytes.size / context.config.partBytes)), bundle, sourceOf(run));
     if (ranges.length > MAX_INLINE_PARTS) {
       throw new FanOutError('plan', `${ranges.length} parts exceed the ${MAX_INLINE_PARTS} a plan may hold inline: raise PART_BYTES`, { isInputError: true });
     }
     const first = await getObjectRange(client, objectOf(run), { start: 0, end: ranges[0]!.end });
     const layout = await readExtractLayout(first, bundle, sourceOf(run)).finally(() => first.destroy());
     // A header without the spec's columns fails here, once, rather than in every part.
-    compileEncoder(bundle.featureSpec, bundle.featureSpec.spec.file.header ? layout.headerFields : null, sourceOf(run));
+    compileEncoder(bundle.featureSpec, bundle.featureSpec.spec.file.header ? encoderHeader(bundle.featureSpec.spec, layout.headerFields, sourceOf(run)) : null, sourceOf(run));
     const planned: PlannedRun = {
       ...run,
       modelVersion: bundle.manifest.version,

@@ -4,9 +4,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listKeys, putObject } from '../../functions/adapters/s3/s3Objects.js';
+import { listKeys, putObject, readObjectBytes } from '../../functions/adapters/s3/s3Objects.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { createEmbeddedS3Client } from '../helpers/embeddedS3.js';
+import { cardOfferLongCsvLines, generateCardOfferTable } from '../../functions/core/training/syntheticCardOffer.js';
 import { bankBundle } from './support/bankBundle.js';
 import { REPO_ROOT } from './support/s3Drops.js';
 
@@ -109,6 +110,28 @@ describe('npm start', () => {
       const keys = await listKeys(client, 'propensity', 'outputs/bank-marketing/');
       expect(keys.filter((k) => /\/broken-[0-9a-f]{12}\//.test(k)).map((k) => k.split('/').at(-1))).toEqual(['error.json']);
       expect(keys.filter((k) => /\/calls-[0-9a-f]{12}\/_SUCCESS$/.test(k))).toHaveLength(1);
+      client.destroy();
+    } finally {
+      demo.child.kill('SIGTERM');
+    }
+    expect(await demo.exited).toBe(0);
+  });
+
+  it('--watch scores a long card-offer extract (one row per customer per month) dropped under incoming/card-offer/', async () => {
+    const demo = startDemo(['--watch', '--port', '0', '--no-sample']);
+    try {
+      const [, endpoint] = (await waitFor(demo.output, /^ {2}endpoint +(http:\/\/127\.0\.0\.1:\d+)$/m)) as unknown as [string, string];
+      await waitFor(demo.output, /access key S3RVER/);
+      const long = [...cardOfferLongCsvLines(generateCardOfferTable({ customers: 300, seed: 21 }), { seed: 5 })].join('');
+      const client = createEmbeddedS3Client(endpoint);
+      await putObject(client, 'propensity', 'incoming/card-offer/watch/statements.csv', long);
+      // 300 customers, 3,000 rows: the summary counts rows.
+      await waitFor(demo.output, /scored incoming\/card-offer\/watch\/statements\.csv: 3000 rows, \d+ selected/);
+      const keys = await listKeys(client, 'propensity', 'outputs/card-offer/');
+      const success = keys.find((k) => /\/statements-[0-9a-f]{12}\/_SUCCESS$/.test(k));
+      expect(success).toBeDefined();
+      const scores = Buffer.from((await readObjectBytes(client, 'propensity', success!.replace('_SUCCESS', 'scores.csv')))!).toString('utf8').trimEnd().split('\n');
+      expect(scores).toHaveLength(1 + 300);
       client.destroy();
     } finally {
       demo.child.kill('SIGTERM');

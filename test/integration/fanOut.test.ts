@@ -2,6 +2,12 @@ import { readFile } from 'node:fs/promises';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
+import { s3ByteRanges } from '../../functions/adapters/s3/s3ByteRanges.js';
+import { loadModel } from '../../functions/adapters/model/modelLoader.js';
+import { loadBundle } from '../../functions/core/engine/loadBundle.js';
+import { planScoringParts } from '../../functions/core/engine/planScoringParts.js';
+import { planParts } from '../../functions/core/extract/planParts.js';
+import { cardOfferLongCsvLines, generateCardOfferTable } from '../../functions/core/training/syntheticCardOffer.js';
 import { tempFileSpool } from '../../functions/adapters/fs/tempFileSpool.js';
 import { listKeys } from '../../functions/adapters/s3/s3Objects.js';
 import { executionNameFor } from '../../functions/fanout/fanOutRun.js';
@@ -74,6 +80,18 @@ async function fannedOut(event: S3Event): Promise<FannedOut> {
 
 const prefixOf = (result: { outputs: string }) => result.outputs.replace(`s3://${s3.bucket}/`, '');
 
+/** The same object version scored whole, by the single-invocation path, into another prefix. */
+const scoredWhole = (key: string, etag: string) =>
+  scoreS3Object({
+    client: s3.client,
+    bucket: s3.bucket,
+    key,
+    etag,
+    bundles: new ChampionBundles(new S3Registry(s3.client, s3.bucket)),
+    config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'single/', batchSize: 8192 },
+    spool: tempFileSpool(),
+  });
+
 describe('fan-out on the embedded S3, the state machine played by the local driver', () => {
   it('scores a large extract in 4 parts with outputs byte-identical to the single-invocation run', async () => {
     // Act: the S3 event goes to the score function, which starts the execution; wait for it.
@@ -95,15 +113,7 @@ describe('fan-out on the embedded S3, the state machine played by the local driv
 
     // The same object version scored whole, by the single-invocation path, into another prefix.
     const { object } = event.Records[0]!.s3;
-    const single = await scoreS3Object({
-      client: s3.client,
-      bucket: s3.bucket,
-      key,
-      etag: object.eTag,
-      bundles: new ChampionBundles(new S3Registry(s3.client, s3.bucket)),
-      config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'single/', batchSize: 8192 },
-      spool: tempFileSpool(),
-    });
+    const single = await scoredWhole(key, object.eTag);
     expect(single.status).toBe('scored');
 
     // Assess: the same files, byte for byte; the summaries equal apart from timings; nothing left of the parts.
@@ -135,21 +145,47 @@ describe('fan-out on the embedded S3, the state machine played by the local driv
     const event = await dropObject(s3, key, extract);
     const result = await fannedOut(event);
     expect(await stepFunctions.executions.get(result.execution)!.done).toEqual({ status: 'succeeded', parts: 4 });
-    const single = await scoreS3Object({
-      client: s3.client,
-      bucket: s3.bucket,
-      key,
-      etag: event.Records[0]!.s3.object.eTag,
-      bundles: new ChampionBundles(new S3Registry(s3.client, s3.bucket)),
-      config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'single/', batchSize: 8192 },
-      spool: tempFileSpool(),
-    });
+    const single = await scoredWhole(key, event.Records[0]!.s3.object.eTag);
     const fanned = prefixOf(result);
     const whole = prefixOf(single as { outputs: string });
     expect(await runFiles(s3, fanned)).toContain('profile.json');
     for (const name of ['profile.json', 'scores.csv', 'targets.csv', 'rejects.csv']) {
       expect(await objectText(s3, `${fanned}${name}`), name).toBe(await objectText(s3, `${whole}${name}`));
     }
+  });
+
+  it('splits a long card-offer extract (one row per customer per month) only between customers: outputs byte-identical to the single run', async () => {
+    const { FsRegistry } = await import('../../functions/adapters/fs/fsRegistry.js');
+    const { findBundledModelsDir } = await import('../../functions/score/config.js');
+    const bundled = await new FsRegistry(findBundledModelsDir()!).read('card-offer');
+    const registry = new S3Registry(s3.client, s3.bucket);
+    await registry.write(bundled);
+    await registry.promote('card-offer', bundled.manifest.version, 'fan-out long layout test');
+    // 2,000 customers × 10 months ≈ 2.4 MB: two parts of PART_BYTES, the cut moved to a change of customer.
+    const long = [...cardOfferLongCsvLines(generateCardOfferTable({ customers: 2000, seed: 21 }), { seed: 5 })].join('');
+
+    const key = 'incoming/card-offer/statements-long.csv';
+    const event = await dropObject(s3, key, long);
+    // Over ranged GETs: the plain line-aligned cut falls inside a customer, the scoring planner's does not.
+    const bytes = s3ByteRanges(s3.client, { bucket: s3.bucket, key, etag: event.Records[0]!.s3.object.eTag }, Buffer.byteLength(long));
+    const lines = long.split('\n');
+    const cutsCustomer = (firstLine: number) => lines[firstLine - 1]!.split(',')[0] === lines[firstLine - 2]!.split(',')[0];
+    expect((await planParts(bytes, 2)).slice(1).map((p) => cutsCustomer(p.firstLine))).toEqual([true]);
+    const loaded = await loadBundle(bundled, loadModel);
+    const aligned = await planScoringParts(bytes, 2, loaded, key).finally(() => loaded.model.dispose());
+    expect(aligned.slice(1).map((p) => cutsCustomer(p.firstLine))).toEqual([false]);
+    const result = await fannedOut(event);
+    expect(await stepFunctions.executions.get(result.execution)!.done).toEqual({ status: 'succeeded', parts: 2 });
+    const single = await scoredWhole(key, event.Records[0]!.s3.object.eTag);
+
+    const fanned = prefixOf(result);
+    const whole = prefixOf(single as { outputs: string });
+    for (const name of ['profile.json', 'scores.csv', 'targets.csv', 'rejects.csv']) {
+      expect(await objectText(s3, `${fanned}${name}`), name).toBe(await objectText(s3, `${whole}${name}`));
+    }
+    const summary = await objectJson(s3, `${fanned}summary.json`);
+    expect(summary?.['rows']).toEqual({ read: 20_000, scored: 20_000, rejected: 0, rejectReasons: {} });
+    expect(summary?.['longLayout']).toEqual({ customersScored: 2000, customersRejected: 0, missingPeriods: 0 });
   });
 
   it('a redelivered event computes the same execution name and starts nothing new; after the run it is skipped', async () => {

@@ -16,7 +16,8 @@ import type { ScoredPart } from '../../core/engine/scoredPart.js';
 import { scoredPartFromJson, type ScoredPartJson } from '../../core/engine/scoredPartJson.js';
 import { writeRunOutputs } from '../../core/engine/writeRunOutputs.js';
 import { resolveExtractLimits } from '../../core/extract/extractLimits.js';
-import { planParts, type ByteRangeReader, type ExtractPart } from '../../core/extract/planParts.js';
+import { planScoringParts } from '../../core/engine/planScoringParts.js';
+import type { ByteRangeReader, ExtractPart } from '../../core/extract/planParts.js';
 import { TempFileSpool } from '../fs/tempFileSpool.js';
 import type { PartSource } from './partSource.js';
 import type { PartWorkerData, PartWorkerReply, PartWorkerRequest } from './partWorkerProtocol.js';
@@ -80,7 +81,7 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
   try {
     bytes = await options.bytes();
     const parts = Math.max(1, Math.min(options.parts, MAX_PARTS, Math.floor(bytes.size / MIN_PART_BYTES)));
-    plan = await planParts(bytes, parts);
+    plan = await planScoringParts(bytes, parts, options.bundle, options.source);
   } catch (error) {
     closeUnread(options.input);
     await options.output.abort(error);

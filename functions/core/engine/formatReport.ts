@@ -28,6 +28,10 @@ export function formatReport(summary: RunSummary): string {
   lines.push(`Rows read ${integer.format(rows.read)} = scored ${integer.format(rows.scored)} + rejected ${integer.format(rows.rejected)}.`);
   const reasons = Object.entries(rows.rejectReasons);
   if (reasons.length > 0) lines.push(`Rejects by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')} (see rejects.csv).`);
+  const long = summary.longLayout;
+  if (long) {
+    lines.push(`Long layout (one row per customer per period): customers scored ${integer.format(long.customersScored)}, rejected ${integer.format(long.customersRejected)}; periods with no row, imputed as missing: ${integer.format(long.missingPeriods)}.`);
+  }
   const unseen = Object.entries(summary.unseenCategories).filter(([, n]) => n > 0);
   if (unseen.length > 0) lines.push(`Values not seen in training (scored as other): ${unseen.map(([c, n]) => `${c} ${n}`).join(', ')}.`);
   lines.push('');

@@ -3,6 +3,7 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { CampaignRoi } from '../economics/campaignRoi.js';
 import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentSummary } from '../economics/segmentSelection.js';
+import type { LongLayoutCounts } from '../extract/longLayout.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { ScoredPart } from './scoredPart.js';
 
@@ -14,10 +15,15 @@ export interface RunSummary {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
-  /** read = scored + rejected, always. */
+  /**
+   * read = scored + rejected, always, counted in lines of the file. For a long extract (one row per
+   * customer per period) `scored` is the rows of scored customers; `longLayout` counts the customers.
+   */
   readonly rows: { readonly read: number; readonly scored: number; readonly rejected: number; readonly rejectReasons: Partial<Record<RejectReason, number>> };
   /** Values not seen in training, per categorical feature (scored as `other`). */
   readonly unseenCategories: Record<string, number>;
+  /** Only for a long extract: customers scored and rejected, and (customer, period) blocks imputed as missing. */
+  readonly longLayout?: LongLayoutCounts;
   readonly delimiter: string;
   /** Whether CSV cells that a spreadsheet would run as a formula were neutralised (a leading `'`). */
   readonly csvInjectionProtection: boolean;
@@ -48,7 +54,14 @@ export function buildRunSummary(input: {
   const { parts, bundle, campaign, segments } = input;
   const rows = { read: 0, scored: 0, rejected: 0, rejectReasons: {} as Partial<Record<RejectReason, number>> };
   const unseen: Record<string, number> = {};
+  let long: { customersScored: number; customersRejected: number; missingPeriods: number } | undefined;
   for (const part of parts) {
+    if (part.longLayout) {
+      long ??= { customersScored: 0, customersRejected: 0, missingPeriods: 0 };
+      long.customersScored += part.longLayout.customersScored;
+      long.customersRejected += part.longLayout.customersRejected;
+      long.missingPeriods += part.longLayout.missingPeriods;
+    }
     rows.read += part.rowsRead;
     rows.scored += part.rowsScored;
     rows.rejected += part.rowsRejected;
@@ -70,6 +83,7 @@ export function buildRunSummary(input: {
     durationMs: finishedAt.getTime() - input.startedAt.getTime(),
     rows,
     unseenCategories: unseen,
+    ...(long ? { longLayout: long } : {}),
     delimiter: parts[0]!.delimiter,
     csvInjectionProtection: parts[0]!.csvInjectionProtection,
     economics: input.economics,

@@ -6,7 +6,8 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
 import { ProfileAccumulator } from '../drift/runProfile.js';
-import { openExtract, type ExtractLimits, type ExtractReadOptions } from '../extract/readExtract.js';
+import { openExtract, type ExtractLimits, type ExtractReadOptions, type ExtractRecord } from '../extract/readExtract.js';
+import { readLongCustomers } from '../extract/longLayout.js';
 import { parseDecimal } from '../spec/cellParsers.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
 import { afterLayoutCheckBatches, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
@@ -125,7 +126,10 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     ...(options.part ? { headerFields: options.part.headerFields, firstLine: options.part.firstLine, ...(options.part.firstByte === undefined ? {} : { firstByte: options.part.firstByte }) } : {}),
   };
   const extract = await openExtract(options.input, readOptions);
-  const header = options.part ? (featureSpec.spec.file.header ? options.part.headerFields : null) : extract.header;
+  const fileHeader = options.part ? (featureSpec.spec.file.header ? options.part.headerFields : null) : extract.header;
+  // A long file (one row per customer per period) is read one customer at a time into wide cells.
+  const long = readLongCustomers(featureSpec.spec, fileHeader, source, extract.nextBatch);
+  const header = long?.header ?? fileHeader;
   const profile = bundle.baseline
     ? new ProfileAccumulator(bundle.baseline, { model: manifest.name, modelVersion: manifest.version, ...(options.runId ? { runId: options.runId } : {}) })
     : null;
@@ -175,6 +179,12 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       rejectReasons[item.reason] = (rejectReasons[item.reason] ?? 0) + 1;
       rejectText += rejectLine(item, csv);
     };
+    // A long extract counts rows of the file, not the customers the loop sees (see `LongCustomerReader`).
+    const counts = (): ScoreProgress => (long ? { rowsRead: long.rows, rowsScored: long.rows - rowsRejected, rowsRejected } : { rowsRead, rowsScored, rowsRejected });
+    const rejectRecord = (record: ExtractRecord, issue: Pick<RowReject, 'column' | 'reason' | 'detail'>) => {
+      if (long) for (const row of long.rejectCustomer(record, issue)) reject(row);
+      else reject({ line: record.line, ...issue, raw: record.raw });
+    };
 
     const flush = async () => {
       if (rejectText) {
@@ -215,12 +225,12 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       await writeText(spool.scores, text);
       rowsScored += filled;
       filled = 0;
-      options.onProgress?.({ rowsRead, rowsScored, rowsRejected });
+      options.onProgress?.(counts());
     };
 
     const nextBatch = options.layoutCheck === false
-      ? extract.nextBatch
-      : afterLayoutCheckBatches(extract.nextBatch, (records) => {
+      ? (long?.nextBatch ?? extract.nextBatch)
+      : afterLayoutCheckBatches(long?.nextBatch ?? extract.nextBatch, (records) => {
           const check = checkLayoutPlausibility(featureSpec, header, bundle.baseline, records, source);
           if (check.refused) throw layoutSuspectError(check, source, records[0]!.line);
         });
@@ -233,19 +243,19 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
             reject(item.reject);
             continue;
           }
-          const { fields, line, raw } = item.record;
+          const { fields, line } = item.record;
           // The value column is checked first: once the encoder accepts a row, the profile has counted it.
           if (valueIndex >= 0) {
             const value = parseDecimal((fields[valueIndex] ?? '').trim());
             if (!(value >= 0 && value <= MAX_VALUE_PER_RESPONSE)) {
-              reject({ line, column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]`, raw });
+              rejectRecord(item.record, { column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]` });
               continue;
             }
             values[filled] = value;
           }
           const issue = encoder.encode(fields, batch, filled * width);
           if (issue) {
-            reject({ line, column: issue.column, reason: issue.reason, detail: issue.detail, raw });
+            rejectRecord(item.record, issue);
             continue;
           }
           idFields[filled] = spoolLine(csvField(encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim(), csv));
@@ -263,9 +273,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     return {
       source,
       task: manifest.task,
-      rowsRead,
-      rowsScored,
-      rowsRejected,
+      ...counts(),
+      ...(long ? { longLayout: long.counts() } : {}),
       rejectReasons,
       unseenCategories: encoder.unseenCounts(),
       delimiter: extract.delimiter,

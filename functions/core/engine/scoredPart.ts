@@ -2,6 +2,7 @@ import type { RejectReason } from '../errors.js';
 import type { ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
 import type { RunProfile } from '../drift/runProfile.js';
+import type { LongLayoutCounts } from '../extract/longLayout.js';
 import type { Spool, SpoolChannel } from './spool.js';
 
 /**
@@ -15,6 +16,7 @@ import type { Spool, SpoolChannel } from './spool.js';
 export interface ScoredPart {
   readonly source: string;
   readonly task: 'binary' | 'multiclass';
+  /** Rows of the file; for a long extract too (see {@link longLayout} for its customers). */
   readonly rowsRead: number;
   readonly rowsScored: number;
   readonly rowsRejected: number;
@@ -34,6 +36,8 @@ export interface ScoredPart {
   readonly rankedRuns: readonly SpoolChannel[];
   /** What this part saw, on the bundle's drift baseline; null for a bundle without a baseline. */
   readonly profile: RunProfile | null;
+  /** A long extract (one row per customer per period): its customers and the periods no row filled. */
+  readonly longLayout?: LongLayoutCounts;
   /** The part's scored lines, reject lines and runs, closed; the holder of the part disposes of it. */
   readonly spool: Spool;
 }

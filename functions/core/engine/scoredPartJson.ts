@@ -27,6 +27,7 @@ const scoredPartJsonSchema = z
     segments: z.unknown().nullable(),
     rankedRuns: z.array(z.string()),
     profile: z.unknown().nullable(),
+    longLayout: z.object({ customersScored: count, customersRejected: count, missingPeriods: count }).strict().optional(),
     /** The spool's channels, as `spool.channels()` gave them when the part was saved. */
     channels: z.array(z.string()).min(2),
   })
@@ -57,6 +58,7 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
     segments: part.segments?.toJSON() ?? null,
     rankedRuns: [...part.rankedRuns],
     profile: part.profile,
+    ...(part.longLayout ? { longLayout: { ...part.longLayout } } : {}),
     channels: [...part.spool.channels()],
   };
 }
@@ -86,6 +88,7 @@ export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored
     segments: data.segments === null ? null : SegmentSelector.fromJSON(data.segments, `${source} (segments)`),
     rankedRuns: data.rankedRuns,
     profile: data.profile === null ? null : parseRunProfile(data.profile, `${source} (profile)`),
+    ...(data.longLayout ? { longLayout: data.longLayout } : {}),
     spool,
   };
 }

@@ -5,6 +5,8 @@ import { cleanHeaderName } from './extractParser.js';
 export interface LayoutExpectation {
   /** Header names that must be present (compared trimmed, then case-insensitively, as the column layout does). */
   readonly names?: readonly string[];
+  /** The names of the same spec's long layout (one row per customer per period): either set fits. */
+  readonly longNames?: readonly string[];
   /** Fields per record of a header-less file. */
   readonly fieldCount?: number;
 }
@@ -26,9 +28,13 @@ function fitOf(sample: string, delimiter: Delimiter, header: boolean, expect: La
     const names = firstRecordFields(sample, delimiter).map(cleanHeaderName);
     const exact = new Set(names);
     const lower = new Set(names.map((n) => n.toLowerCase()));
-    const wanted = expect.names ?? [];
-    const score = wanted.filter((n) => exact.has(n) || lower.has(n.toLowerCase())).length;
-    return { score, fits: score === wanted.length, fields: names.length };
+    const fit = (wanted: readonly string[]) => {
+      const score = wanted.filter((n) => exact.has(n) || lower.has(n.toLowerCase())).length;
+      return { score, fits: score === wanted.length, fields: names.length };
+    };
+    const wide = fit(expect.names ?? []);
+    const long = expect.longNames ? fit(expect.longNames) : undefined;
+    return long && (long.fits || (!wide.fits && long.score > wide.score)) ? long : wide;
   }
   const counts = recordFieldCounts(sample, delimiter, RECORDS_LOOKED_AT);
   const score = counts.filter((c) => c === expect.fieldCount).length;

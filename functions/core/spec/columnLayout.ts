@@ -16,11 +16,17 @@ export interface ColumnLayout {
 
 /**
  * What an extract must look like for this spec, for the reader: the names of the `id` and
- * `feature` columns (header), or the field count, the highest `position` of any column, the
+ * `feature` columns (header; for a spec with a long layout, also the names of that layout), or the field count, the highest `position` of any column, the
  * target's included (header-less: a record with fewer fields is a column short, not a shorter layout).
  */
 export function layoutExpectation(spec: FeatureSpec): LayoutExpectation {
-  if (spec.file.header) return { names: spec.columns.filter((c) => c.role === 'id' || c.role === 'feature').map((c) => c.name) };
+  if (spec.file.header) {
+    const names = spec.columns.filter((c) => c.role === 'id' || c.role === 'feature').map((c) => c.name);
+    if (!spec.long) return { names };
+    const sequenceFeatures = new Set(spec.columns.flatMap((c) => (c.sequence ? [c.sequence.feature] : [])));
+    const others = spec.columns.filter((c) => (c.role === 'id' || c.role === 'feature') && !c.sequence).map((c) => c.name);
+    return { names, longNames: [...others, spec.long.periodColumn, ...sequenceFeatures] };
+  }
   return { fieldCount: Math.max(0, ...spec.columns.map((c) => c.position ?? 0)) };
 }
 

@@ -84,6 +84,26 @@ export const featureSpecSchema = z
     /** Binary tasks: which target value is the positive class (e.g. `yes`, `1`). */
     positiveClass: z.string().optional(),
     columns: z.array(columnSpecSchema).min(1),
+    /**
+     * Sequence specs: how a *long* extract (one row per customer per period, as a warehouse keeps
+     * statements) is read. A file whose header has `periodColumn` is read as long, one without it as
+     * wide; both give the encoder the same cells. In a long file a sequence column is named by its
+     * `sequence.feature` (`spend_groceries`, not `spend_groceries_m3`).
+     */
+    long: z
+      .object({
+        /** The column that says which period a row holds. */
+        periodColumn: z.string().min(1),
+        /**
+         * `number`: the cell is the period itself (period k fills the `sequence.period: k` columns).
+         * `latest`: the cells are ordered as text (ISO dates, `2026-10`, `202610` sort in time order);
+         * each customer's latest N map to periods N, N−1, …, its most recent to N.
+         * @default 'number'
+         */
+        periods: z.enum(['number', 'latest']).default('number'),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -106,7 +126,26 @@ export const featureSpecSchema = z
     if (!spec.columns.some((c) => c.role === 'feature')) {
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'at least one feature column' });
     }
+    if (spec.long) refineLongLayout(spec.long, spec, ctx);
   });
+
+/** A long layout needs a header (the period column is found by name) and one long column per sequence feature and period. */
+function refineLongLayout(long: { periodColumn: string }, spec: { file: { header: boolean }; columns: z.infer<typeof columnSpecSchema>[] }, ctx: z.RefinementCtx): void {
+  if (!spec.file.header) ctx.addIssue({ code: 'custom', path: ['long'], message: 'a long layout needs a header line (file.header: true)' });
+  if (!spec.columns.some((c) => c.sequence)) ctx.addIssue({ code: 'custom', path: ['long'], message: 'a long layout needs sequence columns' });
+  const seen = new Set<string>();
+  spec.columns.forEach((column, index) => {
+    if (column.name === long.periodColumn) {
+      ctx.addIssue({ code: 'custom', path: ['columns', index, 'name'], message: `"${column.name}" is the long layout's period column` });
+    }
+    if (!column.sequence) return;
+    const key = `${column.sequence.feature}\u0000${column.sequence.period}`;
+    if (seen.has(key)) {
+      ctx.addIssue({ code: 'custom', path: ['columns', index, 'sequence'], message: `feature "${column.sequence.feature}" has period ${column.sequence.period} twice: a long row could not say which column it fills` });
+    }
+    seen.add(key);
+  });
+}
 
 export type ColumnSpec = z.infer<typeof columnSpecSchema>;
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;

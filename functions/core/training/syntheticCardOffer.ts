@@ -1,4 +1,4 @@
-import { createRng, type Rng } from './seededRandom.js';
+import { createRng, shuffleInPlace, type Rng } from './seededRandom.js';
 import type { TrainingSpecInput } from './trainingSpec.js';
 import type { TrainingTable } from './trainingTable.js';
 
@@ -153,6 +153,35 @@ export function* cardOfferCsvLines(table: TrainingTable): Generator<string> {
 }
 
 /**
+ * The same customers in the *long* layout a bank's statement table exports: `customer_id, period,
+ * <behaviour>…, responded`, one row per customer and month (`period` 1…10), customers in table
+ * order, each customer's rows in a seeded random order, and `responded` on the customer's last row
+ * only. Read with the card-offer spec's `long` block, it gives the wide table's cells exactly.
+ * `dropMonths` leaves out those (customer index, month) rows, for missing periods.
+ */
+export function* cardOfferLongCsvLines(
+  table: TrainingTable,
+  options: { readonly seed?: number; readonly months?: number; readonly dropMonths?: ReadonlyArray<readonly [customer: number, month: number]> } = {},
+): Generator<string> {
+  const months = options.months ?? 10;
+  const header = table.header!;
+  const rng = createRng(options.seed ?? 11);
+  const dropped = new Set((options.dropMonths ?? []).map(([c, m]) => `${c}:${m}`));
+  const fieldOf = new Map(header.map((name, i) => [name, i]));
+  yield `customer_id,period,${CARD_OFFER_BEHAVIOURS.join(',')},responded\n`;
+  for (let c = 0; c < table.records.length; c++) {
+    const record = table.records[c]!;
+    const order = shuffleInPlace(Array.from({ length: months }, (_, m) => m + 1), rng).filter((m) => !dropped.has(`${c}:${m}`));
+    for (let k = 0; k < order.length; k++) {
+      const month = order[k]!;
+      const cells = CARD_OFFER_BEHAVIOURS.map((b) => record[fieldOf.get(`${b}_m${month}`)!]!);
+      const label = k === order.length - 1 ? record[fieldOf.get('responded')!]! : '';
+      yield `${record[fieldOf.get('customer_id')!]!},${month},${cells.join(',')},${label}\n`;
+    }
+  }
+}
+
+/**
  * The training spec of the card-offer model: every monthly column in one sequence group
  * (`monthly`, `[months, behaviours]`), a Conv1D model, and offer economics.
  */
@@ -175,7 +204,7 @@ export function cardOfferSpec(months = 10): TrainingSpecInput {
     schemaVersion: 1,
     name: 'card-offer',
     description: 'Response to a premium travel-card offer from 10 months of card behaviour (synthetic data: the real extract is private).',
-    featureSpec: { file: { header: true, delimiter: ',' }, positiveClass: 'yes', columns },
+    featureSpec: { file: { header: true, delimiter: ',' }, positiveClass: 'yes', columns, long: { periodColumn: 'period', periods: 'number' } },
     model: { kind: 'sequence', filters: 32, kernelSize: 3, convLayers: 1, pooling: 'flatten', layers: [32], activation: 'relu', dropout: 0.2, l2: 0, batchNorm: false },
     training: { seed: 42, epochs: 60, batchSize: 256, learningRate: 0.001, patience: 6, reduceLrPatience: 3, classWeights: 'none', calibration: 'auto' },
     search: {

@@ -1,3 +1,4 @@
+import { readLongCustomers } from '../extract/longLayout.js';
 import { assertExtractHasRows, openExtract } from '../extract/readExtract.js';
 import type { FeatureSpec } from '../spec/featureSpec.js';
 
@@ -23,7 +24,9 @@ export interface TrainingTable {
 
 /**
  * Reads a training extract (CSV, gzipped or not) with the project's extract reader, laid out as the
- * feature spec's `file` section says. Rejected rows are counted, not fatal.
+ * feature spec's `file` section says. Rejected rows are counted, not fatal. A long extract of a
+ * sequence spec (its header has `long.periodColumn`) gives one record per customer, in wide cells,
+ * labelled by the customer's last row that has a label (see `LongCustomerReader`).
  * @param file names the bytes in every message (a path, an S3 URL)
  * @param input the bytes: a file stream, an S3 object body
  * @throws ExtractError for a file that cannot be read as a whole.
@@ -34,15 +37,21 @@ export async function readTrainingTable(file: string, spec: FeatureSpec, input: 
   const rowIds: number[] = [];
   let ordinal = 0;
   let rejected = 0;
-  for await (const item of extract.items) {
-    if (item.kind === 'record') {
-      records.push(item.record.fields);
-      rowIds.push(ordinal);
-    } else {
-      rejected++;
+  const long = readLongCustomers(spec, extract.header, file, extract.nextBatch);
+  const nextBatch = long?.nextBatch ?? extract.nextBatch;
+  for (let items = await nextBatch(); items !== null; items = await nextBatch()) {
+    for (const item of items) {
+      if (item.kind === 'record') {
+        records.push(item.record.fields);
+        rowIds.push(ordinal);
+        // Long: a customer is one data row of the table (its wide pivot's row index).
+        ordinal++;
+      } else {
+        rejected++;
+        if (!long) ordinal++;
+      }
     }
-    ordinal++;
   }
   assertExtractHasRows(extract, file);
-  return { source: file, header: extract.header, records, rowIds: Int32Array.from(rowIds), rejected };
+  return { source: file, header: long?.header ?? extract.header, records, rowIds: Int32Array.from(rowIds), rejected };
 }
