@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
+import { readBundleDir } from '../../functions/adapters/fs/bundleDir.js';
 import { dataset } from '../helpers/datasets.js';
 import { runCliCaptured } from '../helpers/runCliCaptured.js';
 
@@ -52,13 +53,20 @@ describe('propensity train, drift, promote, rollback', () => {
     expect(first.stdout).toMatch(/ROC AUC/i);
     expect(first.stdout).toContain('(champion)');
 
-    const second = await cli('train', '--spec', path.join(work, 'spec.json'), '--data', AUDIOBOOKS, '--registry', registryDir, '--seed', '2', '--quiet');
+    // --out and --registry together: the same bundle in a folder (once, --out wrote nothing) and in the registry.
+    const folder = path.join(work, 'second-bundle');
+    const second = await cli('train', '--spec', path.join(work, 'spec.json'), '--data', AUDIOBOOKS, '--registry', registryDir, '--out', folder, '--seed', '2', '--quiet');
     expect(second.code).toBe(0);
     expect(second.stdout).not.toContain('(champion)');
+    const inFolder = await readBundleDir(folder);
+    expect(second.stdout).toContain(`bundle written to ${folder} and `);
+    expect(second.stdout).toContain(`audiobooks@${inFolder.manifest.version}`);
 
     const registry = new FsRegistry(registryDir);
     const versions = (await registry.listVersions('audiobooks')).map((v) => v.version);
     expect(versions).toHaveLength(2);
+    expect(versions).toContain(inFolder.manifest.version);
+    expect([...(await registry.read('audiobooks', inFolder.manifest.version)).files.keys()].sort()).toEqual([...inFolder.files.keys()].sort());
     const history = await registry.history('audiobooks');
     expect(history).toHaveLength(1);
     expect(await registry.champion('audiobooks')).toBe(history[0]!.version);

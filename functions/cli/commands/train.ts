@@ -3,6 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { formatEvaluation } from '../../core/evaluation/formatEvaluation.js';
 import { train, type TrainResult } from '../../core/training/train.js';
 import { openRegistry } from '../openRegistry.js';
+import { writeBundleDir } from '../../adapters/fs/bundleDir.js';
 import { localExtract } from '../../adapters/fs/localExtract.js';
 import { tfjsTrainingRuntime } from '../../adapters/model/tfjsTrainingRuntime.js';
 
@@ -52,18 +53,22 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
     ...(log ? { log } : {}),
   });
   const { manifest } = result.bundle;
-  let written = options.out ?? '';
+  const written: string[] = [];
+  if (options.out) {
+    await writeBundleDir(options.out, result.bundle);
+    written.push(options.out);
+  }
   if (options.registry) {
     const { registry, location } = openRegistry(options.registry);
     const entry = await registry.write(result.bundle);
     if (options.promote) await registry.promote(entry.name, entry.version, `manual: trained by propensity train from ${options.data}`);
-    written = `${location} ${entry.name}@${entry.version}${options.promote ? ' (champion)' : ''}`;
+    written.push(`${location} ${entry.name}@${entry.version}${options.promote ? ' (champion)' : ''}`);
   }
   const text = [
     `${manifest.name} ${manifest.version}: ${manifest.task}, ${manifest.featureSpec.featureNames.length} encoded features, backend ${result.backend}`,
     formatEvaluation(result.evaluation).trimEnd(),
     `ONNX parity: max |ONNX − tfjs| ${result.parity.maxAbsDiff.toExponential(2)} on ${result.parity.rows} rows`,
-    `trained in ${result.timings.total.toFixed(1)} s; bundle written to ${written}`,
+    `trained in ${result.timings.total.toFixed(1)} s; bundle written to ${written.join(' and ')}`,
   ].join('\n');
-  return { result, written, text: `${text}\n` };
+  return { result, written: written.join(' and '), text: `${text}\n` };
 }
