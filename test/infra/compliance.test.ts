@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KEY_USE_ACTIONS } from '../../infra/constructs/dataKey.js';
 import { NETWORK_INTERFACE_ACTIONS } from '../../infra/constructs/functionNetwork.js';
 import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
@@ -219,6 +219,28 @@ describe('tracing, failure paths and concurrency', () => {
 });
 
 describe('the opt-in and opt-outs', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('with vpcId, runs the functions in that VPC\'s isolated subnets and creates no VPC or endpoints of its own', () => {
+    // Prepare: what `cdk synth` would have looked up (and cached in cdk.context.json), given as context: no network.
+    vi.stubEnv('CDK_DEFAULT_ACCOUNT', '123456789012');
+    vi.stubEnv('CDK_DEFAULT_REGION', 'eu-west-1');
+    const vpcId = 'vpc-0a1b2c3d4e5f67890';
+    const subnet = (letter: string, index: number) => ({ subnetId: `subnet-0${letter}`, cidr: `10.20.${index}.0/24`, availabilityZone: `eu-west-1${letter}`, routeTableId: `rtb-0${letter}` });
+    const lookedUp = { vpcId, vpcCidrBlock: '10.20.0.0/16', availabilityZones: [], subnetGroups: [{ name: 'Isolated', type: 'Isolated', subnets: [subnet('a', 1), subnet('b', 2)] }] };
+    // Act
+    const { stack: imported, template: importedTemplate } = synthPropensity({
+      vpcId,
+      [`vpc-provider:account=123456789012:filter.vpc-id=${vpcId}:region=eu-west-1:returnAsymmetricSubnets=true`]: lookedUp,
+    });
+    // Assess
+    importedTemplate.resourceCountIs('AWS::EC2::VPC', 0);
+    importedTemplate.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    const sg = { 'Fn::GetAtt': [logicalIdOf(imported, imported.network!.functionSecurityGroup), 'GroupId'] };
+    importedTemplate.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: { SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: [sg] } });
+    importedTemplate.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: vpcId });
+  });
+
   it('with allowInternetEgress, gives the functions private subnets behind one NAT gateway', () => {
     const { stack: egress, template: egressTemplate } = synthPropensity({ allowInternetEgress: true });
     egressTemplate.resourceCountIs('AWS::EC2::NatGateway', 1);
