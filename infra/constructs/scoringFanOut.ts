@@ -198,7 +198,7 @@ export class ScoringFanOut extends Construct {
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
 
-    this.acknowledgeStateMachineWildcards();
+    this.acknowledgeFindings();
 
     this.stateMachine.grantStartExecution(props.scoreFunction);
     props.scoreFunction.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
@@ -224,7 +224,7 @@ export class ScoringFanOut extends Construct {
   }
 
   /** The wildcards CDK writes into the state machine's policies, and what the compliance packs ask that does not fit, each with its reason. */
-  private acknowledgeStateMachineWildcards(): void {
+  private acknowledgeFindings(): void {
     const stack = Stack.of(this);
     const id = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
     const machine = id(this.stateMachine);

@@ -52,13 +52,16 @@ function buildApp(overrides: Record<string, unknown> = {}): App {
 
 let app: App;
 
+// The full synth with CloudFormation's rules and four packs: a minute or more on a busy 2-core machine.
+const FULL_SYNTH_TIMEOUT_MS = 240_000;
+
 beforeAll(() => {
   // As `cdk synth` builds it (cdk.json context, all four packs, CloudFormation default rules on);
   // only esbuild bundling is skipped, which changes the code asset and nothing cdk-nag looks at.
   // synth() throws on any unacknowledged error of any pack.
   app = buildApp();
   app.synth();
-});
+}, FULL_SYNTH_TIMEOUT_MS);
 
 describe('cdk-nag, all four packs', () => {
   it('runs AwsSolutions, Serverless, NIST 800-53 R5 and PCI DSS 3.2.1 by default', () => {
