@@ -1,4 +1,5 @@
 import type { ScheduledEvent } from 'aws-lambda';
+import { traced } from '../adapters/tracing/traced.js';
 import type { ModelDriftCheck } from './checkModelDrift.js';
 import { createDriftRuntime } from './driftRuntime.js';
 
@@ -11,6 +12,8 @@ const runtime = createDriftRuntime();
  * outcomes arrived. Fails (so the Errors alarm and the failure queue see it) when any model's check
  * failed, after every model had its turn.
  */
-export async function handler(event: ScheduledEvent): Promise<ModelDriftCheck[]> {
-  return runtime.runChecks(event.time ? new Date(event.time) : new Date());
-}
+export const handler = traced(
+  'driftChecks',
+  (event: ScheduledEvent): Promise<ModelDriftCheck[]> => runtime.runChecks(event.time ? new Date(event.time) : new Date()),
+  (event, results) => ({ scheduledAt: event.time, models: results?.map((result) => result.model).join(',') }),
+);

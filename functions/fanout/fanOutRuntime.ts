@@ -5,6 +5,7 @@ import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { tempFileSpool } from '../adapters/fs/tempFileSpool.js';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
+import { tracer } from '../adapters/tracing/traced.js';
 import { ChampionBundles } from '../score/championBundles.js';
 import { readFanOutConfig, type FanOutConfig } from './fanOutConfig.js';
 import type { FanOutContext } from './fanOutSteps.js';
@@ -22,7 +23,8 @@ export interface FanOutRuntime extends FanOutContext {
  */
 export function createFanOutRuntime(env: NodeJS.ProcessEnv = process.env): FanOutRuntime {
   const config = readFanOutConfig(env);
-  const client = createS3Client(config.s3Endpoint, env.AWS_REGION);
+  // S3 calls as X-Ray subsegments of the step (a no-op outside Lambda).
+  const client = tracer.captureAWSv3Client(createS3Client(config.s3Endpoint, env.AWS_REGION));
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-fan-out', logLevel: config.logLevel });
   const bundled = config.bundledModelsDir ? new FsRegistry(config.bundledModelsDir) : undefined;
   const champions = new Map<string, ChampionBundles>();

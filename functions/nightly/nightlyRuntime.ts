@@ -4,6 +4,7 @@ import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { tempFileSpool } from '../adapters/fs/tempFileSpool.js';
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { createS3Client } from '../adapters/s3/s3Objects.js';
+import { tracer } from '../adapters/tracing/traced.js';
 import type { BundleFiles, ModelRegistry } from '../core/bundle/registry.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { BundleError, PropensityError } from '../core/errors.js';
@@ -35,7 +36,8 @@ export interface NightlyServices {
  * @param serviceName the logger's service when `POWERTOOLS_SERVICE_NAME` is unset.
  */
 export function createNightlyServices(settings: NightlySettings, modelsPrefix: string, serviceName: string, env: NodeJS.ProcessEnv): NightlyServices {
-  const client = createS3Client(settings.s3Endpoint, env.AWS_REGION);
+  // S3 calls as X-Ray subsegments of the nightly run (a no-op outside Lambda).
+  const client = tracer.captureAWSv3Client(createS3Client(settings.s3Endpoint, env.AWS_REGION));
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? serviceName, logLevel: settings.logLevel });
   return {
     client,

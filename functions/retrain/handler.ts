@@ -1,4 +1,5 @@
 import type { ScheduledEvent } from 'aws-lambda';
+import { traced } from '../adapters/tracing/traced.js';
 import type { ModelRetrain } from './retrainModel.js';
 import { createRetrainRuntime } from './retrainRuntime.js';
 
@@ -11,6 +12,8 @@ const runtime = createRetrainRuntime();
  * judged against the champion and promoted only if better. Fails (so the Errors alarm and the
  * failure queue see it) when any model's retraining failed, after every model had its turn.
  */
-export async function handler(event: ScheduledEvent): Promise<ModelRetrain[]> {
-  return runtime.runRetraining(event.time ? new Date(event.time) : new Date());
-}
+export const handler = traced(
+  'retraining',
+  (event: ScheduledEvent): Promise<ModelRetrain[]> => runtime.runRetraining(event.time ? new Date(event.time) : new Date()),
+  (event, results) => ({ scheduledAt: event.time, models: results?.map((result) => result.model).join(',') }),
+);

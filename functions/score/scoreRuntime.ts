@@ -7,6 +7,7 @@ import { createS3Client } from '../adapters/s3/s3Objects.js';
 import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { tempFileSpool } from '../adapters/fs/tempFileSpool.js';
 import { stepFunctionsStarter } from '../adapters/sfn/startExecution.js';
+import { tracer } from '../adapters/tracing/traced.js';
 import { METRICS_NAMESPACE } from '../core/constants.js';
 import { ChampionBundles } from './championBundles.js';
 import { readScoreConfig, type ScoreConfig } from './config.js';
@@ -65,13 +66,15 @@ export function publishRunMetrics(metrics: Metrics, result: Extract<ScoreS3Objec
  */
 export function createScoreRuntime(env: NodeJS.ProcessEnv = process.env): ScoreRuntime {
   const config = readScoreConfig(env);
-  const client = createS3Client(config.s3Endpoint, env.AWS_REGION);
+  // X-Ray capture (a no-op outside Lambda): S3 calls become subsegments, and StartExecution carries
+  // the trace header, so the fan-out's execution and its functions join this extract's trace.
+  const client = tracer.captureAWSv3Client(createS3Client(config.s3Endpoint, env.AWS_REGION));
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score', logLevel: config.logLevel });
   const metrics = new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'propensity-score' });
   const bundled = config.bundledModelsDir ? new FsRegistry(config.bundledModelsDir) : undefined;
   const spool = tempFileSpool();
   const fanOut = config.fanOut
-    ? { thresholdBytes: config.fanOut.thresholdBytes, start: stepFunctionsStarter({ stateMachineArn: config.fanOut.stateMachineArn, region: env.AWS_REGION, endpoint: config.fanOut.endpoint }) }
+    ? { thresholdBytes: config.fanOut.thresholdBytes, start: stepFunctionsStarter({ stateMachineArn: config.fanOut.stateMachineArn, region: env.AWS_REGION, endpoint: config.fanOut.endpoint, instrument: (sfn) => tracer.captureAWSv3Client(sfn) }) }
     : undefined;
   const bundlesByBucket = new Map<string, ChampionBundles>();
   const bundlesFor = (bucket: string): ChampionBundles => {

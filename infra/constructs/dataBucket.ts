@@ -1,4 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -33,9 +35,20 @@ export interface DataBucketProps {
   readonly noncurrentVersionExpiryDays: number;
   /** Days server access logs are kept. */
   readonly accessLogExpiryDays: number;
+  /**
+   * The customer-managed key of the data bucket (SSE-KMS with an S3 Bucket Key).
+   * @default - SSE-S3 (a sandbox only: the PCI DSS and NIST packs reject it)
+   */
+  readonly encryptionKey?: IKey;
 }
 
-/** The data bucket (private, TLS-only, encrypted, versioned, with lifecycle) and its access-log bucket. */
+/** The compliance packs that ask every bucket for cross-region replication. */
+const REPLICATION_RULES = ['NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled'];
+
+/**
+ * The data bucket (private, TLS-only, KMS-encrypted with the stack's key, versioned, with lifecycle)
+ * and its access-log bucket (versioned, SSE-S3: the only encryption S3 log delivery writes to).
+ */
 export class DataBucket extends Construct {
   public readonly bucket: Bucket;
   public readonly accessLogBucket: Bucket;
@@ -50,12 +63,32 @@ export class DataBucket extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogExpiryDays) }],
+      // Versioned, so a deleted or overwritten log stays recoverable until its noncurrent expiry.
+      versioned: true,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(props.accessLogExpiryDays),
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionExpiryDays),
+        },
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    Validations.of(this.accessLogBucket).acknowledge(
+      ...['NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS'].map((id) => ({
+        id,
+        reason: 'S3 server access logging delivers only to a target bucket encrypted with SSE-S3; a KMS default encryption would stop the logs.',
+      })),
+      ...REPLICATION_RULES.map((id) => ({
+        id,
+        reason: 'Access logs are an audit copy kept for a set number of days in the data\'s own region; replicating them would move them across a residency boundary.',
+      })),
+    );
 
+    const key = props.encryptionKey;
     this.bucket = new Bucket(this, 'Data', {
-      encryption: BucketEncryption.S3_MANAGED,
+      ...(key ? { encryption: BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true } : { encryption: BucketEncryption.S3_MANAGED }),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
@@ -79,5 +112,32 @@ export class DataBucket extends Construct {
         { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
       ],
     });
+    if (key) this.refuseUploadsNotUnder(key);
+    Validations.of(this.bucket).acknowledge(
+      ...REPLICATION_RULES.map((id) => ({
+        id,
+        reason: 'Cross-region replication copies customer data to a second region: a data-residency decision for the bank, not a default. Versioning and RETAIN already guard against loss.',
+      })),
+    );
+  }
+
+  /**
+   * Refuses an upload that asks for other encryption than SSE-KMS under this key. An upload that sends
+   * no encryption header is allowed: the bucket default encrypts it with this key (the functions rely on
+   * that). Denying a *missing* header would break them; denying a *different* one still closes the door.
+   */
+  private refuseUploadsNotUnder(key: IKey): void {
+    const deny = (sid: string, header: string, expected: string) =>
+      new PolicyStatement({
+        sid,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        // Null false: the header is present. Without it, StringNotEquals would also match a missing header.
+        conditions: { Null: { [header]: 'false' }, StringNotEquals: { [header]: expected } },
+      });
+    this.bucket.addToResourcePolicy(deny('DenyEncryptionOtherThanKms', 's3:x-amz-server-side-encryption', 'aws:kms'));
+    this.bucket.addToResourcePolicy(deny('DenyKmsKeyOtherThanTheDataKey', 's3:x-amz-server-side-encryption-aws-kms-key-id', key.keyArn));
   }
 }

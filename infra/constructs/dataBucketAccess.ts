@@ -3,6 +3,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { DataPrefix } from './dataBucket.js';
+import { grantKeyUse } from './dataKey.js';
 
 /** What a function may do under which prefixes of the data bucket. */
 export interface PrefixAccess {
@@ -32,8 +33,8 @@ export class DataBucketAccess {
   constructor(private readonly bucket: IBucket) {}
 
   /**
-   * Adds prefix-scoped S3 statements to the function's role and sets `BUCKET` and `<NAME>_PREFIX`
-   * for every prefix named.
+   * Adds prefix-scoped S3 statements to the function's role, names the role in the bucket key's policy
+   * (SSE-KMS: reading and writing need the key), and sets `BUCKET` and `<NAME>_PREFIX` for every prefix named.
    *
    * @example
    * access.bindToFunction(scoreFunction, { read: ['incoming/', 'models/'], write: ['outputs/'] });
@@ -84,6 +85,7 @@ export class DataBucketAccess {
         }),
       );
     }
+    grantKeyUse(this.bucket.encryptionKey, fn);
     fn.addEnvironment(BUCKET_ENV_NAME, this.bucket.bucketName);
     for (const prefix of new Set([...read, ...list, ...write, ...remove])) fn.addEnvironment(prefixEnvName(prefix), prefix);
     this.acknowledgePrefixWildcards(fn, new Set([...read, ...write, ...remove]));

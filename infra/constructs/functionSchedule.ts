@@ -1,9 +1,8 @@
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FailedInvocationQueue } from './failedInvocationQueue.js';
 
 export interface FunctionScheduleProps {
   readonly fn: IFunction;
@@ -13,14 +12,15 @@ export interface FunctionScheduleProps {
   readonly description: string;
   /** Times Lambda retries a failed run (0–2) before it goes to the failure queue. */
   readonly retryAttempts: number;
-  /** Receives the schedule's event and the error once retries are exhausted. */
-  readonly failedInvocations: IQueue;
+  /** Receives the schedule's event and the error once retries are exhausted, or when EventBridge cannot deliver it. */
+  readonly failedInvocations: FailedInvocationQueue;
 }
 
 /**
  * Runs a function on an EventBridge schedule (an asynchronous invocation): a failed run is retried
- * `retryAttempts` times, then lands in the failed-invocation queue. Schedule, retries and failure
- * destination are set together, so no scheduled function is left without one of them.
+ * `retryAttempts` times, then lands in the failed-invocation queue; an event EventBridge cannot deliver
+ * (the function deleted, throttled for a day) lands there too, as the target's dead-letter queue.
+ * Schedule, retries and both failure paths are set together, so no scheduled function misses one.
  */
 export class FunctionSchedule extends Construct {
   public readonly rule: Rule;
@@ -30,11 +30,11 @@ export class FunctionSchedule extends Construct {
     this.rule = new Rule(this, 'Rule', {
       description: props.description,
       schedule: Schedule.expression(props.scheduleExpression),
-      targets: [new LambdaFunction(props.fn)],
+      targets: [new LambdaFunction(props.fn, { deadLetterQueue: props.failedInvocations.queue })],
     });
     props.fn.configureAsyncInvoke({
       retryAttempts: props.retryAttempts,
-      onFailure: new SqsDestination(props.failedInvocations),
+      onFailure: props.failedInvocations.destinationFor(props.fn),
     });
   }
 }

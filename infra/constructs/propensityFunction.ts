@@ -2,13 +2,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BUNDLED_MODELS_DIRNAME, METRICS_NAMESPACE, PART_WORKER_FILE } from '../../functions/core/constants.js';
+import type { FunctionNetwork } from './functionNetwork.js';
+import { ManagedPolicyRole } from './managedPolicyRole.js';
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -190,8 +193,12 @@ export interface PropensityFunctionProps {
   readonly timeout: Duration;
   readonly architecture: Architecture;
   readonly logLevel: string;
-  /** @default - no reserved concurrency */
-  readonly reservedConcurrentExecutions?: number;
+  /** Caps the function's concurrency (and reserves it): a burst cannot starve the account, nor the account this function. */
+  readonly reservedConcurrentExecutions: number;
+  /** Private subnets and security group to run in. @default - outside a VPC (a sandbox only) */
+  readonly network?: FunctionNetwork;
+  /** Encrypts the function's log group. @default - CloudWatch Logs' own encryption (a sandbox only) */
+  readonly encryptionKey?: IKey;
   /**
    * Whether the function runs models (scoring, training): ships onnxruntime-node and the tfjs wasm
    * files. `false` for one that only reads bundles (the drift check): a smaller asset, a faster cold start.
@@ -212,9 +219,10 @@ export interface PropensityFunctionProps {
 }
 
 /**
- * A Node.js Lambda function bundled the Propensity way, with its own log group and a role that holds no
- * managed policy: logging rights cover only its log group, and data rights are added by
- * `DataBucketAccess.bindToFunction`.
+ * A Node.js Lambda function bundled the Propensity way, with its own log group (under the data key)
+ * and a role whose grants live in one customer-managed policy: logging rights cover only its log
+ * group, and data rights are added by `DataBucketAccess.bindToFunction`. X-Ray tracing is active
+ * (the handlers' Powertools Tracer adds subsegments); in a network, the role may attach it there.
  */
 export class PropensityFunction extends NodejsFunction {
   /** Whether the asset ships the model runtimes (see {@link PropensityFunctionProps.modelRuntimes}). */
@@ -226,8 +234,9 @@ export class PropensityFunction extends NodejsFunction {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
     });
-    const role = new Role(scope, `${id}Role`, {
+    const role = new ManagedPolicyRole(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${props.serviceName}`,
     });
@@ -244,6 +253,8 @@ export class PropensityFunction extends NodejsFunction {
       role,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: Tracing.ACTIVE,
+      ...(props.network?.placement ?? {}),
       bundling: propensityBundling(props.architecture, { modelRuntimes: props.modelRuntimes ?? true, partWorker: props.partWorker ?? false }),
       ...(props.ephemeralStorageMb === undefined ? {} : { ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMb) }),
       environment: {
@@ -255,6 +266,11 @@ export class PropensityFunction extends NodejsFunction {
       },
     });
     logGroup.grantWrite(role);
+    props.network?.grantNetworkInterfaces(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `X-Ray accepts trace segments on no narrower resource than "*"${props.network ? '; nor does EC2 for the network interfaces Lambda attaches the function with (as in AWSLambdaVPCAccessExecutionRole)' : ''}.`,
+    });
     this.modelRuntimes = props.modelRuntimes ?? true;
     this.partWorker = props.partWorker ?? false;
   }

@@ -5,10 +5,12 @@ import type { Construct } from 'constructs';
 import { AlarmTopic } from '../constructs/alarmTopic.js';
 import { DATA_PREFIXES, DataBucket } from '../constructs/dataBucket.js';
 import { DataBucketAccess } from '../constructs/dataBucketAccess.js';
+import { DataKey } from '../constructs/dataKey.js';
 import { DriftAlarms } from '../constructs/driftAlarms.js';
 import { ExtractIngest } from '../constructs/extractIngest.js';
 import { FailedInvocationQueue } from '../constructs/failedInvocationQueue.js';
 import { FunctionAlarms } from '../constructs/functionAlarms.js';
+import { FunctionNetwork } from '../constructs/functionNetwork.js';
 import { FunctionSchedule } from '../constructs/functionSchedule.js';
 import { PropensityFunction } from '../constructs/propensityFunction.js';
 import { ScoringFanOut } from '../constructs/scoringFanOut.js';
@@ -19,12 +21,17 @@ export interface PropensityStackProps extends StackProps {
 }
 
 /**
- * Wiring only: the data bucket; the score function on S3 uploads; the drift function (read-only
- * but for `drift/`) and the retrain function (the only writer of `models/`) each on its own
- * schedule; every function's alarms, the drift alarms and the failure queue, all to one topic.
+ * Wiring only: the data key and the functions' network (unless a sandbox opts out); the data
+ * bucket; the score function on S3 uploads; the drift function (read-only but for `drift/`) and the
+ * retrain function (the only writer of `models/`) each on its own schedule; every function's
+ * alarms, the drift alarms and the failure queue, all to one topic.
  */
 export class PropensityStack extends Stack {
   public readonly config: PropensityStackConfig;
+  /** The customer-managed key of the data at rest (absent when `customerManagedKey` is false). */
+  public readonly dataKey?: DataKey;
+  /** The functions' VPC placement (absent when `isolatedNetwork` is false). */
+  public readonly network?: FunctionNetwork;
   public readonly data: DataBucket;
   public readonly alarmTopic: AlarmTopic;
   public readonly failedInvocations: FailedInvocationQueue;
@@ -49,10 +56,23 @@ export class PropensityStack extends Stack {
     const architecture = config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
     const { incoming, models, outputs, labels, training, drift, index } = DATA_PREFIXES;
 
-    this.data = new DataBucket(this, 'DataBucket', config);
+    if (config.customerManagedKey) this.dataKey = new DataKey(this, 'DataKey');
+    const encryptionKey = this.dataKey?.key;
+    if (config.isolatedNetwork) {
+      this.network = new FunctionNetwork(this, 'Network', {
+        allowInternetEgress: config.allowInternetEgress,
+        ...(config.vpcId ? { vpcId: config.vpcId } : {}),
+        ...(encryptionKey ? { encryptionKey } : {}),
+      });
+    }
+    // Every function runs in the network and logs under the key, when the stack has them.
+    const placement = { ...(this.network ? { network: this.network } : {}), ...(encryptionKey ? { encryptionKey } : {}) };
+
+    this.data = new DataBucket(this, 'DataBucket', { ...config, ...(encryptionKey ? { encryptionKey } : {}) });
+    this.network?.restrictS3To(this.data.bucket);
     const access = new DataBucketAccess(this.data.bucket);
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail });
-    this.failedInvocations = new FailedInvocationQueue(this, 'FailedInvocations', { alarmTopic: this.alarmTopic.topic });
+    this.failedInvocations = new FailedInvocationQueue(this, 'FailedInvocations', { alarmTopic: this.alarmTopic.topic, ...(encryptionKey ? { encryptionKey } : {}) });
     const alarmTopic = this.alarmTopic.topic;
 
     const scoreTimeout = Duration.seconds(config.scoreTimeoutSeconds);
@@ -67,6 +87,7 @@ export class PropensityStack extends Stack {
       reservedConcurrentExecutions: config.scoreReservedConcurrency,
       architecture,
       logLevel: config.logLevel,
+      ...placement,
     });
     // outputs/ is read too: the run's _SUCCESS marker makes a redelivered event a no-op. It writes
     // each committed run's index under index/ (read back to tell whether a redelivery must rewrite it).
@@ -80,7 +101,7 @@ export class PropensityStack extends Stack {
     new ExtractIngest(this, 'ExtractIngest', {
       bucket: this.data.bucket,
       scoreFunction: this.scoreFunction,
-      failedInvocations: this.failedInvocations.queue,
+      failedInvocations: this.failedInvocations,
       retryAttempts: config.scoreRetryAttempts,
       maxEventAge: Duration.seconds(config.scoreMaxEventAgeSeconds),
     });
@@ -104,6 +125,10 @@ export class PropensityStack extends Stack {
       memoryMb: config.fanOutMemoryMb,
       timeout: Duration.minutes(config.fanOutTimeoutMinutes),
       retryAttempts: config.fanOutRetryAttempts,
+      // One plan and one merge per execution, and executions are started by score runs.
+      stepReservedConcurrency: config.scoreReservedConcurrency,
+      partReservedConcurrency: config.fanOutPartReservedConcurrency,
+      ...placement,
     });
 
     const driftTimeout = Duration.seconds(config.driftTimeoutSeconds);
@@ -117,6 +142,9 @@ export class PropensityStack extends Stack {
       logLevel: config.logLevel,
       // It reads bundles (manifest, baseline) but runs no model.
       modelRuntimes: false,
+      // One nightly run; an overlapping retry waits (Lambda keeps retrying a throttled event for hours).
+      reservedConcurrentExecutions: 1,
+      ...placement,
     });
     // Read-only everywhere but drift/: a drift check can never change a model.
     access.bindToFunction(this.driftFunction, {
@@ -130,7 +158,7 @@ export class PropensityStack extends Stack {
       scheduleExpression: config.driftSchedule,
       description: 'Nightly drift check of Propensity models',
       retryAttempts: config.driftRetryAttempts,
-      failedInvocations: this.failedInvocations.queue,
+      failedInvocations: this.failedInvocations,
     });
     this.driftFunctionAlarms = new FunctionAlarms(this, 'DriftFunctionAlarms', {
       fn: this.driftFunction,
@@ -148,6 +176,9 @@ export class PropensityStack extends Stack {
       timeout: retrainTimeout,
       architecture,
       logLevel: config.logLevel,
+      // One nightly run: two at once would train the same challenger twice.
+      reservedConcurrentExecutions: 1,
+      ...placement,
     });
     // The only writer of models/. It reads incoming/ to join late labels to the customers a run
     // scored, and drift/ for the drift report `onlyOnAlarm` decides on; it writes its record there.
@@ -162,7 +193,7 @@ export class PropensityStack extends Stack {
       scheduleExpression: config.retrainSchedule,
       description: 'Nightly champion/challenger retraining of Propensity models',
       retryAttempts: config.retrainRetryAttempts,
-      failedInvocations: this.failedInvocations.queue,
+      failedInvocations: this.failedInvocations,
     });
     this.retrainFunctionAlarms = new FunctionAlarms(this, 'RetrainFunctionAlarms', {
       fn: this.retrainFunction,

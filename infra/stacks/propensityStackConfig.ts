@@ -17,6 +17,18 @@ const stringList = z.preprocess((value) => {
   return text.startsWith('[') ? (JSON.parse(text) as unknown) : text.split(',').map((name) => name.trim()).filter(Boolean);
 }, z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'model names are lower-case words joined by "-"')).min(1));
 
+/** `-c flag=false` arrives as a string; cdk.json gives a real boolean. Accept both, and nothing else. */
+const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
+
+/** The cdk-nag packs `cdk synth` can run. */
+export const COMPLIANCE_PACKS = ['AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'PCI.DSS.321'] as const;
+export type CompliancePack = (typeof COMPLIANCE_PACKS)[number];
+
+const packList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value),
+  z.array(z.enum(COMPLIANCE_PACKS)).min(1),
+);
+
 /**
  * Every CDK context key the stack reads, with its default. cdk.json repeats these defaults so they are
  * visible; a test keeps the two in step.
@@ -88,6 +100,30 @@ export const propensityStackConfigSchema = z.object({
   fanOutTimeoutMinutes: positiveInt(5, 24 * 60).default(240),
   /** Retries of a fan-out step that failed for a reason a retry can fix (S3, Lambda service errors). */
   fanOutRetryAttempts: z.coerce.number().int().min(0).max(5).default(2),
+  /**
+   * Reserved concurrency of the fan-out's part function: parts scored at once across all executions.
+   * A throttled part is retried (Lambda.TooManyRequestsException is a retryable step error).
+   */
+  fanOutPartReservedConcurrency: positiveInt(1, 1000).default(20),
+  /**
+   * A customer-managed KMS key (rotated yearly) for the data bucket, the log groups and the failure
+   * queue. Sandbox opt-out only: without it the PCI DSS and NIST packs fail the synth (see compliancePacks).
+   */
+  customerManagedKey: flag.default(true),
+  /**
+   * The functions run in private isolated subnets of a VPC, reaching S3 through a gateway endpoint.
+   * Sandbox opt-out only: without it the PCI DSS and NIST packs fail the synth (see compliancePacks).
+   */
+  isolatedNetwork: flag.default(true),
+  /** Opt-in: a public subnet and one NAT gateway give the functions an internet route (needed by nothing today). */
+  allowInternetEgress: flag.default(false),
+  /**
+   * The id of an existing VPC to run the functions in (looked up at synth), instead of one the stack
+   * creates. Its isolated subnets are used, and it must bring its own S3 gateway and Step Functions endpoints.
+   */
+  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'a VPC id such as vpc-0123456789abcdef0').optional(),
+  /** The cdk-nag packs that run in `cdk synth`; an unacknowledged finding of any of them fails it. */
+  compliancePacks: packList.default([...COMPLIANCE_PACKS]),
 }).refine((config) => config.retrainSchedule !== config.driftSchedule, {
   path: ['retrainSchedule'],
   message: 'must differ from driftSchedule: the retrain function reads the report the drift function writes first',

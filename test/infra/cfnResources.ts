@@ -16,8 +16,12 @@ export interface ResourceProperties {
     Role: { 'Fn::GetAtt': [string, string] };
     Environment: { Variables: Record<string, unknown> };
     LoggingConfig: { LogGroup: { Ref: string } };
+    TracingConfig?: { Mode: string };
+    VpcConfig?: { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
+    ReservedConcurrentExecutions?: number;
   };
   'AWS::IAM::Policy': { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+  'AWS::IAM::ManagedPolicy': { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
   'AWS::IAM::Role': { ManagedPolicyArns?: unknown };
   'AWS::S3::Bucket': { LifecycleConfiguration: { Rules: Record<string, unknown>[] } };
   'AWS::CloudWatch::Alarm': {
@@ -49,4 +53,17 @@ export function propertiesOf<T extends keyof ResourceProperties>(template: Templ
   const properties = resourceProperties(template, type)[logicalId];
   if (properties === undefined) throw new Error(`no ${type} ${logicalId} in the template`);
   return properties;
+}
+
+/** Every identity policy of a template: inline ones and the customer-managed ones the stack's roles hold their grants in. */
+export function identityPolicies(template: Template): ResourceProperties['AWS::IAM::Policy'][] {
+  return [...Object.values(resourceProperties(template, 'AWS::IAM::Policy')), ...Object.values(resourceProperties(template, 'AWS::IAM::ManagedPolicy'))];
+}
+
+/** The statements of every policy attached to the role a function runs with. */
+export function functionRoleStatements(template: Template, functionId: string): Statement[] {
+  const roleId = propertiesOf(template, 'AWS::Lambda::Function', functionId).Role['Fn::GetAtt'][0];
+  return identityPolicies(template)
+    .filter((policy) => policy.Roles.some((role) => role.Ref === roleId))
+    .flatMap((policy) => policy.PolicyDocument.Statement);
 }

@@ -2,7 +2,7 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_PREFIXES } from '../../infra/constructs/dataBucket.js';
 import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
-import { propertiesOf, resourceProperties, type ResourceProperties, type Statement } from './cfnResources.js';
+import { functionRoleStatements, identityPolicies, propertiesOf, resourceProperties, type ResourceProperties, type Statement } from './cfnResources.js';
 import { logicalIdOf, synthPropensity } from './synthPropensity.js';
 
 /** One `LambdaFunctionConfigurations` entry of the S3 bucket notifications custom resource. */
@@ -28,14 +28,8 @@ let retrainId: string;
 let queueId: string;
 let topicId: string;
 
-/** Statements of the policy attached to a function's role. */
-function roleStatements(functionId: string): Statement[] {
-  const roleId = propertiesOf(template, 'AWS::Lambda::Function', functionId).Role['Fn::GetAtt'][0];
-  const policies = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).filter((policy) =>
-    policy.Roles.some((role) => role.Ref === roleId),
-  );
-  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
-}
+/** Statements of the policies attached to a function's role. */
+const roleStatements = (functionId: string): Statement[] => functionRoleStatements(template, functionId);
 
 function statementWithSid(statements: Statement[], sid: string): Statement {
   const found = statements.find((statement) => statement.Sid === sid);
@@ -54,9 +48,16 @@ beforeAll(() => {
 });
 
 describe('data bucket', () => {
-  it('is encrypted, versioned, private and logs access to the log bucket', () => {
+  it('is encrypted under the data key with an S3 Bucket Key, versioned, private and logs access to the log bucket', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalIdOf(stack, stack.dataKey!.key), 'Arn'] } },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -256,7 +257,7 @@ describe('IAM', () => {
   const S3_DATA_ACTION = /^s3:(Get|Put|Delete|List|Abort|Restore)/;
 
   it('grants no s3:* and no wildcard action anywhere', () => {
-    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap(
+    const statements = identityPolicies(template).flatMap(
       (policy) => policy.PolicyDocument.Statement,
     );
     expect(statements.length).toBeGreaterThan(0);
@@ -268,7 +269,7 @@ describe('IAM', () => {
   });
 
   it('never allows an S3 data action on Resource "*"', () => {
-    const statements = Object.values(resourceProperties(template, 'AWS::IAM::Policy')).flatMap(
+    const statements = identityPolicies(template).flatMap(
       (policy) => policy.PolicyDocument.Statement,
     );
     const s3Statements = statements.filter((statement) => asArray(statement.Action).some((action) => S3_DATA_ACTION.test(action)));
@@ -329,7 +330,7 @@ describe('IAM', () => {
 
   it('lets only the retrain function\'s role write under models/', () => {
     const modelsArn = JSON.stringify(objectArn(bucketId, 'models/*'));
-    const writers = Object.values(resourceProperties(template, 'AWS::IAM::Policy'))
+    const writers = identityPolicies(template)
       .filter((policy) =>
         policy.PolicyDocument.Statement.some(
           (statement) =>
@@ -343,11 +344,13 @@ describe('IAM', () => {
     expect(writers).toEqual([retrainRoleId]);
   });
 
-  it('gives the functions roles without managed policies; logging is limited to their own log group', () => {
+  it('gives the functions roles without AWS-managed or inline policies (one customer-managed policy each); logging is limited to their own log group', () => {
     for (const fnId of [scoreId, driftId, retrainId]) {
       const fn = propertiesOf(template, 'AWS::Lambda::Function', fnId);
       const roleId = fn.Role['Fn::GetAtt'][0];
       expect(propertiesOf(template, 'AWS::IAM::Role', roleId).ManagedPolicyArns).toBeUndefined();
+      expect(Object.values(resourceProperties(template, 'AWS::IAM::Policy')).filter((policy) => policy.Roles.some((role) => role.Ref === roleId))).toEqual([]);
+      expect(Object.values(resourceProperties(template, 'AWS::IAM::ManagedPolicy')).filter((policy) => policy.Roles.some((role) => role.Ref === roleId))).toHaveLength(1);
       const logGroupId = fn.LoggingConfig.LogGroup.Ref;
       const logs = roleStatements(fnId).find((s) => asArray(s.Action).includes('logs:PutLogEvents'));
       expect(logs?.Resource).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
@@ -360,8 +363,12 @@ describe('IAM', () => {
 });
 
 describe('failure queue and alarms', () => {
-  it('keeps failed invocations encrypted, TLS-only, for 14 days', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+  it('keeps failed invocations encrypted under the data key, TLS-only, for 14 days', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(stack, stack.dataKey!.key), 'Arn'] },
+      KmsDataKeyReusePeriodSeconds: 24 * 3600,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: queueId }],
       PolicyDocument: {

@@ -52,7 +52,28 @@ describe('readPropensityStackConfig', () => {
       fanOutMemoryMb: 3008,
       fanOutTimeoutMinutes: 240,
       fanOutRetryAttempts: 2,
+      fanOutPartReservedConcurrency: 20,
+      customerManagedKey: true,
+      isolatedNetwork: true,
+      allowInternetEgress: false,
+      compliancePacks: ['AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'PCI.DSS.321'],
     });
+  });
+
+  it('accepts the sandbox opt-outs as -c strings and rejects anything but true or false', () => {
+    const sandbox = readWith({ customerManagedKey: 'false', isolatedNetwork: 'false', compliancePacks: 'AwsSolutions, Serverless' });
+    expect(sandbox).toMatchObject({ customerManagedKey: false, isolatedNetwork: false, compliancePacks: ['AwsSolutions', 'Serverless'] });
+    expect(readWith({ allowInternetEgress: 'true' }).allowInternetEgress).toBe(true);
+    const error = configErrorOf({ customerManagedKey: 'no' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.key).toBe('customerManagedKey');
+  });
+
+  it('names an unknown compliance pack and a VPC id that is not one', () => {
+    expect(configErrorOf({ compliancePacks: 'AwsSolutions,HIPAA' }).key).toBe('compliancePacks.1');
+    const error = configErrorOf({ vpcId: 'my-vpc' });
+    expect(error.key).toBe('vpcId');
+    expect(error.message).toContain('a VPC id such as vpc-0123456789abcdef0');
   });
 
   it('accepts -c strings: numbers, a comma list or a JSON list of models', () => {
@@ -127,8 +148,8 @@ describe('cdk.json', () => {
     const listed = Object.fromEntries(
       PROPENSITY_CONTEXT_KEYS.filter((key) => key in cdkJson.context).map((key) => [key, cdkJson.context[key]]),
     );
-    // alarmEmail has no default: it is the one optional key.
-    expect(PROPENSITY_CONTEXT_KEYS.filter((key) => !(key in cdkJson.context))).toEqual(['alarmEmail']);
+    // alarmEmail and vpcId have no default: they are the optional keys.
+    expect(PROPENSITY_CONTEXT_KEYS.filter((key) => !(key in cdkJson.context))).toEqual(['alarmEmail', 'vpcId']);
     expect(listed).toEqual(defaults);
   });
 });

@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FAN_OUT_RETRY_ERRORS } from '../../infra/constructs/scoringFanOut.js';
 import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
-import { propertiesOf, resourceProperties, type Statement } from './cfnResources.js';
+import { functionRoleStatements, propertiesOf, type Statement } from './cfnResources.js';
 import { logicalIdOf, synthPropensity } from './synthPropensity.js';
 
 interface State {
@@ -33,12 +33,7 @@ function definitionOf(t: Template): { StartAt: string; States: Record<string, St
   return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as never;
 }
 
-function roleStatements(functionId: string): Statement[] {
-  const roleId = propertiesOf(template, 'AWS::Lambda::Function', functionId).Role['Fn::GetAtt'][0];
-  return Object.values(resourceProperties(template, 'AWS::IAM::Policy'))
-    .filter((policy) => policy.Roles.some((role) => role.Ref === roleId))
-    .flatMap((policy) => policy.PolicyDocument.Statement);
-}
+const roleStatements = (functionId: string): Statement[] => functionRoleStatements(template, functionId);
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 const objectArn = (pattern: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${pattern}`]] });

@@ -14,14 +14,21 @@ export type StartExecution = (request: { readonly name: string; readonly input: 
  * so it means this run was started before (a redelivered event).
  *
  * @param options.endpoint another endpoint (the local stand-in of `npm start` and the tests)
+ * @param options.instrument wraps the client, e.g. X-Ray capture: the execution joins the caller's trace
  * @example const start = stepFunctionsStarter({ stateMachineArn, region: 'eu-west-1' });
  * await start({ name: 'bank-full-3f2a9c0d1e2b', input: run });
  */
-export function stepFunctionsStarter(options: { readonly stateMachineArn: string; readonly region?: string | undefined; readonly endpoint?: string | undefined }): StartExecution {
-  const client = new SFNClient({
+export function stepFunctionsStarter(options: {
+  readonly stateMachineArn: string;
+  readonly region?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly instrument?: (client: SFNClient) => SFNClient;
+}): StartExecution {
+  const created = new SFNClient({
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
+  const client = options.instrument ? options.instrument(created) : created;
   return async ({ name, input }) => {
     try {
       const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: options.stateMachineArn, name, input: JSON.stringify(input) }));
