@@ -86,12 +86,17 @@ export function createPredictRuntime(env: NodeJS.ProcessEnv = process.env, optio
     logger,
     async serve(request) {
       const started = performance.now();
+      // The path is the caller's: it is answered, never logged.
+      const refuse = (response: PredictHttpResponse, attributes: Record<string, unknown> = {}) => {
+        logger.info('request refused', { statusCode: response.statusCode, ...attributes, durationMs: performance.now() - started });
+        return response;
+      };
       const route = PREDICT_PATH.exec(request.path);
-      if (!route) return json(404, { error: { code: 'NOT_FOUND', message: 'POST /predict/<model>' } });
-      if (request.method !== 'POST') return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST /predict/<model>' } }, { allow: 'POST' });
+      if (!route) return refuse(json(404, { error: { code: 'NOT_FOUND', message: 'POST /predict/<model>' } }));
+      if (request.method !== 'POST') return refuse(json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST /predict/<model>' } }, { allow: 'POST' }));
       const model = route[1]!;
       try {
-        if (!isModelName(model)) throw new BundleError('BUNDLE_NOT_FOUND', 'not a model name (lower-case letters, digits and dashes)', { bundle: 'the path' });
+        if (!isModelName(model)) return refuse(json(404, { error: { code: 'BUNDLE_NOT_FOUND', message: 'not a model name (lower-case letters, digits and dashes)' } }));
         const parsed = parsePredictRequest(request.body);
         const predictor = await champions.get(model);
         const response = await predictor.predict(parsed);
@@ -100,10 +105,7 @@ export function createPredictRuntime(env: NodeJS.ProcessEnv = process.env, optio
       } catch (error) {
         const refused = refusal(error);
         // Codes, indexes and column names only: the error never quotes a value (PredictRequestError's contract).
-        if (refused) {
-          logger.info('request refused', { model, statusCode: refused.statusCode, error: describeError(error), durationMs: performance.now() - started });
-          return refused;
-        }
+        if (refused) return refuse(refused, { model, error: describeError(error) });
         logger.error('predict failed', { model, error: describeError(error), retryable: !(error instanceof PropensityError && error.isInputError) });
         throw error;
       }
