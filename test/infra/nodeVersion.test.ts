@@ -17,10 +17,10 @@ describe('one Node.js version', () => {
 
   it('is the Lambda runtime of every function', () => {
     expect(PROPENSITY_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
-    // Score, drift, retrain and the fan-out's plan, part and finish (CDK's own bucket-notifications handler runs Python).
+    // Score, drift, retrain, predict and the fan-out's plan, part and finish (CDK's own bucket-notifications handler runs Python).
     expect(runtimes.filter((runtime) => runtime.startsWith('nodejs')).length).toBeGreaterThanOrEqual(3);
     expect(new Set(runtimes.filter((runtime) => runtime === PROPENSITY_RUNTIME.name)).size).toBe(1);
-    expect(runtimes.filter((runtime) => runtime === PROPENSITY_RUNTIME.name)).toHaveLength(6);
+    expect(runtimes.filter((runtime) => runtime === PROPENSITY_RUNTIME.name)).toHaveLength(7);
   });
 
   it('is the esbuild target, for either architecture', () => {

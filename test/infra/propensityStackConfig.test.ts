@@ -52,6 +52,11 @@ describe('readPropensityStackConfig', () => {
       fanOutMemoryMb: 3008,
       fanOutTimeoutMinutes: 240,
       fanOutRetryAttempts: 2,
+      predictMemoryMb: 1769,
+      predictTimeoutSeconds: 15,
+      predictReservedConcurrency: 10,
+      championTtlSeconds: 300,
+      predictP99AlarmMs: 1000,
     });
   });
 
