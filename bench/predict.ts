@@ -76,7 +76,7 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
 async function bankCustomers(count: number): Promise<{ customers: Record<string, string | number>[]; extract: string }> {
   const lines = (await readFile(BANK_FULL, 'utf8')).split('\n');
   const extract = `${lines.slice(0, count + 1).join('\n')}\n`;
-  const records = parse(extract, { delimiter: ';', columns: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(extract, { delimiter: ';', columns: true });
   const customers = records.map((record) => Object.fromEntries(Object.entries(record).map(([column, cell]) => [column, /^-?\d+$/.test(cell) ? Number(cell) : cell])));
   return { customers, extract };
 }

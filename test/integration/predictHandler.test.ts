@@ -58,7 +58,7 @@ afterAll(async () => {
 async function call(urlPath: string, body: unknown, method = 'POST'): Promise<{ status: number; body: Record<string, unknown>; printed: string }> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const { value, error, printed } = await captureOutput(() => handler(functionUrlEvent(urlPath, text, { method })));
-  if (error) throw error;
+  if (error !== undefined) throw error instanceof Error ? error : new Error('the handler threw a non-Error');
   return { status: value!.statusCode, body: JSON.parse(value!.body) as Record<string, unknown>, printed };
 }
 

@@ -57,7 +57,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  const score = (await import('../../functions/score/handler.js')).handler as ScoreHandler;
+  const score: ScoreHandler = (await import('../../functions/score/handler.js')).handler;
   ({ handler: predict } = await import('../../functions/predict/handler.js'));
 
   // The extract: the real file's header and every 45th customer, bytes unchanged (`;`, quoted strings).
@@ -66,14 +66,14 @@ beforeAll(async () => {
   const picked = Array.from({ length: CUSTOMERS }, (_, i) => lines[1 + i * STRIDE]!);
   const extract = `${lines[0]}\n${picked.join('\n')}\n`;
   // The same rows as JSON: numbers as JSON numbers (day too, a categorical), text as strings.
-  const records = parse(extract, { delimiter: ';', columns: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(extract, { delimiter: ';', columns: true });
   customers = records.map((record) => Object.fromEntries(Object.entries(record).map(([column, cell]) => [column, /^-?\d+$/.test(cell) ? Number(cell) : cell])));
 
   const [run] = await score(await dropObject(s3, 'incoming/bank-marketing/parity.csv', extract));
   if (run?.status !== 'scored') throw new Error(`the batch run did not score: ${JSON.stringify(run)}`);
   const prefix = run.outputs.replace(`s3://${s3.bucket}/`, '');
-  const scoreRows = parse((await objectText(s3, `${prefix}scores.csv`))!, { columns: true }) as Array<{ line: string; probability: string; decile: string }>;
-  const targetRows = parse((await objectText(s3, `${prefix}targets.csv`))!, { columns: true }) as Array<{ line: string; expected_value: string }>;
+  const scoreRows = parse<{ line: string; probability: string; decile: string }>((await objectText(s3, `${prefix}scores.csv`))!, { columns: true });
+  const targetRows = parse<{ line: string; expected_value: string }>((await objectText(s3, `${prefix}targets.csv`))!, { columns: true });
   const profile = JSON.parse((await objectText(s3, `${prefix}profile.json`))!) as { score: { counts: number[] } };
   batch = {
     scores: new Map(scoreRows.map((r) => [Number(r.line), { probability: r.probability, decile: Number(r.decile) }])),

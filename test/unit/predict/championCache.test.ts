@@ -6,16 +6,16 @@ import { ChampionCache } from '../../../functions/core/predict/championCache.js'
 function champions(initial: Record<string, string>) {
   const current = new Map(Object.entries(initial));
   const calls: string[] = [];
-  let failWith: unknown;
+  let failWith: Error | undefined;
   return {
     current,
     calls,
-    fail(error: unknown) {
+    fail(error: Error) {
       failWith = error;
     },
     resolve: (model: string): Promise<string> => {
       calls.push(model);
-      if (failWith) return Promise.reject(failWith instanceof Error ? failWith : new Error(String(failWith)));
+      if (failWith) return Promise.reject(failWith);
       const version = current.get(model);
       return version ? Promise.resolve(version) : Promise.reject(new BundleError('BUNDLE_NOT_FOUND', 'no champion', { bundle: model }));
     },
