@@ -50,3 +50,11 @@ export function propertiesOf<T extends keyof ResourceProperties>(template: Templ
   if (properties === undefined) throw new Error(`no ${type} ${logicalId} in the template`);
   return properties;
 }
+
+/** Every statement of the policies attached to a function's role (the function's logical id). */
+export function roleStatementsOf(template: Template, functionId: string): Statement[] {
+  const roleId = propertiesOf(template, 'AWS::Lambda::Function', functionId).Role['Fn::GetAtt'][0];
+  return Object.values(resourceProperties(template, 'AWS::IAM::Policy'))
+    .filter((policy) => policy.Roles.some((role) => role.Ref === roleId))
+    .flatMap((policy) => policy.PolicyDocument.Statement);
+}

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DataBucketAccess } from '../../infra/constructs/dataBucketAccess.js';
 import { PredictEndpoint } from '../../infra/constructs/predictEndpoint.js';
 import type { PropensityStack } from '../../infra/stacks/propensityStack.js';
-import { propertiesOf, resourceProperties, type Statement } from './cfnResources.js';
+import { propertiesOf, resourceProperties, roleStatementsOf } from './cfnResources.js';
 import { FAST_SYNTH_CONTEXT, logicalIdOf, synthPropensity } from './synthPropensity.js';
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -18,13 +18,6 @@ let template: Template;
 let predictId: string;
 let bucketId: string;
 let topicId: string;
-
-function roleStatements(functionId: string): Statement[] {
-  const roleId = propertiesOf(template, 'AWS::Lambda::Function', functionId).Role['Fn::GetAtt'][0];
-  return Object.values(resourceProperties(template, 'AWS::IAM::Policy'))
-    .filter((policy) => policy.Roles.some((role) => role.Ref === roleId))
-    .flatMap((policy) => policy.PolicyDocument.Statement);
-}
 
 beforeAll(() => {
   ({ stack, template } = synthPropensity());
@@ -53,7 +46,7 @@ describe('the predict endpoint in the stack', () => {
   });
 
   it('may only read and list models/: no write, no delete, no other prefix', () => {
-    const s3 = roleStatements(predictId).filter((s) => asArray(s.Action).some((action) => action.startsWith('s3:')));
+    const s3 = roleStatementsOf(template, predictId).filter((s) => asArray(s.Action).some((action) => action.startsWith('s3:')));
     expect(s3).toEqual([
       expect.objectContaining({ Sid: 'ReadObjects', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/models/*']] } }),
       expect.objectContaining({ Sid: 'ListPrefixes', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['models/*'] } } }),

@@ -7,7 +7,7 @@ import type { BundleFiles } from '../../functions/core/bundle/registry.js';
 import { buildLogisticOnnx } from '../../functions/core/model/onnxFixtures.js';
 import type { BinaryPrediction, PredictResponse, SegmentPrediction } from '../../functions/core/predict/customerPredictor.js';
 import { createPredictRuntime, type PredictRuntime } from '../../functions/predict/predictRuntime.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { embeddedS3Environment, startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { functionUrlEvent } from '../helpers/functionUrlEvent.js';
 import { binaryBundleOver, sigmoid, tinyBinaryBundle, tinySegmentBundle } from '../helpers/tinyBundle.js';
 import { captureOutput } from '../helpers/captureOutput.js';
@@ -34,12 +34,7 @@ beforeAll(async () => {
     await registry.promote(bundle.manifest.name, bundle.manifest.version, 'test');
   }
   emptyBundledDir = await mkdtemp(path.join(tmpdir(), 'propensity-no-bundled-'));
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    BUCKET: s3.bucket,
+  Object.assign(process.env, embeddedS3Environment(s3), {
     BUNDLED_MODELS_DIR: emptyBundledDir,
     // Every log line is written, so the canary checks see all of them.
     LOG_LEVEL: 'DEBUG',

@@ -10,7 +10,7 @@ import { formatProbability } from '../../functions/core/engine/csvText.js';
 import { ScoreHistogram } from '../../functions/core/economics/scoreHistogram.js';
 import type { BinaryPrediction, PredictResponse } from '../../functions/core/predict/customerPredictor.js';
 import type { ScoreS3ObjectResult } from '../../functions/score/scoreS3Object.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { embeddedS3Environment, startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { functionUrlEvent } from '../helpers/functionUrlEvent.js';
 import { BANK_FULL, REPO_ROOT, dropObject, objectText } from './support/s3Drops.js';
 
@@ -47,12 +47,7 @@ beforeAll(async () => {
   await registry.write(bundle);
   await registry.promote('bank-marketing', bundle.manifest.version, 'parity test');
   emptyBundledDir = await mkdtemp(path.join(tmpdir(), 'propensity-no-bundled-'));
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    BUCKET: s3.bucket,
+  Object.assign(process.env, embeddedS3Environment(s3), {
     BUNDLED_MODELS_DIR: emptyBundledDir,
     LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
