@@ -50,7 +50,11 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
 
 /** The status and body a caller gets for a refused request; undefined for an internal failure. */
 function refusal(error: unknown): PredictHttpResponse | undefined {
-  if (error instanceof PredictRequestError) return json(error.code === 'REQUEST_TOO_LARGE' ? 413 : 400, { error: error.toJSON() });
+  if (error instanceof PredictRequestError) {
+    // The class name is left out: a minified bundle renames classes, and callers go by the code.
+    const { name: _name, ...body } = error.toJSON();
+    return json(error.code === 'REQUEST_TOO_LARGE' ? 413 : 400, { error: body });
+  }
   if (error instanceof BundleError && error.code === 'BUNDLE_NOT_FOUND') return json(404, { error: { code: error.code, message: error.message } });
   return undefined;
 }

@@ -128,6 +128,7 @@ describe('POST /predict/<model>: refusals name the customer and the column, neve
       const { status, body, printed } = await call(c.path ?? '/predict/tiny', c.body, c.method);
       expect(status).toBe(c.status);
       expect(body.error).toMatchObject(c.error);
+      expect(Object.keys(body.error as object)).not.toContain('name');
       expect(JSON.stringify(body)).not.toContain('CANARY');
       expect(printed).toContain('"level":');
       expect(printed).not.toContain('CANARY');
