@@ -10,7 +10,8 @@
  * the cold start (first request: champion lookup, bundle read, ORT session, encoder), then p50/p99
  * latency and requests/s for 1 and for 100 customers per request, on one connection (latency
  * alone) and on many (throughput), each beside the batch path's cost per row, measured by scoring
- * an extract of bank-full through the core batch path (scoreExtract) in this process.
+ * an extract of bank-full through the core batch path (scoreExtract) in this process. The handler is
+ * also timed alone, called in this process without HTTP (what Lambda's Duration would count).
  * Not a test: nothing here passes or fails on a timing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +31,7 @@ import { loadModel } from '../functions/adapters/model/modelLoader.js';
 import { resolveEconomics } from '../functions/core/economics/campaignEconomics.js';
 import { loadBundle } from '../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../functions/core/engine/scoreExtract.js';
+import { functionUrlEvent } from '../functions/local/functionUrlEvent.js';
 import { findSharedDir } from '../test/helpers/datasets.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,8 +58,8 @@ const positive = (value: string): number => {
   return n;
 };
 
-/** Starts `npm start -- --serve` (S3 and predict on free ports) and resolves with the predict URL. */
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+/** Starts `npm start -- --serve` (S3 and predict on free ports) and resolves with the predict URL and the embedded S3's. */
+async function startServer(): Promise<{ url: string; s3: { endpoint: string; bucket: string }; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/demo.ts', '--serve', '--serve-port', '0', '--port', '0'], {
     cwd: REPO_ROOT,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -67,7 +69,8 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     text += chunk.toString('utf8');
     const match = /^Predict on (http:\/\/127\.0\.0\.1:\d+):/m.exec(text);
-    if (match) return { url: match[1]!, child };
+    const s3 = /^Embedded S3 on (http:\/\/127\.0\.0\.1:\d+), bucket "([^"]+)"/m.exec(text);
+    if (match && s3) return { url: match[1]!, s3: { endpoint: s3[1]!, bucket: s3[2]! }, child };
   }
   throw new Error(`the predict server exited before serving:\n${text}`);
 }
@@ -138,6 +141,31 @@ async function batchCostPerRow(extract: string, rows: number): Promise<{ microsP
   return { microsPerRow: (seconds * 1e6) / rows, rows, seconds };
 }
 
+/**
+ * The handler alone, called in this process with function URL events (no HTTP): what Lambda's
+ * Duration counts for a warm invocation. Reads the registry of the server's embedded S3.
+ */
+async function handlerAlone(s3: { endpoint: string; bucket: string }, bodies: ReadonlyMap<number, Buffer>, calls: number): Promise<Map<number, { p50Ms: number; p99Ms: number; perSecond: number }>> {
+  Object.assign(process.env, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ENDPOINT_URL: s3.endpoint, BUCKET: s3.bucket, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', LOG_LEVEL: 'SILENT' });
+  const { handler } = await import('../functions/predict/handler.js');
+  const results = new Map<number, { p50Ms: number; p99Ms: number; perSecond: number }>();
+  for (const [size, body] of bodies) {
+    const event = functionUrlEvent(`/predict/${MODEL}`, body.toString('utf8'));
+    for (let i = 0; i < Math.min(500, calls); i++) await handler(event);
+    const latencies: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      await handler(event);
+      latencies.push(performance.now() - t0);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    results.set(size, { p50Ms: latencies[Math.ceil(0.5 * calls) - 1]!, p99Ms: latencies[Math.ceil(0.99 * calls) - 1]!, perSecond: calls / seconds });
+  }
+  return results;
+}
+
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 
@@ -148,7 +176,7 @@ async function main(options: Options): Promise<void> {
   const batchNote = `batch ${batch.microsPerRow.toFixed(1)} µs/row`;
   process.stdout.write(`  ${int(batch.rows)} rows in ${batch.seconds.toFixed(2)} s: ${batch.microsPerRow.toFixed(1)} µs/row, ${int(batch.rows / batch.seconds)} rows/s (parse, encode, score, economics, outputs)\n`);
 
-  const { url, child } = await startServer();
+  const { url, s3, child } = await startServer();
   try {
     const endpoint = new URL(`${url}/predict/${MODEL}`);
     const bodyOf = (count: number, offset = 0) => Buffer.from(JSON.stringify({ customers: customers.slice(offset, offset + count) }));
@@ -164,6 +192,12 @@ async function main(options: Options): Promise<void> {
     process.stdout.write(`\nPredict server: ${url} (npm start -- --serve, one Node thread)\n`);
     process.stdout.write(`cold start: first request ${ms(coldMs)} (champion lookup, bundle read from S3, ORT session, encoder), the next ${ms(warmMs)}  | ${batchNote}\n`);
 
+    const alone = await handlerAlone(s3, new Map([1, 100].map((size) => [size, bodyOf(size, 1000)])), Math.min(options.maxRequests, 5000));
+    for (const [size, r] of alone) {
+      process.stdout.write(
+        `${String(size).padStart(3)} customer${size === 1 ? ' ' : 's'}/request, handler alone (no HTTP, as Lambda's Duration): p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ${int(r.perSecond)} calls/s (${(1e6 / (r.perSecond * size)).toFixed(1)} µs/customer)  | ${batchNote}\n`,
+      );
+    }
     // Warm-up: JIT and socket pools, not counted.
     await load(endpoint, bodyOf(1), options.connections, 1, options.maxRequests);
     for (const size of [1, 100]) {
