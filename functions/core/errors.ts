@@ -36,6 +36,8 @@ export type PropensityErrorCode =
   | 'SCHEDULED_RUN_FAILED'
   | 'RUN_IN_PROGRESS'
   | 'FAN_OUT_FAILED'
+  | 'REQUEST_INVALID'
+  | 'REQUEST_TOO_LARGE'
   | 'USAGE';
 
 /** Where in an input file a problem sits. Lines and columns are 1-based, as an editor shows them. */
@@ -178,6 +180,36 @@ export class TrainingError extends PropensityError {
 export class DriftError extends PropensityError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('DRIFT_INPUT_INVALID', message, { ...options, isInputError: true });
+  }
+}
+
+/**
+ * An online predict request that cannot be scored: not JSON, a customer without a column the model
+ * needs, a value its cell parser cannot read (`REQUEST_INVALID`), or more customers or bytes than one
+ * request may carry (`REQUEST_TOO_LARGE`). Names the customer's index and the column, never the value.
+ */
+export class PredictRequestError extends PropensityError {
+  /** 0-based index of the customer in the request's `customers` array, when one customer is at fault. */
+  readonly customer: number | undefined;
+  /** The column (or request key) at fault. */
+  readonly column: string | undefined;
+  /** The reject reason a batch run would give the same cell (`NOT_A_NUMBER`, `MISSING_REQUIRED`…). */
+  readonly reason: RejectReason | 'MISSING_COLUMN' | 'NOT_A_CELL' | undefined;
+
+  constructor(
+    code: 'REQUEST_INVALID' | 'REQUEST_TOO_LARGE',
+    message: string,
+    details: { customer?: number; column?: string; reason?: PredictRequestError['reason'] } = {},
+  ) {
+    const where = details.customer === undefined ? '' : `customers[${details.customer}]${details.column === undefined ? '' : ` column "${details.column}"`}: `;
+    super(code, `${where}${message}`, { isInputError: true });
+    this.customer = details.customer;
+    this.column = details.column;
+    this.reason = details.reason;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { customer: this.customer, column: this.column, reason: this.reason };
   }
 }
 

@@ -5,6 +5,9 @@
  *
  * `npm start -- --watch` keeps serving: any S3 client that puts an object under `incoming/<model>/`
  * gets it scored.
+ *
+ * `npm start -- --serve` serves `POST /predict/<model>` on 127.0.0.1 instead: the predict function's
+ * handler behind a small HTTP server, next to the same embedded S3 registry (with --watch too: both).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +26,7 @@ import { findBundledModelsDir } from '../score/config.js';
 import type { ScoreS3ObjectResult } from '../score/scoreS3Object.js';
 import { EMBEDDED_S3_CREDENTIALS, EMBEDDED_S3_REGION, startEmbeddedS3, type EmbeddedS3 } from './embeddedS3.js';
 import { readObjectJson } from './demoFanOut.js';
+import { startPredictServer } from './predictServer.js';
 import { startLocalStepFunctions, type FanOutHandlers, type LocalStepFunctions } from './localFanOut.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 
@@ -46,7 +50,13 @@ interface DemoOptions {
   readonly verbose: boolean;
   /** Score the sample through the fan-out path (plan → parts → merge) instead of one invocation. */
   readonly fanOut: boolean;
+  /** Serve the predict handler on 127.0.0.1 (and keep serving). */
+  readonly serve: boolean;
+  readonly servePort: number;
 }
+
+/** A customer of bank-full.csv (its first row), for the curl example `--serve` prints. */
+const EXAMPLE_CUSTOMER = { age: 58, job: 'management', marital: 'married', education: 'tertiary', default: 'no', balance: 2143, housing: 'yes', loan: 'no', contact: 'unknown', day: 5, month: 'may', campaign: 1, pdays: -1, previous: 0, poutcome: 'unknown' };
 
 /** Parts the demo's extract is split into with --fan-out (the state machine's MaxConcurrency here: 2, one per core). */
 const DEMO_FAN_OUT_PARTS = 4;
@@ -126,7 +136,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const s3 = await startEmbeddedS3({ bucket: options.bucket, port: options.port });
   let closeStepFunctions: (() => Promise<void>) | undefined;
-  const stop = async () => {
+  let stop = async () => {
     await closeStepFunctions?.().catch(() => undefined);
     await s3.stop().catch(() => undefined);
   };
@@ -146,7 +156,8 @@ async function runDemo(options: DemoOptions): Promise<number> {
       process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     }
     let stepFunctions: LocalStepFunctions | undefined;
-    const extract = options.sample || !options.watch ? await sampleExtract(options.extract) : undefined;
+    // --serve alone starts serving at once; with --watch the sample is dropped as --watch would.
+    const extract = options.serve && !options.watch ? undefined : options.sample || !options.watch ? await sampleExtract(options.extract) : undefined;
     if (options.fanOut && extract) {
       // A gzip cannot be split: fan out the plain text, with a threshold and part size that make 4 parts.
       if (extract.body[0] === 0x1f && extract.body[1] === 0x8b) {
@@ -228,19 +239,35 @@ async function runDemo(options: DemoOptions): Promise<number> {
       }
     }
 
-    if (!options.watch) {
+    if (!options.watch && !options.serve) {
       await Promise.all(pending);
       await stop();
       return 0;
     }
-    print('');
-    print('Watching: put a .csv or .csv.gz under incoming/<model>/ and it is scored, as Lambda would.');
-    print(`  endpoint   ${s3.endpoint}`);
-    print(`  bucket     ${s3.bucket}`);
-    print(`  region     ${EMBEDDED_S3_REGION}`);
-    print(`  access key ${EMBEDDED_S3_CREDENTIALS.accessKeyId}`);
-    print(`  secret key ${EMBEDDED_S3_CREDENTIALS.secretAccessKey}`);
-    print(`  e.g. AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER aws --endpoint-url ${s3.endpoint} s3 cp extract.csv s3://${s3.bucket}/incoming/${options.model}/`);
+    if (options.serve) {
+      const { handler: predictHandler } = await import('../predict/handler.js');
+      const server = await startPredictServer(predictHandler, { port: options.servePort });
+      const closeServer = () => server.close();
+      const stopS3 = stop;
+      stop = async () => {
+        await closeServer();
+        await stopS3();
+      };
+      print('');
+      print(`Predict on ${server.url}: the predict function's handler, as its function URL would call it (no signature on 127.0.0.1).`);
+      print(`  curl -s -X POST ${server.url}/predict/${options.model} -H 'content-type: application/json' \\`);
+      print(`    -d '${JSON.stringify({ customers: [EXAMPLE_CUSTOMER], explain: true })}'`);
+    }
+    if (options.watch) {
+      print('');
+      print('Watching: put a .csv or .csv.gz under incoming/<model>/ and it is scored, as Lambda would.');
+      print(`  endpoint   ${s3.endpoint}`);
+      print(`  bucket     ${s3.bucket}`);
+      print(`  region     ${EMBEDDED_S3_REGION}`);
+      print(`  access key ${EMBEDDED_S3_CREDENTIALS.accessKeyId}`);
+      print(`  secret key ${EMBEDDED_S3_CREDENTIALS.secretAccessKey}`);
+      print(`  e.g. AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER aws --endpoint-url ${s3.endpoint} s3 cp extract.csv s3://${s3.bucket}/incoming/${options.model}/`);
+    }
     print('Ctrl-C stops the server.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -266,6 +293,8 @@ const program = new Command('npm start')
   .option('--out <dir>', 'where to copy the outputs of the sample run', path.join(tmpdir(), 'propensity-demo', 'outputs'))
   .option('--verbose', 'show the handler\'s JSON logs and EMF metrics', false)
   .option('--fan-out', 'score the sample through the fan-out path: plan, 4 parts (2 at a time), merge, as the state machine would', false)
+  .option('--serve', 'keep serving POST /predict/<model> on 127.0.0.1 (the predict handler), next to the embedded S3', false)
+  .option('--serve-port <port>', 'port of the predict server with --serve (0 = any free port)', port, 8080)
   .action(async (raw: Omit<DemoOptions, 'port'> & { port?: number }) => {
     process.exitCode = await runDemo({ ...raw, port: raw.port ?? (raw.watch ? 4568 : 0) });
   });

@@ -17,6 +17,11 @@ export interface FunctionAlarmsProps {
    * @default 0.8
    */
   readonly durationShareOfTimeout?: number;
+  /**
+   * Whether a failed invocation is retried (asynchronous: S3, schedules); a synchronous caller gets the error.
+   * @default true
+   */
+  readonly retried?: boolean;
 }
 
 /**
@@ -36,7 +41,7 @@ export class FunctionAlarms extends Construct {
     const share = props.durationShareOfTimeout ?? 0.8;
     if (!(share > 0 && share <= 1)) throw new Error(`durationShareOfTimeout must be in (0, 1], got ${share}`);
     this.errors = new Alarm(this, 'Errors', {
-      alarmDescription: `${props.label} returned an error (it will be retried; see its logs).`,
+      alarmDescription: `${props.label} returned an error (${props.retried === false ? 'its caller got it' : 'it will be retried'}; see its logs).`,
       metric: props.fn.metricErrors({ period, statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -12,6 +12,7 @@ import { FailedInvocationQueue } from '../constructs/failedInvocationQueue.js';
 import { FunctionAlarms } from '../constructs/functionAlarms.js';
 import { FunctionNetwork } from '../constructs/functionNetwork.js';
 import { FunctionSchedule } from '../constructs/functionSchedule.js';
+import { PredictEndpoint } from '../constructs/predictEndpoint.js';
 import { PropensityFunction } from '../constructs/propensityFunction.js';
 import { ScoringFanOut } from '../constructs/scoringFanOut.js';
 import type { PropensityStackConfig } from './propensityStackConfig.js';
@@ -22,7 +23,8 @@ export interface PropensityStackProps extends StackProps {
 
 /**
  * Wiring only: the data key and the functions' network (unless a sandbox opts out); the data
- * bucket; the score function on S3 uploads; the drift function (read-only but for `drift/`) and the
+ * bucket; the score function on S3 uploads; the predict endpoint (a function URL, read-only on
+ * `models/`); the drift function (read-only but for `drift/`) and the
  * retrain function (the only writer of `models/`) each on its own schedule; every function's
  * alarms, the drift alarms and the failure queue, all to one topic.
  */
@@ -46,6 +48,8 @@ export class PropensityStack extends Stack {
   public readonly driftAlarms: DriftAlarms;
   /** Extracts above `fanOutBytes`: plan → Distributed Map of parts → merge. */
   public readonly fanOut: ScoringFanOut;
+  /** `POST /predict/<model>` behind a function URL with AWS_IAM auth; read-only on models/. */
+  public readonly predict: PredictEndpoint;
   /** Every alarm of the stack, e.g. for a dashboard or a composite alarm. */
   public readonly alarms: readonly Alarm[];
 
@@ -202,6 +206,19 @@ export class PropensityStack extends Stack {
       label: 'The retrain function',
     });
 
+    this.predict = new PredictEndpoint(this, 'Predict', {
+      access,
+      alarmTopic,
+      architecture,
+      logLevel: config.logLevel,
+      memoryMb: config.predictMemoryMb,
+      timeout: Duration.seconds(config.predictTimeoutSeconds),
+      reservedConcurrency: config.predictReservedConcurrency,
+      championTtlSeconds: config.championTtlSeconds,
+      p99AlarmMs: config.predictP99AlarmMs,
+      ...placement,
+    });
+
     this.driftAlarms = new DriftAlarms(this, 'DriftAlarms', { models: config.models, alarmTopic });
     this.alarms = [
       this.failedInvocations.alarm,
@@ -210,6 +227,7 @@ export class PropensityStack extends Stack {
       ...this.retrainFunctionAlarms.alarms,
       ...[...this.driftAlarms.alarms.values()].flatMap((perModel) => Object.values(perModel)),
       ...this.fanOut.alarms,
+      ...this.predict.alarms,
     ];
   }
 }

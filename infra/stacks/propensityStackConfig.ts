@@ -124,6 +124,16 @@ export const propensityStackConfigSchema = z.object({
   vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'a VPC id such as vpc-0123456789abcdef0').optional(),
   /** The cdk-nag packs that run in `cdk synth`; an unacknowledged finding of any of them fails it. */
   compliancePacks: packList.default([...COMPLIANCE_PACKS]),
+  /** Predict function memory: 1,769 MB is one whole vCPU, all a request's single thread of work can use. */
+  predictMemoryMb: positiveInt(128, 10240).default(1769),
+  /** Predict timeout: a cold start (bundle read, model load) plus 1,000 customers explained fits well inside. */
+  predictTimeoutSeconds: positiveInt(1, 900).default(15),
+  /** Predict containers at once: callers beyond it get 429 (and the throttles alarm fires). */
+  predictReservedConcurrency: positiveInt(1, 1000).default(10),
+  /** How long a warm predict container serves a champion before asking the registry again (a promotion shows within this). */
+  championTtlSeconds: z.coerce.number().int().min(0).max(86400).default(300),
+  /** The predict latency alarm: p99 Duration (5-minute periods, three running) above this many milliseconds. */
+  predictP99AlarmMs: positiveInt(1, 900000).default(1000),
 }).refine((config) => config.retrainSchedule !== config.driftSchedule, {
   path: ['retrainSchedule'],
   message: 'must differ from driftSchedule: the retrain function reads the report the drift function writes first',

@@ -11,14 +11,14 @@ const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 let stack: PropensityStack;
 let template: Template;
 let keyArn: { 'Fn::GetAtt': [string, 'Arn'] };
-/** The six Propensity functions by logical id (not CDK's own deploy-time handlers). */
+/** The seven Propensity functions by logical id (not CDK's own deploy-time handlers). */
 let functions: Record<string, ResourceProperties['AWS::Lambda::Function']>;
 
 beforeAll(() => {
   ({ stack, template } = synthPropensity());
   keyArn = { 'Fn::GetAtt': [logicalIdOf(stack, stack.dataKey!.key), 'Arn'] };
-  const { scoreFunction, driftFunction, retrainFunction, fanOut } = stack;
-  const ids = new Set([scoreFunction, driftFunction, retrainFunction, fanOut.planFunction, fanOut.partFunction, fanOut.finishFunction].map((fn) => logicalIdOf(stack, fn)));
+  const { scoreFunction, driftFunction, retrainFunction, predict, fanOut } = stack;
+  const ids = new Set([scoreFunction, driftFunction, retrainFunction, predict.fn, fanOut.planFunction, fanOut.partFunction, fanOut.finishFunction].map((fn) => logicalIdOf(stack, fn)));
   functions = Object.fromEntries(Object.entries(resourceProperties(template, 'AWS::Lambda::Function')).filter(([id]) => ids.has(id)));
 });
 
@@ -40,8 +40,8 @@ describe('encryption at rest under one customer-managed key', () => {
 
   it('encrypts every log group: the functions\', the state machine\'s and the flow logs\'', () => {
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { KmsKeyId?: unknown } }>;
-    // Six functions, the state machine, the VPC flow logs.
-    expect(logGroups).toHaveLength(8);
+    // Seven functions, the state machine, the VPC flow logs.
+    expect(logGroups).toHaveLength(9);
     for (const logGroup of logGroups) expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
   });
 
@@ -116,7 +116,7 @@ describe('the data bucket policy', () => {
 
 describe('the functions\' network', () => {
   it('runs every function in the isolated subnets with the functions\' security group, and lets its role attach it', () => {
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(7);
     const sg = logicalIdOf(stack, stack.network!.functionSecurityGroup);
     const isolated = stack.network!.vpc.isolatedSubnets.map((subnet) => ({ Ref: logicalIdOf(stack, subnet) }));
     expect(isolated).toHaveLength(2);
@@ -211,6 +211,7 @@ describe('tracing, failure paths and concurrency', () => {
       [logicalIdOf(stack, stack.scoreFunction)]: 10,
       [logicalIdOf(stack, stack.driftFunction)]: 1,
       [logicalIdOf(stack, stack.retrainFunction)]: 1,
+      [logicalIdOf(stack, stack.predict.fn)]: 10,
       [logicalIdOf(stack, stack.fanOut.planFunction)]: 10,
       [logicalIdOf(stack, stack.fanOut.partFunction)]: 20,
       [logicalIdOf(stack, stack.fanOut.finishFunction)]: 10,

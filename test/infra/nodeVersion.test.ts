@@ -12,17 +12,17 @@ describe('one Node.js version', () => {
 
   beforeAll(() => {
     const { stack, template } = synthPropensity();
-    // Score, drift, retrain and the fan-out's plan, part and finish; not CDK's own deploy-time handlers
-    // (the bucket-notifications one runs Python, the default-security-group one CDK's Node.js).
-    const { scoreFunction, driftFunction, retrainFunction, fanOut } = stack;
-    const ours = [scoreFunction, driftFunction, retrainFunction, fanOut.planFunction, fanOut.partFunction, fanOut.finishFunction].map((fn) => logicalIdOf(stack, fn));
+    // Score, drift, retrain, predict and the fan-out's plan, part and finish; not CDK's own deploy-time
+    // handlers (the bucket-notifications one runs Python, the default-security-group one CDK's Node.js).
+    const { scoreFunction, driftFunction, retrainFunction, predict, fanOut } = stack;
+    const ours = [scoreFunction, driftFunction, retrainFunction, predict.fn, fanOut.planFunction, fanOut.partFunction, fanOut.finishFunction].map((fn) => logicalIdOf(stack, fn));
     const functions = resourceProperties(template, 'AWS::Lambda::Function');
     runtimes = ours.map((id) => functions[id]!.Runtime);
   });
 
   it('is the Lambda runtime of every function', () => {
     expect(PROPENSITY_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
-    expect(runtimes).toEqual(Array.from({ length: 6 }, () => PROPENSITY_RUNTIME.name));
+    expect(runtimes).toEqual(Array.from({ length: 7 }, () => PROPENSITY_RUNTIME.name));
   });
 
   it('is the esbuild target, for either architecture', () => {

@@ -423,8 +423,9 @@ describe('failure queue and alarms', () => {
   it('keeps every alarm of the template as a stack property, each notifying the topic', () => {
     const inTemplate = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort();
     expect(stack.alarms.map((alarm) => logicalIdOf(stack, alarm)).sort()).toEqual(inTemplate);
-    // The failure queue, three per function (score, drift, retrain), three per model, three for the fan-out's executions.
-    expect(inTemplate).toHaveLength(1 + 3 * 3 + 5 * 3 + 3);
+    // The failure queue, three per function (score, drift, retrain), three per model, three for the fan-out's executions,
+    // four for the predict endpoint (its function's three and its p99 duration).
+    expect(inTemplate).toHaveLength(1 + 3 * 3 + 5 * 3 + 3 + 4);
     for (const props of Object.values(resourceProperties(template, 'AWS::CloudWatch::Alarm'))) {
       expect(props.AlarmActions).toEqual([{ Ref: topicId }]);
     }

@@ -57,6 +57,11 @@ describe('readPropensityStackConfig', () => {
       isolatedNetwork: true,
       allowInternetEgress: false,
       compliancePacks: ['AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'PCI.DSS.321'],
+      predictMemoryMb: 1769,
+      predictTimeoutSeconds: 15,
+      predictReservedConcurrency: 10,
+      championTtlSeconds: 300,
+      predictP99AlarmMs: 1000,
     });
   });
 

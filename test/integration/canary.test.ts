@@ -12,6 +12,7 @@ import type { BundleFiles } from '../../functions/core/bundle/registry.js';
 import type { ScoreS3ObjectResult } from '../../functions/score/scoreS3Object.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { tinyBinaryBundle } from '../helpers/tinyBundle.js';
+import { captureOutput } from '../helpers/captureOutput.js';
 import { dropObject, objectText } from './support/s3Drops.js';
 
 /**
@@ -94,28 +95,6 @@ const CASES: readonly Case[] = [
   { name: 'economics-bad-value', body: extract(), economics: `{"policy": "${CANARY_VAL}", "costPerContact": ${CANARY_NUM}}`, expect: { code: 'ECONOMICS_INVALID' } },
   { name: 'bundle-error', body: extract(`${CANARY_ID},${CANARY_NUM},yes,${CANARY_VAL}`), model: 'broken', expect: { code: 'BUNDLE_HASH_MISMATCH' } },
 ];
-
-/** Runs `act` while collecting everything written to stdout and stderr (Powertools logs, EMF, CLI output). */
-async function captureOutput<T>(act: () => Promise<T>): Promise<{ value: T | undefined; error: unknown; printed: string }> {
-  const streams = [process.stdout, process.stderr] as const;
-  const originals = streams.map((stream) => stream.write.bind(stream));
-  let printed = '';
-  for (const stream of streams) {
-    stream.write = (chunk: string | Uint8Array) => {
-      printed += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      return true;
-    };
-  }
-  try {
-    return { value: await act(), error: undefined, printed };
-  } catch (error) {
-    return { value: undefined, error, printed };
-  } finally {
-    streams.forEach((stream, i) => {
-      stream.write = originals[i]!;
-    });
-  }
-}
 
 function expectNoCanary(where: string, text: string): void {
   for (const canary of CANARIES) expect(text.includes(canary), `${where} carries ${canary}:\n${text}`).toBe(false);

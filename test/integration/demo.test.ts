@@ -138,4 +138,27 @@ describe('npm start', () => {
     }
     expect(await demo.exited).toBe(0);
   });
+
+  it('--serve answers POST /predict/<model> on 127.0.0.1 with the bundled models, and its printed curl example works', async () => {
+    const demo = startDemo(['--serve', '--serve-port', '0', '--port', '0']);
+    try {
+      const [, url] = (await waitFor(demo.output, /^Predict on (http:\/\/127\.0\.0\.1:\d+):/m)) as unknown as [string, string];
+      const [, example] = (await waitFor(demo.output, /^ {4}-d '(.+)'$/m)) as unknown as [string, string];
+      expect(demo.output()).toContain(`curl -s -X POST ${url}/predict/bank-marketing -H 'content-type: application/json'`);
+      // Act: the printed example, as curl would send it.
+      const response = await fetch(`${url}/predict/bank-marketing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example });
+      // Assess: bank-full's first customer, as the batch path scores it (0.037638 in scores.csv).
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { model: string; version: string; customers: Array<{ probability: number; decile: number; selected: boolean; reasons: unknown[] }> };
+      expect(body).toMatchObject({ model: 'bank-marketing', version: '2026-11-23T1032-0f0ed5' });
+      expect(body.customers[0]!.probability.toFixed(6)).toBe('0.037638');
+      expect(body.customers[0]).toMatchObject({ decile: 8, selected: false });
+      expect(body.customers[0]!.reasons).toHaveLength(3);
+      const unknown = await fetch(`${url}/predict/no-such-model`, { method: 'POST', body: '{"customers":[{}]}' });
+      expect(unknown.status).toBe(404);
+    } finally {
+      demo.child.kill('SIGTERM');
+    }
+    expect(await demo.exited).toBe(0);
+  });
 });

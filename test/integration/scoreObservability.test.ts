@@ -2,6 +2,7 @@ import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
 import type { ScoreS3ObjectResult } from '../../functions/score/scoreS3Object.js';
+import { captureOutput } from '../helpers/captureOutput.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
 import { dropObject } from './support/s3Drops.js';
@@ -40,27 +41,8 @@ afterAll(async () => {
 });
 
 /** Runs `act` while collecting every JSON line written to stdout and stderr (Powertools logs and EMF). */
-async function captureOutput<T>(act: () => Promise<T>): Promise<{ value: T | undefined; error: unknown; lines: Array<Record<string, unknown>>; raw: string }> {
-  const streams = [process.stdout, process.stderr] as const;
-  const originals = streams.map((stream) => stream.write.bind(stream));
-  let raw = '';
-  for (const stream of streams) {
-    stream.write = (chunk: string | Uint8Array) => {
-      raw += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      return true;
-    };
-  }
-  let value: T | undefined;
-  let error: unknown;
-  try {
-    value = await act();
-  } catch (e) {
-    error = e;
-  } finally {
-    streams.forEach((stream, i) => {
-      stream.write = originals[i]!;
-    });
-  }
+async function captureJsonLines<T>(act: () => Promise<T>): Promise<{ value: T | undefined; error: unknown; lines: Array<Record<string, unknown>>; raw: string }> {
+  const { value, error, printed: raw } = await captureOutput(act);
   const lines = raw
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -71,7 +53,7 @@ async function captureOutput<T>(act: () => Promise<T>): Promise<{ value: T | und
 describe('score function logs and metrics', () => {
   it('publishes the run metrics as CloudWatch EMF with the model dimension', async () => {
     const event = await dropObject(s3, 'incoming/bank-marketing/metrics.csv', EXTRACT);
-    const { value, lines } = await captureOutput(() => handler(event));
+    const { value, lines } = await captureJsonLines(() => handler(event));
     const result = value![0] as Scored;
     const emf = lines.find((line) => line._aws !== undefined)!;
     const directive = (emf._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> })
@@ -99,7 +81,7 @@ describe('score function logs and metrics', () => {
 
   it('logs structured run facts, and never a row value', async () => {
     const event = await dropObject(s3, 'incoming/bank-marketing/logs.csv', EXTRACT);
-    const { lines, raw } = await captureOutput(() => handler(event));
+    const { lines, raw } = await captureJsonLines(() => handler(event));
     const scored = lines.find((line) => line.message === 'extract scored')!;
     expect(scored).toMatchObject({
       level: 'INFO',
@@ -116,7 +98,7 @@ describe('score function logs and metrics', () => {
   it('logs a failure with its code and location, not the offending line', async () => {
     // Prepare: the secret sits in a line the parser cannot read.
     const event = await dropObject(s3, 'incoming/bank-marketing/broken.csv', `"age";"job";"balance";"campaign"\n58;"${SECRET}";2143;1\n`);
-    const { error, lines, raw } = await captureOutput(() => handler(event));
+    const { error, lines, raw } = await captureJsonLines(() => handler(event));
     expect(error).toMatchObject({ code: 'EXTRACT_MISSING_COLUMN' });
     const failed = lines.find((line) => line.message === 'scoring failed')!;
     expect(failed).toMatchObject({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../validation.js';
+import { parseDecimal } from '../spec/cellParsers.js';
 import { MAX_VALUE_PER_RESPONSE } from './fixedPoint.js';
 
 /** Largest campaign-level amount (fixed cost, spend cap): far above any campaign, far below float trouble. */
@@ -68,4 +69,16 @@ export function resolveEconomics(defaults: unknown, overrides?: unknown, source 
   return parseWith(campaignEconomicsSchema, merged, ({ path, message, code }) =>
     new ConfigError('ECONOMICS_INVALID', code === 'unrecognized_keys' ? `has a key that is not an economics setting (not quoted); the settings here are ${(KNOWN_KEYS[path] ?? []).join(', ')}` : message, { key: path, source }),
   );
+}
+
+/**
+ * A customer's value per response read from the economics' value column (`valuePerResponse: {column}`):
+ * a decimal in [0, MAX_VALUE_PER_RESPONSE], else null (the batch rejects the row as
+ * MISSING_VALUE_COLUMN, the online predict refuses the request).
+ * @example responseValueOf(' 120.5 ') // 120.5
+ * @example responseValueOf('-3') // null
+ */
+export function responseValueOf(cell: string): number | null {
+  const value = parseDecimal(cell.trim());
+  return value >= 0 && value <= MAX_VALUE_PER_RESPONSE ? value : null;
 }

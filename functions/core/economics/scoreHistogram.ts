@@ -99,6 +99,16 @@ function checkBins(bins: number, source: string): void {
   }
 }
 
+/**
+ * The decile rule of every gains table (1 = highest scores … 10): a customer with `above` of `n`
+ * customers scored higher is in decile ⌈(above + 1)·10 / n⌉. An empty population puts everyone in 1.
+ * @example decileOfRank(0, 1000) // 1
+ * @example decileOfRank(100, 1000) // 2 (the 101st best of 1,000)
+ */
+export function decileOfRank(above: number, n: number): number {
+  return n <= 0 ? 1 : Math.min(10, Math.ceil(((above + 1) * 10) / n));
+}
+
 /** Throws a RangeError unless p is a probability and v a usable value per response. */
 export function assertScorable(p: number, v: number): void {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`probability ${p} is not in [0, 1]`);
@@ -212,7 +222,7 @@ export class ScoreHistogram {
     let above = 0;
     for (let b = this.bins - 1; b >= 0; b--) {
       // Whole bins, walking down: a bin takes the decile of its first (highest-ranked) customer.
-      table[b] = n === 0 ? 1 : Math.min(10, Math.ceil(((above + 1) * 10) / n));
+      table[b] = decileOfRank(above, n);
       above += this.counts[b]!;
     }
     this.decileByBin = table;

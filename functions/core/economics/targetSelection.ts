@@ -73,6 +73,15 @@ export function budgetContacts(economics: CampaignEconomics): number | null {
 }
 
 /**
+ * Whether a rule can take a customer with probability p and expected value `evMicros`
+ * (p·v − cost in micro-units): its probability floor and its profit test. The budget (how many it
+ * takes) is the ranking's business, not the customer's.
+ */
+export function ruleTakes(rule: SelectionRule, p: number, evMicros: number): boolean {
+  return rule.maxContacts !== 0 && (rule.minProbability === null || p >= rule.minProbability) && (!rule.profitableOnly || evMicros > 0);
+}
+
+/**
  * The selection rule of the economics' policy:
  * - `top-k`: the k best by expected value (even unprofitable ones), within budget;
  * - `max-expected-profit`: every customer with p·v > cost, best first, within budget;

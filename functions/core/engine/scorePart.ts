@@ -2,13 +2,12 @@ import { PropensityError, type RejectReason, type RowReject } from '../errors.js
 import { MAX_VALUE_PER_RESPONSE, moneyUnits } from '../economics/fixedPoint.js';
 import { RankedRunWriter } from './rankedRuns.js';
 import { campaignCandidates } from './targetLists.js';
-import type { CampaignEconomics } from '../economics/campaignEconomics.js';
+import { responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
 import { ProfileAccumulator } from '../drift/runProfile.js';
 import { openExtract, type ExtractLimits, type ExtractReadOptions, type ExtractRecord } from '../extract/readExtract.js';
 import { readLongCustomers } from '../extract/longLayout.js';
-import { parseDecimal } from '../spec/cellParsers.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
 import { afterLayoutCheckBatches, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
@@ -246,8 +245,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const { fields, line } = item.record;
           // The value column is checked first: once the encoder accepts a row, the profile has counted it.
           if (valueIndex >= 0) {
-            const value = parseDecimal((fields[valueIndex] ?? '').trim());
-            if (!(value >= 0 && value <= MAX_VALUE_PER_RESPONSE)) {
+            const value = responseValueOf(fields[valueIndex] ?? '');
+            if (value === null) {
               rejectRecord(item.record, { column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]` });
               continue;
             }

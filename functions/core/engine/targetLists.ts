@@ -3,7 +3,7 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { ContactTotals } from '../economics/campaignRoi.js';
 import { LimbSums, MONEY_SCALE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
-import { bestSelectionRuleFor, selectionRuleFor } from '../economics/targetSelection.js';
+import { bestSelectionRuleFor, ruleTakes, selectionRuleFor } from '../economics/targetSelection.js';
 import { countSelected, type RunProfile } from '../drift/runProfile.js';
 import { csvField, formatProbability, type CsvTextOptions } from './csvText.js';
 import { mergeRankedRuns, type RunReader } from './rankedRuns.js';
@@ -27,7 +27,7 @@ export function campaignCandidates(economics: CampaignEconomics): { readonly rea
     (rule): RunReader => ({
       cap: rule.maxContacts,
       // A run's key is the expected value in micro-units, `a` the probability.
-      takes: (ev, p) => rule.maxContacts !== 0 && (rule.minProbability === null || p >= rule.minProbability) && (!rule.profitableOnly || ev > 0),
+      takes: (ev, p) => ruleTakes(rule, p, ev),
     }),
   );
   return {
