@@ -147,6 +147,7 @@ function workerData(options: ScoreInPartsOptions, spoolParent: string): PartWork
   return {
     bundle: options.bundleFiles,
     economics: options.economics,
+    suppression: options.suppression?.snapshot() ?? null,
     extract: options.extract,
     source: options.source,
     spoolParent,

@@ -15,6 +15,7 @@ import { renderScoredLines } from '../../core/engine/scoredLines.js';
 import { endStream } from '../../core/engine/textStreams.js';
 import { TempFileSpool, tempFileSpool } from '../fs/tempFileSpool.js';
 import { loadModel } from '../model/modelLoader.js';
+import { SuppressionSet } from '../../core/policy/suppressionList.js';
 import { openPartRange } from './partSource.js';
 import type { PartWorkerData, PartWorkerReply, PartWorkerRequest, RenderPartRequest, ScorePartRequest } from './partWorkerProtocol.js';
 
@@ -22,6 +23,7 @@ const port = parentPort;
 if (!port) throw new Error('scorePartWorker runs as a worker thread only');
 const data = workerData as PartWorkerData;
 const post = (reply: PartWorkerReply): void => port.postMessage(reply);
+const suppression = data.suppression ? SuppressionSet.fromSnapshot(data.suppression) : null;
 // One ONNX thread per worker: the workers are the parallelism, they must not fight for cores.
 let bundle: Promise<LoadedBundle> | null = loadBundle(data.bundle, loadModel, { intraOpNumThreads: 1 });
 // A bundle that fails to load fails the first part it is awaited for, not the thread.
@@ -36,6 +38,7 @@ async function score(request: ScorePartRequest): Promise<void> {
       source: data.source,
       bundle: await bundle,
       economics: data.economics,
+      suppression,
       spool: tempFileSpool({ parent: data.spoolParent }),
       csvInjectionProtection: data.csvInjectionProtection,
       // The plausibility gate looks at the file's first rows, as a single pass does: the first part's.

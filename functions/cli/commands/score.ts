@@ -15,12 +15,15 @@ import { tempFileSpool } from '../../adapters/fs/tempFileSpool.js';
 import { progressReporter } from '../progress.js';
 import { resolveBundle } from '../resolveBundle.js';
 import { loadModel } from '../../adapters/model/modelLoader.js';
+import { loadSuppressionFiles } from '../../adapters/fs/loadSuppressionFiles.js';
 
 export interface ScoreCommandOptions {
   readonly model: string;
   readonly input: string;
   readonly out: string;
   readonly economics?: string;
+  /** `--suppress FILE` (repeatable): suppression lists. */
+  readonly suppress?: readonly string[];
   readonly batchSize?: number;
   /** Share of rows (0–1) the run may reject before it fails. */
   readonly maxRejectRate?: number;
@@ -60,6 +63,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
   const inParts = workers > 1 || parts > 1;
   // A run in parts scores on worker threads, each with its own model: this thread loads one only if the
   // plan leaves the file whole (a gzip or small file).
+  const suppression = options.suppress?.length ? await loadSuppressionFiles(options.suppress, new Date()) : null;
   const bundle = await loadBundle(files, loadModel, { modelOnFirstUse: inParts });
   const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
   try {
@@ -68,6 +72,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       source: options.input,
       bundle,
       economics,
+      suppression,
       output: new LocalOutputTarget(options.out),
       spool: tempFileSpool(),
       runId: path.basename(path.resolve(options.out)),

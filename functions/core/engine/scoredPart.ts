@@ -34,6 +34,16 @@ export interface ScoredPart {
   readonly rankedRuns: readonly SpoolChannel[];
   /** What this part saw, on the bundle's drift baseline; null for a bundle without a baseline. */
   readonly profile: RunProfile | null;
+  /** Customers on a suppression list (scored, never candidates), with their totals; null for a run without suppression lists. */
+  readonly suppressed: SuppressedTotals | null;
   /** The part's scored lines, reject lines and runs, closed; the holder of the part disposes of it. */
   readonly spool: Spool;
+}
+
+/** The suppressed customers of a part: how many, per reason, and Σp, Σp·v in fixed units (as `ContactTotals`). */
+export interface SuppressedTotals {
+  readonly customers: number;
+  readonly probabilityUnits: bigint;
+  readonly gainMicros: bigint;
+  readonly byReason: Readonly<Record<string, number>>;
 }

@@ -27,6 +27,11 @@ const scoredPartJsonSchema = z
     segments: z.unknown().nullable(),
     rankedRuns: z.array(z.string()),
     profile: z.unknown().nullable(),
+    suppressed: z
+      .object({ customers: count, probabilityUnits: z.string().regex(/^\d+$/), gainMicros: z.string().regex(/^\d+$/), byReason: z.record(z.string(), count) })
+      .strict()
+      .nullable()
+      .default(null),
     /** The spool's channels, as `spool.channels()` gave them when the part was saved. */
     channels: z.array(z.string()).min(2),
   })
@@ -57,6 +62,9 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
     segments: part.segments?.toJSON() ?? null,
     rankedRuns: [...part.rankedRuns],
     profile: part.profile,
+    suppressed: part.suppressed
+      ? { ...part.suppressed, probabilityUnits: String(part.suppressed.probabilityUnits), gainMicros: String(part.suppressed.gainMicros), byReason: { ...part.suppressed.byReason } }
+      : null,
     channels: [...part.spool.channels()],
   };
 }
@@ -86,6 +94,9 @@ export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored
     segments: data.segments === null ? null : SegmentSelector.fromJSON(data.segments, `${source} (segments)`),
     rankedRuns: data.rankedRuns,
     profile: data.profile === null ? null : parseRunProfile(data.profile, `${source} (profile)`),
+    suppressed: data.suppressed
+      ? { ...data.suppressed, probabilityUnits: BigInt(data.suppressed.probabilityUnits), gainMicros: BigInt(data.suppressed.gainMicros) }
+      : null,
     spool,
   };
 }
