@@ -15,6 +15,8 @@ export interface PartWorkerData {
   readonly economics: CampaignEconomics;
   /** The run's suppression set (its arrays are shared, not copied); null without suppression lists. */
   readonly suppression: SuppressionSnapshot | null;
+  /** Customers over the frequency cap, likewise; null without a cap. */
+  readonly overCap: SuppressionSnapshot | null;
   readonly extract: PartSource;
   /** File name or S3 URL, named by every error and reject. */
   readonly source: string;

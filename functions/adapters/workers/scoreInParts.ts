@@ -148,6 +148,7 @@ function workerData(options: ScoreInPartsOptions, spoolParent: string): PartWork
     bundle: options.bundleFiles,
     economics: options.economics,
     suppression: options.suppression?.snapshot() ?? null,
+    overCap: options.overCap?.snapshot() ?? null,
     extract: options.extract,
     source: options.source,
     spoolParent,

@@ -24,6 +24,7 @@ if (!port) throw new Error('scorePartWorker runs as a worker thread only');
 const data = workerData as PartWorkerData;
 const post = (reply: PartWorkerReply): void => port.postMessage(reply);
 const suppression = data.suppression ? SuppressionSet.fromSnapshot(data.suppression) : null;
+const overCap = data.overCap ? SuppressionSet.fromSnapshot(data.overCap) : null;
 // One ONNX thread per worker: the workers are the parallelism, they must not fight for cores.
 let bundle: Promise<LoadedBundle> | null = loadBundle(data.bundle, loadModel, { intraOpNumThreads: 1 });
 // A bundle that fails to load fails the first part it is awaited for, not the thread.
@@ -39,6 +40,7 @@ async function score(request: ScorePartRequest): Promise<void> {
       bundle: await bundle,
       economics: data.economics,
       suppression,
+      overCap,
       spool: tempFileSpool({ parent: data.spoolParent }),
       csvInjectionProtection: data.csvInjectionProtection,
       // The plausibility gate looks at the file's first rows, as a single pass does: the first part's.

@@ -39,8 +39,10 @@ export interface RunSummary {
  * customers actually contacted (targets.csv).
  */
 export interface ContactPolicySummary {
-  /** Scored customers found on a suppression list, per reason; null without suppression lists. */
+  /** Scored customers found on a suppression list, per reason; null for a run with neither lists nor a frequency cap. */
   readonly suppression: { readonly customers: number; readonly byReason: Readonly<Record<string, number>> } | null;
+  /** Scored customers over the frequency cap (and on no suppression list); null without a cap. */
+  readonly overCap: number | null;
   /** The control group (control.csv) held out of the selection, with the expected figures had it been contacted; null without one. */
   readonly control: ({ readonly fraction: number; readonly salt: string } & CampaignFigures) | null;
   /** The selection before the control split (targets.csv + control.csv); null without a control group. */

@@ -42,8 +42,12 @@ export interface ScoredPart {
 
 /** The suppressed customers of a part: how many, per reason, and Σp, Σp·v in fixed units (as `ContactTotals`). */
 export interface SuppressedTotals {
+  /** Every customer kept off the list: on a suppression list or over the frequency cap. */
   readonly customers: number;
+  /** Of those, over the frequency cap (and on no list). */
+  readonly overCap: number;
   readonly probabilityUnits: bigint;
   readonly gainMicros: bigint;
+  /** Suppressed customers per list reason (over-cap ones not included). */
   readonly byReason: Readonly<Record<string, number>>;
 }

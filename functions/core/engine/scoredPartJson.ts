@@ -28,7 +28,7 @@ const scoredPartJsonSchema = z
     rankedRuns: z.array(z.string()),
     profile: z.unknown().nullable(),
     suppressed: z
-      .object({ customers: count, probabilityUnits: z.string().regex(/^\d+$/), gainMicros: z.string().regex(/^\d+$/), byReason: z.record(z.string(), count) })
+      .object({ customers: count, overCap: count, probabilityUnits: z.string().regex(/^\d+$/), gainMicros: z.string().regex(/^\d+$/), byReason: z.record(z.string(), count) })
       .strict()
       .nullable()
       .default(null),

@@ -68,10 +68,10 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
 
   const idName = idColumn(bundle.featureSpec.spec)?.name ?? 'line';
   const classes = bundle.manifest.classes;
-  const suppression = policySuppression(parts);
+  const { suppression, overCap } = policySuppression(parts, economics.frequencyCap !== undefined);
   const scoresHeader = [
     ...(multiclass ? [idName, ...classes.map((c) => `p_${c}`), 'predicted', 'confidence'] : [idName, 'probability', 'predicted']),
-    ...(suppression ? ['suppressed', 'suppression_reason'] : []),
+    ...(parts[0]!.suppressed ? ['suppressed', 'suppression_reason'] : []),
     'decile',
   ];
   const controlFraction = economics.controlFraction ?? 0;
@@ -93,7 +93,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   let campaign: CampaignRoi | null = null;
   let segmentSummaries: SegmentSummary[] | null = null;
   let selected: number;
-  let policy: ContactPolicySummary | null = suppression ? { suppression, control: null, selectedBeforeControl: null } : null;
+  let policy: ContactPolicySummary | null = suppression || overCap !== null ? { suppression, overCap, control: null, selectedBeforeControl: null } : null;
   if (!multiclass) {
     const targetsHeader = csvRecord([idName, 'rank', 'probability', 'value', 'expected_value'], csv);
     await writeText(targets, targetsHeader);
@@ -125,6 +125,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     if (control) {
       policy = {
         suppression,
+        overCap,
         control: { fraction: control.fraction, salt: control.salt, ...campaignFigures(chosen.control, economics) },
         selectedBeforeControl: chosen.selection.contacts + chosen.control.contacts,
       };
@@ -184,17 +185,25 @@ async function copySpool(part: ScoredPart, channel: SpoolChannel, out: Writable,
   }
 }
 
-/** The suppressed customers of the run, by reason; null for a run without suppression lists. */
-function policySuppression(parts: readonly ScoredPart[]): ContactPolicySummary['suppression'] {
-  if (parts.every((p) => p.suppressed === null)) return null;
+/**
+ * The customers the run kept off its list: suppressed by reason (null without lists), and over the
+ * frequency cap (null without a cap).
+ */
+function policySuppression(parts: readonly ScoredPart[], capped: boolean): Pick<ContactPolicySummary, 'suppression' | 'overCap'> {
+  if (parts.every((p) => p.suppressed === null)) return { suppression: null, overCap: capped ? 0 : null };
   if (parts.some((p) => p.suppressed === null)) throw new Error('writeRunOutputs: the parts disagree on suppression lists');
   const byReason: Record<string, number> = {};
-  let customers = 0;
+  let listed = 0;
+  let overCap = 0;
   for (const part of parts) {
-    customers += part.suppressed!.customers;
+    listed += part.suppressed!.customers - part.suppressed!.overCap;
+    overCap += part.suppressed!.overCap;
     for (const [reason, n] of Object.entries(part.suppressed!.byReason)) byReason[reason] = (byReason[reason] ?? 0) + n;
   }
-  return { customers, byReason: Object.fromEntries(Object.entries(byReason).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+  return {
+    suppression: { customers: listed, byReason: Object.fromEntries(Object.entries(byReason).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) },
+    overCap: capped ? overCap : null,
+  };
 }
 
 /** The parts' profiles merged (a copy: the run's selection is counted into it as targets are written). */
