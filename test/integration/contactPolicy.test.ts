@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,5 +106,41 @@ describe('control group on bank-full', () => {
       expect(await again.text(file)).toBe(await one.text(file));
       expect(await parts.text(file)).toBe(await one.text(file));
     }
+  }, 180_000);
+});
+
+describe('frequency cap on bank-full', () => {
+  it('maxContacts 1 per 30 days: two runs in a row select nobody twice; a redelivered run leaves the history as it was', async () => {
+    // Prepare: a budget of 5,000 so the second run has customers left to choose.
+    const economics = path.join(work, 'cap.json');
+    await writeFile(economics, JSON.stringify({ frequencyCap: { maxContacts: 1, days: 30 }, budget: { maxContacts: 5000 } }));
+    const history = path.join(work, 'history');
+    const entries = async () => {
+      const dir = path.join(history, 'bank-marketing');
+      const names = (await readdir(dir)).sort();
+      return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(path.join(dir, n), 'utf8')] as const)));
+    };
+    // Act
+    const first = await score('night-1', '--workers', '1', '--economics', economics, '--history', history);
+    const afterFirst = await entries();
+    const redelivered = await score('night-1', '--workers', '2', '--parts', '3', '--economics', economics, '--history', history);
+    const afterRedelivery = await entries();
+    const second = await score('night-2', '--workers', '1', '--economics', economics, '--history', history);
+    // Assess
+    const one = (await first.rows('targets.csv')).map(idOf);
+    const two = (await second.rows('targets.csv')).map(idOf);
+    expect(one.length).toBe(5000);
+    expect(two.length).toBe(5000);
+    expect(two.filter((id) => one.includes(id))).toEqual([]);
+    expect(Object.keys(afterFirst)).toEqual(['night-1.csv']);
+    expect(afterFirst['night-1.csv']!.trim().split('\n').slice(1).map((r) => r.split(',')[0])).toEqual(one);
+    // The rerun of the same object (same run id) neither counts itself nor adds a second entry.
+    expect(afterRedelivery).toEqual(afterFirst);
+    expect(await redelivered.text('targets.csv')).toBe(await first.text('targets.csv'));
+    expect(first.summary.policy!.overCap).toBe(0);
+    expect(second.summary.policy!.overCap).toBe(5000);
+    const capped = (await second.rows('scores.csv')).filter((r) => r.includes(',true,contact-cap,'));
+    expect(capped.map(idOf).sort()).toEqual([...one].sort());
+    expect(Object.keys(await entries())).toEqual(['night-1.csv', 'night-2.csv']);
   }, 180_000);
 });
