@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { SuppressionError } from '../errors.js';
 import { csvRecord, neutraliseFormula } from '../engine/csvText.js';
+import { csvRecords } from './policyCsv.js';
 import { SuppressionSetBuilder, type SuppressionSet } from './suppressionList.js';
 
 /**
@@ -28,26 +27,6 @@ const DAY_MS = 86_400_000;
 /** `YYYY-MM-DD` of a date (UTC). */
 export function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-/** Parses a CSV file's records with their line; errors become a SuppressionError naming the file. */
-async function* csvRecords(bytes: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<{ record: string[]; line: number }> {
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
-  const source = Readable.from(bytes);
-  let sourceError: unknown = null;
-  source.on('error', (error) => {
-    sourceError = error;
-    parser.destroy();
-  });
-  source.pipe(parser);
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) yield { record, line: info.lines };
-  } catch (error) {
-    if (sourceError) throw new SuppressionError('cannot be read', { file }, { cause: sourceError });
-    const csvError = error as { code?: string; lines?: number };
-    throw new SuppressionError(`is not CSV (${csvError.code ?? 'unreadable'})`, { file, ...(csvError.lines ? { line: csvError.lines } : {}) });
-  }
-  if (sourceError) throw new SuppressionError('cannot be read', { file }, { cause: sourceError });
 }
 
 /**

@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { SuppressionError } from '../errors.js';
+import { csvRecords } from './policyCsv.js';
 
 /**
  * Suppression lists: customers who must never be on a target list (opted out, do-not-contact,
@@ -86,7 +85,7 @@ export class SuppressionSet {
       else high = mid;
     }
     for (let i = low; i < hashHi.length && hashHi[i] === hi && hashLo[i] === lo; i++) {
-      if (this.decoder.decode(bytes.subarray(offsets[i]!, offsets[i + 1]!)) === id) return reasons[reasonIndex[i]!]!;
+      if (this.decoder.decode(bytes.subarray(offsets[i], offsets[i + 1])) === id) return reasons[reasonIndex[i]!]!;
     }
     return null;
   }
@@ -168,47 +167,29 @@ export class SuppressionSetBuilder {
    *   unreadable, not CSV, no `id` column, an empty id, an `until` that is not a `YYYY-MM-DD` date
    */
   async addList(bytes: AsyncIterable<Uint8Array>, file: string): Promise<void> {
-    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
-    const source = Readable.from(bytes);
-    let sourceError: unknown = null;
-    source.on('error', (error) => {
-      sourceError = error;
-      parser.destroy();
-    });
-    source.pipe(parser);
     let columns: { id: number; reason: number; until: number } | null = null;
-    try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        const line = info.lines;
-        if (!columns) {
-          const names = record.map((name) => name.trim().toLowerCase());
-          const id = names.indexOf('id');
-          if (id === -1) throw new SuppressionError('the header has no "id" column', { file, line, column: 'id' });
-          columns = { id, reason: names.indexOf('reason'), until: names.indexOf('until') };
+    for await (const { record, line } of csvRecords(bytes, file)) {
+      if (!columns) {
+        const names = record.map((name) => name.trim().toLowerCase());
+        const id = names.indexOf('id');
+        if (id === -1) throw new SuppressionError('the header has no "id" column', { file, line, column: 'id' });
+        columns = { id, reason: names.indexOf('reason'), until: names.indexOf('until') };
+        continue;
+      }
+      const id = (record[columns.id] ?? '').trim();
+      if (!id) throw new SuppressionError('the id is empty', { file, line, column: columns.id + 1 });
+      const until = columns.until === -1 ? '' : (record[columns.until] ?? '').trim();
+      if (until) {
+        const day = dayNumber(until);
+        if (Number.isNaN(day)) throw new SuppressionError('until is not a date YYYY-MM-DD', { file, line, column: columns.until + 1 });
+        if (day < this.today) {
+          this.expired++;
           continue;
         }
-        const id = (record[columns.id] ?? '').trim();
-        if (!id) throw new SuppressionError('the id is empty', { file, line, column: columns.id + 1 });
-        const until = columns.until === -1 ? '' : (record[columns.until] ?? '').trim();
-        if (until) {
-          const day = dayNumber(until);
-          if (Number.isNaN(day)) throw new SuppressionError('until is not a date YYYY-MM-DD', { file, line, column: columns.until + 1 });
-          if (day < this.today) {
-            this.expired++;
-            continue;
-          }
-        }
-        const reason = columns.reason === -1 ? '' : (record[columns.reason] ?? '').trim();
-        this.add(id, reason || NO_REASON);
       }
-    } catch (error) {
-      if (error instanceof SuppressionError) throw error;
-      if (sourceError) throw new SuppressionError('cannot be read', { file }, { cause: sourceError });
-      // csv-parse's own message may quote the file's text: only its code and line are kept.
-      const csvError = error as { code?: string; lines?: number };
-      throw new SuppressionError(`is not CSV (${csvError.code ?? 'unreadable'})`, { file, ...(csvError.lines ? { line: csvError.lines } : {}) });
+      const reason = columns.reason === -1 ? '' : (record[columns.reason] ?? '').trim();
+      this.add(id, reason || NO_REASON);
     }
-    if (sourceError) throw new SuppressionError('cannot be read', { file }, { cause: sourceError });
     if (!columns) throw new SuppressionError('is empty: a suppression list needs a header with an "id" column', { file, line: 1 });
     this.files++;
   }
@@ -222,7 +203,7 @@ export class SuppressionSetBuilder {
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
     const same = (a: number, b: number) =>
-      hi[a] === hi[b] && lo[a] === lo[b] && this.bytes.compare(this.bytes, this.starts.array[a]!, this.starts.array[a]! + this.lengths.array[a]!, this.starts.array[b]!, this.starts.array[b]! + this.lengths.array[b]!) === 0;
+      hi[a] === hi[b] && lo[a] === lo[b] && this.bytes.compare(this.bytes, this.starts.array[a], this.starts.array[a]! + this.lengths.array[a]!, this.starts.array[b], this.starts.array[b]! + this.lengths.array[b]!) === 0;
     const keep: number[] = [];
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
