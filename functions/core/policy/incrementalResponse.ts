@@ -1,3 +1,6 @@
+import type { CampaignCosts } from '../economics/campaignRoi.js';
+import type { LabelledScore } from '../drift/realizedPerformance.js';
+
 /**
  * Realized incremental response of a campaign with a control group: the response rate of treated
  * (contacted) customers against the held-out control. The interval is the normal approximation
@@ -52,4 +55,26 @@ export function incrementalResponse(
     incrementalRoi: cost > 0 ? scale(uplift, (nt * money.valuePerResponse) / cost, -1) : null,
     confidence: 0.95,
   };
+}
+
+/**
+ * The realized incremental response of a run with a control group, from its labelled customers:
+ * treated = on targets.csv, control = on control.csv (see `joinIndexedOutcomes`). The value of a
+ * response is the economics' constant, or for a value column the mean value of the treated.
+ */
+export function incrementalFromOutcomes(rows: readonly LabelledScore[], costs: CampaignCosts, constantValue: number | null): IncrementalResponse | null {
+  const counts = { treated: 0, treatedResponders: 0, control: 0, controlResponders: 0 };
+  let treatedValue = 0;
+  for (const row of rows) {
+    if (row.selected) {
+      counts.treated++;
+      treatedValue += row.value;
+      if (row.responded) counts.treatedResponders++;
+    } else if (row.control) {
+      counts.control++;
+      if (row.responded) counts.controlResponders++;
+    }
+  }
+  const valuePerResponse = constantValue ?? (counts.treated > 0 ? treatedValue / counts.treated : 0);
+  return incrementalResponse(counts, { costPerContact: costs.costPerContact, fixedCost: costs.fixedCost, valuePerResponse });
 }

@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { incrementalResponse } from '../../../functions/core/policy/incrementalResponse.js';
+import { incrementalFromOutcomes, incrementalResponse } from '../../../functions/core/policy/incrementalResponse.js';
+import { joinIndexedOutcomes } from '../../../functions/core/runIndex/indexedOutcomes.js';
+import type { RunIndexRow } from '../../../functions/core/runIndex/runIndex.js';
 import { controlDraw, inControlGroup } from '../../../functions/core/policy/controlGroup.js';
 
 describe('incremental response (treated vs control)', () => {
@@ -23,6 +26,31 @@ describe('incremental response (treated vs control)', () => {
     expect(r.incrementalRoi!.estimate).toBeCloseTo(10000 / 8500 - 1, 9);
     expect(r.incrementalRoi!.low).toBeCloseTo((9.3055 * 200) / 8500 - 1, 3);
     expect(r.incrementalRoi!.high).toBeCloseTo((90.6945 * 200) / 8500 - 1, 3);
+  });
+
+  it('is what the realized step reports for a run whose labels join its index and control.csv', async () => {
+    // Prepare: 1,000 treated (120 responded), 200 in control (14 responded), 300 neither selected nor held out.
+    const index: RunIndexRow[] = [];
+    const labels = new Map<string, boolean>();
+    const control = new Set<string>();
+    for (let i = 0; i < 1500; i++) {
+      const id = `c${i}`;
+      const treated = i < 1000;
+      index.push({ id, score: '0.2', selected: treated, value: treated ? '200' : '' });
+      if (i >= 1000 && i < 1200) control.add(id);
+      labels.set(id, treated ? i < 120 : i < 1014 || i >= 1400);
+    }
+    const rows = () => Readable.from(index) as AsyncIterable<RunIndexRow>;
+    // Act
+    const joined = await joinIndexedOutcomes(labels, rows(), 200, control);
+    const r = incrementalFromOutcomes(joined.rows, { costPerContact: 8, fixedCost: 500 }, 200)!;
+    // Assess: the hand calculation above.
+    expect(r.treated).toEqual({ customers: 1000, responders: 120, rate: 0.12 });
+    expect(r.control).toEqual({ customers: 200, responders: 14, rate: 0.07 });
+    expect(r.incrementalResponders.estimate).toBeCloseTo(50, 9);
+    expect(r.incrementalResponders.low).toBeCloseTo(9.3055, 3);
+    expect(r.incrementalResponders.high).toBeCloseTo(90.6945, 3);
+    expect(r.incrementalRoi!.estimate).toBeCloseTo(10000 / 8500 - 1, 9);
   });
 
   it('needs both groups; no cost, no ROI', () => {
