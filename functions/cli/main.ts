@@ -85,6 +85,8 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .requiredOption('--input <file>', 'extract (.csv or .csv.gz)')
     .requiredOption('--out <dir>', 'output folder', outputFolder)
     .option('--economics <file>', 'JSON overriding the bundle\'s campaign economics')
+    .option('--history <dir>', 'contact history folder for the frequency cap: read from <dir>/<model>/, this run\'s contacts written there once it commits')
+    .option('--suppress <file>', 'suppression list (CSV: id, optional reason and until YYYY-MM-DD): scored, never on the target list; repeatable', (file: string, files: string[] = []) => [...files, file])
     .option('--batch-size <rows>', `rows per model call (1 to ${MAX_BATCH_SIZE})`, integerIn(1, MAX_BATCH_SIZE))
     .option('--max-reject-rate <rate>', 'fail the run when more than this share of rows is rejected (default: the spec\'s, else 0.05)', rate)
     .option('--quiet', 'print nothing but errors')

@@ -38,6 +38,7 @@ export type PropensityErrorCode =
   | 'FAN_OUT_FAILED'
   | 'REQUEST_INVALID'
   | 'REQUEST_TOO_LARGE'
+  | 'SUPPRESSION_INVALID'
   | 'USAGE';
 
 /** Where in an input file a problem sits. Lines and columns are 1-based, as an editor shows them. */
@@ -138,6 +139,24 @@ export class BundleError extends PropensityError {
 
   protected override context(): Record<string, unknown> {
     return { bundle: this.bundle, modelVersion: this.modelVersion };
+  }
+}
+
+/**
+ * A suppression list that cannot be read: unreadable, no `id` column, an empty id, a bad `until`
+ * date. The run fails: a target list sent without its suppressions is worse than none. The message
+ * names file, line and column, never an id.
+ */
+export class SuppressionError extends PropensityError {
+  readonly location: FileLocation;
+
+  constructor(message: string, location: FileLocation, options: { cause?: unknown } = {}) {
+    super('SUPPRESSION_INVALID', `${describeLocation(location)}: ${message}`, { ...options, isInputError: true });
+    this.location = location;
+  }
+
+  protected override context(): Record<string, unknown> {
+    return { ...this.location };
   }
 }
 

@@ -1,5 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { listRunIndexes, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
+import { listRunIndexes, readRunIds, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
+import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
+import { incrementalFromOutcomes, type IncrementalResponse } from '../core/policy/incrementalResponse.js';
 import { putJsonObject, readJsonObject } from '../adapters/s3/s3Objects.js';
 import { DAY_MS } from '../core/constants.js';
 import { DriftError } from '../core/errors.js';
@@ -20,6 +22,8 @@ export interface RunRealized {
   readonly labelled: number;
   readonly unlabelled: number;
   readonly performance: RealizedPerformance;
+  /** A run with a control group: treated vs control response, incremental responders and ROI with a 95 % interval; null when either group has no label yet. */
+  readonly incremental?: IncrementalResponse | null;
 }
 
 /** A label file as the listing shows it: a new upload under the same key is a different file. */
@@ -108,7 +112,9 @@ async function realizeRun(args: RealizedForRunsArgs, where: { run: string; runId
     }
   }
   const constantValue = typeof summary.economics.valuePerResponse === 'number' ? summary.economics.valuePerResponse : 0;
-  const joined = await joinIndexedOutcomes(args.outcomes, rows, constantValue);
+  // A run with a control group: its control.csv (a tenth or so of the selection) says who was held out.
+  const control = summary.policy?.control ? await readRunIds(client, bucket, `${where.run}${OUTPUT_FILES.control}`) : undefined;
+  const joined = await joinIndexedOutcomes(args.outcomes, rows, constantValue, control);
   if (joined.rows.length === 0) return null;
   return {
     run: where.run,
@@ -116,5 +122,6 @@ async function realizeRun(args: RealizedForRunsArgs, where: { run: string; runId
     labelled: joined.rows.length,
     unlabelled: joined.unlabelled,
     performance: realizedPerformance(joined.rows, summary.economics),
+    ...(control ? { incremental: incrementalFromOutcomes(joined.rows, summary.economics, typeof summary.economics.valuePerResponse === 'number' ? constantValue : null) } : {}),
   };
 }

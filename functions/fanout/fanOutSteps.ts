@@ -1,4 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
+import { loadS3ContactPolicy, recordS3Contacts } from '../adapters/s3/s3ContactPolicy.js';
 import { ExtractError } from '../core/errors.js';
 import { resolveEconomics, type CampaignEconomics } from '../core/economics/campaignEconomics.js';
 import type { LoadedBundle } from '../core/engine/loadBundle.js';
@@ -136,12 +138,15 @@ export async function scoreRunPart(context: FanOutContext, task: PartTask): Prom
   const prefix = partPrefixOf(run, part.index);
   try {
     const bundle = await context.pinnedBundle(run.outputBucket, run.model, run.bundleOrigin, run.modelVersion);
+    // Every part reads the same lists and history as of the run's start: the parts agree.
+    const policy = await loadS3ContactPolicy(client, run.bucket, run.model, economicsOf(run), new Date(run.startedAt), run.runId);
     const input = await getObjectRange(client, objectOf(run), { start: part.start, end: part.end });
     const scored = await scorePart({
       input,
       source: sourceOf(run),
       bundle,
       economics: economicsOf(run),
+      ...policy,
       spool: context.spool,
       batchSize: config.batchSize,
       runId: run.runId,
@@ -184,7 +189,8 @@ export async function mergeRun(context: FanOutContext, run: PlannedRun): Promise
   const { client } = context;
   const bucket = run.outputBucket;
   if (await headObject(client, bucket, `${run.outputPrefix}${SUCCESS_FILE}`)) {
-    // A retry after the commit: only the clean-up is left.
+    // A retry after the commit: only the history entry (rewritten, the same) and the clean-up are left.
+    await recordContacts(context, run, undefined);
     await cleanUp(context, run);
     return { status: 'skipped' };
   }
@@ -206,9 +212,20 @@ export async function mergeRun(context: FanOutContext, run: PlannedRun): Promise
     await target.abort(error);
     throw forStateMachine(error);
   }
+  await recordContacts(context, run, summary.csvInjectionProtection);
   await cleanUp(context, run);
   context.log?.('fan-out merged', { runId: run.runId, parts: run.partCount, rows: summary.rows, selected: summary.selected });
   return { status: 'merged', rowsRead: summary.rows.read, rowsScored: summary.rows.scored, rowsRejected: summary.rows.rejected, selected: summary.selected };
+}
+
+/**
+ * With a frequency cap, records the committed run's contacts: one run id, one history entry, so a
+ * retried merge writes the same key again. `csvInjectionProtection` undefined: the function's setting.
+ */
+async function recordContacts(context: FanOutContext, run: PlannedRun, csvInjectionProtection: boolean | undefined): Promise<void> {
+  if (!economicsOf(run).frequencyCap) return;
+  const targets = { bucket: run.outputBucket, key: `${run.outputPrefix}${OUTPUT_FILES.targets}` };
+  await recordS3Contacts(context.client, { bucket: run.bucket, model: run.model, runId: run.runId, targets }, new Date(run.startedAt), csvInjectionProtection ?? context.config.csvInjectionProtection ?? true);
 }
 
 /**

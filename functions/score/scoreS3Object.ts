@@ -17,6 +17,8 @@ import type { BundleOrigin, ChampionBundles } from './championBundles.js';
 import { scoreExtractObject } from './scoreExtractObject.js';
 import type { ScoreConfig } from './config.js';
 import { fanOutIfLarge, type FanOutStarter } from './fanOutDecision.js';
+import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
+import { loadS3ContactPolicy, recordS3Contacts } from '../adapters/s3/s3ContactPolicy.js';
 
 /** Lambda's longest timeout (15 min) plus a minute: a lock this old belongs to an invocation that is dead. */
 export const DEFAULT_RUN_LOCK_TTL_MS = 16 * 60 * 1000;
@@ -255,6 +257,9 @@ async function scoreLockedRun(
     const sidecar = await readSidecarEconomics(client, input.bucket, key);
     const economics = resolveEconomics(bundle.manifest.economics, sidecar?.value, sidecar?.source ?? `${bundle.location}manifest.json`);
     log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
+    const startedAt = new Date();
+    // Suppression lists and the contact history sit in the extract's bucket, beside incoming/.
+    const policy = await loadS3ContactPolicy(client, input.bucket, parsed.model, economics, startedAt, runId);
 
     const idleTimeoutMs = input.extractIdleTimeoutMs ?? DEFAULT_EXTRACT_IDLE_TIMEOUT_MS;
     const object = await openExtractVersion(client, input.bucket, key, { etag, versionId }, idleTimeoutMs);
@@ -276,6 +281,7 @@ async function scoreLockedRun(
       source: `s3://${input.bucket}/${key}`,
       bundle,
       economics,
+      ...policy,
       output: target,
       spool: input.spool,
       batchSize: config.batchSize,
@@ -284,6 +290,10 @@ async function scoreLockedRun(
       ...(config.limits ? { limits: config.limits } : {}),
       layoutCheck: config.layoutCheck ?? true,
     });
+    if (economics.frequencyCap) {
+      const history = await recordS3Contacts(client, { bucket: input.bucket, model: parsed.model, runId, targets: { bucket: outputBucket, key: `${prefix}${OUTPUT_FILES.targets}` } }, startedAt, summary.csvInjectionProtection);
+      log('info', 'contacts recorded', { ...base, history: `s3://${input.bucket}/${history}` });
+    }
     return {
       ...base,
       status: 'scored',

@@ -38,6 +38,13 @@ async function openRunCsv(client: S3Client, bucket: string, key: string): Promis
   return { header: extract.header ?? [], records: records() };
 }
 
+/** The ids (first column) of a run's CSV output, e.g. its control.csv. */
+export async function readRunIds(client: S3Client, bucket: string, key: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const record of (await openRunCsv(client, bucket, key)).records) ids.add(record[0] ?? '');
+  return ids;
+}
+
 /**
  * The index rows of a committed run built from its own `scores.csv` and `targets.csv` (streamed;
  * memory bounded as {@link joinRunIndex} says): what its index holds, for a run that has none.

@@ -7,6 +7,7 @@ import { renderScoredLines } from '../../core/engine/scoredLines.js';
 import { endStream } from '../../core/engine/textStreams.js';
 import { TempFileSpool, tempFileSpool } from '../fs/tempFileSpool.js';
 import { loadModel } from '../model/modelLoader.js';
+import { SuppressionSet } from '../../core/policy/suppressionList.js';
 import { openPartRange } from './partSource.js';
 import type { PartWorkerData, PartWorkerReply, RenderPartRequest, ScorePartRequest } from './partWorkerProtocol.js';
 
@@ -27,6 +28,8 @@ export interface PartTaskRunner {
  * boundary), never thrown.
  */
 export function partTaskRunner(data: PartWorkerData, post: (reply: PartWorkerReply) => void): PartTaskRunner {
+  const suppression = data.suppression ? SuppressionSet.fromSnapshot(data.suppression) : null;
+  const overCap = data.overCap ? SuppressionSet.fromSnapshot(data.overCap) : null;
   // One ONNX thread per lane: the lanes are the parallelism, they must not fight for cores.
   let bundle: Promise<LoadedBundle> | null = loadBundle(data.bundle, loadModel, { intraOpNumThreads: 1 });
   // A bundle that fails to load fails the first part it is awaited for, not the lane.
@@ -41,6 +44,8 @@ export function partTaskRunner(data: PartWorkerData, post: (reply: PartWorkerRep
         source: data.source,
         bundle: await bundle,
         economics: data.economics,
+        suppression,
+        overCap,
         spool: tempFileSpool({ parent: data.spoolParent }),
         csvInjectionProtection: data.csvInjectionProtection,
         // The plausibility gate looks at the file's first rows, as a single pass does: the first part's.

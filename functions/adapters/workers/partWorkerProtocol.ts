@@ -5,6 +5,7 @@ import type { ExtractLayout, ScoreProgress } from '../../core/engine/scorePart.j
 import type { ScoredPartJson } from '../../core/engine/scoredPartJson.js';
 import type { ExtractLimits } from '../../core/extract/extractLimits.js';
 import type { ExtractPart } from '../../core/extract/planParts.js';
+import type { SuppressionSnapshot } from '../../core/policy/suppressionList.js';
 import type { PartSource } from './partSource.js';
 
 /** What every worker of a run gets once, at its start (`workerData`): all of it structured-clonable. */
@@ -12,6 +13,10 @@ export interface PartWorkerData {
   /** The bundle's verified files: each worker loads its own model from them, once. */
   readonly bundle: BundleFiles;
   readonly economics: CampaignEconomics;
+  /** The run's suppression set (its arrays are shared, not copied); null without suppression lists. */
+  readonly suppression: SuppressionSnapshot | null;
+  /** Customers over the frequency cap, likewise; null without a cap. */
+  readonly overCap: SuppressionSnapshot | null;
   readonly extract: PartSource;
   /** File name or S3 URL, named by every error and reject. */
   readonly source: string;

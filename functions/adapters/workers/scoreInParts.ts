@@ -151,6 +151,8 @@ function workerData(options: ScoreInPartsOptions, spoolParent: string): PartWork
   return {
     bundle: options.bundleFiles,
     economics: options.economics,
+    suppression: options.suppression?.snapshot() ?? null,
+    overCap: options.overCap?.snapshot() ?? null,
     extract: options.extract,
     source: options.source,
     spoolParent,

@@ -15,12 +15,17 @@ import { tempFileSpool } from '../../adapters/fs/tempFileSpool.js';
 import { progressReporter } from '../progress.js';
 import { resolveBundle } from '../resolveBundle.js';
 import { loadModel } from '../../adapters/model/modelLoader.js';
+import { LocalContactHistory, loadSuppressionFiles } from '../../adapters/fs/localContactPolicy.js';
 
 export interface ScoreCommandOptions {
   readonly model: string;
   readonly input: string;
   readonly out: string;
   readonly economics?: string;
+  /** `--suppress FILE` (repeatable): suppression lists. */
+  readonly suppress?: readonly string[];
+  /** `--history DIR`: the contact history (DIR/<model>/<run-id>.csv) the frequency cap counts, and where this run's contacts go. */
+  readonly history?: string;
   readonly batchSize?: number;
   /** Share of rows (0–1) the run may reject before it fails. */
   readonly maxRejectRate?: number;
@@ -60,6 +65,12 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
   const inParts = workers > 1 || parts > 1;
   // A run in parts scores on worker threads, each with its own model: this thread loads one only if the
   // plan leaves the file whole (a gzip or small file).
+  const asOf = new Date();
+  const suppression = options.suppress?.length ? await loadSuppressionFiles(options.suppress, asOf) : null;
+  const runId = path.basename(path.resolve(options.out));
+  const history = options.history ? new LocalContactHistory(path.join(options.history, files.manifest.name)) : null;
+  if (economics.frequencyCap && !history) throw new ConfigError('USAGE', 'a frequency cap needs the contact history: pass --history DIR', { key: 'frequencyCap', source: options.economics ?? `${files.location} economics` });
+  const overCap = economics.frequencyCap && history ? await history.overCap(economics.frequencyCap, asOf, runId) : null;
   const bundle = await loadBundle(files, loadModel, { modelOnFirstUse: inParts });
   const progress = options.quiet ? undefined : progressReporter(path.basename(options.input));
   try {
@@ -68,9 +79,11 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
       source: options.input,
       bundle,
       economics,
+      suppression,
+      overCap,
       output: new LocalOutputTarget(options.out),
       spool: tempFileSpool(),
-      runId: path.basename(path.resolve(options.out)),
+      runId,
       csvInjectionProtection: options.csvProtection ?? true,
       layoutCheck: !options.skipLayoutCheck,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
@@ -88,6 +101,8 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
         ? await scoreExtract(run)
         : await scoreInParts({ ...run, extract: { kind: 'file', file: options.input }, bytes: () => localByteRanges(options.input), bundleFiles: files, workers, parts });
     progress?.stop();
+    // After the commit: a run that failed contacted no one.
+    if (history) await history.record(runId, path.join(options.out, 'targets.csv'), asOf, outcome.summary.csvInjectionProtection);
     if (!options.quiet) process.stdout.write(`${formatReport(outcome.summary)}\nOutputs: ${path.resolve(options.out)}\n`);
     return outcome;
   } finally {

@@ -8,6 +8,8 @@ export interface LabelledScore {
   /** Whether the customer was on the run's target list (contacted). */
   readonly selected: boolean;
   readonly responded: boolean;
+  /** Whether the customer was held out in the run's control group (control.csv); absent for a run without one. */
+  readonly control?: boolean;
   /** Value of a response from this customer (the economics' constant or value column). */
   readonly value: number;
 }

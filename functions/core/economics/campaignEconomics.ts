@@ -35,6 +35,21 @@ export const campaignEconomicsSchema = z
     policy: z.enum(['max-expected-profit', 'top-k', 'threshold']).default('max-expected-profit'),
     k: z.number().int().positive().max(1e9).optional(),
     threshold: z.number().min(0).max(1).optional(),
+    /**
+     * Share of the selection held out as a control group (control.csv), chosen by a hash of the id
+     * and `controlSalt` (see `policy/controlGroup.ts`). Absent: 0, no control group.
+     */
+    controlFraction: z.number().min(0).max(0.5).optional(),
+    /** The campaign's salt for the control draw: same salt, same control group. Absent: the empty salt. */
+    controlSalt: z.string().max(200).optional(),
+    /**
+     * At most `maxContacts` contacts per customer in any `days` days, counted from the contact
+     * history of earlier runs (see `policy/contactHistory.ts`). Absent: no cap.
+     */
+    frequencyCap: z
+      .object({ maxContacts: z.number().int().positive().max(1000), days: z.number().int().positive().max(3660) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -49,6 +64,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   '(root)': Object.keys(campaignEconomicsSchema.shape),
   budget: ['maxContacts', 'maxSpend'],
   valuePerResponse: ['column'],
+  frequencyCap: ['maxContacts', 'days'],
 };
 
 export type CampaignEconomics = z.infer<typeof campaignEconomicsSchema>;

@@ -45,6 +45,19 @@ export function formatReport(summary: RunSummary): string {
     lines.push(campaignRow('selection', c.selection, cur), campaignRow('best this extract allows', c.best, cur));
     lines.push(campaignRow('everyone', c.everyone, cur), campaignRow('no one', c.noOne, cur), '');
   }
+  const policy = summary.policy;
+  if (policy) {
+    lines.push('## Contact policy (score → suppress → cap → economics/budget → control split)', '');
+    if (policy.suppression) {
+      const reasons = Object.entries(policy.suppression.byReason).map(([r, n]) => `${r} ${integer.format(n)}`).join(', ');
+      lines.push(`Suppressed: ${integer.format(policy.suppression.customers)} scored customers never considered${reasons ? ` (${reasons})` : ''}.`);
+    }
+    if (policy.overCap !== null) lines.push(`Over the frequency cap: ${integer.format(policy.overCap)} scored customers never considered (contact-cap).`);
+    if (policy.control && policy.selectedBeforeControl !== null) {
+      lines.push(`Control group: ${integer.format(policy.control.contacts)} of ${integer.format(policy.selectedBeforeControl)} selected held out (control.csv, ${percent(policy.control.fraction)} asked); contacted ${integer.format(summary.selected)}.`);
+    }
+    lines.push('');
+  }
   if (summary.deciles) {
     lines.push('## Gains by decile (1 = highest scores)', '');
     lines.push('| decile | customers | mean p | expected responders | cumulative gain | lift | profit down to here | ROI |', '|---:|---:|---:|---:|---:|---:|---:|---:|');

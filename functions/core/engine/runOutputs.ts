@@ -10,6 +10,8 @@ export const OUTPUT_FILES = {
   rejects: 'rejects.csv',
   report: 'report.md',
   profile: PROFILE_FILE,
+  /** The control group held out of the selection; written only when `controlFraction` > 0. */
+  control: 'control.csv',
 } as const;
 
 /** What a finished run returns: its summary and the files it committed. */

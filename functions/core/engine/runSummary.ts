@@ -1,6 +1,6 @@
 import type { RejectReason } from '../errors.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
-import type { CampaignRoi } from '../economics/campaignRoi.js';
+import type { CampaignFigures, CampaignRoi } from '../economics/campaignRoi.js';
 import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentSummary } from '../economics/segmentSelection.js';
 import type { LongLayoutCounts } from '../extract/longLayout.js';
@@ -35,6 +35,24 @@ export interface RunSummary {
   /** How many customers the target list holds. */
   readonly selected: number;
   readonly segments: SegmentSummary[] | null;
+  /** The contact policy's exclusions; absent for a run without suppression lists or control group. */
+  readonly policy?: ContactPolicySummary;
+}
+
+/**
+ * What the contact policy took out, in the order it applies: suppressed customers (scored, never
+ * candidates), then the budget, then the control split. `campaign.selection` is restated on the
+ * customers actually contacted (targets.csv).
+ */
+export interface ContactPolicySummary {
+  /** Scored customers found on a suppression list, per reason; null for a run with neither lists nor a frequency cap. */
+  readonly suppression: { readonly customers: number; readonly byReason: Readonly<Record<string, number>> } | null;
+  /** Scored customers over the frequency cap (and on no suppression list); null without a cap. */
+  readonly overCap: number | null;
+  /** The control group (control.csv) held out of the selection, with the expected figures had it been contacted; null without one. */
+  readonly control: ({ readonly fraction: number; readonly salt: string } & CampaignFigures) | null;
+  /** The selection before the control split (targets.csv + control.csv); null without a control group. */
+  readonly selectedBeforeControl: number | null;
 }
 
 export function buildRunSummary(input: {
@@ -50,6 +68,7 @@ export function buildRunSummary(input: {
   segments: SegmentSummary[] | null;
   /** Customers on the target list. */
   selected: number;
+  policy?: ContactPolicySummary | null;
 }): RunSummary {
   const { parts, bundle, campaign, segments } = input;
   const rows = { read: 0, scored: 0, rejected: 0, rejectReasons: {} as Partial<Record<RejectReason, number>> };
@@ -92,5 +111,6 @@ export function buildRunSummary(input: {
     campaign,
     selected: input.selected,
     segments,
+    ...(input.policy ? { policy: input.policy } : {}),
   };
 }

@@ -1,5 +1,7 @@
-import { PropensityError, type RejectReason, type RowReject } from '../errors.js';
-import { MAX_VALUE_PER_RESPONSE, moneyUnits } from '../economics/fixedPoint.js';
+import { ConfigError, PropensityError, type RejectReason, type RowReject } from '../errors.js';
+import { MAX_VALUE_PER_RESPONSE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
+import type { SuppressionSet } from '../policy/suppressionList.js';
+import { CONTACT_CAP_REASON } from '../policy/contactHistory.js';
 import { RankedRunWriter } from './rankedRuns.js';
 import { campaignCandidates } from './targetLists.js';
 import { responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
@@ -60,6 +62,16 @@ export interface ScorePartOptions {
    * @default true
    */
   readonly layoutCheck?: boolean;
+  /**
+   * Customers never to contact: still scored (scores.csv marks them), never candidates for the
+   * target list. Given (even empty), scores.csv gets the `suppressed` and `suppression_reason` columns.
+   */
+  readonly suppression?: SuppressionSet | null | undefined;
+  /**
+   * Customers over the frequency cap (see `ContactCounter.overCap`): like the suppressed, scored and
+   * never candidates; scores.csv gives them the reason `contact-cap`. A suppressed customer counts as suppressed.
+   */
+  readonly overCap?: SuppressionSet | null | undefined;
 }
 
 /** What every part of a file needs from its first bytes: the header's fields and the delimiter. */
@@ -157,6 +169,28 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   // Multiclass: one reader, every customer by confidence within maxContacts.
   const maxContacts = economics.budget.maxContacts ?? null;
   const readers = multiclass ? [{ cap: maxContacts, takes: () => true }] : candidates.readers;
+  if (multiclass && (economics.controlFraction ?? 0) > 0) {
+    throw new ConfigError('ECONOMICS_INVALID', 'a control group needs a binary model', { key: 'controlFraction', source: `${manifest.name} economics` });
+  }
+  const suppression = options.suppression ?? null;
+  const overCap = options.overCap ?? null;
+  const suppressed = suppression || overCap ? { customers: 0, overCap: 0, probabilityUnits: 0n, gainMicros: 0n, byReason: {} as Record<string, number> } : null;
+  const reasonFields = new Map<string, string>();
+  /** The scores.csv columns a run with suppression lists adds: `suppressed` and `suppression_reason`. */
+  const suppressionCells = (reason: string | null): string => {
+    if (!suppressed) return '';
+    if (reason === null) return ',false,';
+    let field = reasonFields.get(reason);
+    if (field === undefined) reasonFields.set(reason, (field = `,true,${spoolLine(csvField(reason, csv))}`));
+    return field;
+  };
+  const suppress = (reason: string, capped: boolean, p: number, v: number) => {
+    suppressed!.customers++;
+    suppressed!.probabilityUnits += BigInt(probabilityUnits(p));
+    suppressed!.gainMicros += BigInt(moneyUnits(p * v));
+    if (capped) suppressed!.overCap++;
+    else suppressed!.byReason[reason] = (suppressed!.byReason[reason] ?? 0) + 1;
+  };
 
   const spool = await options.spool();
   try {
@@ -164,6 +198,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     const width = encoder.width;
     const batch = new Float32Array(batchSize * width);
     const idFields: string[] = new Array<string>(batchSize);
+    const reasons: Array<string | null> = new Array<string | null>(batchSize).fill(null);
+    const capped = new Uint8Array(batchSize);
     const lines = new Float64Array(batchSize);
     const values = new Float64Array(batchSize);
     let filled = 0;
@@ -204,8 +240,10 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const v = valueIndex >= 0 ? values[row]! : constantValue;
           const bin = histogram.add(p, v);
           const ev = moneyUnits(p * v) - costMicros;
-          if (candidates.accepts(p, ev)) ranked.add(ev, line, p, v, idField);
-          text += `${binPrefix(bin)}${idField},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}\n`;
+          const reason = reasons[row]!;
+          if (reason !== null) suppress(reason, capped[row] === 1, p, v);
+          else if (candidates.accepts(p, ev)) ranked.add(ev, line, p, v, idField);
+          text += `${binPrefix(bin)}${idField},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}${suppressionCells(reason)}\n`;
         } else {
           let top = 0;
           let fields = '';
@@ -217,8 +255,10 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const conf = Math.min(1, Math.max(0, probabilities[row * out + top]!));
           segments!.offer(idField, line, top, conf);
           const bin = histogram.add(conf, 0);
-          if (maxContacts !== 0) ranked.add(conf, line, top, 0, idField);
-          text += `${binPrefix(bin)}${idField}${fields},${classFields[top]!},${formatProbability(probabilities[row * out + top]!)}\n`;
+          const reason = reasons[row]!;
+          if (reason !== null) suppress(reason, capped[row] === 1, conf, 0);
+          else if (maxContacts !== 0) ranked.add(conf, line, top, 0, idField);
+          text += `${binPrefix(bin)}${idField}${fields},${classFields[top]!},${formatProbability(probabilities[row * out + top]!)}${suppressionCells(reason)}\n`;
         }
       }
       await writeText(spool.scores, text);
@@ -257,7 +297,14 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
             rejectRecord(item.record, issue);
             continue;
           }
-          idFields[filled] = spoolLine(csvField(encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim(), csv));
+          const id = encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim();
+          idFields[filled] = spoolLine(csvField(id, csv));
+          if (suppressed) {
+            const listed = suppression?.reasonOf(id) ?? null;
+            const over = listed === null && overCap !== null && overCap.reasonOf(id) !== null;
+            reasons[filled] = over ? CONTACT_CAP_REASON : listed;
+            capped[filled] = over ? 1 : 0;
+          }
           lines[filled] = line;
           filled++;
           if (filled === batchSize) await flush();
@@ -282,6 +329,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       segments,
       rankedRuns,
       profile: profile?.toProfile() ?? null,
+      suppressed,
       spool,
     };
   } catch (error) {

@@ -38,6 +38,20 @@ export interface ScoredPart {
   readonly profile: RunProfile | null;
   /** A long extract (one row per customer per period): its customers and the periods no row filled. */
   readonly longLayout?: LongLayoutCounts;
+  /** Customers on a suppression list (scored, never candidates), with their totals; null for a run without suppression lists. */
+  readonly suppressed: SuppressedTotals | null;
   /** The part's scored lines, reject lines and runs, closed; the holder of the part disposes of it. */
   readonly spool: Spool;
+}
+
+/** The suppressed customers of a part: how many, per reason, and Σp, Σp·v in fixed units (as `ContactTotals`). */
+export interface SuppressedTotals {
+  /** Every customer kept off the list: on a suppression list or over the frequency cap. */
+  readonly customers: number;
+  /** Of those, over the frequency cap (and on no list). */
+  readonly overCap: number;
+  readonly probabilityUnits: bigint;
+  readonly gainMicros: bigint;
+  /** Suppressed customers per list reason (over-cap ones not included). */
+  readonly byReason: Readonly<Record<string, number>>;
 }

@@ -28,6 +28,11 @@ const scoredPartJsonSchema = z
     rankedRuns: z.array(z.string()),
     profile: z.unknown().nullable(),
     longLayout: z.object({ customersScored: count, customersRejected: count, missingPeriods: count }).strict().optional(),
+    suppressed: z
+      .object({ customers: count, overCap: count, probabilityUnits: z.string().regex(/^\d+$/), gainMicros: z.string().regex(/^\d+$/), byReason: z.record(z.string(), count) })
+      .strict()
+      .nullable()
+      .default(null),
     /** The spool's channels, as `spool.channels()` gave them when the part was saved. */
     channels: z.array(z.string()).min(2),
   })
@@ -59,6 +64,9 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
     rankedRuns: [...part.rankedRuns],
     profile: part.profile,
     ...(part.longLayout ? { longLayout: { ...part.longLayout } } : {}),
+    suppressed: part.suppressed
+      ? { ...part.suppressed, probabilityUnits: String(part.suppressed.probabilityUnits), gainMicros: String(part.suppressed.gainMicros), byReason: { ...part.suppressed.byReason } }
+      : null,
     channels: [...part.spool.channels()],
   };
 }
@@ -89,6 +97,9 @@ export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored
     rankedRuns: data.rankedRuns,
     profile: data.profile === null ? null : parseRunProfile(data.profile, `${source} (profile)`),
     ...(data.longLayout ? { longLayout: data.longLayout } : {}),
+    suppressed: data.suppressed
+      ? { ...data.suppressed, probabilityUnits: BigInt(data.suppressed.probabilityUnits), gainMicros: BigInt(data.suppressed.gainMicros) }
+      : null,
     spool,
   };
 }

@@ -4,6 +4,7 @@ import type { ContactTotals } from '../economics/campaignRoi.js';
 import { LimbSums, MONEY_SCALE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
 import { bestSelectionRuleFor, ruleTakes, selectionRuleFor } from '../economics/targetSelection.js';
+import { inControlGroup } from '../policy/controlGroup.js';
 import { countSelected, type RunProfile } from '../drift/runProfile.js';
 import { csvField, formatProbability, type CsvTextOptions } from './csvText.js';
 import { mergeRankedRuns, type RunReader } from './rankedRuns.js';
@@ -58,41 +59,68 @@ function targetRows(out: Writable): { add(rows: string, more: boolean): boolean 
   };
 }
 
+/** The control split of a run's selection: where held-out rows go, and the share and salt that choose them. */
+export interface ControlSplit {
+  readonly out: Writable;
+  readonly fraction: number;
+  readonly salt: string;
+}
+
 /**
  * Reads the candidates in rank order and writes the policy's target list, while totalling both
  * the policy's selection and the best selection the extract allows (same ranking, own filter and
  * budget, the readers of {@link campaignCandidates}): exactly what the in-memory
  * `TargetSelector`s of each rule would keep.
+ *
+ * With a `control` split, each selected customer whose id draws into the control group (see
+ * `inControlGroup`) goes to the control list instead, with its rank in the selection: the budget
+ * counts the whole selection, `selection` totals the treated customers only (those contacted),
+ * `control` the held-out ones.
  */
 export async function writeCampaignTargets(
   runs: readonly RunRef[],
   economics: CampaignEconomics,
   out: Writable,
   profile: RunProfile | null,
-): Promise<{ selection: ContactTotals; best: ContactTotals }> {
+  control: ControlSplit | null = null,
+): Promise<{ selection: ContactTotals; best: ContactTotals; control: ContactTotals }> {
   const { readers } = campaignCandidates(economics);
-  const counts = [0, 0];
-  const sums = [new LimbSums(2), new LimbSums(2)];
+  const counts = [0, 0, 0];
+  // Sums of the treated selection, the best selection and the control group.
+  const sums = [new LimbSums(2), new LimbSums(2), new LimbSums(2)];
   const full = (r: number) => readers[r]!.cap !== null && counts[r]! >= readers[r]!.cap;
   const rows = targetRows(out);
+  const held = control ? targetRows(control.out) : null;
   await mergeRankedRuns(runs, ({ key, a: p, b: v, text: idField }) => {
     let row = '';
+    let heldRow = '';
     for (let r = 0; r < 2; r++) {
       if (full(r) || !readers[r]!.takes(key, p)) continue;
       counts[r]!++;
-      sums[r]!.add(0, probabilityUnits(p));
-      sums[r]!.add(1, moneyUnits(p * v));
+      const id = r === 0 ? unspoolLine(idField) : '';
+      const sum = r === 0 && control && inControlGroup(id, control.salt, control.fraction) ? 2 : r;
+      if (sum === 2) counts[2]!++;
+      sums[sum]!.add(0, probabilityUnits(p));
+      sums[sum]!.add(1, moneyUnits(p * v));
       if (r === 0) {
         // Numbers are plain decimals, never touched by CSV quoting or formula neutralising.
-        row = `${unspoolLine(idField)},${counts[0]},${formatProbability(p)},${v},${key / MONEY_SCALE}\n`;
-        if (profile) countSelected(profile, p);
+        const text = `${id},${counts[0]},${formatProbability(p)},${v},${key / MONEY_SCALE}\n`;
+        if (sum === 2) heldRow = text;
+        else {
+          row = text;
+          if (profile) countSelected(profile, p);
+        }
       }
     }
-    return rows.add(row, !(full(0) && full(1)));
+    const more = !(full(0) && full(1));
+    if (!held || !heldRow) return rows.add(row, more);
+    const wrote = held.add(heldRow, more);
+    return typeof wrote === 'boolean' ? rows.add(row, wrote) : wrote.then((m) => rows.add(row, m));
   });
   await rows.end();
-  const totals = (r: number): ContactTotals => ({ contacts: counts[r]!, probabilityUnits: sums[r]!.total(0), gainMicros: sums[r]!.total(1) });
-  return { selection: totals(0), best: totals(1) };
+  await held?.end();
+  const totals = (r: number, contacts: number): ContactTotals => ({ contacts, probabilityUnits: sums[r]!.total(0), gainMicros: sums[r]!.total(1) });
+  return { selection: totals(0, counts[0]! - counts[2]!), best: totals(1, counts[1]!), control: totals(2, counts[2]!) };
 }
 
 /** The multiclass target list: every customer by confidence, within `maxContacts`; returns the selected count per segment. */

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { ExtractError } from '../errors.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
-import { campaignRoi, type CampaignRoi } from '../economics/campaignRoi.js';
+import { campaignFigures, campaignRoi, type CampaignRoi } from '../economics/campaignRoi.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector, type SegmentSummary } from '../economics/segmentSelection.js';
 import { budgetContacts } from '../economics/targetSelection.js';
@@ -14,7 +14,7 @@ import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
 import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
 import { DEFAULT_MAX_REJECT_RATE, assertRejectRate } from './rejectRateGuard.js';
-import { buildRunSummary } from './runSummary.js';
+import { buildRunSummary, type ContactPolicySummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
 import { renderScoredLines, type ScoresRenderer } from './scoredLines.js';
 import { unspoolLine, type SpoolChannel } from './spool.js';
@@ -68,9 +68,13 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
 
   const idName = idColumn(bundle.featureSpec.spec)?.name ?? 'line';
   const classes = bundle.manifest.classes;
-  const scoresHeader = multiclass
-    ? [idName, ...classes.map((c) => `p_${c}`), 'predicted', 'confidence', 'decile']
-    : [idName, 'probability', 'predicted', 'decile'];
+  const { suppression, overCap } = policySuppression(parts, economics.frequencyCap !== undefined);
+  const scoresHeader = [
+    ...(multiclass ? [idName, ...classes.map((c) => `p_${c}`), 'predicted', 'confidence'] : [idName, 'probability', 'predicted']),
+    ...(parts[0]!.suppressed ? ['suppressed', 'suppression_reason'] : []),
+    'decile',
+  ];
+  const controlFraction = economics.controlFraction ?? 0;
 
   // A spooled scored line is `<histogram bin>|<row>`: the decile of each bin is known only now. A
   // renderer (worker threads) renders the rows meanwhile the rejects and targets are written here.
@@ -89,21 +93,43 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   let campaign: CampaignRoi | null = null;
   let segmentSummaries: SegmentSummary[] | null = null;
   let selected: number;
+  let policy: ContactPolicySummary | null = suppression || overCap !== null ? { suppression, overCap, control: null, selectedBeforeControl: null } : null;
   if (!multiclass) {
-    await writeText(targets, csvRecord([idName, 'rank', 'probability', 'value', 'expected_value'], csv));
-    const chosen = await writeCampaignTargets(runs, economics, targets, profile);
+    const targetsHeader = csvRecord([idName, 'rank', 'probability', 'value', 'expected_value'], csv);
+    await writeText(targets, targetsHeader);
+    const controlStream = controlFraction > 0 ? output.open(OUTPUT_FILES.control) : null;
+    if (controlStream) await writeText(controlStream, targetsHeader);
+    const control = controlStream ? { out: controlStream, fraction: controlFraction, salt: economics.controlSalt ?? '' } : null;
+    const chosen = await writeCampaignTargets(runs, economics, targets, profile, control);
+    if (controlStream) await endStream(controlStream);
     selected = chosen.selection.contacts;
     const everyone = histogram.totals();
+    // Contacting everyone means everyone who may be contacted: the suppressed are left out.
+    const left = { customers: everyone.customers, probabilityUnits: everyone.probabilityUnits, gainMicros: everyone.gainMicros };
+    for (const { suppressed } of parts) {
+      if (!suppressed) continue;
+      left.customers -= suppressed.customers;
+      left.probabilityUnits -= suppressed.probabilityUnits;
+      left.gainMicros -= suppressed.gainMicros;
+    }
     campaign = campaignRoi(
       economics,
       {
         scored: everyone.customers,
         selection: chosen.selection,
-        everyone: { contacts: everyone.customers, probabilityUnits: everyone.probabilityUnits, gainMicros: everyone.gainMicros },
+        everyone: { contacts: left.customers, probabilityUnits: left.probabilityUnits, gainMicros: left.gainMicros },
         best: chosen.best,
       },
       budgetContacts(economics),
     );
+    if (control) {
+      policy = {
+        suppression,
+        overCap,
+        control: { fraction: control.fraction, salt: control.salt, ...campaignFigures(chosen.control, economics) },
+        selectedBeforeControl: chosen.selection.contacts + chosen.control.contacts,
+      };
+    }
   } else {
     await writeText(targets, csvRecord([idName, 'rank', 'segment', 'confidence', 'action'], csv));
     const perSegment = await writeSegmentTargets(runs, economics, targets, profile, segments!, csv);
@@ -132,6 +158,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     deciles: multiclass ? null : histogram.deciles(economics),
     segments: segmentSummaries,
     selected,
+    policy,
   });
   if (profile) {
     const profileStream = output.open(OUTPUT_FILES.profile);
@@ -156,6 +183,27 @@ async function copySpool(part: ScoredPart, channel: SpoolChannel, out: Writable,
     for (let i = 0; i < lines.length; i++) text += rewrite(lines[i]!);
     await writeText(out, text);
   }
+}
+
+/**
+ * The customers the run kept off its list: suppressed by reason (null without lists), and over the
+ * frequency cap (null without a cap).
+ */
+function policySuppression(parts: readonly ScoredPart[], capped: boolean): Pick<ContactPolicySummary, 'suppression' | 'overCap'> {
+  if (parts.every((p) => p.suppressed === null)) return { suppression: null, overCap: capped ? 0 : null };
+  if (parts.some((p) => p.suppressed === null)) throw new Error('writeRunOutputs: the parts disagree on suppression lists');
+  const byReason: Record<string, number> = {};
+  let listed = 0;
+  let overCap = 0;
+  for (const part of parts) {
+    listed += part.suppressed!.customers - part.suppressed!.overCap;
+    overCap += part.suppressed!.overCap;
+    for (const [reason, n] of Object.entries(part.suppressed!.byReason)) byReason[reason] = (byReason[reason] ?? 0) + n;
+  }
+  return {
+    suppression: { customers: listed, byReason: Object.fromEntries(Object.entries(byReason).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) },
+    overCap: capped ? overCap : null,
+  };
 }
 
 /** The parts' profiles merged (a copy: the run's selection is counted into it as targets are written). */

@@ -6,11 +6,13 @@ import type { RunIndexRow } from './runIndex.js';
  * memory is bounded by the labels (a `Map` of their ids, held by the caller) and never by the run.
  * A selected row's value is the one its target list used; any other row gets `constantValue`
  * (the economics' value per response), exactly as the realized step read `targets.csv`.
+ * With `control` (the ids of the run's control.csv), each row says whether it was held out.
  */
 export async function joinIndexedOutcomes(
   labels: ReadonlyMap<string, boolean>,
   rows: AsyncIterable<RunIndexRow>,
   constantValue: number,
+  control?: ReadonlySet<string>,
 ): Promise<{ rows: LabelledScore[]; unlabelled: number }> {
   const labelled: LabelledScore[] = [];
   let unlabelled = 0;
@@ -20,7 +22,13 @@ export async function joinIndexedOutcomes(
       unlabelled++;
       continue;
     }
-    labelled.push({ probability: Number(row.score), selected: row.selected, responded, value: row.selected ? Number(row.value) : constantValue });
+    labelled.push({
+      probability: Number(row.score),
+      selected: row.selected,
+      responded,
+      value: row.selected ? Number(row.value) : constantValue,
+      ...(control ? { control: control.has(row.id) } : {}),
+    });
   }
   return { rows: labelled, unlabelled };
 }

@@ -12,6 +12,7 @@ import { csvField, formatProbability } from '../../../functions/core/engine/csvT
 import { RankedRunWriter } from '../../../functions/core/engine/rankedRuns.js';
 import { campaignCandidates, writeCampaignTargets, type RunRef } from '../../../functions/core/engine/targetLists.js';
 import { endStream } from '../../../functions/core/engine/textStreams.js';
+import { inControlGroup } from '../../../functions/core/policy/controlGroup.js';
 
 let parent: string;
 beforeAll(async () => {
@@ -24,11 +25,12 @@ afterAll(async () => {
 type Row = { id: string; line: number; p: number; v: number };
 
 /** Spills rows as a scoring part does (parts of `partSize`, runs of `runRows`), writes the list, returns its text and totals. */
-async function streamed(rows: Row[], economics: CampaignEconomics, partSize: number, runRows: number) {
+async function streamed(rows: Row[], economics: CampaignEconomics, partSize: number, runRows: number, controlFraction = 0) {
   const candidates = campaignCandidates(economics);
   const spools: TempFileSpool[] = [];
   const runs: RunRef[] = [];
   const file = path.join(parent, `targets-${Math.random().toString(36).slice(2)}.csv`);
+  const controlFile = `${file}.control`;
   try {
     for (let start = 0; start < rows.length || spools.length === 0; start += partSize) {
       const spool = await TempFileSpool.create(parent);
@@ -43,12 +45,15 @@ async function streamed(rows: Row[], economics: CampaignEconomics, partSize: num
       runs.push(...channels.map((channel) => ({ spool, channel })));
     }
     const out = createWriteStream(file);
-    const totals = await writeCampaignTargets(runs, economics, out, null);
+    const controlOut = createWriteStream(controlFile);
+    const { control, ...totals } = await writeCampaignTargets(runs, economics, out, null, controlFraction > 0 ? { out: controlOut, fraction: controlFraction, salt: 'salt' } : null);
     await endStream(out);
-    return { text: await readFile(file, 'utf8'), totals };
+    await endStream(controlOut);
+    return { text: await readFile(file, 'utf8'), controlText: await readFile(controlFile, 'utf8'), totals, control };
   } finally {
     await Promise.all(spools.map((s) => s.dispose()));
     await rm(file, { force: true });
+    await rm(controlFile, { force: true });
   }
 }
 
@@ -83,7 +88,8 @@ describe('streamed target lists', () => {
         economicsArb,
         fc.integer({ min: 1, max: 30 }),
         fc.integer({ min: 1, max: 9 }),
-        async (cells, e, partSize, runRows) => {
+        fc.constantFrom(0, 0, 0.3),
+        async (cells, e, partSize, runRows, controlFraction) => {
           // Probabilities on a coarse grid: many ties on expected value, broken by line.
           const rows = cells.map(([q, v], i) => ({ id: i % 5 === 0 ? `=id${i}` : `c${i}`, line: i + 2, p: q / 100, v: v * 10 }));
           const economics = resolveEconomics({
@@ -97,9 +103,17 @@ describe('streamed target lists', () => {
           });
           // Values per row as a value column gives them (the economics' constant only shapes the rules).
           const expected = inMemory(rows, economics);
-          const actual = await streamed(rows, economics, partSize, runRows);
-          expect(actual.text).toBe(expected.text);
-          expect(actual.totals).toEqual(expected.totals);
+          const actual = await streamed(rows, economics, partSize, runRows, controlFraction);
+          // The control split takes the rows whose id draws below the fraction out of the list, rank kept.
+          const lines = expected.text.split('\n').filter(Boolean);
+          const held = (line: string) => inControlGroup(line.slice(0, line.indexOf(',')), 'salt', controlFraction);
+          expect(actual.text).toBe(lines.filter((l) => !held(l)).map((l) => `${l}\n`).join(''));
+          expect(actual.controlText).toBe(lines.filter(held).map((l) => `${l}\n`).join(''));
+          expect(actual.totals.best).toEqual(expected.totals.best);
+          expect(actual.totals.selection.contacts + actual.control.contacts).toBe(expected.totals.selection.contacts);
+          expect(actual.totals.selection.gainMicros + actual.control.gainMicros).toBe(expected.totals.selection.gainMicros);
+          expect(actual.totals.selection.probabilityUnits + actual.control.probabilityUnits).toBe(expected.totals.selection.probabilityUnits);
+          if (controlFraction === 0) expect(actual.totals).toEqual(expected.totals);
         },
       ),
       { numRuns: 200 },
