@@ -78,8 +78,8 @@ export class TempFileSpool implements Spool {
     return createInterface({ input: createReadStream(this.fileOf(channel), { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
   }
 
-  bytes(channel: SpoolChannel): AsyncIterable<Uint8Array> {
-    return createReadStream(this.fileOf(channel), { highWaterMark: 1 << 20 });
+  bytes(channel: SpoolChannel, options: { readonly chunkBytes?: number } = {}): AsyncIterable<Uint8Array> {
+    return createReadStream(this.fileOf(channel), { highWaterMark: options.chunkBytes ?? 1 << 20 });
   }
 
   async dispose(): Promise<void> {

@@ -225,8 +225,17 @@ class RunCursor implements RankedCandidate {
 }
 
 /**
+ * Chunk a run is read in during the merge. Every run is open at once, so the merge holds about
+ * twice this per run (a chunk and the stream's read-ahead): 128 KiB × runs, which grows with the
+ * extract only by its number of runs (one per 131,072 candidates of a reader): 1M customers make a
+ * handful, 100M about a thousand (~128 MB). A 1 MiB chunk held 2 MiB per run, and peak memory grew
+ * with rows.
+ */
+const RUN_CHUNK_BYTES = 64 * 1024;
+
+/**
  * Reads the runs (of any number of parts) in rank order, calling `take` with each candidate until
- * it returns (or resolves to) false or the runs are exhausted. Memory: one chunk per run.
+ * it returns (or resolves to) false or the runs are exhausted. Memory: one chunk per run (RUN_CHUNK_BYTES).
  *
  * @example await mergeRankedRuns(parts.flatMap((p) => p.rankedRuns.map((channel) => ({ spool: p.spool, channel }))), (c) => { write(c); return ++n < k; });
  */
@@ -235,7 +244,7 @@ export async function mergeRankedRuns(
   take: (candidate: RankedCandidate) => boolean | Promise<boolean>,
 ): Promise<void> {
   const heap: RunCursor[] = [];
-  const cursors = runs.map((r) => new RunCursor(r.spool.bytes(r.channel)[Symbol.asyncIterator]()));
+  const cursors = runs.map((r) => new RunCursor(r.spool.bytes(r.channel, { chunkBytes: RUN_CHUNK_BYTES })[Symbol.asyncIterator]()));
   try {
     for (const cursor of cursors) if (await cursor.advance()) heapPush(heap, cursor);
     while (heap.length > 0) {

@@ -30,8 +30,12 @@ export interface Spool {
   close(): Promise<void>;
   /** The lines of one channel (without their line feeds), in the order they were written. */
   lines(channel: SpoolChannel): AsyncIterable<string>;
-  /** The bytes of one channel as written (to copy a closed channel elsewhere, e.g. to S3). */
-  bytes(channel: SpoolChannel): AsyncIterable<Uint8Array>;
+  /**
+   * The bytes of one channel as written (to copy a closed channel elsewhere, e.g. to S3). `chunkBytes`
+   * is the size of the chunks read where the store lets the reader choose (a file): small for a
+   * reader that holds many channels open at once (the merge of the sorted runs), large otherwise.
+   */
+  bytes(channel: SpoolChannel, options?: { readonly chunkBytes?: number }): AsyncIterable<Uint8Array>;
   /** Removes everything the spool holds. */
   dispose(): Promise<void>;
 }
