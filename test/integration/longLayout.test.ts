@@ -164,4 +164,42 @@ describe('card-offer: the long layout (one row per customer per month)', () => {
     expect(timeless(await summaryOf(parts.out))).toEqual(timeless(await summaryOf(single.out)));
   });
 
+  it('refuses a customer whose rows come back in a later part exactly as a single pass does: same error and lines, error.json, no outputs, no spool left', async () => {
+    const lines = [...cardOfferLongCsvLines(table, { seed: 5 })];
+    // Customer 3's last row (line 41) moved between customers 1500 and 1501, to line 15001: its other rows are lines 32–40.
+    const [moved] = lines.splice(40, 1);
+    lines.splice(15_000, 0, moved!);
+    const file = await write(path.join(work, 'cross-part.csv'), lines);
+    // Both blocks are whole customers to the planner, and the second one lands in a later part than the first.
+    const plan = await planScoringParts(await localByteRanges(file), 4, bundle, file);
+    expect(plan).toHaveLength(4);
+    const partOf = (line: number) => plan.findLastIndex((part) => part.firstLine <= line);
+    expect(partOf(32)).toBe(partOf(40));
+    expect(partOf(15_001)).toBeGreaterThan(partOf(40));
+
+    const scratch = await mkdtemp(path.join(work, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    let single: Awaited<ReturnType<typeof score>>;
+    let parts: Awaited<ReturnType<typeof score>>;
+    try {
+      single = await score(file, 'cross-part-single', '--workers', '1');
+      parts = await score(file, 'cross-part-parts', '--workers', '2', '--parts', '4');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    const expected = `EXTRACT_CUSTOMER_NOT_CONSECUTIVE: ${file}:15001 (column "customer_id"): the rows of one customer are not consecutive: lines 32–40 and line 15001 have the same "customer_id"; a long extract must be sorted by customer (ORDER BY customer_id)`;
+    expect([single.code, parts.code]).toEqual([2, 2]);
+    expect(single.stderr).toContain(expected);
+    expect(parts.stderr).toBe(single.stderr.replaceAll('cross-part-single', 'cross-part-parts'));
+    expect(parts.stderr).not.toContain(moved!.split(',')[0]);
+    for (const run of [single, parts]) {
+      expect(JSON.parse(await text(run.out, 'error.json'))).toMatchObject({ status: 'failed', retryable: false, error: { code: 'EXTRACT_CUSTOMER_NOT_CONSECUTIVE', line: 15001, column: 'customer_id' } });
+      const left = await readdir(run.out);
+      for (const output of ['scores.csv', 'targets.csv', 'rejects.csv', 'summary.json', 'report.md', '_SUCCESS']) expect(left, output).not.toContain(output);
+    }
+    expect((await readdir(scratch)).filter((name) => name.startsWith('propensity-'))).toEqual([]);
+  });
+
 });

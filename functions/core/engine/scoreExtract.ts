@@ -4,7 +4,7 @@ import { scorePart, type ScorePartOptions } from './scorePart.js';
 import type { ScoredPart } from './scoredPart.js';
 import { writeRunOutputs } from './writeRunOutputs.js';
 
-export interface ScoreExtractOptions extends Omit<ScorePartOptions, 'part'> {
+export interface ScoreExtractOptions extends Omit<ScorePartOptions, 'part' | 'customerIds'> {
   readonly output: OutputTarget;
   /** Share of rows (0–1) the run may reject before it fails. @default the spec's `file.maxRejectRate`, else 0.05 */
   readonly maxRejectRate?: number;
@@ -22,7 +22,8 @@ export async function scoreExtract(options: ScoreExtractOptions): Promise<RunOut
   const startedAt = new Date();
   let part: ScoredPart | undefined;
   try {
-    part = await scorePart(options);
+    // The whole file in one pass: its reader refuses a repeated customer itself.
+    part = await scorePart({ ...options, customerIds: false });
     return await writeRunOutputs([part], { bundle: options.bundle, economics: options.economics, output: options.output, source: options.source, startedAt, maxRejectRate: options.maxRejectRate });
   } catch (error) {
     await options.output.abort(error);

@@ -3,6 +3,7 @@ import { MAX_VALUE_PER_RESPONSE, moneyUnits, probabilityUnits } from '../economi
 import type { SuppressionSet } from '../policy/suppressionList.js';
 import { CONTACT_CAP_REASON } from '../policy/contactHistory.js';
 import { RankedRunWriter } from './rankedRuns.js';
+import { spoolCustomerIds } from './crossPartCustomers.js';
 import { campaignCandidates } from './targetLists.js';
 import { responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
@@ -72,6 +73,13 @@ export interface ScorePartOptions {
    * never candidates; scores.csv gives them the reason `contact-cap`. A suppressed customer counts as suppressed.
    */
   readonly overCap?: SuppressionSet | null | undefined;
+  /**
+   * For a long extract, spool its customers' ids, sorted, with their lines (the `customer-ids`
+   * channel, see `crossPartCustomers.ts`): a part of a larger run needs them for the merge to refuse
+   * a customer whose rows are in two parts; a whole-file pass (which refuses it itself) does not.
+   * @default true
+   */
+  readonly customerIds?: boolean;
 }
 
 /** What every part of a file needs from its first bytes: the header's fields and the delimiter. */
@@ -315,12 +323,14 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     }
     await flush();
     const rankedRuns = ranked.finish();
+    const customerIds = long && options.customerIds !== false ? await spoolCustomerIds(long, spool) : null;
     await spool.close();
     return {
       source,
       task: manifest.task,
       ...counts(),
       ...(long ? { longLayout: long.counts() } : {}),
+      ...(customerIds ? { customerIds } : {}),
       rejectReasons,
       unseenCategories: encoder.unseenCounts(),
       delimiter: extract.delimiter,

@@ -38,6 +38,11 @@ export interface ScoredPart {
   readonly profile: RunProfile | null;
   /** A long extract (one row per customer per period): its customers and the periods no row filled. */
   readonly longLayout?: LongLayoutCounts;
+  /**
+   * A long extract's part: the spool channel of its customers, ids sorted, with their lines (see
+   * `crossPartCustomers.ts`), for the merge to refuse a customer whose rows are in two parts.
+   */
+  readonly customerIds?: SpoolChannel;
   /** Customers on a suppression list (scored, never candidates), with their totals; null for a run without suppression lists. */
   readonly suppressed: SuppressedTotals | null;
   /** The part's scored lines, reject lines and runs, closed; the holder of the part disposes of it. */

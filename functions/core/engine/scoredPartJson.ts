@@ -28,6 +28,7 @@ const scoredPartJsonSchema = z
     rankedRuns: z.array(z.string()),
     profile: z.unknown().nullable(),
     longLayout: z.object({ customersScored: count, customersRejected: count, missingPeriods: count }).strict().optional(),
+    customerIds: z.string().optional(),
     suppressed: z
       .object({ customers: count, overCap: count, probabilityUnits: z.string().regex(/^\d+$/), gainMicros: z.string().regex(/^\d+$/), byReason: z.record(z.string(), count) })
       .strict()
@@ -64,6 +65,7 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
     rankedRuns: [...part.rankedRuns],
     profile: part.profile,
     ...(part.longLayout ? { longLayout: { ...part.longLayout } } : {}),
+    ...(part.customerIds ? { customerIds: part.customerIds } : {}),
     suppressed: part.suppressed
       ? { ...part.suppressed, probabilityUnits: String(part.suppressed.probabilityUnits), gainMicros: String(part.suppressed.gainMicros), byReason: { ...part.suppressed.byReason } }
       : null,
@@ -79,7 +81,7 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
 export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored part JSON'): ScoredPart {
   const fail = (key: string, message: string) => new ConfigError('CONFIG_INVALID', message, { key, source });
   const data = parseWith(scoredPartJsonSchema, json, ({ path, message }) => fail(path, message));
-  const missing = [...data.channels, ...data.rankedRuns].find((c) => !spool.channels().includes(c));
+  const missing = [...data.channels, ...data.rankedRuns, ...(data.customerIds ? [data.customerIds] : [])].find((c) => !spool.channels().includes(c));
   if (missing !== undefined) throw fail('channels', `the spool has no channel "${missing}"`);
   if ((data.task === 'multiclass') !== (data.segments !== null)) throw fail('segments', `a ${data.task} part ${data.task === 'multiclass' ? 'needs' : 'has no'} segments`);
   return {
@@ -97,6 +99,7 @@ export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored
     rankedRuns: data.rankedRuns,
     profile: data.profile === null ? null : parseRunProfile(data.profile, `${source} (profile)`),
     ...(data.longLayout ? { longLayout: data.longLayout } : {}),
+    ...(data.customerIds ? { customerIds: data.customerIds } : {}),
     suppressed: data.suppressed
       ? { ...data.suppressed, probabilityUnits: BigInt(data.suppressed.probabilityUnits), gainMicros: BigInt(data.suppressed.gainMicros) }
       : null,

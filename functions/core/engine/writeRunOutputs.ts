@@ -14,6 +14,7 @@ import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
 import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
 import { DEFAULT_MAX_REJECT_RATE, assertRejectRate } from './rejectRateGuard.js';
+import { assertCustomersInOnePart } from './crossPartCustomers.js';
 import { buildRunSummary, type ContactPolicySummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
 import { renderScoredLines, type ScoresRenderer } from './scoredLines.js';
@@ -38,8 +39,10 @@ export interface RunOutputsContext {
  * and summary to the output target, then commits it. Merging the parts of a file gives exactly the
  * outputs of scoring it whole. The parts' spools are read, not disposed of: their holder does that.
  *
- * @throws ExtractError EXTRACT_NO_ROWS when the parts hold no row at all; EXTRACT_TOO_MANY_REJECTS
- * when they rejected more than the limit (see {@link assertRejectRate}), before any output is written.
+ * @throws ExtractError EXTRACT_NO_ROWS when the parts hold no row at all; EXTRACT_CUSTOMER_NOT_CONSECUTIVE
+ * when a long extract's customer has rows in two parts (see {@link assertCustomersInOnePart});
+ * EXTRACT_TOO_MANY_REJECTS when they rejected more than the limit (see {@link assertRejectRate});
+ * each before any output is written.
  * @example
  * const { summary } = await writeRunOutputs([first, second], { bundle, economics, output, source: file, startedAt });
  */
@@ -56,6 +59,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     throw new Error('writeRunOutputs: the parts disagree on csvInjectionProtection');
   }
   const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
+  await assertLongCustomersInOnePart(parts, bundle, context.source);
   assertRejectRate(parts, context.maxRejectRate ?? bundle.featureSpec.spec.file.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE, context.source);
   const multiclass = first.task === 'multiclass';
   const { economics } = context;
@@ -174,6 +178,19 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   await endStream(summaryStream);
   const files = await output.commit();
   return { summary, files };
+}
+
+/**
+ * Parts of a long extract: a customer with rows in two parts would be scored twice, each time from
+ * part of its rows; refused as a single pass refuses it (see `crossPartCustomers.ts`).
+ */
+async function assertLongCustomersInOnePart(parts: readonly ScoredPart[], bundle: LoadedBundle, source: string): Promise<void> {
+  if (parts.length < 2 || parts.every((p) => p.longLayout === undefined)) return;
+  const sources = parts.map((part, i) => {
+    if (part.longLayout === undefined || part.customerIds === undefined) throw new Error(`writeRunOutputs: long-layout part ${i + 1} of ${parts.length} has no customer ids to check`);
+    return { spool: part.spool, channel: part.customerIds };
+  });
+  await assertCustomersInOnePart(sources, source, idColumn(bundle.featureSpec.spec)!.name);
 }
 
 /** Streams one spool channel of a part into an output, rewriting each line on the way. */

@@ -140,6 +140,8 @@ const detailOf = (text: string): string => (text.length > 40 ? `${text.slice(0, 
  *   (the first row is kept), an empty id, a wrong field count.
  *
  * @throws ExtractError EXTRACT_CUSTOMER_NOT_CONSECUTIVE (from `nextBatch`) naming the lines of both blocks, never the id.
+ *   A part of a run scored in parts sees only its own customers: the merge checks across parts
+ *   (`crossPartCustomers.ts`), from the sorted ids each part spools ({@link closedCustomers}).
  */
 export class LongCustomerReader {
   private readonly closed = new ClosedCustomerIds();
@@ -176,6 +178,15 @@ export class LongCustomerReader {
 
   counts(): LongLayoutCounts {
     return { customersScored: this.customers - this.rejectedCustomers, customersRejected: this.rejectedCustomers, missingPeriods: this.missing };
+  }
+
+  /**
+   * The customers read so far (all of them once `nextBatch` returned null), ids in UTF-8 byte order
+   * with their lines: what a part of a run hands the merge so that a customer repeated in another
+   * part is refused as a single pass would (see `crossPartCustomers.ts`).
+   */
+  closedCustomers(): ReturnType<ClosedCustomerIds['sorted']> {
+    return this.closed.sorted();
   }
 
   /** Assembled customers and row rejects, in file order; null at the end. Same contract as `OpenedExtract.nextBatch`. */
@@ -240,12 +251,7 @@ export class LongCustomerReader {
       this.closeCustomer(out);
       const earlier = this.closed.find(id);
       if (earlier) {
-        const lines = earlier.firstLine === earlier.lastLine ? `line ${earlier.firstLine}` : `lines ${earlier.firstLine}–${earlier.lastLine}`;
-        throw new ExtractError(
-          'EXTRACT_CUSTOMER_NOT_CONSECUTIVE',
-          `the rows of one customer are not consecutive: ${lines} and line ${line} have the same "${layout.idName}"; a long extract must be sorted by customer (ORDER BY ${layout.idName})`,
-          { file: this.source, line, column: layout.idName },
-        );
+        throw customerNotConsecutiveError(this.source, layout.idName, earlier, line);
       }
       this.openId = id;
       this.openFirstLine = line;
@@ -315,6 +321,20 @@ export class LongCustomerReader {
     }
     return rows.filter((row) => row.period >= 1);
   }
+}
+
+/**
+ * The error of a long extract whose customer comes back: its earlier block (`earlier`) and the line
+ * that starts it again, never the id. One builder for the reader and the merge of a run's parts
+ * (`crossPartCustomers.ts`), so both name a repeat alike.
+ */
+export function customerNotConsecutiveError(source: string, idName: string, earlier: { readonly firstLine: number; readonly lastLine: number }, line: number): ExtractError {
+  const lines = earlier.firstLine === earlier.lastLine ? `line ${earlier.firstLine}` : `lines ${earlier.firstLine}–${earlier.lastLine}`;
+  return new ExtractError(
+    'EXTRACT_CUSTOMER_NOT_CONSECUTIVE',
+    `the rows of one customer are not consecutive: ${lines} and line ${line} have the same "${idName}"; a long extract must be sorted by customer (ORDER BY ${idName})`,
+    { file: source, line, column: idName },
+  );
 }
 
 /**
