@@ -188,6 +188,43 @@ describe('fan-out on the embedded S3, the state machine played by the local driv
     expect(summary?.['longLayout']).toEqual({ customersScored: 2000, customersRejected: 0, missingPeriods: 0 });
   });
 
+  it('refuses a long extract whose customer comes back in the other part: the merge fails as a single pass does, error.json only, no _parts/ left', async () => {
+    const { FsRegistry } = await import('../../functions/adapters/fs/fsRegistry.js');
+    const { findBundledModelsDir } = await import('../../functions/score/config.js');
+    const bundled = await new FsRegistry(findBundledModelsDir()!).read('card-offer');
+    const registry = new S3Registry(s3.client, s3.bucket);
+    await registry.write(bundled);
+    await registry.promote('card-offer', bundled.manifest.version, 'fan-out long layout test');
+    const lines = [...cardOfferLongCsvLines(generateCardOfferTable({ customers: 2000, seed: 21 }), { seed: 5 })];
+    // Customer 3's last row (line 41) moved to line 15001, between customers 1500 and 1501: its other rows are lines 32–40.
+    const [moved] = lines.splice(40, 1);
+    lines.splice(15_000, 0, moved!);
+    const long = lines.join('');
+    const key = 'incoming/card-offer/statements-long-unsorted.csv';
+    const event = await dropObject(s3, key, long);
+    const bytes = s3ByteRanges(s3.client, { bucket: s3.bucket, key, etag: event.Records[0]!.s3.object.eTag }, Buffer.byteLength(long));
+    const loaded = await loadBundle(bundled, loadModel);
+    const plan = await planScoringParts(bytes, 2, loaded, key).finally(() => loaded.model.dispose());
+    // The two blocks of the customer are in different parts: neither part alone sees a repeat.
+    expect(plan).toHaveLength(2);
+    expect(plan[1]!.firstLine).toBeGreaterThan(40);
+    expect(plan[1]!.firstLine).toBeLessThanOrEqual(15_001);
+
+    const result = await fannedOut(event);
+    const outcome = await stepFunctions.executions.get(result.execution)!.done;
+    expect(outcome).toMatchObject({ status: 'failed', step: 'merge', error: { code: 'EXTRACT_CUSTOMER_NOT_CONSECUTIVE' } });
+    const prefix = prefixOf(result);
+    expect(await runFiles(s3, prefix)).toEqual(['error.json']);
+    const report = await objectJson<{ error: { code: string; file: string; line: number; column: string; message: string } }>(s3, `${prefix}error.json`);
+    expect(report?.error).toMatchObject({ code: 'EXTRACT_CUSTOMER_NOT_CONSECUTIVE', file: `s3://${s3.bucket}/${key}`, line: 15_001, column: 'customer_id' });
+    expect(report?.error.message).toBe(
+      `s3://${s3.bucket}/${key}:15001 (column "customer_id"): the rows of one customer are not consecutive: lines 32–40 and line 15001 have the same "customer_id"; a long extract must be sorted by customer (ORDER BY customer_id)`,
+    );
+    expect(JSON.stringify(report)).not.toContain(moved!.split(',')[0]);
+    // The single-invocation run of the same object refuses it with the same message.
+    await expect(scoredWhole(key, event.Records[0]!.s3.object.eTag)).rejects.toThrow(report!.error.message);
+  });
+
   it('a redelivered event computes the same execution name and starts nothing new; after the run it is skipped', async () => {
     // Prepare
     const key = 'incoming/bank-marketing/redelivered.csv';

@@ -10,9 +10,10 @@ import { lineBatches, writeText } from './textStreams.js';
  * `<first line>,<last line>,<id, spool-escaped>`; the merge reads every part's channel at once
  * (k-way merge, one batch of lines per part in memory) and refuses the file as a single pass would.
  *
- * Cost per million customers (10-byte ids, measured on this repo's bench, see README): ~25 MB of
- * spool (id plus two line numbers per customer), ~0.5 s to sort and write it in the parts and
- * ~0.6 s to merge it, on one core.
+ * Cost per million customers (10-byte ids, measured on a shared 2-core machine; README "Sequence
+ * models"): ~27 MB of spool (the id and two line numbers per customer), ~0.8 s to sort and write it
+ * in the parts, ~1.3 s to merge it (2 or 4 parts alike). A whole-file pass writes none of it
+ * (`customerIds: false`): its reader refuses a repeat itself.
  */
 export const CUSTOMER_IDS_CHANNEL: SpoolChannel = 'customer-ids';
 
@@ -63,10 +64,12 @@ interface Head {
  * @example await assertCustomersInOnePart(parts.map((p) => ({ spool: p.spool, channel: p.customerIds! })), file, 'customer_id');
  */
 export async function assertCustomersInOnePart(parts: readonly CustomerIdSource[], source: string, idName: string): Promise<void> {
+  const heads: Head[] = [];
   const heap: Head[] = [];
   try {
     for (const [part, { spool, channel }] of parts.entries()) {
       const head: Head = { part, id: '', firstLine: 0, lastLine: 0, batch: [], at: 0, batches: lineBatches(spool.bytes(channel))[Symbol.asyncIterator]() };
+      heads.push(head);
       if (await advance(head, source)) push(heap, head);
     }
     // The customer being grouped: its block in the earliest part, and whether a later part had it.
@@ -96,7 +99,8 @@ export async function assertCustomersInOnePart(parts: readonly CustomerIdSource[
     }
     if (found) throw customerNotConsecutiveError(source, idName, found.earlier, found.line);
   } finally {
-    await Promise.all(heap.map((head) => head.batches.return?.()));
+    // Closes the channels a failure left open (a finished one ignores it).
+    for (const head of heads) await head.batches.return?.(undefined);
   }
 }
 

@@ -8,9 +8,10 @@
  * 10-byte ids: 34 to 68 MB (42 MB measured). This is the one part of a long run that grows with the
  * file rather than the batch; a hash hit is confirmed byte by byte, so no customer is confused with another.
  *
- * A part of a run scored in parts hands its ids on, sorted ({@link sorted}), so the merge can find a
- * customer whose blocks landed in two parts (see `crossPartCustomers.ts`). Extra cost of the sort: a
- * 4-byte index per customer (4 MB per million) and one O(n log n) pass comparing ids byte by byte.
+ * A part of a run scored in parts hands its ids on, sorted ({@link ClosedCustomerIds.sorted}), so the
+ * merge can find a customer whose blocks landed in two parts (see `crossPartCustomers.ts`). Extra cost
+ * per million customers with 10-byte ids: a 4-byte index per customer while it sorts, ~27 MB of spool,
+ * ~0.8 s to sort and write it, ~1.3 s to merge the parts' channels (measured).
  */
 export class ClosedCustomerIds {
   private table = new Int32Array(1024).fill(-1);
@@ -83,7 +84,7 @@ export class ClosedCustomerIds {
     });
     const decoder = new TextDecoder();
     for (const entry of order) {
-      yield { id: decoder.decode(arena.subarray(offsets[entry]!, offsets[entry + 1]!)), firstLine: this.firstLines[entry]!, lastLine: this.lastLines[entry]! };
+      yield { id: decoder.decode(arena.subarray(offsets[entry], offsets[entry + 1])), firstLine: this.firstLines[entry]!, lastLine: this.lastLines[entry]! };
     }
   }
 

@@ -83,7 +83,7 @@ describe('assertCustomersInOnePart: a long extract scored in parts, a customer i
   });
 
   it('reads every channel to its end and leaves the spools as they were', async () => {
-    const parts = await Promise.all([[['A', 2, 2]], [['B', 3, 3]]].map((c) => part(c as Customer[])));
+    const parts = await Promise.all(([[['A', 2, 2]], [['B', 3, 3]]] as Customer[][]).map(part));
     await assertCustomersInOnePart(parts, 'long.csv', 'customer_id');
     await assertCustomersInOnePart(parts, 'long.csv', 'customer_id');
     expect(parts.map((p) => p.spool.channels())).toEqual([['scores', 'rejects', CUSTOMER_IDS_CHANNEL], ['scores', 'rejects', CUSTOMER_IDS_CHANNEL]]);
