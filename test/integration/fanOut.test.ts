@@ -92,6 +92,17 @@ const scoredWhole = (key: string, etag: string) =>
     spool: tempFileSpool(),
   });
 
+/** The bundled card-offer model (a sequence bundle: long extracts), written to the S3 registry as champion. */
+async function championCardOffer() {
+  const { FsRegistry } = await import('../../functions/adapters/fs/fsRegistry.js');
+  const { findBundledModelsDir } = await import('../../functions/score/config.js');
+  const bundled = await new FsRegistry(findBundledModelsDir()!).read('card-offer');
+  const registry = new S3Registry(s3.client, s3.bucket);
+  await registry.write(bundled);
+  await registry.promote('card-offer', bundled.manifest.version, 'fan-out long layout test');
+  return bundled;
+}
+
 describe('fan-out on the embedded S3, the state machine played by the local driver', () => {
   it('scores a large extract in 4 parts with outputs byte-identical to the single-invocation run', async () => {
     // Act: the S3 event goes to the score function, which starts the execution; wait for it.
@@ -155,12 +166,7 @@ describe('fan-out on the embedded S3, the state machine played by the local driv
   });
 
   it('splits a long card-offer extract (one row per customer per month) only between customers: outputs byte-identical to the single run', async () => {
-    const { FsRegistry } = await import('../../functions/adapters/fs/fsRegistry.js');
-    const { findBundledModelsDir } = await import('../../functions/score/config.js');
-    const bundled = await new FsRegistry(findBundledModelsDir()!).read('card-offer');
-    const registry = new S3Registry(s3.client, s3.bucket);
-    await registry.write(bundled);
-    await registry.promote('card-offer', bundled.manifest.version, 'fan-out long layout test');
+    const bundled = await championCardOffer();
     // 2,000 customers × 10 months ≈ 2.4 MB: two parts of PART_BYTES, the cut moved to a change of customer.
     const long = [...cardOfferLongCsvLines(generateCardOfferTable({ customers: 2000, seed: 21 }), { seed: 5 })].join('');
 
@@ -189,12 +195,7 @@ describe('fan-out on the embedded S3, the state machine played by the local driv
   });
 
   it('refuses a long extract whose customer comes back in the other part: the merge fails as a single pass does, error.json only, no _parts/ left', async () => {
-    const { FsRegistry } = await import('../../functions/adapters/fs/fsRegistry.js');
-    const { findBundledModelsDir } = await import('../../functions/score/config.js');
-    const bundled = await new FsRegistry(findBundledModelsDir()!).read('card-offer');
-    const registry = new S3Registry(s3.client, s3.bucket);
-    await registry.write(bundled);
-    await registry.promote('card-offer', bundled.manifest.version, 'fan-out long layout test');
+    const bundled = await championCardOffer();
     const lines = [...cardOfferLongCsvLines(generateCardOfferTable({ customers: 2000, seed: 21 }), { seed: 5 })];
     // Customer 3's last row (line 41) moved to line 15001, between customers 1500 and 1501: its other rows are lines 32–40.
     const [moved] = lines.splice(40, 1);

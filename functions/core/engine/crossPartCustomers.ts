@@ -1,3 +1,4 @@
+import { heapDropHead, heapPush, heapSiftDown } from './binaryHeap.js';
 import { compareCodePoints } from '../extract/closedCustomerIds.js';
 import { customerNotConsecutiveError, type LongCustomerReader } from '../extract/longLayout.js';
 import { spoolLine, unspoolLine, type Spool, type SpoolChannel } from './spool.js';
@@ -70,7 +71,7 @@ export async function assertCustomersInOnePart(parts: readonly CustomerIdSource[
     for (const [part, { spool, channel }] of parts.entries()) {
       const head: Head = { part, id: '', firstLine: 0, lastLine: 0, batch: [], at: 0, batches: lineBatches(spool.bytes(channel))[Symbol.asyncIterator]() };
       heads.push(head);
-      if (await advance(head, source)) push(heap, head);
+      if (await advance(head, source)) heapPush(heap, head, before);
     }
     // The customer being grouped: its block in the earliest part, and whether a later part had it.
     let id: string | null = null;
@@ -88,14 +89,8 @@ export async function assertCustomersInOnePart(parts: readonly CustomerIdSource[
         first = { firstLine: head.firstLine, lastLine: head.lastLine };
         repeated = false;
       }
-      if (await advance(head, source)) siftDown(heap, 0);
-      else {
-        const last = heap.pop()!;
-        if (heap.length > 0) {
-          heap[0] = last;
-          siftDown(heap, 0);
-        }
-      }
+      if (await advance(head, source)) heapSiftDown(heap, 0, before);
+      else heapDropHead(heap, before);
     }
     if (found) throw customerNotConsecutiveError(source, idName, found.earlier, found.line);
   } finally {
@@ -129,27 +124,4 @@ async function advance(head: Head, source: string): Promise<boolean> {
 function before(x: Head, y: Head): boolean {
   const d = compareCodePoints(x.id, y.id);
   return d < 0 || (d === 0 && x.part < y.part);
-}
-
-function push(heap: Head[], head: Head): void {
-  heap.push(head);
-  for (let i = heap.length - 1; i > 0; ) {
-    const parent = (i - 1) >> 1;
-    if (!before(heap[i]!, heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-    i = parent;
-  }
-}
-
-function siftDown(heap: Head[], i: number): void {
-  for (;;) {
-    const left = 2 * i + 1;
-    const right = left + 1;
-    let least = i;
-    if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
-    if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
-    if (least === i) return;
-    [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-    i = least;
-  }
 }

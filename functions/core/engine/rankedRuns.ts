@@ -1,3 +1,4 @@
+import { heapDropHead, heapPush, heapSiftDown } from './binaryHeap.js';
 import type { Spool, SpoolChannel } from './spool.js';
 
 /**
@@ -246,45 +247,19 @@ export async function mergeRankedRuns(
   const heap: RunCursor[] = [];
   const cursors = runs.map((r) => new RunCursor(r.spool.bytes(r.channel, { chunkBytes: RUN_CHUNK_BYTES })[Symbol.asyncIterator]()));
   try {
-    for (const cursor of cursors) if (await cursor.advance()) heapPush(heap, cursor);
+    for (const cursor of cursors) if (await cursor.advance()) heapPush(heap, cursor, cursorBefore);
     while (heap.length > 0) {
       const top = heap[0]!;
       const more = take(top);
       if (!(typeof more === 'boolean' ? more : await more)) return;
-      if (top.tryAdvance() || (await top.advance())) siftDown(heap, 0);
-      else {
-        const last = heap.pop()!;
-        if (heap.length > 0) {
-          heap[0] = last;
-          siftDown(heap, 0);
-        }
-      }
+      if (top.tryAdvance() || (await top.advance())) heapSiftDown(heap, 0, cursorBefore);
+      else heapDropHead(heap, cursorBefore);
     }
   } finally {
     await Promise.all(cursors.map((c) => c.close()));
   }
 }
 
-function heapPush(heap: RunCursor[], cursor: RunCursor): void {
-  heap.push(cursor);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!heap[i]!.before(heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-    i = parent;
-  }
-}
-
-function siftDown(heap: RunCursor[], i: number): void {
-  for (;;) {
-    const left = 2 * i + 1;
-    const right = left + 1;
-    let best = i;
-    if (left < heap.length && heap[left]!.before(heap[best]!)) best = left;
-    if (right < heap.length && heap[right]!.before(heap[best]!)) best = right;
-    if (best === i) return;
-    [heap[i], heap[best]] = [heap[best]!, heap[i]!];
-    i = best;
-  }
+function cursorBefore(a: RunCursor, b: RunCursor): boolean {
+  return a.before(b);
 }
