@@ -164,6 +164,23 @@ describe('card-offer: the long layout (one row per customer per month)', () => {
     expect(timeless(await summaryOf(parts.out))).toEqual(timeless(await summaryOf(single.out)));
   });
 
+  it('in parts, a row the reader refuses before its id (an empty id) inside a customer does not split the customer: outputs as a single run', async () => {
+    // Every customer gets a row with an empty id after its fifth row: wherever a cut falls, it may meet one.
+    const lines = [...cardOfferLongCsvLines(table, { seed: 5 })];
+    const withGaps = [lines[0]!, ...Array.from({ length: 2000 }, (_, c) => {
+      const rows = lines.slice(1 + 10 * c, 11 + 10 * c);
+      return [...rows.slice(0, 5), `${rows[5]!.replace(/^[^,]*/, '')}`, ...rows.slice(5)];
+    }).flat()];
+    const file = await write(path.join(work, 'empty-ids.csv'), withGaps);
+    const [single, parts] = [
+      await score(file, 'empty-ids-single', '--workers', '1', '--max-reject-rate', '0.2'),
+      await score(file, 'empty-ids-parts', '--workers', '2', '--parts', '4', '--max-reject-rate', '0.2'),
+    ];
+    expect([single.code, single.stderr, parts.code, parts.stderr]).toEqual([0, '', 0, '']);
+    for (const file of ['scores.csv', 'targets.csv', 'rejects.csv']) expect(await text(parts.out, file), file).toBe(await text(single.out, file));
+    expect((await summaryOf(parts.out)).rows).toEqual({ read: 22_000, scored: 20_000, rejected: 2000, rejectReasons: { MISSING_REQUIRED: 2000 } });
+  });
+
   it('refuses a customer whose rows come back in a later part exactly as a single pass does: same error and lines, error.json, no outputs, no spool left', async () => {
     const lines = [...cardOfferLongCsvLines(table, { seed: 5 })];
     // Customer 3's last row (line 41) moved between customers 1500 and 1501, to line 15001: its other rows are lines 32–40.

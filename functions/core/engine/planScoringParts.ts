@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { alignPartsToCustomers } from '../extract/customerBoundaries.js';
 import { longLayoutFor } from '../extract/longLayout.js';
+import { idColumn, missingMarkers } from '../spec/featureSpec.js';
 import { planParts, type ByteRangeReader, type ExtractPart } from '../extract/planParts.js';
 import type { LoadedBundle } from './loadBundle.js';
 import { readExtractLayout } from './scorePart.js';
@@ -24,5 +25,6 @@ export async function planScoringParts(bytes: ByteRangeReader, parts: number, bu
   const layout = await readExtractLayout(Readable.from([head]), bundle, source);
   const long = longLayoutFor(spec, layout.headerFields, source);
   if (!long) return plan;
-  return alignPartsToCustomers(bytes, plan, { delimiter: layout.delimiter, idIndex: long.idIndex });
+  // Records the reader refuses before their id (wrong field count, a missing id) belong to no customer.
+  return alignPartsToCustomers(bytes, plan, { delimiter: layout.delimiter, idIndex: long.idIndex, fieldCount: long.fieldCount, missing: missingMarkers(idColumn(spec)!) });
 }

@@ -13,6 +13,13 @@ export interface CustomerKey {
   readonly delimiter: string;
   /** 0-based field index of the id column. */
   readonly idIndex: number;
+  /**
+   * What the reader refuses before it looks at the customer (a record of another field count, an id
+   * that is a missing marker): such a record belongs to no customer, as a blank line does, so a
+   * customer's rows on both sides of it stay in one part. @default every record is a customer's
+   */
+  readonly fieldCount?: number;
+  readonly missing?: ReadonlySet<string>;
 }
 
 /**
@@ -20,7 +27,7 @@ export interface CustomerKey {
  * customer id differs from the line before it, so that no part splits a long extract's customer:
  * each part then reads whole customers, and the parts merge byte-identically with a single run.
  * A boundary with no change of customer after it is dropped (fewer parts); so is one that lands on
- * another. Lines inside a quoted field that spans lines (an odd count of quotes since the boundary)
+ * another. Records of no customer (see {@link CustomerKey.fieldCount}) neither start nor end one. Lines inside a quoted field that spans lines (an odd count of quotes since the boundary)
  * are never taken as a boundary.
  *
  * Cost: per boundary, one read of the line before it and reads forward through one customer's rows.
@@ -51,7 +58,7 @@ export async function alignPartsToCustomers(bytes: ByteRangeReader, plan: readon
  * with an even count of quotes since its start (`start` itself is such a point: `planParts` says so).
  */
 async function nextCustomerStart(bytes: ByteRangeReader, start: number, firstLine: number, key: CustomerKey): Promise<{ start: number; firstLine: number } | null> {
-  let previous = idOf(await recordBefore(bytes, start), key);
+  let previous = await customerBefore(bytes, start, key);
   const decoder = new TextDecoder();
   let offset = start;
   let line = firstLine;
@@ -74,9 +81,9 @@ async function nextCustomerStart(bytes: ByteRangeReader, start: number, firstLin
       line++;
       if (quotes % 2 !== 0) continue;
       const record = decoder.decode(text.subarray(from, lf));
-      // A blank line is no record (the reader skips it): it neither starts nor ends a customer.
-      if (record.trim() !== '') {
-        const id = idOf(record, key);
+      // A blank line is no record (the reader skips it), a refused one no customer's: neither starts nor ends a customer.
+      const id = customerOf(record, key);
+      if (id !== null) {
         if (id !== previous) return { start: recordStart, firstLine: recordLine };
         previous = id;
       }
@@ -92,17 +99,17 @@ async function nextCustomerStart(bytes: ByteRangeReader, start: number, firstLin
   }
   // The last record, without a line feed after it.
   for (let i = scanned; i < pending.length; i++) if (pending[i] === QUOTE) quotes++;
-  const last = decoder.decode(pending);
-  if (last.trim() !== '' && quotes % 2 === 0 && idOf(last, key) !== previous) return { start: recordStart, firstLine: recordLine };
+  const last = customerOf(decoder.decode(pending), key);
+  if (last !== null && quotes % 2 === 0 && last !== previous) return { start: recordStart, firstLine: recordLine };
   return null;
 }
 
 /**
- * The last record that ends before `start` (which follows a line feed at an even count of quotes),
- * blank lines skipped: a record begins at the nearest line start before its end with an even count
- * of quotes up to that end.
+ * The customer of the last record that ends before `start` (which follows a line feed at an even
+ * count of quotes), blank lines and records of no customer skipped, or '' when there is none: a record
+ * begins at the nearest line start before its end with an even count of quotes up to that end.
  */
-async function recordBefore(bytes: ByteRangeReader, start: number): Promise<string> {
+async function customerBefore(bytes: ByteRangeReader, start: number, key: CustomerKey): Promise<string> {
   const decoder = new TextDecoder();
   for (let window = 64 * 1024; ; window *= 2) {
     const from = Math.max(0, start - window);
@@ -113,8 +120,8 @@ async function recordBefore(bytes: ByteRangeReader, start: number): Promise<stri
       if (i >= 0 && chunk[i] === QUOTE) quotes++;
       const lineStart = i < 0 ? from === 0 : chunk[i] === LF;
       if (!lineStart || quotes % 2 !== 0) continue;
-      const record = decoder.decode(chunk.subarray(i + 1, end));
-      if (record.trim() !== '') return record;
+      const id = customerOf(decoder.decode(chunk.subarray(i + 1, end)), key);
+      if (id !== null) return id;
       end = i;
     }
     if (from === 0) return '';
@@ -127,6 +134,27 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   joined.set(a);
   joined.set(b, a.length);
   return joined;
+}
+
+/** The customer of a record (its {@link idOf}), or null for a blank line or a record the reader refuses before its id. */
+function customerOf(record: string, key: CustomerKey): string | null {
+  if (record.trim() === '') return null;
+  const id = idOf(record, key);
+  if (key.missing?.has(id)) return null;
+  if (key.fieldCount !== undefined && fieldsOf(record, key.delimiter) !== key.fieldCount) return null;
+  return id;
+}
+
+/** Fields of one record: delimiters outside quotes, plus one. */
+function fieldsOf(record: string, delimiter: string): number {
+  let fields = 1;
+  let quoted = false;
+  for (let i = 0; i < record.length; i++) {
+    const c = record[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === delimiter && !quoted) fields++;
+  }
+  return fields;
 }
 
 /** The trimmed, unquoted id field of one line (a CR before the line feed dropped). */

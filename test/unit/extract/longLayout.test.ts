@@ -191,6 +191,24 @@ describe('alignPartsToCustomers', () => {
     expect(await alignPartsToCustomers(bytes, plan, { delimiter: ',', idIndex: 0 })).toEqual([{ start: 0, end: bytes.size, firstLine: 1 }]);
   });
 
+  it('keeps a customer whole across the rows the reader refuses before their id (an empty or missing-marker id, a wrong field count)', async () => {
+    const lines = ['id,month,a', 'A,1,1', 'A,2,1', ',3,1', 'A,3,1', 'x,y', 'A,4,1', 'NA,5,1', 'A,5,1', 'B,1,1', 'B,2,1'];
+    const text = `${lines.join('\n')}\n`;
+    const bytes = memoryBytes(text);
+    const startOf = (line: number) => Buffer.byteLength(lines.slice(0, line - 1).map((l) => `${l}\n`).join(''));
+    const key = { delimiter: ',', idIndex: 0, fieldCount: 3, missing: new Set(['', 'NA']) };
+    // A cut at each refused row (lines 4, 6, 8) moves to B (line 10), not to the refused row: A stays in one part.
+    for (const cut of [4, 6, 8]) {
+      const plan = [{ start: 0, end: startOf(cut), firstLine: 1 }, { start: startOf(cut), end: bytes.size, firstLine: cut }];
+      expect(await alignPartsToCustomers(bytes, plan, key), `cut at line ${cut}`).toEqual([{ start: 0, end: startOf(10), firstLine: 1 }, { start: startOf(10), end: bytes.size, firstLine: 10 }]);
+      // Without the reader's rules, the refused row looks like another customer.
+      expect((await alignPartsToCustomers(bytes, plan, { delimiter: ',', idIndex: 0 }))[1]!.firstLine).toBe(cut);
+    }
+    // A cut right after a refused row still sees A before it: the next change is B.
+    const plan = [{ start: 0, end: startOf(5), firstLine: 1 }, { start: startOf(5), end: bytes.size, firstLine: 5 }];
+    expect((await alignPartsToCustomers(bytes, plan, key))[1]!.firstLine).toBe(10);
+  });
+
   it('reads the id field of a line: quoted, with doubled quotes, trimmed, CR dropped', () => {
     expect(idOf('1,"a ""b"", c",x\r', { delimiter: ',', idIndex: 1 })).toBe('a "b", c');
     expect(idOf(' 42 ;x', { delimiter: ';', idIndex: 0 })).toBe('42');
