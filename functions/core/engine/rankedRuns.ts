@@ -1,5 +1,5 @@
 import { heapDropHead, heapPush, heapSiftDown } from './binaryHeap.js';
-import type { Spool, SpoolChannel } from './spool.js';
+import { MERGE_CHUNK_BYTES, type Spool, type SpoolChannel } from './spool.js';
 
 /**
  * External sort of a run's target-list candidates, so that memory does not grow with the extract:
@@ -232,7 +232,7 @@ class RunCursor implements RankedCandidate {
  * handful, 100M about a thousand (~128 MB). A 1 MiB chunk held 2 MiB per run, and peak memory grew
  * with rows.
  */
-const RUN_CHUNK_BYTES = 64 * 1024;
+const RUN_CHUNK_BYTES = MERGE_CHUNK_BYTES;
 
 /**
  * Reads the runs (of any number of parts) in rank order, calling `take` with each candidate until

@@ -40,6 +40,12 @@ export interface Spool {
   dispose(): Promise<void>;
 }
 
+/**
+ * Chunk a channel is read in by a merge that holds many channels open at once (the sorted runs of
+ * `rankedRuns.ts`, the parts' customers of `crossPartCustomers.ts`): about twice this per channel.
+ */
+export const MERGE_CHUNK_BYTES = 64 * 1024;
+
 /** Makes an empty spool for one part; the caller picks the adapter (the core never does). */
 export type SpoolFactory = () => Promise<Spool>;
 

@@ -142,7 +142,7 @@ const detailOf = (text: string): string => (text.length > 40 ? `${text.slice(0, 
  * @throws ExtractError EXTRACT_CUSTOMER_NOT_CONSECUTIVE (from `nextBatch`) naming the lines of both blocks, never the id.
  *   A part of a run scored in parts sees only its own customers: the merge checks across parts
  *   (`crossPartCustomers.ts`), from the sorted ids each part spools ({@link LongCustomerReader.closedCustomers}):
- *   per million customers ~27 MB of scratch spool and ~2 s of sorting and merging (README "Sequence models").
+ *   per million customers ~27 MB of scratch spool and ~1.3 s of sorting and merging (README "Sequence models").
  */
 export class LongCustomerReader {
   private readonly closed = new ClosedCustomerIds();
