@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, PropensityError } from '../core/errors.js';
 import { inspectCommand } from './commands/inspect.js';
 import { scoreCommand, type ScoreCommandOptions } from './commands/score.js';
-import { MAX_PARTS, MAX_WORKERS, defaultWorkers } from '../adapters/workers/scoreInParts.js';
+import { MAX_PARTS, MAX_WORKERS, defaultWorkers } from '../adapters/workers/workerLimits.js';
 import type { TrainCommandOptions } from './commands/train.js';
 
 /** Largest `--batch-size`: the same bound as the score function's BATCH_SIZE (a batch is rows × features floats). */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../core/extract/extractLimits.js';
-import { MAX_WORKERS, defaultWorkers } from '../adapters/workers/scoreInParts.js';
+import { MAX_WORKERS, defaultWorkers } from '../adapters/workers/workerLimits.js';
 import { bucketNameSetting, logLevelSetting, parseEnvironment, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 
 /** Above this stored size an extract fans out (FAN_OUT_BYTES): about 4 parts of 256 MiB, minutes of work for one function. */

@@ -4,7 +4,8 @@ import type { RunOutcome } from '../core/engine/runOutputs.js';
 import { scoreExtract, type ScoreExtractOptions } from '../core/engine/scoreExtract.js';
 import { s3ByteRanges, type S3ObjectVersion } from '../adapters/s3/s3ByteRanges.js';
 import type { S3ObjectStream } from '../adapters/s3/s3Objects.js';
-import { MIN_PART_BYTES, scoreInParts } from '../adapters/workers/scoreInParts.js';
+import { scoreInParts } from '../adapters/workers/scoreInParts.js';
+import { MIN_PART_BYTES } from '../adapters/workers/workerLimits.js';
 
 export interface ExtractObjectRun extends Omit<ScoreExtractOptions, 'input'> {
   readonly client: S3Client;

@@ -1,12 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { partTaskRunner } from './partTasks.js';
+import { partWorkerEntry } from './partWorkerEntry.js';
+import { MAX_PARTS, MIN_PART_BYTES } from './workerLimits.js';
 import type { BundleFiles } from '../../core/bundle/registry.js';
-import { PART_WORKER_FILE } from '../../core/constants.js';
 import { errorFromJson } from '../../core/errorJson.js';
 import { PartOutcomes } from '../../core/engine/partOutcomes.js';
 import type { RunOutcome } from '../../core/engine/runOutputs.js';
@@ -21,21 +22,6 @@ import type { ByteRangeReader, ExtractPart } from '../../core/extract/planParts.
 import { TempFileSpool } from '../fs/tempFileSpool.js';
 import type { PartSource } from './partSource.js';
 import type { PartWorkerData, PartWorkerReply, PartWorkerRequest } from './partWorkerProtocol.js';
-
-/** Most worker threads a run starts (the CLI's `--workers` bound). */
-export const MAX_WORKERS = 64;
-/** Most byte ranges a run is split into (the CLI's `--parts` bound). */
-export const MAX_PARTS = 1024;
-/**
- * Smallest part worth a thread: a file under twice this is scored whole, and a plan never cuts a part
- * smaller. It also keeps the layout check whole: the first part holds its 200 rows at any ordinary width.
- */
-export const MIN_PART_BYTES = 256 * 1024;
-
-/** Worker threads by default: one per core this process may use (a Lambda's vCPUs). */
-export function defaultWorkers(): number {
-  return Math.min(MAX_WORKERS, Math.max(1, availableParallelism()));
-}
 
 export interface ScoreInPartsOptions extends Omit<ScoreExtractOptions, 'observer' | 'part'> {
   /** Where the workers read their byte ranges (a local file, or an S3 object version). */
@@ -97,7 +83,7 @@ export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOut
   options.onPlan?.({ parts: plan.length, workers });
   const runDir = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'propensity-run-'));
   // Started before the header is read: each lane loads its model while this thread goes on.
-  const pool = new PartWorkerPool(workers, workerData(options, runDir));
+  const pool = new PartWorkerPool(workers, workerData(options, runDir), workers > 1 ? await partWorkerEntry() : null);
   const parts: ScoredPart[] = [];
   try {
     const head = await bytes.read(0, layoutBytes(plan[0]!, options));
@@ -164,14 +150,6 @@ function workerData(options: ScoreInPartsOptions, spoolParent: string): PartWork
   };
 }
 
-/**
- * The worker's entry: beside this module when running from source (a small .mjs that registers tsx,
- * which a worker does not inherit), else the bundled `scorePartWorker.mjs` beside the bundled handler.
- */
-export function partWorkerEntry(moduleUrl: string = import.meta.url): URL {
-  return moduleUrl.endsWith('.ts') ? new URL('./scorePartWorker.source.mjs', moduleUrl) : new URL(`./${PART_WORKER_FILE}`, moduleUrl);
-}
-
 interface ScoredPartMessage {
   readonly part: ScoredPartJson;
   readonly spoolDir: string;
@@ -198,9 +176,9 @@ interface LaneEvents {
 }
 
 /** A worker thread as a lane. */
-function threadLane(data: PartWorkerData, events: LaneEvents): Lane {
+function threadLane(entry: URL, data: PartWorkerData, events: LaneEvents): Lane {
   // None of the parent's flags: `-e`/`--input-type` (a test harness, a runtime wrapper) would break a file entry.
-  const worker = new Worker(partWorkerEntry(), { workerData: data, execArgv: [] });
+  const worker = new Worker(entry, { workerData: data, execArgv: [] });
   let exited = false;
   worker.once('exit', () => (exited = true));
   worker.on('message', (reply: PartWorkerReply) => events.reply(reply));
@@ -252,7 +230,8 @@ class PartWorkerPool {
   private tasks: { reply(lane: Lane, reply: TaskReply): void; crash(lane: Lane, error: Error): void } | null = null;
   private progress: ((reply: Extract<PartWorkerReply, { type: 'progress' }>) => void) | null = null;
 
-  constructor(size: number, data: PartWorkerData) {
+  /** `entry`: the worker threads' entry file (see `partWorkerEntry`); null when this thread is the only lane. */
+  constructor(size: number, data: PartWorkerData, entry: URL | null) {
     for (let i = 0; i < size; i++) {
       const events: LaneEvents = {
         reply: (reply) => {
@@ -265,7 +244,7 @@ class PartWorkerPool {
         },
       };
       // Events come on later turns only, once `lane` is set.
-      const lane = i === 0 ? thisThreadLane(data, events) : threadLane(data, events);
+      const lane = i === 0 || !entry ? thisThreadLane(data, events) : threadLane(entry, data, events);
       this.lanes.push(lane);
     }
   }
