@@ -232,6 +232,11 @@ export class PredictRequestError extends PropensityError {
   }
 }
 
+/** Whether an error says the model or version is not in the registry (a 404 online, a skipped model in batch). */
+export function isBundleNotFound(error: unknown): error is PropensityError {
+  return error instanceof PropensityError && error.code === 'BUNDLE_NOT_FOUND';
+}
+
 /**
  * Why a row was rejected. Rows are data, not exceptions: each rejected row is listed in
  * `rejects.csv` with its line, column and one of these codes.

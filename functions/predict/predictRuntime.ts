@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BundleError, PredictRequestError, PropensityError } from '../core/errors.js';
+import { PredictRequestError, PropensityError, isBundleNotFound } from '../core/errors.js';
 import { isModelName } from '../core/bundle/bundleNames.js';
 import { describeError } from '../core/engine/runFailure.js';
 import { ChampionCache } from '../core/predict/championCache.js';
@@ -55,7 +55,7 @@ function refusal(error: unknown): PredictHttpResponse | undefined {
     const { name: _name, ...body } = error.toJSON();
     return json(error.code === 'REQUEST_TOO_LARGE' ? 413 : 400, { error: body });
   }
-  if (error instanceof BundleError && error.code === 'BUNDLE_NOT_FOUND') return json(404, { error: { code: error.code, message: error.message } });
+  if (isBundleNotFound(error)) return json(404, { error: { code: error.code, message: error.message } });
   return undefined;
 }
 

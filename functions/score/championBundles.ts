@@ -1,4 +1,4 @@
-import { BundleError, PropensityError } from '../core/errors.js';
+import { BundleError, isBundleNotFound } from '../core/errors.js';
 import { loadBundle, type LoadedBundle } from '../core/engine/loadBundle.js';
 import type { BundleFiles, ModelRegistry } from '../core/bundle/registry.js';
 import { loadModel } from '../adapters/model/modelLoader.js';
@@ -19,9 +19,6 @@ interface CachedBundle {
   readonly files: BundleFiles;
 }
 
-function isNotFound(error: unknown): boolean {
-  return error instanceof PropensityError && error.code === 'BUNDLE_NOT_FOUND';
-}
 
 /**
  * Resolves a model's champion bundle: the S3 registry's champion, else the bundled models shipped
@@ -53,7 +50,7 @@ export class ChampionBundles {
     try {
       return { ...(await this.load('bundled', this.bundled, model, bundledVersion)), origin: 'bundled' };
     } catch (error) {
-      if (isNotFound(error)) {
+      if (isBundleNotFound(error)) {
         throw new BundleError('BUNDLE_NOT_FOUND', 'no champion in the registry and no bundled model of that name', { bundle: model, cause: error });
       }
       throw error;

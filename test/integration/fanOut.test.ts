@@ -15,7 +15,7 @@ import { startLocalStepFunctions, type FanOutHandlers, type LocalStepFunctions }
 import { ChampionBundles } from '../../functions/score/championBundles.js';
 import { scoreS3Object, type ScoreS3ObjectResult } from '../../functions/score/scoreS3Object.js';
 import { dataset } from '../helpers/datasets.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
+import { embeddedS3Environment, startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { bankBundle } from './support/bankBundle.js';
 import { dropObject, objectJson, objectText, runFiles } from './support/s3Drops.js';
 
@@ -48,11 +48,7 @@ beforeAll(async () => {
   await registry.write(champion);
   await registry.promote('bank-marketing', champion.manifest.version, 'fan-out test');
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    BUCKET: s3.bucket,
+    ...embeddedS3Environment(s3),
     LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
     FAN_OUT_BYTES: String(FAN_OUT_BYTES),

@@ -54,6 +54,19 @@ async function score(key: string, body: string | undefined, indexPrefix = 'index
   });
 }
 
+/** Runs `work` with the run's index removed (and the log emptied), then puts the index back. */
+async function withIndexHidden(run: ScoreS3ObjectResult, work: () => Promise<void>): Promise<void> {
+  const indexKey = await indexKeyOf(run);
+  const index = await readObjectBytes(s3.client, s3.bucket, indexKey);
+  await deleteKeys(s3.client, s3.bucket, [indexKey]);
+  logs.length = 0;
+  try {
+    await work();
+  } finally {
+    await putObject(s3.client, s3.bucket, indexKey, index!);
+  }
+}
+
 async function indexKeyOf(result: ScoreS3ObjectResult): Promise<string> {
   if (result.status !== 'scored' && result.status !== 'skipped') throw new Error(`not a run: ${result.status}`);
   const manifest = (await objectJson<SuccessManifest>(s3, `outputs/${MODEL}/${result.runId}/${SUCCESS_FILE}`))!;
@@ -179,29 +192,19 @@ describe('realized performance and the label join read the index', () => {
   it('gives the same figures for a run without an index, from its own files, and says so in the log', async () => {
     // Prepare
     const expected = await realizedFromRunFiles();
-    const indexKey = await indexKeyOf(run);
-    const index = await readObjectBytes(s3.client, s3.bucket, indexKey);
-    await deleteKeys(s3.client, s3.bucket, [indexKey]);
-    logs.length = 0;
-    try {
+    await withIndexHidden(run, async () => {
       // Act
       const fallback = await realizedForRuns({ ...args('drift-b/'), outputs: runOutputs() });
       // Assess
       expect(fallback).toEqual([expected]);
       expect(logs.map((l) => l.message)).toContain('run has no index: joining its scores.csv and targets.csv');
-    } finally {
-      await putObject(s3.client, s3.bucket, indexKey, index!);
-    }
+    });
   });
 
   it('does not read a run again while the label files stay the same, and does when they change', async () => {
     // Prepare: figures recorded for these label files (previous test's folder), then the run's index hidden.
     const expected = await realizedFromRunFiles();
-    const indexKey = await indexKeyOf(run);
-    const index = await readObjectBytes(s3.client, s3.bucket, indexKey);
-    await deleteKeys(s3.client, s3.bucket, [indexKey]);
-    logs.length = 0;
-    try {
+    await withIndexHidden(run, async () => {
       // Act
       const cached = await realizedForRuns({ ...args('drift-a/'), outputs: runOutputs() });
       const changed = await realizedForRuns({ ...args('drift-a/'), labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: '2026-12-02T00:00:00.000Z' }], outputs: runOutputs() });
@@ -209,9 +212,7 @@ describe('realized performance and the label join read the index', () => {
       expect(cached).toEqual([expected]);
       expect(changed).toEqual([expected]);
       expect(logs.filter((l) => l.message.startsWith('run has no index'))).toHaveLength(1);
-    } finally {
-      await putObject(s3.client, s3.bucket, indexKey, index!);
-    }
+    });
   });
 
   it('joins labels for retraining through the index, into a stratified sample of bounded size, the same every time', async () => {

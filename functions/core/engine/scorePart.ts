@@ -1,5 +1,5 @@
 import { ConfigError, PropensityError, type RejectReason, type RowReject } from '../errors.js';
-import { MAX_VALUE_PER_RESPONSE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
+import { LimbSums, MAX_VALUE_PER_RESPONSE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
 import type { SuppressionSet } from '../policy/suppressionList.js';
 import { CONTACT_CAP_REASON } from '../policy/contactHistory.js';
 import { RankedRunWriter } from './rankedRuns.js';
@@ -182,7 +182,9 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   }
   const suppression = options.suppression ?? null;
   const overCap = options.overCap ?? null;
-  const suppressed = suppression || overCap ? { customers: 0, overCap: 0, probabilityUnits: 0n, gainMicros: 0n, byReason: {} as Record<string, number> } : null;
+  const suppressed = suppression || overCap ? { customers: 0, overCap: 0, byReason: {} as Record<string, number> } : null;
+  // The suppressed customers' probability (0) and expected gain (1) in exact units, as the histogram sums them.
+  const suppressedSums = new LimbSums(2);
   const reasonFields = new Map<string, string>();
   /** The scores.csv columns a run with suppression lists adds: `suppressed` and `suppression_reason`. */
   const suppressionCells = (reason: string | null): string => {
@@ -194,8 +196,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   };
   const suppress = (reason: string, capped: boolean, p: number, v: number) => {
     suppressed!.customers++;
-    suppressed!.probabilityUnits += BigInt(probabilityUnits(p));
-    suppressed!.gainMicros += BigInt(moneyUnits(p * v));
+    suppressedSums.add(0, probabilityUnits(p));
+    suppressedSums.add(1, moneyUnits(p * v));
     if (capped) suppressed!.overCap++;
     else suppressed!.byReason[reason] = (suppressed!.byReason[reason] ?? 0) + 1;
   };
@@ -339,7 +341,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       segments,
       rankedRuns,
       profile: profile?.toProfile() ?? null,
-      suppressed,
+      suppressed: suppressed && { ...suppressed, probabilityUnits: suppressedSums.total(0), gainMicros: suppressedSums.total(1) },
       spool,
     };
   } catch (error) {

@@ -24,7 +24,9 @@ import { writeText } from './textStreams.js';
  * out what neither could reach within its budget (see `RankedRunWriter`).
  */
 export function campaignCandidates(economics: CampaignEconomics): { readonly readers: readonly RunReader[]; readonly costMicros: number; accepts(p: number, evMicros: number): boolean } {
-  const readers = [selectionRuleFor(economics), bestSelectionRuleFor(economics)].map(
+  const policy = selectionRuleFor(economics);
+  const best = bestSelectionRuleFor(economics);
+  const readers = [policy, best].map(
     (rule): RunReader => ({
       cap: rule.maxContacts,
       // A run's key is the expected value in micro-units, `a` the probability.
@@ -34,7 +36,8 @@ export function campaignCandidates(economics: CampaignEconomics): { readonly rea
   return {
     readers,
     costMicros: moneyUnits(economics.costPerContact),
-    accepts: (p, ev) => readers.some((reader) => reader.takes(ev, p)),
+    // Called for every scored row: the two rules directly, not through the readers' closures.
+    accepts: (p, ev) => ruleTakes(policy, p, ev) || ruleTakes(best, p, ev),
   };
 }
 

@@ -1,3 +1,5 @@
+import { DAY_MS } from '../constants.js';
+import { indexDay } from '../runIndex/runIndex.js';
 import { SuppressionError } from '../errors.js';
 import { csvRecord, neutraliseFormula } from '../engine/csvText.js';
 import { csvRecords } from './policyCsv.js';
@@ -22,19 +24,13 @@ export interface FrequencyCap {
 /** The reason the scores.csv `suppression_reason` column gives a customer over the frequency cap. */
 export const CONTACT_CAP_REASON = 'contact-cap';
 
-const DAY_MS = 86_400_000;
-
-/** `YYYY-MM-DD` of a date (UTC). */
-export function isoDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
 
 /**
  * The history entry of a committed run, from its targets.csv: `id,contacted` rows. Ids come back as
  * the extract held them (CSV quoting undone, and the formula guard's leading `'` when the run had it on).
  */
 export async function historyEntry(targetsCsv: AsyncIterable<Uint8Array>, file: string, day: Date, csvInjectionProtection: boolean): Promise<string> {
-  const contacted = isoDay(day);
+  const contacted = indexDay(day);
   let text = 'id,contacted\n';
   let header = true;
   for await (const { record } of csvRecords(targetsCsv, file)) {

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../constants.js';
 import { SuppressionError } from '../errors.js';
 import { csvRecords } from './policyCsv.js';
 
@@ -112,7 +113,7 @@ function dayNumber(text: string): number {
   const time = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   const date = new Date(time);
   if (date.getUTCMonth() !== Number(m[2]) - 1 || date.getUTCDate() !== Number(m[3])) return Number.NaN;
-  return time / 86_400_000;
+  return time / DAY_MS;
 }
 
 /**
@@ -134,7 +135,7 @@ export class SuppressionSetBuilder {
   private files = 0;
 
   constructor(asOf: Date) {
-    this.today = Math.floor(asOf.getTime() / 86_400_000);
+    this.today = Math.floor(asOf.getTime() / DAY_MS);
   }
 
   /** Adds one trimmed id (with its reason); for callers that already parsed a list. */

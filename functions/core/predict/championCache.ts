@@ -1,4 +1,4 @@
-import { PropensityError } from '../errors.js';
+import { isBundleNotFound } from '../errors.js';
 
 /** How often a warm container asks the registry which version is the champion (CHAMPION_TTL_SECONDS). */
 export const DEFAULT_CHAMPION_TTL_SECONDS = 300;
@@ -18,7 +18,6 @@ interface Entry<T> {
   refreshing?: Promise<T>;
 }
 
-const isNotFound = (error: unknown) => error instanceof PropensityError && error.code === 'BUNDLE_NOT_FOUND';
 
 /**
  * Each model's champion, resolved once and served from memory for `ttlMs`, then resolved again (the
@@ -64,7 +63,7 @@ export class ChampionCache<T> {
       this.entries.set(model, { value: Promise.resolve(value), checkedAt: this.now() });
       return value;
     } catch (error) {
-      if (isNotFound(error)) {
+      if (isBundleNotFound(error)) {
         if (this.entries.get(model) === stale) this.entries.delete(model);
         throw error;
       }

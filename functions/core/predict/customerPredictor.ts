@@ -136,6 +136,8 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
   const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : 0;
   const rule = selectionRuleFor(economics);
   const costMicros = moneyUnits(economics.costPerContact);
+  // A multiclass run lists every customer by confidence (within maxContacts): selected unless that is 0.
+  const segmentSelected = economics.budget.maxContacts !== 0;
   const decileOf = baselineDecileOf(bundle.baseline);
   const { groups, columnsOf } = featureSlotGroups(featureSpec);
   const explainGroups = groups.map((group) => ({ name: group.name, fields: columnsOf.get(group.name)!.map((name) => header.indexOf(name)) }));
@@ -200,9 +202,7 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
         if (multiclass) {
           const segment = classes[top]!;
           const byClass = Object.fromEntries(classes.map((c, k) => [c, probabilities[i * out + k]!]));
-          // A multiclass run lists every customer by confidence (within maxContacts).
-          const selected = economics.budget.maxContacts !== 0;
-          return { id: ids[i]!, probabilities: byClass, segment, confidence: score, action: manifest.actions?.[segment] ?? null, decile, selected, ...(reasons ? { reasons } : {}) };
+          return { id: ids[i]!, probabilities: byClass, segment, confidence: score, action: manifest.actions?.[segment] ?? null, decile, selected: segmentSelected, ...(reasons ? { reasons } : {}) };
         }
         const evMicros = moneyUnits(score * values[i]!) - costMicros;
         return {
