@@ -3,6 +3,7 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { CampaignFigures, CampaignRoi } from '../economics/campaignRoi.js';
 import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentSummary } from '../economics/segmentSelection.js';
+import type { LabelledEvaluation } from '../evaluation/labelledEvaluation.js';
 import type { LongLayoutCounts } from '../extract/longLayout.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { ScoredPart } from './scoredPart.js';
@@ -22,6 +23,10 @@ export interface RunSummary {
   readonly rows: { readonly read: number; readonly scored: number; readonly rejected: number; readonly rejectReasons: Partial<Record<RejectReason, number>> };
   /** Values not seen in training, per categorical feature (scored as `other`). */
   readonly unseenCategories: Record<string, number>;
+  /** Missing cells per input column among scored rows, filled by the spec's imputation. */
+  readonly imputed?: Record<string, number>;
+  /** Present when the extract carried the spec's target column: the scores against those outcomes. */
+  readonly labels?: LabelledEvaluation;
   /** Only for a long extract: customers scored and rejected, and (customer, period) blocks imputed as missing. */
   readonly longLayout?: LongLayoutCounts;
   readonly delimiter: string;
