@@ -1,6 +1,7 @@
 import { DriftError } from '../errors.js';
 import { checkDrift, driftExitCode, parseDriftOptions, type DriftReport } from './checkDrift.js';
 import { parseDriftBaseline } from './driftBaseline.js';
+import { driftDistributions } from './driftDistributions.js';
 import { formatDriftReport } from './formatDriftReport.js';
 import { mergeAllProfiles, parseRunProfile, PROFILE_FILE, type RunProfile } from './runProfile.js';
 
@@ -61,11 +62,13 @@ export function runDriftCheck(input: DriftCheckInput): DriftCheckResult {
       `none of the ${input.profiles.length} run profiles was counted on the bundle's baseline ${baseline.id} (they belong to another model version)`,
     );
   }
-  const report = checkDrift(baseline, mergeAllProfiles(matching), options, {
+  const merged = mergeAllProfiles(matching);
+  const checked = checkDrift(baseline, merged, options, {
     checkedAt: (input.now ?? new Date()).toISOString(),
     ...(input.model !== undefined ? { model: input.model } : {}),
     ...(input.modelVersion !== undefined ? { modelVersion: input.modelVersion } : {}),
   });
+  const report: DriftReport = { ...checked, distributions: driftDistributions(baseline, merged) };
   const withSkips: DriftReport =
     skipped.length === 0
       ? report
