@@ -149,7 +149,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .action(async (runs: string[], options: { model: string; report: string; options?: string }) => {
       const { driftCommand } = await import('./commands/drift.js');
       const result = await driftCommand({ model: options.model, runs, report: options.report, ...(options.options ? { options: options.options } : {}) });
-      process.stdout.write(`${result.summary.trimEnd()}\nReport: ${result.reportFile}\n`);
+      process.stdout.write(`${result.summary.trimEnd()}\nReport: ${result.reportFile}\nHTML report: ${result.htmlFile}\n`);
       outcome.exitCode = result.exitCode;
     });
 

@@ -103,7 +103,7 @@ describe('score handler against the embedded S3', () => {
     expect(result.outputs).toBe(`s3://propensity-it/outputs/bank-marketing/${result.runId}/`);
     expect(result).toMatchObject({ model: 'bank-marketing', modelVersion: '2026-11-23T0900-test01', bundleOrigin: 'registry', economicsSource: 'bundle' });
     const prefix = prefixOf(result);
-    expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
 
     const success = await objectJson<{ runId: string; files: Array<{ name: string; bytes: number; sha256: string }>; source: Record<string, unknown>; model: unknown }>(
       s3,
@@ -112,7 +112,7 @@ describe('score handler against the embedded S3', () => {
     expect(success?.runId).toBe(result.runId);
     expect(success?.source).toEqual({ bucket: 'propensity-it', key, etag: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
     expect(success?.model).toEqual({ name: 'bank-marketing', version: '2026-11-23T0900-test01' });
-    expect(success?.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(success?.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     for (const file of success!.files) {
       const stored = Buffer.from((await objectText(s3, `${prefix}${file.name}`))!, 'utf8');
       expect({ name: file.name, bytes: stored.length, sha256: sha256(stored) }).toEqual(file);

@@ -76,11 +76,11 @@ export function runDriftCheck(input: DriftCheckInput): DriftCheckResult {
   return { report: withSkips, summary: formatDriftReport(withSkips), exitCode: driftExitCode(withSkips), skipped };
 }
 
-/** Where the scheduled check writes its report: `drift/<model>/<YYYY-MM-DD>.json`, `.txt` for the summary, `.retrain.json` for a retraining, `.realized.json` for realized performance. */
-export function driftReportKeys(model: string, date: Date, driftPrefix = 'drift/'): { report: string; summary: string; retrain: string; realized: string } {
+/** Where the scheduled check writes its report: `drift/<model>/<YYYY-MM-DD>.json`, `.txt` for the summary, `.html` for the page with charts, `.retrain.json` for a retraining, `.realized.json` for realized performance. */
+export function driftReportKeys(model: string, date: Date, driftPrefix = 'drift/'): { report: string; summary: string; html: string; retrain: string; realized: string } {
   const day = date.toISOString().slice(0, 10);
   const base = `${driftPrefix}${model}/${day}`;
-  return { report: `${base}.json`, summary: `${base}.txt`, retrain: `${base}.retrain.json`, realized: `${base}.realized.json` };
+  return { report: `${base}.json`, summary: `${base}.txt`, html: `${base}.html`, retrain: `${base}.retrain.json`, realized: `${base}.realized.json` };
 }
 
 /**
