@@ -97,10 +97,15 @@ export function lineChart(options: {
   readonly xDomain?: readonly [number, number];
   readonly yDomain?: readonly [number, number];
   readonly showPoints?: boolean;
+  /** Whole-number ticks only on x (epochs, trials). */
+  readonly xIntegers?: boolean;
+  /** `temporal`: x holds ISO dates. @default 'quantitative' */
+  readonly xType?: 'quantitative' | 'temporal';
 }): TopLevelSpec {
-  const scaleX = options.xDomain ? { domain: [...options.xDomain] } : { zero: false };
+  const scaleX = options.xDomain ? { domain: [...options.xDomain] } : options.xType === 'temporal' ? { type: 'utc' } : { zero: false };
   const scaleY = options.yDomain ? { domain: [...options.yDomain] } : { zero: false };
-  const x = { field: options.x, type: 'quantitative', title: options.xTitle, scale: scaleX, ...(options.xFormat ? { axis: { format: options.xFormat } } : {}) };
+  const xAxis = options.xIntegers ? { format: 'd', tickMinStep: 1 } : options.xFormat ? { format: options.xFormat } : null;
+  const x = { field: options.x, type: options.xType ?? 'quantitative', title: options.xTitle, scale: scaleX, ...(xAxis ? { axis: xAxis } : {}) };
   const y = { field: options.y, type: 'quantitative', title: options.yTitle, scale: scaleY, ...(options.yFormat ? { axis: { format: options.yFormat } } : {}) };
   const layers: unknown[] = [];
   if (options.diagonal) {
@@ -157,7 +162,8 @@ export function reliabilityChart(series: ReadonlyArray<{ readonly name: string; 
 
 /** A heatmap of counts with the count written in each cell (confusion matrix). */
 export function heatmapChart(options: { readonly rows: readonly Row[]; readonly x: string; readonly y: string; readonly value: string; readonly xTitle: string; readonly yTitle: string }): TopLevelSpec {
-  const size = Math.min(420, Math.max(120, new Set(options.rows.map((r) => r[options.x])).size * 60));
+  const size = Math.min(420, Math.max(160, new Set(options.rows.map((r) => r[options.x])).size * 70));
+  const largest = Math.max(0, ...options.rows.map((r) => Number(r[options.value]) || 0));
   const x = { field: options.x, type: 'nominal', sort: null, title: options.xTitle, axis: { labelAngle: 0 } };
   const y = { field: options.y, type: 'nominal', sort: null, title: options.yTitle };
   return {
@@ -167,7 +173,11 @@ export function heatmapChart(options: { readonly rows: readonly Row[]; readonly 
     encoding: { x, y },
     layer: [
       { mark: 'rect', encoding: { color: { field: options.value, type: 'quantitative', scale: { scheme: 'blues' }, legend: null } } },
-      { mark: { type: 'text', fontSize: 12 }, encoding: { text: { field: options.value, type: 'quantitative', format: ',' }, color: { value: '#111827' } } },
+      {
+        mark: { type: 'text', fontSize: 12 },
+        // Light text on the dark (large) cells, dark text on the light ones.
+        encoding: { text: { field: options.value, type: 'quantitative', format: ',' }, color: { condition: { test: `datum[${JSON.stringify(options.value)}] > ${largest / 2}`, value: 'white' }, value: '#111827' } },
+      },
     ],
   } as TopLevelSpec;
 }

@@ -118,10 +118,10 @@ async function performanceSection(report: DriftReport, history: DriftHistory): P
   } else {
     const rows = realized
       .filter(({ run }) => run.performance.auc !== null)
-      .map(({ at, run }) => ({ date: Date.parse(at), series: 'realized AUC (labels)', value: run.performance.auc! }));
-    for (const r of history.reports) if (r.performance.estimatedAuc !== null) rows.push({ date: Date.parse(r.checkedAt), series: 'estimated AUC (no labels)', value: r.performance.estimatedAuc });
+      .map(({ at, run }) => ({ date: at, series: 'realized AUC (labels)', value: run.performance.auc! }));
+    for (const r of history.reports) if (r.performance.estimatedAuc !== null) rows.push({ date: r.checkedAt, series: 'estimated AUC (no labels)', value: r.performance.estimatedAuc });
     if (rows.length > 0) {
-      parts.push(await chartFigure(lineChart({ rows, x: 'date', y: 'value', series: 'series', xTitle: 'date', yTitle: 'AUC', xFormat: '%Y-%m-%d', showPoints: true }), 'AUC estimated from the scores at each drift check, and realized once the outcomes arrived.'));
+      parts.push(await chartFigure(lineChart({ rows, x: 'date', y: 'value', series: 'series', xTitle: 'date', yTitle: 'AUC', xType: 'temporal', xFormat: '%Y-%m-%d', showPoints: true }), 'AUC estimated from the scores at each drift check, and realized once the outcomes arrived.'));
     }
     parts.push(
       htmlTable(

@@ -39,8 +39,8 @@ async function learningSection(m: TrainingMetrics): Promise<string> {
   return section(
     'Learning curves',
     [
-      await chartFigure(lineChart({ rows: loss, x: 'epoch', y: 'value', series: 'series', xTitle: 'epoch', yTitle: 'loss', rules, showPoints: history.length <= 40 }), 'Loss per epoch on the training and validation rows; the weights of the best epoch were kept.'),
-      await chartFigure(lineChart({ rows: auc, x: 'epoch', y: 'value', series: 'series', xTitle: 'epoch', yTitle: 'ROC AUC', rules, showPoints: history.length <= 40 }), 'Validation ROC AUC per epoch (the trainer records AUC on the validation rows only, not on the training rows).'),
+      await chartFigure(lineChart({ rows: loss, x: 'epoch', y: 'value', series: 'series', xTitle: 'epoch', yTitle: 'loss', xIntegers: true, rules, showPoints: history.length <= 40 }), 'Loss per epoch on the training and validation rows; the weights of the best epoch were kept.'),
+      await chartFigure(lineChart({ rows: auc, x: 'epoch', y: 'value', series: 'series', xTitle: 'epoch', yTitle: 'ROC AUC', xIntegers: true, rules, showPoints: history.length <= 40 }), 'Validation ROC AUC per epoch (the trainer records AUC on the validation rows only, not on the training rows).'),
     ].join('\n'),
     'learning',
   );
