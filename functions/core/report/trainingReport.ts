@@ -2,7 +2,7 @@ import type { BundleManifest } from '../bundle/bundleManifest.js';
 import type { Evaluation, ThresholdReport } from '../evaluation/evaluateClassifier.js';
 import { perClassReport, type CalibrationBin, type ClassReport } from '../evaluation/metrics.js';
 import type { TrainingCurves } from '../evaluation/trainingCurves.js';
-import type { TrainingDataSummary } from '../training/assembleBundle.js';
+import type { TrainingDataSummary } from '../training/trainingDataSummary.js';
 import type { SearchReport } from '../training/searchHyperparameters.js';
 import type { EpochRecord } from '../training/trialTrainer.js';
 import { barChart, heatmapChart, lineChart, reliabilityChart } from './charts.js';

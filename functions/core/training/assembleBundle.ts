@@ -16,22 +16,10 @@ import type { RowSplits } from './splitRows.js';
 import type { TrainTimings } from './trainTimings.js';
 import type { TrainingSpec } from './trainingSpec.js';
 import type { TrainingTable } from './trainingTable.js';
+import type { TrainingDataSummary } from './trainingDataSummary.js';
 
-/** Where the rows went, for the manifest (`metrics.data`). */
-export interface TrainingDataSummary {
-  readonly source: string;
-  /** Data rows of the file, rejected ones included. */
-  readonly rows: number;
-  readonly rejectedByReader: number;
-  readonly unlabelled: number;
-  readonly droppedByEncoder: Record<string, number>;
-  readonly unseenClassesInTest: readonly string[];
-  readonly trainRows: number;
-  readonly validationRows: number;
-  readonly testRows: number;
-  /** `given rows` or `stratified <fraction>`. */
-  readonly testSplit: string;
-}
+export type { TrainingDataSummary } from './trainingDataSummary.js';
+
 
 /**
  * Counts where the rows went: read, rejected by the reader, unlabelled, refused by the encoder,
