@@ -57,9 +57,9 @@ async function openReport(file: string, screenshot: string): Promise<Opened> {
     await page.screenshot({ path: path.join(SCREENS, `${screenshot}.png`), fullPage: true });
     const h1 = (await page.locator('h1').textContent()) ?? '';
     const h2 = await page.locator('h2').allTextContents();
-    const marksPerChart = await page.$$eval('figure.chart svg', (svgs) =>
-      svgs.map((svg) => svg.querySelectorAll('g.role-mark:not(.mark-text):not(.mark-group) > path, g.role-mark:not(.mark-text):not(.mark-group) > line, g.role-mark:not(.mark-text):not(.mark-group) > rect').length),
-    );
+    const dataMark = 'g.role-mark:not(.mark-text):not(.mark-group)';
+    const marksPerChart: number[] = [];
+    for (const chart of await page.locator('figure.chart svg').all()) marksPerChart.push(await chart.locator(`${dataMark} > path, ${dataMark} > line, ${dataMark} > rect`).count());
     return { h1, h2, marksPerChart, consoleProblems, requests };
   } finally {
     await page.close();

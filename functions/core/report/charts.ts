@@ -76,7 +76,7 @@ export function groupedBarChart(options: {
       y: { field: options.y, type: 'quantitative', title: options.yTitle, ...(options.yFormat ? { axis: { format: options.yFormat } } : {}) },
       color: { field: options.series, type: 'nominal', sort: null, title: null },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** One line per `series` over a quantitative x; optional vertical rules with labels (cut-off, budget, thresholds). */
@@ -151,7 +151,7 @@ export function histogramChart(options: { readonly bins: ReadonlyArray<{ readonl
       y: { field: 'count', type: 'quantitative', title: options.yTitle, axis: { format: ',.0f' } },
       y2: { datum: 0 },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** A calibration reliability diagram: mean predicted against observed rate per bin, the diagonal is perfect. */

@@ -197,7 +197,7 @@ export function collectDriftHistory(files: ReadonlyArray<{ readonly name: string
     if (REPORT_NAME.test(name) && reports.length < DRIFT_HISTORY_LIMIT && typeof json.checkedAt === 'string' && isObject(json.performance) && typeof json.status === 'string') {
       reports.push(json as unknown as DriftHistory['reports'][number]);
     } else if (REALIZED_NAME.test(name) && realized.length < DRIFT_HISTORY_LIMIT && typeof json.at === 'string' && Array.isArray(json.runs)) {
-      const runs = json.runs.filter((r): r is RealizedRun => isObject(r) && typeof r.run === 'string' && isObject(r.performance) && isObject((r.performance as Record<string, unknown>).selection));
+      const runs = json.runs.filter((r): r is RealizedRun => isObject(r) && typeof r.run === 'string' && isObject(r.performance) && isObject(r.performance.selection));
       realized.push({ at: json.at, runs });
     }
   }

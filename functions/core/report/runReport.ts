@@ -5,7 +5,6 @@ import { barChart, histogramChart, lineChart } from './charts.js';
 import {
   banner,
   chartFigure,
-  escapeHtml,
   formatDecimal,
   formatFixed,
   formatInteger,
@@ -145,7 +144,7 @@ async function dataQualitySection(summary: RunSummary, profile: RunProfile | nul
   const parts = [paragraph(`Rows read ${formatInteger(rows.read)} = scored ${formatInteger(rows.scored)} + rejected ${formatInteger(rows.rejected)} (delimiter “${summary.delimiter}”).`)];
   const long = summary.longLayout;
   if (long) parts.push(paragraph(`Long layout: customers scored ${formatInteger(long.customersScored)}, rejected ${formatInteger(long.customersRejected)}; periods with no row, imputed as missing: ${formatInteger(long.missingPeriods)}.`));
-  const reasons = Object.entries(rows.rejectReasons).filter(([, n]) => (n ?? 0) > 0) as Array<[string, number]>;
+  const reasons = Object.entries(rows.rejectReasons).filter((entry): entry is [string, number] => (entry[1] ?? 0) > 0);
   parts.push('<h3>Rejects by reason</h3>');
   if (reasons.length === 0) parts.push(paragraph('No row was rejected.'));
   else {
