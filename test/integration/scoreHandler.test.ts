@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
@@ -117,6 +117,9 @@ describe('score handler against the embedded S3', () => {
       const stored = Buffer.from((await objectText(s3, `${prefix}${file.name}`))!, 'utf8');
       expect({ name: file.name, bytes: stored.length, sha256: sha256(stored) }).toEqual(file);
     }
+    // The HTML report opens in a browser straight from S3 (a presigned URL, the console).
+    const html = await s3.client.send(new HeadObjectCommand({ Bucket: 'propensity-it', Key: `${prefix}report.html` }));
+    expect(html.ContentType).toBe('text/html; charset=utf-8');
 
     // Every row of the 45,211 is scored with the bundle's known weights.
     const summary = (await objectJson<RunSummary>(s3, `${prefix}summary.json`))!;
@@ -192,7 +195,7 @@ describe('score handler against the embedded S3', () => {
     expect(rb.summary.rows.read).toBe(bankFull.subarray(0, bankFull.indexOf('\n', 200_000) + 1).toString().split('\n').length - 2);
     for (const run of [ra, rb]) {
       const success = await objectJson<{ files: unknown[] }>(s3, `${prefixOf(run)}_SUCCESS`);
-      expect(success?.files).toHaveLength(5);
+      expect(success?.files).toHaveLength(6);
     }
   });
 
