@@ -66,6 +66,14 @@ async function openReport(file: string, screenshot: string): Promise<Opened> {
   }
 }
 
+/** Scores a shared dataset with a bundled model through the CLI; returns the run folder and its report.html. */
+async function scoredRun(model: string, data: string): Promise<{ out: string; file: string }> {
+  const out = path.join(work, `${model}-run`);
+  const scored = await runCliCaptured(['score', '--model', model, '--input', dataset(data), '--out', out, '--quiet']);
+  expect(scored).toMatchObject({ code: 0, stderr: '' });
+  return { out, file: path.join(out, 'report.html') };
+}
+
 function expectClean(opened: Opened, file: string, minCharts: number): void {
   expect(opened.consoleProblems).toEqual([]);
   expect(opened.requests).toEqual([pathToFileURL(file).href]);
@@ -94,10 +102,7 @@ describe('HTML reports in headless Chromium', () => {
   });
 
   it('the bank-marketing run: campaign card, profit curve, gains, deciles; re-rendered by propensity report byte for byte', async () => {
-    const out = path.join(work, 'bank-run');
-    const scored = await runCliCaptured(['score', '--model', 'bank-marketing', '--input', dataset('bank-marketing/bank-full.csv'), '--out', out, '--quiet']);
-    expect(scored.stderr).toBe('');
-    const file = path.join(out, 'report.html');
+    const { out, file } = await scoredRun('bank-marketing', 'bank-marketing/bank-full.csv');
 
     const opened = await openReport(file, 'run-bank-marketing');
 
@@ -111,10 +116,7 @@ describe('HTML reports in headless Chromium', () => {
   }, 180_000);
 
   it('a multiclass segmentation run: segment counts, confidence and actions', async () => {
-    const out = path.join(work, 'segmentation-run');
-    const scored = await runCliCaptured(['score', '--model', 'segmentation', '--input', dataset('segmentation/Train.csv'), '--out', out, '--quiet']);
-    expect(scored.stderr).toBe('');
-    const file = path.join(out, 'report.html');
+    const { file } = await scoredRun('segmentation', 'segmentation/Train.csv');
 
     const opened = await openReport(file, 'run-segmentation');
 

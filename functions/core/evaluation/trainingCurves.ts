@@ -1,4 +1,4 @@
-import { classCount, classProbability, expectedCalibrationError, type CalibrationBin, type ProbabilityMatrix } from './metrics.js';
+import { classCount, classProbability, expectedCalibrationError, thresholdSweep, type CalibrationBin, type ProbabilityMatrix } from './metrics.js';
 
 /** One point of a ROC curve and of the precision–recall curve at the same threshold. */
 export interface CurvePoint {
@@ -26,23 +26,15 @@ const STEP = 0.01;
  */
 export function curvePoints(scores: ArrayLike<number>, positive: ArrayLike<boolean>): CurvePoint[] {
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   let positives = 0;
   for (let i = 0; i < n; i++) if (positive[i]) positives++;
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return [];
   const points: CurvePoint[] = [{ threshold: 1, falsePositiveRate: 0, truePositiveRate: 0, precision: 1 }];
-  let tp = 0;
-  let fp = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    for (let k = i; k <= j; k++) if (positive[order[k]!]) tp++;
-    fp = j + 1 - tp;
-    const point = { threshold: scores[order[i]!]!, falsePositiveRate: fp / negatives, truePositiveRate: tp / positives, precision: tp / (j + 1) };
+  for (const { threshold, truePositives, seen } of thresholdSweep(scores, positive)) {
+    const point = { threshold, falsePositiveRate: (seen - truePositives) / negatives, truePositiveRate: truePositives / positives, precision: truePositives / seen };
     const last = points.at(-1)!;
-    if (j + 1 === n || Math.abs(point.falsePositiveRate - last.falsePositiveRate) >= STEP || Math.abs(point.truePositiveRate - last.truePositiveRate) >= STEP) points.push(point);
-    i = j + 1;
+    if (seen === n || Math.abs(point.falsePositiveRate - last.falsePositiveRate) >= STEP || Math.abs(point.truePositiveRate - last.truePositiveRate) >= STEP) points.push(point);
   }
   return points;
 }
