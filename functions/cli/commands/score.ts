@@ -6,7 +6,7 @@ import { jsonSyntaxError } from '../../core/validation.js';
 import { resolveEconomics } from '../../core/economics/campaignEconomics.js';
 import { formatReport } from '../../core/engine/formatReport.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
-import type { RunOutcome } from '../../core/engine/runOutputs.js';
+import { OUTPUT_FILES, type RunOutcome } from '../../core/engine/runOutputs.js';
 import { scoreExtract } from '../../core/engine/scoreExtract.js';
 import { localByteRanges } from '../../adapters/fs/localByteRanges.js';
 import { LocalOutputTarget } from '../../adapters/fs/localOutputTarget.js';
@@ -104,7 +104,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
     progress?.stop();
     // After the commit: a run that failed contacted no one.
     if (history) await history.record(runId, path.join(options.out, 'targets.csv'), asOf, outcome.summary.csvInjectionProtection);
-    if (!options.quiet) process.stdout.write(`${formatReport(outcome.summary)}\nOutputs: ${path.resolve(options.out)}\n`);
+    if (!options.quiet) process.stdout.write(`${formatReport(outcome.summary)}\nOutputs: ${path.resolve(options.out)}\nHTML report: ${path.resolve(options.out, OUTPUT_FILES.reportHtml)}\n`);
     return outcome;
   } finally {
     progress?.stop();
