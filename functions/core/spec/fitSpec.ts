@@ -55,6 +55,17 @@ function mostFrequent(counts: Map<string, number>): string | undefined {
   return best;
 }
 
+/** Mean and population std (as sklearn's StandardScaler) of the clipped values plus `extra` copies of `fill`. */
+function clippedMoments(sorted: Float64Array, clipped: (v: number) => number, fill: number, extra: number): { mean: number; std: number } {
+  const n = sorted.length + extra;
+  let sum = fill * extra;
+  for (const v of sorted) sum += clipped(v);
+  const mean = sum / n;
+  let squares = (fill - mean) ** 2 * extra;
+  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / n) };
+}
+
 function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string): FittedColumn {
   const sorted = values.sorted();
   const strategy = column.impute?.strategy ?? 'median';
@@ -68,13 +79,7 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
     clipUpper = quantileSorted(sorted, column.clip.upperQuantile);
   }
   const clipped = (v: number) => (clipLower !== null && v < clipLower ? clipLower : clipUpper !== null && v > clipUpper ? clipUpper : v);
-  let sum = 0;
-  for (const v of sorted) sum += clipped(v);
-  const mean = sum / sorted.length;
-  let squares = 0;
-  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
-  // Population std, as sklearn's StandardScaler.
-  const std = Math.sqrt(squares / sorted.length);
+  const { mean, std } = clippedMoments(sorted, clipped, 0, 0);
 
   let fill: number;
   switch (strategy) {
@@ -105,11 +110,14 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
   let shift = 0;
   let scale = 1;
   if (column.scale === 'standard') {
-    shift = mean;
-    scale = std > 0 ? std : 1;
+    // scikit-learn's Pipeline([SimpleImputer, StandardScaler]): the scaler also sees each missing cell at its fill.
+    const moments = column.scaleAfterImpute ? clippedMoments(sorted, clipped, fill, values.missing) : { mean, std };
+    shift = moments.mean;
+    scale = moments.std > 0 ? moments.std : 1;
   } else if (column.scale === 'minmax') {
-    const lo = clipped(sorted[0]!);
-    const hi = clipped(sorted[sorted.length - 1]!);
+    const imputed = column.scaleAfterImpute && values.missing > 0;
+    const lo = Math.min(clipped(sorted[0]!), imputed ? fill : Number.POSITIVE_INFINITY);
+    const hi = Math.max(clipped(sorted[sorted.length - 1]!), imputed ? fill : Number.NEGATIVE_INFINITY);
     shift = lo;
     scale = hi > lo ? hi - lo : 1;
   }
@@ -118,20 +126,27 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
 
 function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing: number, rows: number, source: string): FittedColumn {
   const strategy = column.impute?.strategy ?? 'most-frequent';
-  const ranked = [...counts.entries()]
-    .filter(([, count]) => count >= column.minCategoryCount)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, column.maxCategories)
-    .map(([value]) => value)
-    .sort();
+  const ranked =
+    column.categories ??
+    [...counts.entries()]
+      .filter(([, count]) => count >= column.minCategoryCount)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, column.maxCategories)
+      .map(([value]) => value)
+      .sort();
+  if (new Set(ranked).size !== ranked.length) {
+    throw new SpecError('SPEC_INVALID', `categories of "${column.name}" hold a value twice`, { source, path: `${column.name}.categories` });
+  }
   if (ranked.length === 0) {
     throw new SpecError('FIT_FAILED', `column "${column.name}" has no category seen at least ${column.minCategoryCount} times`, {
       source,
       path: column.name,
     });
   }
-  const vocabulary = [...ranked, OTHER_CATEGORY];
-  const otherIndex = vocabulary.length - 1;
+  // `ignore`: no `__other__` slot; an unseen value (or a fill outside the categories) is an all-zero block.
+  const ignore = column.unknown === 'ignore';
+  const vocabulary = ignore ? [...ranked] : [...ranked, OTHER_CATEGORY];
+  const otherIndex = ignore ? -1 : vocabulary.length - 1;
   let fillIndex: number | null;
   switch (strategy) {
     case 'missing-category':
@@ -157,13 +172,20 @@ function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing
         path: `${column.name}.impute.strategy`,
       });
   }
-  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows };
+  if (ignore && fillIndex === -1) {
+    throw new SpecError('SPEC_INVALID', `the fill of "${column.name}" is not one of its categories: with unknown "ignore", add it to categories or use missing-category`, {
+      source,
+      path: `${column.name}.impute`,
+    });
+  }
+  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows, ...(ignore ? { unknown: 'ignore' as const } : {}) };
 }
 
 /** Names of the encoded slots, in the order the encoder writes them (static features, then sequence groups). */
 export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn>): string[] {
   const names: string[] = [];
   const columnSlots = (column: ColumnSpec): string[] => {
+    if (column.feed === 'string') return [];
     const fit = fitted[column.name]!;
     const slots = fit.kind === 'numeric' ? [column.name] : fit.vocabulary.map((v) => `${column.name}=${v}`);
     if (column.impute?.indicator) slots.push(`${column.name}${MISSING_INDICATOR_SUFFIX}`);
@@ -171,6 +193,13 @@ export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn
   };
   for (const column of orderedFeatureColumns(spec)) names.push(...columnSlots(column));
   return names;
+}
+
+/** Columns the model takes as text (`feed: 'string'`), one string slot each, in spec order. */
+export function textSlotNames(spec: FeatureSpec): string[] {
+  return featureColumns(spec)
+    .filter((column) => column.feed === 'string')
+    .map((column) => column.name);
 }
 
 /**
@@ -259,14 +288,17 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
       ? { kind: 'categorical', column, index, markers, counts: new Map(), missing: 0 }
       : { kind: 'numeric', column, index, markers, parse: cellParserFor(column, referenceDate), values: new NumberColumn() };
   });
+  const untrimmed = collectors.map((collector) => collector.column.trim === false);
   const targetCounts = new Map<string, number>();
   const targetMarkers = target ? missingMarkers(target) : new Set<string>();
 
   let rows = 0;
   for await (const fields of table.records) {
     rows++;
-    for (const collector of collectors) {
-      const raw = (fields[collector.index] ?? '').trim();
+    for (let c = 0; c < collectors.length; c++) {
+      const collector = collectors[c]!;
+      const cell = fields[collector.index] ?? '';
+      const raw = untrimmed[c] ? cell : cell.trim();
       if (collector.markers.has(raw)) {
         if (collector.kind === 'numeric') collector.values.missing++;
         else collector.missing++;
@@ -303,6 +335,8 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
     columns,
     featureNames: slotNames(spec, columns),
   };
+  const textNames = textSlotNames(spec);
+  if (textNames.length > 0) fittedSpec.textNames = textNames;
   const classes = target && targetIndex >= 0 ? classLabels(spec, targetCounts, source) : undefined;
   if (classes) fittedSpec.classes = classes;
   const sequences = sequenceLayout(spec, features, source);
