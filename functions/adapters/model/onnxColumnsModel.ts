@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { BundleError } from '../../core/errors.js';
 import type { ColumnInput, ModelContext, ScoringModel } from '../../core/model/scoringModel.js';
-import type { OnnxModelOptions } from './onnxModel.js';
+import { OnnxSessionModel, openOnnxSession, type OnnxModelOptions } from './onnxModel.js';
 
 export interface OnnxColumnsIo {
   readonly columnInputs: readonly ColumnInput[];
@@ -29,17 +29,7 @@ const ORT_TYPE = { float32: 'float32', float64: 'float64', string: 'string' } as
  */
 export async function loadOnnxColumnsModel(bytes: Uint8Array, io: OnnxColumnsIo, context: ModelContext, options: OnnxModelOptions = {}): Promise<ScoringModel> {
   const details = { bundle: context.bundle, modelVersion: context.version };
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.intraOpNumThreads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-    });
-  } catch (error) {
-    throw new BundleError('MODEL_LOAD_FAILED', `onnxruntime could not load the model: ${(error as Error).message}`, { ...details, cause: error });
-  }
+  const session = await openOnnxSession(bytes, details, options);
   const problem = inputProblem(io, session);
   if (problem) {
     await session.release();
@@ -72,18 +62,13 @@ function inputProblem(io: OnnxColumnsIo, session: ort.InferenceSession): string 
   return undefined;
 }
 
-class OnnxColumnsModel implements ScoringModel {
-  readonly inputWidth: number;
-  readonly outputWidth: number;
-  private released = false;
-
+class OnnxColumnsModel extends OnnxSessionModel {
   constructor(
-    private readonly session: ort.InferenceSession,
+    session: ort.InferenceSession,
     private readonly io: OnnxColumnsIo,
-    private readonly details: { bundle: string; modelVersion: string },
+    details: { bundle: string; modelVersion: string },
   ) {
-    this.inputWidth = io.inputWidth;
-    this.outputWidth = io.outputWidth;
+    super(session, io.outputName, io.inputWidth, io.outputWidth, details);
   }
 
   async score(batch: Float32Array, rows: number, text?: readonly string[]): Promise<Float32Array> {
@@ -106,21 +91,6 @@ class OnnxColumnsModel implements ScoringModel {
       }
     }
     // Only the probabilities are fetched: a pipeline's `label` output is not computed for nothing.
-    const results = await this.session.run(feeds, [this.io.outputName]);
-    const output = results[this.io.outputName];
-    if (!output || !(output.data instanceof Float32Array) || output.data.length !== rows * this.outputWidth) {
-      throw new BundleError(
-        'MODEL_SHAPE_MISMATCH',
-        `output "${this.io.outputName}" has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'none'}) for ${rows} rows, expected float32 [${rows}, ${this.outputWidth}]`,
-        this.details,
-      );
-    }
-    return output.data;
-  }
-
-  async dispose(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    await this.session.release();
+    return this.run(feeds, rows);
   }
 }
