@@ -157,6 +157,18 @@ describe('propensity import: a whole scikit-learn pipeline with a string input',
     expect(report.status).toBe('warn');
   });
 
+  it('scores the string input in worker threads too: two parts give the same scores.csv as one thread', async () => {
+    // Over 512 KiB, so the extract is split into byte ranges scored by a worker thread each.
+    const big = path.join(work, 'big.csv');
+    await writeFile(big, csv(['customer_id', 'age', 'income', 'channel'], pipelineRows(24_000, 4)));
+    const model = path.join(registry, 'zipmap');
+    const one = await cli('score', '--model', model, '--input', big, '--out', path.join(work, 'out-one'), '--workers', '1', '--parts', '1', '--quiet');
+    const two = await cli('score', '--model', model, '--input', big, '--out', path.join(work, 'out-two'), '--workers', '2', '--parts', '2', '--quiet');
+    expect([one.code, two.code, two.stderr]).toEqual([0, 0, '']);
+    expect(await readFile(path.join(work, 'out-two', 'scores.csv'), 'utf8')).toBe(await readFile(path.join(work, 'out-one', 'scores.csv'), 'utf8'));
+    expect(maxAbsDiff(await scoredProbabilities(path.join(work, 'out-two')), await expectedPipeline(big))).toBeLessThanOrEqual(1e-5);
+  }, 60_000);
+
   it('refuses an extract without one of the model inputs, naming the column', async () => {
     await writeFile(path.join(work, 'no-income.csv'), csv(['customer_id', 'age', 'channel'], [['a', '30', 'sms']]));
     const scored = await cli('score', '--model', path.join(registry, 'pipeline'), '--input', path.join(work, 'no-income.csv'), '--out', path.join(work, 'out-missing'), '--workers', '1', '--quiet');
