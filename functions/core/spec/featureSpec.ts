@@ -287,6 +287,19 @@ export function baselineCategories(fit: Extract<FittedColumn, { kind: 'categoric
   return { categories: [...fit.vocabulary, '__other__'], otherIndex: fit.vocabulary.length };
 }
 
+/**
+ * `impute: nan` and `feed: string` describe an imported model that imputes and encodes inside its own
+ * graph; a network trained here takes numbers only.
+ * @throws SpecError SPEC_INVALID naming the first column that uses one.
+ */
+export function refuseImportOnlyOptions(spec: FeatureSpec, source: string): void {
+  spec.columns.forEach((column, index) => {
+    if (column.role !== 'feature') return;
+    if (column.impute?.strategy === 'nan') throw new SpecError('SPEC_INVALID', 'impute "nan" is for imported models that impute themselves; a trained network needs a fill', { source, path: `columns.${index}.impute.strategy` });
+    if (column.feed === 'string') throw new SpecError('SPEC_INVALID', 'feed "string" is for imported models that encode text themselves; a trained network takes one-hot slots', { source, path: `columns.${index}.feed` });
+  });
+}
+
 export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {
   // An empty cell is always missing: a column's own markers add to it, they do not replace it.
   return new Set(['', ...(column.missing ?? DEFAULT_MISSING_MARKERS)]);

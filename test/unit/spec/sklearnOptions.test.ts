@@ -163,3 +163,13 @@ describe('fitted spec contract', () => {
     expect(encoder.unseenCounts()).toEqual({ channel: 1 });
   });
 });
+
+describe('options only an imported model can use', () => {
+  it("refuses impute 'nan' and feed 'string' in a training spec, naming the column's path", async () => {
+    const { resolveTrainingSpec } = await import('../../../functions/core/training/resolveTrainingSpec.js');
+    const spec = (column: Record<string, unknown>) => ({ name: 'm', featureSpec: { columns: [{ name: 'y', role: 'target', type: 'categorical' }, { name: 'x', role: 'feature', ...column }] } });
+    expect(() => resolveTrainingSpec(spec({ impute: { strategy: 'nan' } }), { source: 'spec.json' })).toThrow('spec.json at columns.1.impute.strategy: impute "nan" is for imported models');
+    expect(() => resolveTrainingSpec(spec({ type: 'categorical', feed: 'string' }), { source: 'spec.json' })).toThrow('spec.json at columns.1.feed: feed "string" is for imported models');
+    expect(() => resolveTrainingSpec(spec({ impute: { strategy: 'median' } }), { source: 'spec.json' })).not.toThrow();
+  });
+});
