@@ -281,6 +281,23 @@ export function parseFittedSpec(value: unknown, source = 'fitted spec'): FittedS
   return parseWith(fittedSpecSchema, value, ({ path, all }) => new SpecError('SPEC_INVALID', all, { source, path }), { root: '' });
 }
 
+export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {
+  // An empty cell is always missing: a column's own markers add to it, they do not replace it.
+  return new Set(['', ...(column.missing ?? DEFAULT_MISSING_MARKERS)]);
+}
+
+export function idColumn(spec: FeatureSpec): ColumnSpec | undefined {
+  return spec.columns.find((c) => c.role === 'id');
+}
+
+export function targetColumn(spec: FeatureSpec): ColumnSpec | undefined {
+  return spec.columns.find((c) => c.role === 'target');
+}
+
+export function featureColumns(spec: FeatureSpec): ColumnSpec[] {
+  return spec.columns.filter((c) => c.role === 'feature');
+}
+
 /** One-hot categories and where unseen values are counted, as the drift baseline keeps them: an `ignore` column gains an `__other__` bucket there. */
 export function baselineCategories(fit: Extract<FittedColumn, { kind: 'categorical' }>): { categories: string[]; otherIndex: number } {
   if (fit.unknown !== 'ignore') return { categories: [...fit.vocabulary], otherIndex: fit.otherIndex };
@@ -298,21 +315,4 @@ export function refuseImportOnlyOptions(spec: FeatureSpec, source: string): void
     if (column.impute?.strategy === 'nan') throw new SpecError('SPEC_INVALID', 'impute "nan" is for imported models that impute themselves; a trained network needs a fill', { source, path: `columns.${index}.impute.strategy` });
     if (column.feed === 'string') throw new SpecError('SPEC_INVALID', 'feed "string" is for imported models that encode text themselves; a trained network takes one-hot slots', { source, path: `columns.${index}.feed` });
   });
-}
-
-export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {
-  // An empty cell is always missing: a column's own markers add to it, they do not replace it.
-  return new Set(['', ...(column.missing ?? DEFAULT_MISSING_MARKERS)]);
-}
-
-export function idColumn(spec: FeatureSpec): ColumnSpec | undefined {
-  return spec.columns.find((c) => c.role === 'id');
-}
-
-export function targetColumn(spec: FeatureSpec): ColumnSpec | undefined {
-  return spec.columns.find((c) => c.role === 'target');
-}
-
-export function featureColumns(spec: FeatureSpec): ColumnSpec[] {
-  return spec.columns.filter((c) => c.role === 'feature');
 }

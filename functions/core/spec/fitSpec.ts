@@ -43,6 +43,17 @@ export function quantileSorted(sorted: Float64Array, q: number): number {
   return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }
 
+/** Mean and population std (as sklearn's StandardScaler) of the clipped values plus `extra` copies of `fill`. */
+function clippedMoments(sorted: Float64Array, clipped: (v: number) => number, fill: number, extra: number): { mean: number; std: number } {
+  const n = sorted.length + extra;
+  let sum = fill * extra;
+  for (const v of sorted) sum += clipped(v);
+  const mean = sum / n;
+  let squares = (fill - mean) ** 2 * extra;
+  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / n) };
+}
+
 function mostFrequent(counts: Map<string, number>): string | undefined {
   let best: string | undefined;
   let bestCount = -1;
@@ -53,17 +64,6 @@ function mostFrequent(counts: Map<string, number>): string | undefined {
     }
   }
   return best;
-}
-
-/** Mean and population std (as sklearn's StandardScaler) of the clipped values plus `extra` copies of `fill`. */
-function clippedMoments(sorted: Float64Array, clipped: (v: number) => number, fill: number, extra: number): { mean: number; std: number } {
-  const n = sorted.length + extra;
-  let sum = fill * extra;
-  for (const v of sorted) sum += clipped(v);
-  const mean = sum / n;
-  let squares = (fill - mean) ** 2 * extra;
-  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
-  return { mean, std: Math.sqrt(squares / n) };
 }
 
 function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string): FittedColumn {
