@@ -17,12 +17,7 @@ export function describeBundle(bundle: BundleFiles): string {
     'columns:',
     ...spec.spec.columns.map((c) => {
       const fit = spec.columns[c.name];
-      const detail =
-        fit?.kind === 'categorical'
-          ? `${fit.vocabulary.length} categories${c.feed === 'string' ? ', fed as text' : ''}${fit.unknown === 'ignore' ? ', unseen ignored' : ''}`
-          : fit
-            ? c.impute?.strategy === 'nan' ? 'missing → NaN (the model imputes)' : `fill ${fit.fill.toPrecision(4)}`
-            : '';
+      const detail = fit?.kind === 'categorical' ? `${fit.vocabulary.length} categories` : fit ? `fill ${fit.fill.toPrecision(4)}` : '';
       return `  ${c.name.padEnd(28)} ${c.role.padEnd(8)} ${c.type.padEnd(12)} ${detail}`;
     }),
     `economics: ${JSON.stringify(m.economics)}`,
