@@ -126,27 +126,20 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
 
 function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing: number, rows: number, source: string): FittedColumn {
   const strategy = column.impute?.strategy ?? 'most-frequent';
-  const ranked =
-    column.categories ??
-    [...counts.entries()]
-      .filter(([, count]) => count >= column.minCategoryCount)
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, column.maxCategories)
-      .map(([value]) => value)
-      .sort();
-  if (new Set(ranked).size !== ranked.length) {
-    throw new SpecError('SPEC_INVALID', `categories of "${column.name}" hold a value twice`, { source, path: `${column.name}.categories` });
-  }
+  const ranked = [...counts.entries()]
+    .filter(([, count]) => count >= column.minCategoryCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, column.maxCategories)
+    .map(([value]) => value)
+    .sort();
   if (ranked.length === 0) {
     throw new SpecError('FIT_FAILED', `column "${column.name}" has no category seen at least ${column.minCategoryCount} times`, {
       source,
       path: column.name,
     });
   }
-  // `ignore`: no `__other__` slot; an unseen value (or a fill outside the categories) is an all-zero block.
-  const ignore = column.unknown === 'ignore';
-  const vocabulary = ignore ? [...ranked] : [...ranked, OTHER_CATEGORY];
-  const otherIndex = ignore ? -1 : vocabulary.length - 1;
+  const vocabulary = [...ranked, OTHER_CATEGORY];
+  const otherIndex = vocabulary.length - 1;
   let fillIndex: number | null;
   switch (strategy) {
     case 'missing-category':
@@ -172,13 +165,38 @@ function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing
         path: `${column.name}.impute.strategy`,
       });
   }
-  if (ignore && fillIndex === -1) {
-    throw new SpecError('SPEC_INVALID', `the fill of "${column.name}" is not one of its categories: with unknown "ignore", add it to categories or use missing-category`, {
-      source,
-      path: `${column.name}.impute`,
-    });
+  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows };
+}
+
+/**
+ * scikit-learn's one-hot options, laid over a fitted categorical column: explicit `categories` (the
+ * slot order, whatever the data held) and `unknown: 'ignore'` (no `__other__` slot: an unseen value
+ * is an all-zero block). The fill follows the column's strategy within the new vocabulary.
+ * @throws SpecError for categories given twice, or an `ignore` column whose fill is no category.
+ */
+function withOneHotOptions(fit: FittedColumn, column: ColumnSpec, counts: Map<string, number>, source: string): FittedColumn {
+  if (fit.kind !== 'categorical' || (column.categories === undefined && column.unknown !== 'ignore')) return fit;
+  const categories = column.categories ?? fit.vocabulary.filter((v) => v !== OTHER_CATEGORY && v !== MISSING_CATEGORY);
+  if (new Set(categories).size !== categories.length) {
+    throw new SpecError('SPEC_INVALID', `categories of "${column.name}" hold a value twice`, { source, path: `${column.name}.categories` });
   }
-  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows, ...(ignore ? { unknown: 'ignore' as const } : {}) };
+  const ignore = column.unknown === 'ignore';
+  const vocabulary = ignore ? [...categories] : [...categories, OTHER_CATEGORY];
+  const otherIndex = ignore ? -1 : vocabulary.length - 1;
+  if (fit.vocabulary.includes(MISSING_CATEGORY)) vocabulary.push(MISSING_CATEGORY);
+  const strategy = column.impute?.strategy ?? 'most-frequent';
+  const fillValue = strategy === 'missing-category' ? MISSING_CATEGORY : strategy === 'constant' ? String(column.impute?.value ?? '') : strategy === 'none' ? null : mostFrequent(counts);
+  let fillIndex = fillValue === null ? null : vocabulary.indexOf(fillValue ?? '');
+  if (fillIndex === -1) {
+    if (ignore) {
+      throw new SpecError('SPEC_INVALID', `the fill of "${column.name}" is not one of its categories: with unknown "ignore", add it to categories or use missing-category`, {
+        source,
+        path: `${column.name}.impute`,
+      });
+    }
+    fillIndex = otherIndex;
+  }
+  return { ...fit, vocabulary, otherIndex, fillIndex, ...(ignore ? { unknown: 'ignore' as const } : {}) };
 }
 
 /** Names of the encoded slots, in the order the encoder writes them (static features, then sequence groups). */
@@ -327,6 +345,9 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
       collector.kind === 'numeric'
         ? fitNumeric(collector.column, collector.values, rows, source)
         : fitCategorical(collector.column, collector.counts, collector.missing, rows, source);
+  }
+  for (const collector of collectors) {
+    if (collector.kind === 'categorical') columns[collector.column.name] = withOneHotOptions(columns[collector.column.name]!, collector.column, collector.counts, source);
   }
   const fittedSpec: FittedSpec = {
     spec: { ...spec, referenceDate },
