@@ -111,7 +111,7 @@ describe('fitted spec contract', () => {
         { name: 'plan', role: 'feature', type: 'categorical', categories: ['a', 'b'] },
       ],
       ['x', 'plan'],
-      [['1', 'a']],
+      [['1', 'a'], ['2', 'b']],
     );
   }
 
