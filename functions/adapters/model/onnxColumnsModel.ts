@@ -62,15 +62,7 @@ function inputProblem(io: OnnxColumnsIo, session: ort.InferenceSession): string 
   return undefined;
 }
 
-class OnnxColumnsModel extends OnnxSessionModel {
-  constructor(
-    session: ort.InferenceSession,
-    private readonly io: OnnxColumnsIo,
-    details: { bundle: string; modelVersion: string },
-  ) {
-    super(session, io.outputName, io.inputWidth, io.outputWidth, details);
-  }
-
+class OnnxColumnsModel extends OnnxSessionModel<OnnxColumnsIo> {
   async score(batch: Float32Array, rows: number, text?: readonly string[]): Promise<Float32Array> {
     if (rows === 0) return new Float32Array(0);
     const { inputWidth, textWidth } = this.io;

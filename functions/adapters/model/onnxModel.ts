@@ -120,27 +120,31 @@ export async function openOnnxSession(bytes: Uint8Array, details: { bundle: stri
 }
 
 /** A {@link ScoringModel} over one session: runs the feeds, fetches the probabilities output and checks its size. */
-export abstract class OnnxSessionModel implements ScoringModel {
+export abstract class OnnxSessionModel<Io extends { readonly outputName: string; readonly inputWidth: number; readonly outputWidth: number }> implements ScoringModel {
+  readonly inputWidth: number;
+  readonly outputWidth: number;
   private released = false;
 
   constructor(
     protected readonly session: ort.InferenceSession,
-    private readonly outputName: string,
-    readonly inputWidth: number,
-    readonly outputWidth: number,
+    protected readonly io: Io,
     protected readonly details: { bundle: string; modelVersion: string },
-  ) {}
+  ) {
+    this.inputWidth = io.inputWidth;
+    this.outputWidth = io.outputWidth;
+  }
 
   abstract score(batch: Float32Array, rows: number, text?: readonly string[]): Promise<Float32Array>;
 
   /** Runs the session for `rows` rows and returns the `rows × outputWidth` probabilities (only that output is fetched). */
   protected async run(feeds: Record<string, ort.Tensor>, rows: number): Promise<Float32Array> {
-    const results = await this.session.run(feeds, [this.outputName]);
-    const output = results[this.outputName];
+    const { outputName } = this.io;
+    const results = await this.session.run(feeds, [outputName]);
+    const output = results[outputName];
     if (!output || !(output.data instanceof Float32Array) || output.data.length !== rows * this.outputWidth) {
       throw new BundleError(
         'MODEL_SHAPE_MISMATCH',
-        `output "${this.outputName}" has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'none'}) for ${rows} rows, expected float32 [${rows}, ${this.outputWidth}]`,
+        `output "${outputName}" has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'none'}) for ${rows} rows, expected float32 [${rows}, ${this.outputWidth}]`,
         this.details,
       );
     }
@@ -154,15 +158,7 @@ export abstract class OnnxSessionModel implements ScoringModel {
   }
 }
 
-class OnnxScoringModel extends OnnxSessionModel {
-  constructor(
-    session: ort.InferenceSession,
-    private readonly io: OnnxModelIo,
-    details: { bundle: string; modelVersion: string },
-  ) {
-    super(session, io.outputName, io.inputWidth, io.outputWidth, details);
-  }
-
+class OnnxScoringModel extends OnnxSessionModel<OnnxModelIo> {
   async score(batch: Float32Array, rows: number): Promise<Float32Array> {
     if (rows === 0) return new Float32Array(0);
     const length = rows * this.inputWidth;
