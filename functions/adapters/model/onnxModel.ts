@@ -144,7 +144,7 @@ export abstract class OnnxSessionModel<Io extends { readonly outputName: string;
     if (!output || !(output.data instanceof Float32Array) || output.data.length !== rows * this.outputWidth) {
       throw new BundleError(
         'MODEL_SHAPE_MISMATCH',
-        `output "${outputName}" has shape [${output?.dims.join(', ') ?? ''}] (${output?.type ?? 'none'}) for ${rows} rows, expected float32 [${rows}, ${this.outputWidth}]`,
+        `output "${outputName}" has shape [${output?.dims.join(', ') ?? ''}]${output && !(output.data instanceof Float32Array) ? ` of ${output.type}, not float32,` : ''} for ${rows} rows, expected [${rows}, ${this.outputWidth}]`,
         this.details,
       );
     }
