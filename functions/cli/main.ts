@@ -6,6 +6,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { scoreCommand, type ScoreCommandOptions } from './commands/score.js';
 import { MAX_PARTS, MAX_WORKERS, defaultWorkers } from '../adapters/workers/workerLimits.js';
 import type { TrainCommandOptions } from './commands/train.js';
+import type { ImportCommandOptions } from './commands/import.js';
 
 /** Largest `--batch-size`: the same bound as the score function's BATCH_SIZE (a batch is rows × features floats). */
 export const MAX_BATCH_SIZE = 1 << 20;
@@ -137,6 +138,37 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .action(async (options: TrainCommandOptions) => {
       const { trainCommand } = await import('./commands/train.js');
       process.stdout.write((await trainCommand(options)).text);
+    });
+
+  program
+    .command('import')
+    .description('turn an ONNX model trained elsewhere into a new version in a registry (a scikit-learn pipeline, or a features-only model with --spec)')
+    .argument('<model.onnx>', 'the ONNX file')
+    .requiredOption('--name <name>', 'model name in the registry (lower-case letters, digits, dashes)')
+    .requiredOption('--registry <dir|s3-url>', 'registry to add the model to as a new version', registryLocation)
+    .option('--spec <file>', 'features-only model: the fitted feature spec that describes its preprocessing (see README, Bring your own model)')
+    .option('--id <column>', 'pipeline: the extract column that holds the customer id (default: the line number)')
+    .option('--classes <labels>', 'class labels in output order, comma-separated (default: the graph\'s, the spec\'s, else 0,1,…)')
+    .option('--economics <file>', 'campaign economics JSON (default: placeholders, flagged as such in every report)')
+    .option('--promote', 'make the new version the champion')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  propensity import churn-pipeline.onnx --name churn --id customer_id --registry models/\n  propensity import mlp.onnx --name churn-mlp --spec preprocessing.json --registry models/\n',
+    )
+    .action(async (model: string, options: ImportCommandOptions) => {
+      const { importCommand } = await import('./commands/import.js');
+      process.stdout.write(await importCommand(model, options));
+    });
+
+  program
+    .command('baseline')
+    .description('build the drift baseline of a bundle (an imported model has none) from a sample extract and write it into the bundle')
+    .argument('<bundle>', 'bundle folder, or registry model folder (its champion, else its latest version)')
+    .requiredOption('--data <file>', 'sample extract (.csv or .csv.gz) the model is known to be right on, e.g. its training data')
+    .addHelpText('after', '\nExample:\n  propensity baseline models/churn --data churn-sample.csv\n')
+    .action(async (bundle: string, options: { data: string }) => {
+      const { baselineCommand } = await import('./commands/baseline.js');
+      process.stdout.write(await baselineCommand(bundle, options));
     });
 
   program

@@ -10,6 +10,11 @@ export const loadModel: ModelLoader = async (request, context) => {
   const { inputWidth, outputWidth } = request;
   if (request.format === 'onnx') {
     const bytes = request.files.get(request.file) ?? new Uint8Array();
+    if (request.columnInputs) {
+      const { loadOnnxColumnsModel } = await import('./onnxColumnsModel.js');
+      const io = { columnInputs: request.columnInputs, textWidth: request.textWidth ?? 0, outputName: request.outputName, inputWidth, outputWidth };
+      return loadOnnxColumnsModel(bytes, io, context, request.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: request.intraOpNumThreads });
+    }
     const io = { inputName: request.inputName, outputName: request.outputName, inputWidth, outputWidth, ...(request.sequence ? { sequence: request.sequence } : {}) };
     return loadOnnxModel(bytes, io, context, request.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: request.intraOpNumThreads });
   }

@@ -79,18 +79,7 @@ export async function loadOnnxModel(bytes: Uint8Array, io: OnnxModelIo, context:
     );
   }
 
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.intraOpNumThreads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-    });
-  } catch (error) {
-    throw new BundleError('MODEL_LOAD_FAILED', `onnxruntime could not load the model: ${(error as Error).message}`, { ...details, cause: error });
-  }
-
+  const session = await openOnnxSession(bytes, details, options);
   const problem =
     mismatch('input', io.inputName, io.inputWidth, session.inputNames, session.inputMetadata) ??
     mismatch('output', io.outputName, io.outputWidth, session.outputNames, session.outputMetadata);
@@ -113,32 +102,49 @@ export async function loadOnnxModel(bytes: Uint8Array, io: OnnxModelIo, context:
   return model;
 }
 
-class OnnxScoringModel implements ScoringModel {
+/**
+ * An onnxruntime session with Propensity's settings (one thread per operator unless told, sequential).
+ * @throws BundleError MODEL_LOAD_FAILED with onnxruntime's error as `cause`.
+ */
+export async function openOnnxSession(bytes: Uint8Array, details: { bundle: string; modelVersion: string }, options: OnnxModelOptions = {}): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: options.intraOpNumThreads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    });
+  } catch (error) {
+    throw new BundleError('MODEL_LOAD_FAILED', `onnxruntime could not load the model: ${(error as Error).message}`, { ...details, cause: error });
+  }
+}
+
+/** A {@link ScoringModel} over one session: runs the feeds, fetches the probabilities output and checks its size. */
+export abstract class OnnxSessionModel<Io extends { readonly outputName: string; readonly inputWidth: number; readonly outputWidth: number }> implements ScoringModel {
   readonly inputWidth: number;
   readonly outputWidth: number;
   private released = false;
 
   constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly io: OnnxModelIo,
-    private readonly details: { bundle: string; modelVersion: string },
+    protected readonly session: ort.InferenceSession,
+    protected readonly io: Io,
+    protected readonly details: { bundle: string; modelVersion: string },
   ) {
     this.inputWidth = io.inputWidth;
     this.outputWidth = io.outputWidth;
   }
 
-  async score(batch: Float32Array, rows: number): Promise<Float32Array> {
-    if (rows === 0) return new Float32Array(0);
-    const length = rows * this.inputWidth;
-    if (batch.length < length) throw new RangeError(`score: batch holds ${batch.length} values, ${rows} rows need ${length}`);
-    // subarray is a view: onnxruntime reads the engine's batch buffer without a copy.
-    const input = new ort.Tensor('float32', batch.subarray(0, length), [rows, this.inputWidth]);
-    const results = await this.session.run({ [this.io.inputName]: input });
-    const output = results[this.io.outputName];
+  abstract score(batch: Float32Array, rows: number, text?: readonly string[]): Promise<Float32Array>;
+
+  /** Runs the session for `rows` rows and returns the `rows × outputWidth` probabilities (only that output is fetched). */
+  protected async run(feeds: Record<string, ort.Tensor>, rows: number): Promise<Float32Array> {
+    const { outputName } = this.io;
+    const results = await this.session.run(feeds, [outputName]);
+    const output = results[outputName];
     if (!output || !(output.data instanceof Float32Array) || output.data.length !== rows * this.outputWidth) {
       throw new BundleError(
         'MODEL_SHAPE_MISMATCH',
-        `output "${this.io.outputName}" has shape [${output?.dims.join(', ') ?? ''}] for ${rows} rows, expected [${rows}, ${this.outputWidth}]`,
+        `output "${outputName}" has shape [${output?.dims.join(', ') ?? ''}]${output && !(output.data instanceof Float32Array) ? ` of ${output.type}, not float32,` : ''} for ${rows} rows, expected [${rows}, ${this.outputWidth}]`,
         this.details,
       );
     }
@@ -149,5 +155,15 @@ class OnnxScoringModel implements ScoringModel {
     if (this.released) return;
     this.released = true;
     await this.session.release();
+  }
+}
+
+class OnnxScoringModel extends OnnxSessionModel<OnnxModelIo> {
+  async score(batch: Float32Array, rows: number): Promise<Float32Array> {
+    if (rows === 0) return new Float32Array(0);
+    const length = rows * this.inputWidth;
+    if (batch.length < length) throw new RangeError(`score: batch holds ${batch.length} values, ${rows} rows need ${length}`);
+    // subarray is a view: onnxruntime reads the engine's batch buffer without a copy.
+    return this.run({ [this.io.inputName]: new ort.Tensor('float32', batch.subarray(0, length), [rows, this.inputWidth]) }, rows);
   }
 }

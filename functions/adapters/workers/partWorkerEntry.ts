@@ -29,6 +29,11 @@ export async function partWorkerEntry(moduleUrl: string = import.meta.url): Prom
 
 /** What the cached bundle was built from: the repository's files it bundles, with their sizes and times. */
 interface BundleInputs {
+  /**
+   * The entry it was built from: checkouts that share one node_modules (git worktrees with a linked
+   * node_modules) share this cache, and a bundle of another checkout's sources must not be reused.
+   */
+  readonly entry?: string;
   readonly files: ReadonlyArray<readonly [file: string, size: number, mtimeMs: number]>;
 }
 
@@ -43,7 +48,7 @@ function cachedWorkerBundle(entry: string): Promise<URL> {
   current ??= (async () => {
     const out = path.join(CACHE_DIR, 'scorePartWorker.mjs');
     const inputsFile = path.join(CACHE_DIR, 'scorePartWorker.inputs.json');
-    if (await upToDate(out, inputsFile)) return new URL(`file://${out}`);
+    if (await upToDate(entry, out, inputsFile)) return new URL(`file://${out}`);
     await buildWorker(entry, out, inputsFile);
     return new URL(`file://${out}`);
   })();
@@ -51,11 +56,11 @@ function cachedWorkerBundle(entry: string): Promise<URL> {
   return current;
 }
 
-async function upToDate(out: string, inputsFile: string): Promise<boolean> {
+async function upToDate(entry: string, out: string, inputsFile: string): Promise<boolean> {
   try {
     await stat(out);
     const inputs = JSON.parse(await readFile(inputsFile, 'utf8')) as BundleInputs;
-    return inputs.files.every(([file, size, mtimeMs]) => {
+    return inputs.entry === entry && inputs.files.every(([file, size, mtimeMs]) => {
       const now = statSync(file, { throwIfNoEntry: false });
       return now !== undefined && now.size === size && now.mtimeMs === mtimeMs;
     });
@@ -88,7 +93,7 @@ async function buildWorker(entry: string, out: string, inputsFile: string): Prom
       const s = statSync(file);
       return [file, s.size, s.mtimeMs] as const;
     });
-    await writeFile(`${tmp}.inputs`, JSON.stringify({ files } satisfies BundleInputs));
+    await writeFile(`${tmp}.inputs`, JSON.stringify({ entry, files } satisfies BundleInputs));
     await rename(tmp, out);
     await rename(`${tmp}.inputs`, inputsFile);
   } finally {

@@ -32,6 +32,15 @@ export const bundleManifestSchema = z
         outputName: z.string(),
         /** What the output holds: P(positive) as one column, or one probability per class. */
         output: z.enum(['positive-probability', 'class-probabilities']),
+        /**
+         * A model that takes raw columns (an imported scikit-learn pipeline): one `[N, 1]` graph input
+         * per feature column, fed by column name instead of `inputName` (a number column from its
+         * `featureNames` slot, a `string` one from its `textNames` slot).
+         */
+        inputs: z
+          .array(z.object({ name: z.string().min(1), column: z.string().min(1), type: z.enum(['float32', 'float64', 'string']) }).strict())
+          .min(1)
+          .optional(),
         /** Other formats kept for retraining or parity checks (e.g. the tfjs model beside the ONNX file). */
         extraFiles: z.array(z.string()).default([]),
       })
@@ -62,6 +71,12 @@ export const bundleManifestSchema = z
       if (!isBundleFilePath(path) || path === MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['files', path], message: 'not a relative path inside the bundle' });
     }
     if (!(m.model.file in m.files)) ctx.addIssue({ code: 'custom', path: ['model', 'file'], message: 'model file has no hash in files' });
+    for (const [i, input] of (m.model.inputs ?? []).entries()) {
+      const names = input.type === 'string' ? (m.featureSpec.textNames ?? []) : m.featureSpec.featureNames;
+      if (!names.includes(input.column)) {
+        ctx.addIssue({ code: 'custom', path: ['model', 'inputs', i, 'column'], message: `"${input.column}" is not a ${input.type === 'string' ? 'text' : 'number'} slot of the feature spec` });
+      }
+    }
   });
 
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;

@@ -1,4 +1,4 @@
-import { orderedFeatureColumns, slotNames } from '../spec/fitSpec.js';
+import { orderedFeatureColumns, slotNames, textSlotNames } from '../spec/fitSpec.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
 
 /** Why a fitted spec cannot drive the encoder: the field (`featureSpec.…`) and what is wrong with it. */
@@ -42,17 +42,31 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
       if (size === 0) return { field: `${field}.vocabulary`, message: 'is empty' };
       const duplicate = fit.vocabulary.find((value, i) => fit.vocabulary.indexOf(value) !== i);
       if (duplicate !== undefined) return { field: `${field}.vocabulary`, message: `holds "${duplicate}" twice` };
-      if (!isIndexIn(fit.otherIndex, size)) return { field: `${field}.otherIndex`, message: `${fit.otherIndex} is outside the vocabulary's ${size} slots (0…${size - 1})` };
+      if (fit.unknown === 'ignore') {
+        if (fit.otherIndex !== -1) return { field: `${field}.otherIndex`, message: `is ${fit.otherIndex}: with unknown "ignore" there is no other slot (-1)` };
+      } else if (!isIndexIn(fit.otherIndex, size)) {
+        return {
+          field: `${field}.otherIndex`,
+          message: `${fit.otherIndex} is outside the vocabulary's ${size} slots (0…${size - 1}); for an all-zero block on unseen values set "unknown": "ignore" and otherIndex -1`,
+        };
+      }
       if (fit.fillIndex !== null && !isIndexIn(fit.fillIndex, size)) {
         return { field: `${field}.fillIndex`, message: `${fit.fillIndex} is outside the vocabulary's ${size} slots (0…${size - 1})` };
       }
+      if (column.feed === 'string') continue;
       width += size;
     }
     if (column.impute?.indicator === true) width += 1;
   }
 
+  const expectedText = textSlotNames(fitted.spec);
+  const text = fitted.textNames ?? [];
+  if (expectedText.join('\u0000') !== text.join('\u0000')) {
+    return { field: 'featureSpec.textNames', message: `are [${text.join(', ')}], the spec's string-fed columns are [${expectedText.join(', ')}]` };
+  }
   const expected = slotNames(fitted.spec, fitted.columns);
   const names = fitted.featureNames;
+  if (fitted.slotOrder === 'featureNames') return permutationProblem(expected, names) ?? sequenceProblem(fitted, ordered, columnStart, width);
   for (let slot = 0; slot < Math.max(expected.length, names.length); slot++) {
     if (expected[slot] !== names[slot]) {
       const field = `featureSpec.featureNames[${slot}]`;
@@ -63,6 +77,20 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
   }
 
   return sequenceProblem(fitted, ordered, columnStart, width);
+}
+
+/** With an explicit slot order, `featureNames` must name every slot the encoder writes exactly once. */
+function permutationProblem(expected: readonly string[], names: readonly string[]): FittedSpecProblem | undefined {
+  const field = 'featureSpec.featureNames';
+  if (names.length !== expected.length) return { field, message: `names ${names.length} slots, the encoder writes ${expected.length}` };
+  const wanted = new Set(expected);
+  const seen = new Set<string>();
+  for (const [slot, name] of names.entries()) {
+    if (!wanted.has(name)) return { field: `${field}[${slot}]`, message: `"${name}" is not a slot the encoder writes` };
+    if (seen.has(name)) return { field: `${field}[${slot}]`, message: `"${name}" is named twice` };
+    seen.add(name);
+  }
+  return undefined;
 }
 
 /** The `sequences` layout must be the one the spec's sequence groups give, inside the encoded vector. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DriftError } from '../errors.js';
-import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
+import { baselineCategories, featureColumns, type FittedSpec } from '../spec/featureSpec.js';
 import type { EncodeObserver } from '../spec/rowEncoder.js';
 import { ValueBuffer } from '../spec/valueBuffer.js';
 import { binIndex, type DriftBaseline, type FeatureBaseline, type ScoreBaseline } from './driftBaseline.js';
@@ -76,16 +76,9 @@ export class BaselineBuilder implements EncodeObserver {
     this.collectors = featureColumns(fitted.spec).map((column): Collector => {
       const fit = fitted.columns[column.name];
       if (!fit) throw new DriftError(`fitted spec has no parameters for feature "${column.name}"`);
-      return fit.kind === 'numeric'
-        ? { kind: 'numeric', name: column.name, values: new ValueBuffer(), missing: 0 }
-        : {
-            kind: 'categorical',
-            name: column.name,
-            categories: [...fit.vocabulary],
-            otherIndex: fit.otherIndex,
-            counts: new Array<number>(fit.vocabulary.length).fill(0),
-            missing: 0,
-          };
+      if (fit.kind === 'numeric') return { kind: 'numeric', name: column.name, values: new ValueBuffer(), missing: 0 };
+      const { categories, otherIndex } = baselineCategories(fit);
+      return { kind: 'categorical', name: column.name, categories, otherIndex, counts: new Array<number>(categories.length).fill(0), missing: 0 };
     });
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DriftError } from '../errors.js';
 import { parseWith } from '../validation.js';
-import { featureColumns, type FittedSpec } from '../spec/featureSpec.js';
+import { baselineCategories, featureColumns, type FittedSpec } from '../spec/featureSpec.js';
 import type { RunObserver } from '../engine/runObserver.js';
 import { binIndex, type DriftBaseline } from './driftBaseline.js';
 
@@ -90,7 +90,7 @@ export function assertBaselineFitsSpec(baseline: DriftBaseline, fitted: FittedSp
     if (feature.name !== column.name || !fit || fit.kind !== feature.kind) {
       throw new DriftError(`baseline feature ${i} is "${feature.name}" (${feature.kind}), the feature spec has "${column.name}"`);
     }
-    if (feature.kind === 'categorical' && fit.kind === 'categorical' && fit.vocabulary.join('\u0000') !== feature.categories.join('\u0000')) {
+    if (feature.kind === 'categorical' && fit.kind === 'categorical' && baselineCategories(fit).categories.join('\u0000') !== feature.categories.join('\u0000')) {
       throw new DriftError(`baseline categories of "${feature.name}" differ from the fitted vocabulary`);
     }
   });

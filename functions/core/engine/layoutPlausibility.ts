@@ -73,7 +73,7 @@ export function checkLayoutPlausibility(
       category(c, slot, unseen) {
         const base = training[c];
         checked[c]!++;
-        if (slot === -1) plausible[c]! += base === null || base === undefined || base.missingRate > 0 ? 1 : 0;
+        if (slot === -1 && !unseen) plausible[c]! += base === null || base === undefined || base.missingRate > 0 ? 1 : 0;
         else if (!unseen) plausible[c]!++;
       },
     },

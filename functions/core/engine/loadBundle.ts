@@ -4,7 +4,7 @@ import { BundleError, DriftError } from '../errors.js';
 import type { BundleManifest } from '../bundle/bundleManifest.js';
 import { fittedSpecProblem } from '../bundle/fittedSpecContract.js';
 import type { BundleFiles } from '../bundle/registry.js';
-import type { ModelLoader, ScoringModel } from '../model/scoringModel.js';
+import type { ColumnInput, ModelLoader, ScoringModel } from '../model/scoringModel.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
 
 /** A verified bundle with its model ready to score. */
@@ -50,6 +50,7 @@ export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, optio
   if (!bundle.files.has(manifest.model.file)) throw new BundleError('BUNDLE_INVALID', `model file "${manifest.model.file}" is missing`, details);
 
   const baseline = readBaseline(bundle);
+  const columnInputs = columnInputsOf(manifest);
   const load = async (): Promise<ScoringModel> => {
     const model: ScoringModel = await loader(
       {
@@ -60,6 +61,7 @@ export async function loadBundle(bundle: BundleFiles, loader: ModelLoader, optio
         outputName: manifest.model.outputName,
         inputWidth,
         outputWidth,
+        ...(columnInputs ? { columnInputs, textWidth: manifest.featureSpec.textNames?.length ?? 0 } : {}),
         ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
       },
       context,
@@ -85,7 +87,7 @@ function modelOnFirstUse(load: () => Promise<ScoringModel>, inputWidth: number, 
   return {
     inputWidth,
     outputWidth,
-    score: async (batch, rows) => (await (loading ??= load())).score(batch, rows),
+    score: async (batch, rows, text) => (await (loading ??= load())).score(batch, rows, text),
     dispose: async () => {
       const loaded = await loading?.catch(() => null);
       await loaded?.dispose();
@@ -115,8 +117,8 @@ function positiveClassColumn(model: ScoringModel, column: number, details: { bun
   return {
     inputWidth: model.inputWidth,
     outputWidth: 1,
-    async score(batch, rows) {
-      const all = await model.score(batch, rows);
+    async score(batch, rows, text) {
+      const all = await model.score(batch, rows, text);
       if (all.length !== rows * width) {
         throw new BundleError('MODEL_SHAPE_MISMATCH', `model gave ${all.length} values for ${rows} rows, expected [${rows}, ${width}]`, details);
       }
@@ -126,6 +128,14 @@ function positiveClassColumn(model: ScoringModel, column: number, details: { bun
     },
     dispose: () => model.dispose(),
   };
+}
+
+/** A raw-columns model's graph inputs with the batch slot each is fed from (the manifest schema checked every column has one). */
+function columnInputsOf(manifest: BundleManifest): ColumnInput[] | undefined {
+  const { inputs } = manifest.model;
+  if (!inputs) return undefined;
+  const { featureNames, textNames = [] } = manifest.featureSpec;
+  return inputs.map(({ name, column, type }) => ({ name, type, slot: (type === 'string' ? textNames : featureNames).indexOf(column) }));
 }
 
 /** Validated once per load, so every run's profile counts on bins that match the spec. */

@@ -207,6 +207,9 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     const ranked = new RankedRunWriter(spool, readers);
     const width = encoder.width;
     const batch = new Float32Array(batchSize * width);
+    // Models that take columns as text (imported pipelines) get a string batch beside the numbers.
+    const textWidth = encoder.textWidth;
+    const textBatch = textWidth > 0 ? new Array<string>(batchSize * textWidth) : undefined;
     const idFields: string[] = new Array<string>(batchSize);
     const reasons: Array<string | null> = new Array<string | null>(batchSize).fill(null);
     const capped = new Uint8Array(batchSize);
@@ -237,7 +240,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
         rejectText = '';
       }
       if (filled === 0) return;
-      const probabilities = await model.score(batch, filled);
+      const probabilities = await model.score(batch, filled, textBatch);
       const out = model.outputWidth;
       runObserver?.score(probabilities, filled, out);
       let text = '';
@@ -302,7 +305,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
             }
             values[filled] = value;
           }
-          const issue = encoder.encode(fields, batch, filled * width);
+          const issue = encoder.encode(fields, batch, filled * width, textBatch, filled * textWidth);
           if (issue) {
             rejectRecord(item.record, issue);
             continue;

@@ -9,8 +9,24 @@ export interface ScoringModel {
   readonly inputWidth: number;
   /** 1 for binary (P(positive)), K for a K-class model. */
   readonly outputWidth: number;
-  score(batch: Float32Array, rows: number): Promise<Float32Array>;
+  /**
+   * `text`: for a model that takes columns as text (an imported pipeline), `rows × textWidth` strings,
+   * row-major, as the row encoder writes them; other models ignore it.
+   */
+  score(batch: Float32Array, rows: number, text?: readonly string[]): Promise<Float32Array>;
   dispose(): Promise<void>;
+}
+
+/**
+ * One graph input of a model that takes raw columns, one tensor `[N, 1]` each (a scikit-learn
+ * pipeline exported by skl2onnx): fed from a number slot of the encoded batch or a text slot.
+ */
+export interface ColumnInput {
+  /** Graph input name. */
+  readonly name: string;
+  readonly type: 'float32' | 'float64' | 'string';
+  /** Index of the slot in the row: a number slot (`featureNames`) or, for `string`, a text slot (`textNames`). */
+  readonly slot: number;
 }
 
 /** Which bundle a model comes from, for error messages. */
@@ -32,6 +48,10 @@ export interface ModelLoadRequest {
   readonly outputWidth: number;
   /** Sequence models: the [periods, features] the graph reshapes its flat input to. */
   readonly sequence?: { readonly periods: number; readonly features: number };
+  /** A model taking one `[N, 1]` tensor per raw column instead of `inputName` (`manifest.model.inputs`). */
+  readonly columnInputs?: readonly ColumnInput[];
+  /** Text slots per row, with `columnInputs`. */
+  readonly textWidth?: number;
   /** Threads inside one operator, where the runtime has the notion. @default 1 */
   readonly intraOpNumThreads?: number;
 }

@@ -12,9 +12,26 @@ import { parseWith } from '../validation.js';
 
 export const DEFAULT_MISSING_MARKERS = ['', 'NA', 'N/A', 'na', 'n/a', 'NaN', 'nan', 'null', 'NULL', 'None'] as const;
 
+/** pandas' default `na_values` (`read_csv`, pandas 2): what a scikit-learn pipeline fed by pandas saw as missing. */
+export const PANDAS_MISSING_MARKERS = [
+  '', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null',
+] as const;
+
+/** Named missing-token lists a column may give instead of its own list (`"missing": "pandas"`). */
+export const MISSING_MARKER_PRESETS = { default: DEFAULT_MISSING_MARKERS, pandas: PANDAS_MISSING_MARKERS } as const;
+
+/** A list of missing tokens, or a preset's name: stored expanded, so a fitted spec names every token it uses. */
+const missingSchema = z.union([z.array(z.string()), z.enum(['default', 'pandas']).transform((preset) => [...MISSING_MARKER_PRESETS[preset]])]);
+
 const imputeSchema = z
   .object({
-    strategy: z.enum(['median', 'mean', 'constant', 'most-frequent', 'missing-category', 'none']),
+    /**
+     * `most_frequent` is scikit-learn's spelling of `most-frequent`. `nan`: a missing number reaches the
+     * model as NaN, for a model that imputes itself (an imported scikit-learn pipeline).
+     */
+    strategy: z
+      .enum(['median', 'mean', 'constant', 'most-frequent', 'most_frequent', 'missing-category', 'none', 'nan'])
+      .transform((strategy) => (strategy === 'most_frequent' ? 'most-frequent' : strategy)),
     /** For `constant`: the value to fill in (a number for numeric columns, a string for categorical). */
     value: z.union([z.number(), z.string()]).optional(),
     /** Add a 0/1 "was missing" feature beside the column. */
@@ -38,15 +55,43 @@ export const columnSpecSchema = z
     position: z.number().int().positive().optional(),
     role: z.enum(['id', 'feature', 'target', 'ignore']),
     type: z.enum(['numeric', 'categorical', 'boolean', 'date']).default('numeric'),
-    /** Values that mean "missing" in this column, in addition to none. Defaults to {@link DEFAULT_MISSING_MARKERS}. */
-    missing: z.array(z.string()).optional(),
+    /**
+     * Values that mean "missing" in this column (the empty cell always does): a list, or a preset name,
+     * `default` ({@link DEFAULT_MISSING_MARKERS}, the default) or `pandas` ({@link PANDAS_MISSING_MARKERS}).
+     */
+    missing: missingSchema.optional(),
+    /** Trim blanks around a cell before matching missing tokens and categories. @default true */
+    trim: z.boolean().optional(),
     impute: imputeSchema.optional(),
     scale: z.enum(['standard', 'minmax', 'none']).default('standard'),
+    /**
+     * Fit the scaler on the imputed column, as scikit-learn's `Pipeline([SimpleImputer, StandardScaler])`
+     * does (missing cells count at their fill value). By default it is fitted on the values present.
+     * Either way a missing cell is filled first and then scaled.
+     * @default false
+     */
+    scaleAfterImpute: z.boolean().optional(),
     clip: clipSchema.optional(),
     /** Categorical: categories seen fewer times than this in training go to `other`. */
     minCategoryCount: z.number().int().min(1).default(1),
     /** Categorical: keep at most this many categories (most frequent first); the rest go to `other`. */
     maxCategories: z.number().int().min(1).default(50),
+    /**
+     * Categorical: the categories, in one-hot slot order, instead of learning them from the data
+     * (scikit-learn's `OneHotEncoder(categories=[…])`); `minCategoryCount` and `maxCategories` then do not apply.
+     */
+    categories: z.array(z.string()).min(1).optional(),
+    /**
+     * Categorical: where a value outside the categories goes. `other`: its own `__other__` slot (rare
+     * categories too). `ignore`: an all-zero block, scikit-learn's `handle_unknown='ignore'` (no `__other__` slot).
+     * @default 'other'
+     */
+    unknown: z.enum(['other', 'ignore']).optional(),
+    /**
+     * Categorical: `one-hot` slots, or `string`: the model takes the text itself as a string tensor
+     * (an imported pipeline that one-hot encodes inside its graph). @default 'one-hot'
+     */
+    feed: z.enum(['one-hot', 'string']).optional(),
     /** Categorical: values that mean the same thing, mapped before encoding (e.g. `"CC": "Credit Card"`). */
     aliases: z.record(z.string(), z.string()).optional(),
     /** Boolean: the strings that mean true / false (case-insensitive). */
@@ -172,8 +217,10 @@ export const fittedColumnSchema = z.discriminatedUnion('kind', [
       kind: z.literal('categorical'),
       /** One one-hot slot per entry, in this order. Includes `other` (rare and unseen) and, if imputed so, `missing`. */
       vocabulary: z.array(z.string()),
-      /** Slot index of `other` in the vocabulary. */
+      /** Slot index of `other` in the vocabulary; -1 (no such slot) only with `unknown: 'ignore'`. */
       otherIndex: z.number().int(),
+      /** `ignore`: an unseen value writes an all-zero block (scikit-learn's `handle_unknown='ignore'`). Absent: `other`. */
+      unknown: z.enum(['other', 'ignore']).optional(),
       /** Slot used for missing cells: the most frequent category, `missing`, or a constant. */
       fillIndex: z.number().int().nullable(),
       missingRate: z.number(),
@@ -192,6 +239,14 @@ export const fittedSpecSchema = z
     columns: z.record(z.string(), fittedColumnSchema),
     /** Name of every slot in the encoded vector, in order (e.g. `age`, `job=admin.`, `age__missing`). */
     featureNames: z.array(z.string()),
+    /**
+     * `featureNames`: `featureNames` is the model's input order, any permutation of the slots the encoder
+     * writes (e.g. a scikit-learn ColumnTransformer's output order); each slot is written at its name's
+     * position. Absent: `featureNames` must be the encoder's own order.
+     */
+    slotOrder: z.literal('featureNames').optional(),
+    /** Columns fed to the model as text (`feed: 'string'`), one string slot each, in order. */
+    textNames: z.array(z.string()).optional(),
     /** Target classes in model output order (binary: [negative, positive]). */
     classes: z.array(z.string()).optional(),
     /** Sequence layout when the spec groups columns: `[periods, features]` per group, in slot order. */
@@ -241,4 +296,23 @@ export function targetColumn(spec: FeatureSpec): ColumnSpec | undefined {
 
 export function featureColumns(spec: FeatureSpec): ColumnSpec[] {
   return spec.columns.filter((c) => c.role === 'feature');
+}
+
+/** One-hot categories and where unseen values are counted, as the drift baseline keeps them: an `ignore` column gains an `__other__` bucket there. */
+export function baselineCategories(fit: Extract<FittedColumn, { kind: 'categorical' }>): { categories: string[]; otherIndex: number } {
+  if (fit.unknown !== 'ignore') return { categories: [...fit.vocabulary], otherIndex: fit.otherIndex };
+  return { categories: [...fit.vocabulary, '__other__'], otherIndex: fit.vocabulary.length };
+}
+
+/**
+ * `impute: nan` and `feed: string` describe an imported model that imputes and encodes inside its own
+ * graph; a network trained here takes numbers only.
+ * @throws SpecError SPEC_INVALID naming the first column that uses one.
+ */
+export function refuseImportOnlyOptions(spec: FeatureSpec, source: string): void {
+  spec.columns.forEach((column, index) => {
+    if (column.role !== 'feature') return;
+    if (column.impute?.strategy === 'nan') throw new SpecError('SPEC_INVALID', 'impute "nan" is for imported models that impute themselves; a trained network needs a fill', { source, path: `columns.${index}.impute.strategy` });
+    if (column.feed === 'string') throw new SpecError('SPEC_INVALID', 'feed "string" is for imported models that encode text themselves; a trained network takes one-hot slots', { source, path: `columns.${index}.feed` });
+  });
 }

@@ -43,6 +43,17 @@ export function quantileSorted(sorted: Float64Array, q: number): number {
   return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }
 
+/** Mean and population std (as sklearn's StandardScaler) of the clipped values plus `extra` copies of `fill`. */
+function clippedMoments(sorted: Float64Array, clipped: (v: number) => number, fill: number, extra: number): { mean: number; std: number } {
+  const n = sorted.length + extra;
+  let sum = fill * extra;
+  for (const v of sorted) sum += clipped(v);
+  const mean = sum / n;
+  let squares = (fill - mean) ** 2 * extra;
+  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / n) };
+}
+
 function mostFrequent(counts: Map<string, number>): string | undefined {
   let best: string | undefined;
   let bestCount = -1;
@@ -68,13 +79,7 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
     clipUpper = quantileSorted(sorted, column.clip.upperQuantile);
   }
   const clipped = (v: number) => (clipLower !== null && v < clipLower ? clipLower : clipUpper !== null && v > clipUpper ? clipUpper : v);
-  let sum = 0;
-  for (const v of sorted) sum += clipped(v);
-  const mean = sum / sorted.length;
-  let squares = 0;
-  for (const v of sorted) squares += (clipped(v) - mean) ** 2;
-  // Population std, as sklearn's StandardScaler.
-  const std = Math.sqrt(squares / sorted.length);
+  const { mean, std } = clippedMoments(sorted, clipped, 0, 0);
 
   let fill: number;
   switch (strategy) {
@@ -105,11 +110,14 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
   let shift = 0;
   let scale = 1;
   if (column.scale === 'standard') {
-    shift = mean;
-    scale = std > 0 ? std : 1;
+    // scikit-learn's Pipeline([SimpleImputer, StandardScaler]): the scaler also sees each missing cell at its fill.
+    const moments = column.scaleAfterImpute ? clippedMoments(sorted, clipped, fill, values.missing) : { mean, std };
+    shift = moments.mean;
+    scale = moments.std > 0 ? moments.std : 1;
   } else if (column.scale === 'minmax') {
-    const lo = clipped(sorted[0]!);
-    const hi = clipped(sorted[sorted.length - 1]!);
+    const imputed = column.scaleAfterImpute && values.missing > 0;
+    const lo = Math.min(clipped(sorted[0]!), imputed ? fill : Number.POSITIVE_INFINITY);
+    const hi = Math.max(clipped(sorted[sorted.length - 1]!), imputed ? fill : Number.NEGATIVE_INFINITY);
     shift = lo;
     scale = hi > lo ? hi - lo : 1;
   }
@@ -160,10 +168,42 @@ function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing
   return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows };
 }
 
+/**
+ * scikit-learn's one-hot options, laid over a fitted categorical column: explicit `categories` (the
+ * slot order, whatever the data held) and `unknown: 'ignore'` (no `__other__` slot: an unseen value
+ * is an all-zero block). The fill follows the column's strategy within the new vocabulary.
+ * @throws SpecError for categories given twice, or an `ignore` column whose fill is no category.
+ */
+function withOneHotOptions(fit: FittedColumn, column: ColumnSpec, counts: Map<string, number>, source: string): FittedColumn {
+  if (fit.kind !== 'categorical' || (column.categories === undefined && column.unknown !== 'ignore')) return fit;
+  const categories = column.categories ?? fit.vocabulary.filter((v) => v !== OTHER_CATEGORY && v !== MISSING_CATEGORY);
+  if (new Set(categories).size !== categories.length) {
+    throw new SpecError('SPEC_INVALID', `categories of "${column.name}" hold a value twice`, { source, path: `${column.name}.categories` });
+  }
+  const ignore = column.unknown === 'ignore';
+  const vocabulary = ignore ? [...categories] : [...categories, OTHER_CATEGORY];
+  const otherIndex = ignore ? -1 : vocabulary.length - 1;
+  if (fit.vocabulary.includes(MISSING_CATEGORY)) vocabulary.push(MISSING_CATEGORY);
+  const strategy = column.impute?.strategy ?? 'most-frequent';
+  const fillValue = strategy === 'missing-category' ? MISSING_CATEGORY : strategy === 'constant' ? String(column.impute?.value ?? '') : strategy === 'none' ? null : mostFrequent(counts);
+  let fillIndex = fillValue === null ? null : vocabulary.indexOf(fillValue ?? '');
+  if (fillIndex === -1) {
+    if (ignore) {
+      throw new SpecError('SPEC_INVALID', `the fill of "${column.name}" is not one of its categories: with unknown "ignore", add it to categories or use missing-category`, {
+        source,
+        path: `${column.name}.impute`,
+      });
+    }
+    fillIndex = otherIndex;
+  }
+  return { ...fit, vocabulary, otherIndex, fillIndex, ...(ignore ? { unknown: 'ignore' as const } : {}) };
+}
+
 /** Names of the encoded slots, in the order the encoder writes them (static features, then sequence groups). */
 export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn>): string[] {
   const names: string[] = [];
   const columnSlots = (column: ColumnSpec): string[] => {
+    if (column.feed === 'string') return [];
     const fit = fitted[column.name]!;
     const slots = fit.kind === 'numeric' ? [column.name] : fit.vocabulary.map((v) => `${column.name}=${v}`);
     if (column.impute?.indicator) slots.push(`${column.name}${MISSING_INDICATOR_SUFFIX}`);
@@ -171,6 +211,13 @@ export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn
   };
   for (const column of orderedFeatureColumns(spec)) names.push(...columnSlots(column));
   return names;
+}
+
+/** Columns the model takes as text (`feed: 'string'`), one string slot each, in spec order. */
+export function textSlotNames(spec: FeatureSpec): string[] {
+  return featureColumns(spec)
+    .filter((column) => column.feed === 'string')
+    .map((column) => column.name);
 }
 
 /**
@@ -259,14 +306,17 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
       ? { kind: 'categorical', column, index, markers, counts: new Map(), missing: 0 }
       : { kind: 'numeric', column, index, markers, parse: cellParserFor(column, referenceDate), values: new NumberColumn() };
   });
+  const untrimmed = collectors.map((collector) => collector.column.trim === false);
   const targetCounts = new Map<string, number>();
   const targetMarkers = target ? missingMarkers(target) : new Set<string>();
 
   let rows = 0;
   for await (const fields of table.records) {
     rows++;
-    for (const collector of collectors) {
-      const raw = (fields[collector.index] ?? '').trim();
+    for (let c = 0; c < collectors.length; c++) {
+      const collector = collectors[c]!;
+      const cell = fields[collector.index] ?? '';
+      const raw = untrimmed[c] ? cell : cell.trim();
       if (collector.markers.has(raw)) {
         if (collector.kind === 'numeric') collector.values.missing++;
         else collector.missing++;
@@ -296,6 +346,9 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
         ? fitNumeric(collector.column, collector.values, rows, source)
         : fitCategorical(collector.column, collector.counts, collector.missing, rows, source);
   }
+  for (const collector of collectors) {
+    if (collector.kind === 'categorical') columns[collector.column.name] = withOneHotOptions(columns[collector.column.name]!, collector.column, collector.counts, source);
+  }
   const fittedSpec: FittedSpec = {
     spec: { ...spec, referenceDate },
     fittedAt: now.toISOString(),
@@ -303,6 +356,8 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
     columns,
     featureNames: slotNames(spec, columns),
   };
+  const textNames = textSlotNames(spec);
+  if (textNames.length > 0) fittedSpec.textNames = textNames;
   const classes = target && targetIndex >= 0 ? classLabels(spec, targetCounts, source) : undefined;
   if (classes) fittedSpec.classes = classes;
   const sequences = sequenceLayout(spec, features, source);

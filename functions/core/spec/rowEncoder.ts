@@ -1,8 +1,8 @@
 import type { RejectReason } from '../errors.js';
 import { cellParserFor, unparseableReason } from './cellParsers.js';
 import { layoutColumns, type ColumnLayout } from './columnLayout.js';
-import { featureColumns, idColumn, missingMarkers, targetColumn, type FittedSpec } from './featureSpec.js';
-import { orderedFeatureColumns } from './fitSpec.js';
+import { featureColumns, idColumn, missingMarkers, targetColumn, type ColumnSpec, type FittedSpec } from './featureSpec.js';
+import { orderedFeatureColumns, slotNames } from './fitSpec.js';
 
 /** Why one row cannot be encoded; the engine turns it into a line of `rejects.csv`. */
 export interface RowIssue {
@@ -25,6 +25,8 @@ export interface EncodeObserver {
 export interface RowEncoder {
   /** Slots per encoded row. */
   readonly width: number;
+  /** String slots per row: columns the model takes as text (`feed: 'string'`, see `FittedSpec.textNames`); 0 for most models. */
+  readonly textWidth: number;
   readonly featureNames: readonly string[];
   /** Field index of the id column, or null when the spec has none (the line number is the id then). */
   readonly idIndex: number | null;
@@ -33,15 +35,16 @@ export interface RowEncoder {
   /** Field index of any column of the extract (e.g. the economics' value column). @throws ExtractError when absent */
   valueIndex(name: string): number;
   /**
-   * Writes one row's `width` slots into `out` at `offset`. Returns null when the row is fine, or
-   * the first issue found (the slots are then undefined and the row must not be scored).
+   * Writes one row's `width` slots into `out` at `offset` (and, when `textWidth` > 0, its `textWidth`
+   * strings into `text` at `textOffset`). Returns null when the row is fine, or the first issue
+   * found (the slots are then undefined and the row must not be scored).
    */
-  encode(fields: readonly string[], out: Float32Array, offset: number): RowIssue | null;
+  encode(fields: readonly string[], out: Float32Array, offset: number, text?: string[], textOffset?: number): RowIssue | null;
   /** Unseen categories counted so far, per categorical feature column name (rows that encoded only). */
   unseenCounts(): Record<string, number>;
 }
 
-type SlotWriter = (fields: readonly string[], out: Float32Array, base: number) => RowIssue | null;
+type SlotWriter = (fields: readonly string[], out: Float32Array, base: number, text: string[], textBase: number) => RowIssue | null;
 
 /** `trim()` only when needed: most cells have no surrounding blanks, and trim allocates. */
 function trimmed(text: string): string {
@@ -81,6 +84,7 @@ export function compileEncoder(
 
   const writers: SlotWriter[] = [];
   let offset = 0;
+  let textSlots = 0;
   for (const column of ordered) {
     const fit = fitted.columns[column.name];
     if (!fit) throw new Error(`fitted spec has no parameters for feature "${column.name}"`);
@@ -91,11 +95,19 @@ export function compileEncoder(
     const rejectMissing = column.required === true || column.impute?.strategy === 'none';
     const slot = offset;
     const name = column.name;
+    // Trimming off: a cell is matched against missing tokens and categories exactly as written.
+    const clean = column.trim === false ? (text: string) => text : trimmed;
 
+    if (fit.kind === 'categorical' && column.feed === 'string') {
+      writers.push(textWriter(fit, column, index, textSlots++, observed, { markers, rejectMissing, clean, lastSlot, lastUnseen }));
+      continue;
+    }
     if (fit.kind === 'numeric') {
       const parse = cellParserFor(column, referenceDate);
       const reason = unparseableReason(column);
-      const { fill, clipLower, clipUpper, shift, scale } = fit;
+      const { clipLower, clipUpper, shift, scale } = fit;
+      // `nan`: the model imputes; NaN stays NaN through the scaling.
+      const fill = column.impute?.strategy === 'nan' ? Number.NaN : fit.fill;
       const lo = clipLower ?? Number.NEGATIVE_INFINITY;
       const hi = clipUpper ?? Number.POSITIVE_INFINITY;
       // Most columns have no marker that parses as a value, so parse first and look at markers only on failure.
@@ -105,7 +117,7 @@ export function compileEncoder(
         let value = markersFirst ? Number.NaN : parse(raw);
         let missing = 0;
         if (Number.isNaN(value)) {
-          if (markers.has(trimmed(raw))) {
+          if (markers.has(clean(raw))) {
             if (rejectMissing) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
             lastNumeric[observed] = Number.NaN;
             value = fill;
@@ -126,6 +138,8 @@ export function compileEncoder(
       offset += indicator ? 2 : 1;
     } else {
       const { vocabulary, otherIndex, fillIndex } = fit;
+      // `ignore`: an unseen value leaves the block all zero (otherIndex is -1 then).
+      const ignoreUnseen = fit.unknown === 'ignore';
       const slotOf = new Map(vocabulary.map((v, i) => [v, i]));
       const aliases = new Map(Object.entries(column.aliases ?? {}));
       const width = vocabulary.length;
@@ -142,7 +156,7 @@ export function compileEncoder(
           lastSlot[observed] = chosen;
           lastUnseen[observed] = 0;
         } else {
-          const value = trimmed(raw);
+          const value = clean(raw);
           if (markers.has(value)) {
             if (rejectMissing || fillIndex === null) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
             chosen = fillIndex;
@@ -152,11 +166,11 @@ export function compileEncoder(
           } else {
             const known = slotOf.get(aliases.get(value) ?? value);
             chosen = known ?? otherIndex;
-            lastSlot[observed] = chosen;
+            lastSlot[observed] = known === undefined && ignoreUnseen ? -1 : chosen;
             lastUnseen[observed] = known === undefined ? 1 : 0;
           }
         }
-        out[start + chosen] = 1;
+        if (chosen >= 0) out[start + chosen] = 1;
         if (indicator) out[start + width] = missing;
         return null;
       });
@@ -166,6 +180,7 @@ export function compileEncoder(
   if (offset !== fitted.featureNames.length) {
     throw new Error(`encoder writes ${offset} slots but the fitted spec names ${fitted.featureNames.length}`);
   }
+  const placement = slotPlacement(fitted);
 
   const id = idColumn(spec);
   const idIndex = id ? layout.require(id.name) : null;
@@ -173,13 +188,20 @@ export function compileEncoder(
   const targetIndex = target ? layout.indexOf(target.name) : -1;
   const idMarkers = id ? missingMarkers(id) : new Set<string>();
 
+  const width = offset;
+  // An explicit slot order: encode in the encoder's order into a scratch row, then place each slot.
+  const scratch = placement ? new Float32Array(width) : null;
+  // A caller that does not feed text (layout checks, training) still gets the strings written somewhere.
+  const noText = new Array<string>(textSlots);
+
   return {
-    width: offset,
+    width,
+    textWidth: textSlots,
     featureNames: fitted.featureNames,
     idIndex,
     targetIndex: targetIndex >= 0 ? targetIndex : null,
     valueIndex: (name) => layout.require(name),
-    encode(fields, out, base) {
+    encode(fields, out, base, text = noText, textBase = 0) {
       if (layout.fieldCount !== null && fields.length !== layout.fieldCount) {
         return { column: '', reason: 'FIELD_COUNT', detail: `expected ${layout.fieldCount} fields, found ${fields.length}` };
       }
@@ -187,10 +209,13 @@ export function compileEncoder(
         const value = fields[idIndex] ?? '';
         if (idMarkers.has(trimmed(value))) return { column: id!.name, reason: 'MISSING_REQUIRED', detail: `"${id!.name}" (the id) is empty` };
       }
+      const target = scratch ?? out;
+      const at = scratch ? 0 : base;
       for (let i = 0; i < writers.length; i++) {
-        const issue = writers[i]!(fields, out, base);
+        const issue = writers[i]!(fields, target, at, text, textBase);
         if (issue) return issue;
       }
+      if (scratch) for (let s = 0; s < width; s++) out[base + placement![s]!] = scratch[s]!;
       for (let c = 0; c < specOrder.length; c++) {
         if (isCategorical[c]) {
           unseen[c]! += lastUnseen[c]!;
@@ -208,5 +233,57 @@ export function compileEncoder(
       });
       return counts;
     },
+  };
+}
+
+/**
+ * Where each slot the encoder writes goes in the model's input, when the fitted spec gives its own
+ * order (`slotOrder: 'featureNames'`); null when the encoder's order is the model's.
+ */
+function slotPlacement(fitted: FittedSpec): Int32Array | null {
+  if (fitted.slotOrder !== 'featureNames') return null;
+  const position = new Map(fitted.featureNames.map((name, i) => [name, i]));
+  const natural = slotNames(fitted.spec, fitted.columns);
+  const placement = Int32Array.from(natural, (name) => position.get(name) ?? -1);
+  if (placement.some((p) => p < 0) || new Set(placement).size !== natural.length) {
+    throw new Error('featureNames is not a permutation of the encoder\'s slots (see fittedSpecProblem)');
+  }
+  return placement;
+}
+
+/**
+ * A column the model takes as text: writes the (cleaned) cell into the string batch; a missing cell
+ * becomes the constant fill when the spec has one, else "" (what an imported scikit-learn pipeline's
+ * imputer or one-hot encoder expects), or rejects the row when the column is required. The vocabulary
+ * only serves the drift profile and the unseen counts.
+ */
+function textWriter(
+  fit: Extract<FittedSpec['columns'][string], { kind: 'categorical' }>,
+  column: ColumnSpec,
+  index: number,
+  textSlot: number,
+  observed: number,
+  state: { markers: ReadonlySet<string>; rejectMissing: boolean; clean: (text: string) => string; lastSlot: Int32Array; lastUnseen: Uint8Array },
+): SlotWriter {
+  const { markers, rejectMissing, clean, lastSlot, lastUnseen } = state;
+  const slotOf = new Map(fit.vocabulary.map((v, i) => [v, i]));
+  const aliases = new Map(Object.entries(column.aliases ?? {}));
+  const fill = column.impute?.strategy === 'constant' && column.impute.value !== undefined ? String(column.impute.value) : '';
+  const name = column.name;
+  return (fields, _out, _base, text, textBase) => {
+    const value = clean(fields[index] ?? '');
+    if (markers.has(value)) {
+      if (rejectMissing) return { column: name, reason: 'MISSING_REQUIRED', detail: `"${name}" is empty` };
+      text[textBase + textSlot] = fill;
+      lastSlot[observed] = -1;
+      lastUnseen[observed] = 0;
+      return null;
+    }
+    const category = aliases.get(value) ?? value;
+    const known = slotOf.get(category);
+    text[textBase + textSlot] = category;
+    lastSlot[observed] = known ?? fit.otherIndex;
+    lastUnseen[observed] = known === undefined ? 1 : 0;
+    return null;
   };
 }

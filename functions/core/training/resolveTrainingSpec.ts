@@ -1,4 +1,5 @@
 import { TrainingError } from '../errors.js';
+import { refuseImportOnlyOptions } from '../spec/featureSpec.js';
 import { parseTrainingSpec, type Architecture, type SearchSettings, type TrainingSettings, type TrainingSpec } from './trainingSpec.js';
 
 /** What a caller may lay over the spec for one training (quick settings for tests, `search: false`). */
@@ -26,6 +27,7 @@ export function resolveTrainingSpec(
   options: { readonly source?: string; readonly seed?: number; readonly overrides?: TrainingOverrides } = {},
 ): ResolvedTrainingSpec {
   const parsed = parseTrainingSpec(value, options.source ?? 'training spec');
+  refuseImportOnlyOptions(parsed.featureSpec, options.source ?? 'training spec');
   const o = options.overrides ?? {};
   const training = { ...parsed.training, ...(o.training ?? {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   const search = o.search === false ? undefined : parsed.search ? { ...parsed.search, ...(o.search ?? {}) } : undefined;

@@ -86,7 +86,7 @@ describe('loadBundle: every index of the fitted spec is in range', () => {
     fitted.columns.job = { ...fitted.columns.job!, otherIndex: 3 } as FittedSpec['columns'][string];
     const error = await loadError(bundleOver(fitted));
     expect(error.code).toBe('BUNDLE_INVALID');
-    expect(error.message).toBe('test/contract@v1: featureSpec.columns.job.otherIndex 3 is outside the vocabulary\'s 3 slots (0…2)');
+    expect(error.message).toBe('test/contract@v1: featureSpec.columns.job.otherIndex 3 is outside the vocabulary\'s 3 slots (0…2); for an all-zero block on unseen values set "unknown": "ignore" and otherIndex -1');
     expect(error.toJSON()).toMatchObject({ bundle: 'test/contract', modelVersion: 'v1' });
   });
 
