@@ -4,7 +4,7 @@
  * the drift check, then realized performance from the run indexes), each night in its own child
  * process so its peak RSS is that night's alone.
  *
- *   npx tsx bench/nightly.ts [--rows 1000000] [--nights 30] [--label-nights 8,15,22] [--labels 50000]
+ *   npx tsx bench/nightly.ts [--rows 1000000] [--nights 30] [--label-nights 8,15,22] [--labels 50000] [--cpu-prof-dir DIR]
  *
  * The runs are written synthetically (scoring 30 million rows would measure the score function,
  * not the nightly side) but in exactly the format real runs write: the header lines, summary.json,
@@ -190,9 +190,10 @@ async function labelsFor(s3: EmbeddedS3, bucket: string, night: number, rows: nu
 }
 
 /** Runs one night in a child process (the parent keeps serving S3 meanwhile) and returns its JSON line. */
-function runChild(env: NodeJS.ProcessEnv, now: Date): Promise<Record<string, number | string>> {
+function runChild(env: NodeJS.ProcessEnv, now: Date, cpuProfDir?: string): Promise<Record<string, number | string>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', now.toISOString()], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', now.toISOString()], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.on('error', reject);
@@ -211,8 +212,9 @@ async function main(): Promise<void> {
     .option('--nights <n>', 'nights to simulate', '30')
     .option('--label-nights <list>', 'nights on which an outcome file arrives', '8,15,22')
     .option('--labels <n>', 'outcomes per outcome file', '50000')
+    .option('--cpu-prof-dir <dir>', 'write a V8 CPU profile of every night there')
     .parse()
-    .opts<{ rows: string; nights: string; labelNights: string; labels: string }>();
+    .opts<{ rows: string; nights: string; labelNights: string; labels: string; cpuProfDir?: string }>();
   const rows = Number(options.rows);
   const nights = Number(options.nights);
   const labelNights = new Set(options.labelNights.split(',').map(Number));
@@ -235,7 +237,7 @@ async function main(): Promise<void> {
       const written = await writeNight(s3, s3.bucket, template, night, rows, committedAt);
       if (labelNights.has(night)) await labelsFor(s3, s3.bucket, night, rows, labels, new Date(committedAt.getTime() + 3600_000));
       // The drift function runs two hours after the night's run (and the night's label file) committed.
-      const figures = await runChild(env, new Date(committedAt.getTime() + 2 * 3600_000));
+      const figures = await runChild(env, new Date(committedAt.getTime() + 2 * 3600_000), options.cpuProfDir);
       const line = [
         String(night).padEnd(5),
         String(rows).padEnd(10),
