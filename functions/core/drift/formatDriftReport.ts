@@ -72,6 +72,7 @@ export function formatDriftReport(report: DriftReport): string {
   }
   if (perf.estimatedAuc !== null) estimate += `; AUC ${num(perf.estimatedAuc)}`;
   lines.push(estimate);
+  lines.push('  (assumes the relation between features and outcome is unchanged since training; realized figures, once outcomes arrive, are in <date>.realized.json and the HTML report)');
 
   if (report.warnings.length > 0) {
     lines.push('', 'Warnings:');

@@ -110,6 +110,9 @@ async function performanceSection(report: DriftReport, history: DriftHistory): P
       ['selection precision', perf.selection ? formatPercent(perf.selection.expectedPrecision) : '–'],
       ['selection lift', perf.selection ? formatFixed(perf.selection.expectedLift, 2) : '–'],
     ]),
+    paragraph(
+      'The estimate reads only the scores: it assumes the relation between the features and the outcome is unchanged since training, so it cannot see a change in how customers respond (concept drift). The realized figures below, from outcomes joined to the runs they answer, are the check on it.',
+    ),
   ];
   const realized = history.realized.flatMap((file) => file.runs.map((run) => ({ at: file.at, run })));
   parts.push('<h3>Estimated against realized, over past reports</h3>');
