@@ -7,7 +7,10 @@
  * `--repeat N` trains each dataset N times and reports whether the metrics were identical
  * (same seed → same model, unless a search hit its time budget).
  *
- * usage: npx tsx bench/quality/runQuality.ts [--only NAME ...] [--repeat N] [--datasets DIR] [--baselines FILE] [--no-write]
+ * `--spec FILE` trains one dataset (`--only NAME`) with another spec, to try a change before it goes
+ * into model-store/<name>/spec.json (nothing is written then).
+ *
+ * usage: npx tsx bench/quality/runQuality.ts [--only NAME ...] [--spec FILE] [--repeat N] [--datasets DIR] [--baselines FILE] [--no-write]
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -54,7 +57,9 @@ function argValues(flag: string): string[] {
 const only = argValues('--only');
 const datasetsDir = argValues('--datasets')[0] ?? findDatasetsDir();
 const baselinesFile = argValues('--baselines')[0] ?? path.join(findSharedDir(), 'bench', 'quality_baselines.json');
-const write = !process.argv.includes('--no-write');
+const specFile = argValues('--spec')[0];
+if (specFile && only.length !== 1) throw new Error('--spec FILE needs exactly one --only NAME');
+const write = !process.argv.includes('--no-write') && !specFile;
 const repeat = Number(argValues('--repeat')[0] ?? 1);
 const markdown: string[] = [
   '# Quality bench results',
@@ -73,14 +78,15 @@ const f4 = (v: number) => v.toFixed(4);
 
 for (const dataset of DATASETS) {
   if (only.length > 0 && !only.includes(dataset.name)) continue;
-  const spec = JSON.parse(await readFile(path.join(repo, 'model-store', dataset.name, 'spec.json'), 'utf8')) as unknown;
+  const specPath = specFile ?? path.join(repo, 'model-store', dataset.name, 'spec.json');
+  const spec = JSON.parse(await readFile(specPath, 'utf8')) as unknown;
   const split = JSON.parse(await readFile(path.join(here, 'splits', `${dataset.name}.json`), 'utf8')) as { testIndices: number[] };
   const run = () =>
     train({
       runtime: tfjsTrainingRuntime,
       data: localExtract(path.join(datasetsDir, dataset.file)),
       spec,
-      specSource: `model-store/${dataset.name}/spec.json`,
+      specSource: specFile ?? `model-store/${dataset.name}/spec.json`,
       testRows: split.testIndices,
       now: new Date('2026-11-23T00:00:00Z'),
       log: (line) => console.error(`  [${dataset.name}] ${line}`),

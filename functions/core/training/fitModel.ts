@@ -1,4 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
+import type { NumericEncoding } from '../spec/featureSpec.js';
+import { encodingKey, type EncodingVariant } from './encodingVariants.js';
 import type { ModelShape } from './modelShape.js';
 import { trainWithSearch, type TrainedModel } from './searchHyperparameters.js';
 import type { Architecture, SearchSettings, TrainingSettings } from './trainingSpec.js';
@@ -9,6 +11,8 @@ export interface FitModelInput {
   readonly train: EncodedRows;
   readonly validation: EncodedRows;
   readonly shape: ModelShape;
+  /** The rows under each numeric encoding the search may draw, by {@link encodingKey}. */
+  readonly drawnEncodings?: ReadonlyMap<string, EncodingVariant>;
   readonly architecture: Architecture;
   readonly training: TrainingSettings;
   /** Successive-halving search settings; undefined trains the spec's configuration only. */
@@ -24,9 +28,23 @@ export interface FitModelInput {
 export async function fitModel(input: FitModelInput): Promise<TrainedModel> {
   const { tf, search } = input;
   const tensors = new TrainingTensors(tf, input.train, input.validation, input.shape);
+  // Tensors of the other encodings, made when a trial first needs them.
+  const drawn = new Map<string, TrainingTensors>();
+  const dataFor = (encoding: NumericEncoding): TrainingTensors => {
+    const key = encodingKey(encoding);
+    const variant = input.drawnEncodings?.get(key);
+    if (!variant) return tensors;
+    let made = drawn.get(key);
+    if (!made) {
+      made = new TrainingTensors(tf, variant.encoded.train, variant.encoded.validation, variant.shape);
+      drawn.set(key, made);
+    }
+    return made;
+  };
   try {
-    return await trainWithSearch({ tf, data: tensors, architecture: input.architecture, training: input.training, ...(search ? { search } : {}), seed: input.seed, log: input.log });
+    return await trainWithSearch({ tf, data: tensors, dataFor, architecture: input.architecture, training: input.training, ...(search ? { search } : {}), seed: input.seed, log: input.log });
   } finally {
     tensors.dispose();
+    for (const made of drawn.values()) made.dispose();
   }
 }

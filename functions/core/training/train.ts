@@ -6,13 +6,12 @@ import { assembleBundle, summarizeData } from './assembleBundle.js';
 import { buildBaseline } from './buildBaseline.js';
 import { calibrateAndChooseThresholds, type Predict } from './calibrateAndChooseThresholds.js';
 import type { ThresholdChoice } from './chooseThresholds.js';
-import { encodeSplits } from './encodeSplits.js';
+import { encodeVariants, encodingKey, variantFor } from './encodingVariants.js';
 import { evaluateOnTest } from './evaluateOnTest.js';
 import { exportAndCheckParity } from './exportAndCheckParity.js';
 import type { CalibrationChoice } from './fitCalibration.js';
 import { fitModel } from './fitModel.js';
 import { labelRecords } from './labelRecords.js';
-import { modelShapeFor } from './modelShape.js';
 import { resolveTrainingSpec, type TrainingOverrides } from './resolveTrainingSpec.js';
 import type { SearchReport } from './searchHyperparameters.js';
 import { deriveSeed } from './seededRandom.js';
@@ -105,18 +104,24 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const { data } = options;
   const [table, read] = await timed(() => ('input' in data ? readTrainingTable(data.source, featureSpec, data.input) : data));
-  const [{ labels, splits, encoded, shape }, prepare] = await timed(async () => {
+  const [{ labels, splits, variants }, prepare] = await timed(async () => {
     const labels = labelRecords(table, featureSpec);
     const splits = splitRows(table, labels, { ...settings, testRows: options.testRows });
-    const encoded = await encodeSplits(table, featureSpec, labels, splits, now);
-    return { labels, splits, encoded, shape: modelShapeFor(spec.model, encoded.fitted, encoded.width, encoded.classes) };
+    const variants = await encodeVariants({ table, featureSpec, labels, splits, now, architecture: spec.model, search });
+    return { labels, splits, variants };
   });
-  const { fitted, classes, width, validation, test } = encoded;
-  log(`${table.source}: ${encoded.train.rows} train, ${validation.rows} validation, ${test.rows} test rows; ${width} features; classes ${classes.join(', ')}`);
+  const own = variants.own.encoded;
+  log(`${table.source}: ${own.train.rows} train, ${own.validation.rows} validation, ${own.test.rows} test rows; ${own.width} features; classes ${own.classes.join(', ')}`);
 
   const tf = await options.runtime.tf();
-  const [trained, fit] = await timed(() => fitModel({ tf, train: encoded.train, validation, shape, architecture: spec.model, training: settings, search, seed: settings.seed, log }));
+  const [trained, fit] = await timed(() =>
+    fitModel({ tf, train: own.train, validation: own.validation, shape: variants.own.shape, drawnEncodings: variants.drawn, architecture: spec.model, training: settings, search, seed: settings.seed, log }),
+  );
   const { model, bestEpoch } = trained;
+  // The rest works on the rows as the chosen trial saw them (its numeric encoding).
+  const { encoded, shape } = variantFor(variants, trained.config.numericEncoding);
+  const { fitted, classes, width, validation, test } = encoded;
+  if (trained.config.numericEncoding) log(`numeric encoding: ${encodingKey(trained.config.numericEncoding)} (${width} features)`);
   log(`fit: ${trained.history.length} epochs (best ${bestEpoch.epoch}, val loss ${bestEpoch.valLoss.toFixed(4)}, val AUC ${bestEpoch.valAuc.toFixed(4)}) in ${fit}s`);
 
   try {

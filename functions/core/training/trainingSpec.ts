@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { campaignEconomicsSchema } from '../economics/campaignEconomics.js';
 import { SpecError } from '../errors.js';
 import { parseWith } from '../validation.js';
-import { featureSpecSchema } from '../spec/featureSpec.js';
+import { featureSpecSchema, numericEncodingSchema } from '../spec/featureSpec.js';
 
 /**
  * The training spec (`model-store/<name>/spec.json`): the feature spec plus how to train, search,
@@ -102,6 +102,11 @@ export const searchSpaceSchema = z
     learningRate: choices(z.number().positive()),
     batchSize: choices(z.number().int().positive()),
     classWeights: choices(z.enum(['none', 'balanced', 'sqrt'])),
+    /**
+     * The feature spec's default numeric encoding, e.g. `[{ "encoding": "scale" }, { "encoding": "ple", "bins": 16 }]`:
+     * each choice is fitted and encoded once, and a trial trains on the rows of the one it drew.
+     */
+    numericEncoding: choices(numericEncodingSchema),
   })
   .strict();
 
