@@ -1,4 +1,5 @@
 import type * as tfTypes from '@tensorflow/tfjs';
+import { trainFoldEnsemble, type FoldMemberReport } from './crossValidatedEnsemble.js';
 import type { ModelShape } from './modelShape.js';
 import { trainWithSearch, type TrainedModel } from './searchHyperparameters.js';
 import type { Architecture, SearchSettings, TrainingSettings } from './trainingSpec.js';
@@ -8,6 +9,11 @@ export interface FitModelInput {
   readonly tf: typeof tfTypes;
   readonly train: EncodedRows;
   readonly validation: EncodedRows;
+  /**
+   * Cross-validated ensemble: every fit row and the K folds (positions into `fit`, the last one
+   * being `validation`). Absent: one model trained on `train`, early-stopped on `validation`.
+   */
+  readonly crossValidation?: { readonly fit: EncodedRows; readonly folds: readonly Int32Array[] };
   readonly shape: ModelShape;
   readonly architecture: Architecture;
   readonly training: TrainingSettings;
@@ -17,16 +23,39 @@ export interface FitModelInput {
   readonly log: (line: string) => void;
 }
 
+export interface FittedModel extends TrainedModel {
+  /** Cross-validated: each fit row's held-out probabilities (`fit rows × outputUnits`), and the members. */
+  readonly crossValidation?: { readonly outOfFold: Float32Array; readonly members: readonly FoldMemberReport[] };
+}
+
 /**
  * Trains the model (after a search when there is one) on the train rows, with early stopping on the
- * validation rows; the tensors live only for the fit. The caller owns and disposes the model.
+ * validation rows; with cross-validation, the searched configuration then trains one member per
+ * fold and the members are merged into the model. The tensors live only for the fit. The caller
+ * owns and disposes the model.
  */
-export async function fitModel(input: FitModelInput): Promise<TrainedModel> {
-  const { tf, search } = input;
+export async function fitModel(input: FitModelInput): Promise<FittedModel> {
+  const { tf, search, crossValidation, training } = input;
   const tensors = new TrainingTensors(tf, input.train, input.validation, input.shape);
+  let trained: TrainedModel;
   try {
-    return await trainWithSearch({ tf, data: tensors, architecture: input.architecture, training: input.training, ...(search ? { search } : {}), seed: input.seed, log: input.log });
+    // With folds, `training.ensemble` is seeds per fold, trained below: the search trains one.
+    const settings = crossValidation ? { ...training, ensemble: 1 } : training;
+    trained = await trainWithSearch({ tf, data: tensors, architecture: input.architecture, training: settings, ...(search ? { search } : {}), seed: input.seed, log: input.log });
   } finally {
     tensors.dispose();
   }
+  if (!crossValidation) return trained;
+  const ensemble = await trainFoldEnsemble({
+    tf,
+    fit: crossValidation.fit,
+    folds: crossValidation.folds,
+    shape: input.shape,
+    winner: trained,
+    epochs: training.epochs,
+    seedsPerFold: training.ensemble,
+    seed: input.seed,
+    log: input.log,
+  });
+  return { ...trained, model: ensemble.model, crossValidation: { outOfFold: ensemble.outOfFold, members: ensemble.members } };
 }
