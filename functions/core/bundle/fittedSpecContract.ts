@@ -36,7 +36,14 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
       if (fit.clipLower !== null && fit.clipUpper !== null && fit.clipLower > fit.clipUpper) {
         return { field: `${field}.clipLower`, message: `${fit.clipLower} is above clipUpper ${fit.clipUpper}` };
       }
-      width += 1;
+      if (fit.edges) {
+        const at = fit.edges.findIndex((edge, i) => !Number.isFinite(edge) || (i > 0 && edge <= fit.edges![i - 1]!));
+        if (at >= 0) {
+          const edge = fit.edges[at]!;
+          return { field: `${field}.edges[${at}]`, message: Number.isFinite(edge) ? `${edge} is not above the edge before it (PLE edges rise strictly)` : `${edge} is not a finite number` };
+        }
+      }
+      width += fit.edges ? fit.edges.length - 1 : 1;
     } else {
       const size = fit.vocabulary.length;
       if (size === 0) return { field: `${field}.vocabulary`, message: 'is empty' };

@@ -47,6 +47,15 @@ const clipSchema = z
   })
   .strict();
 
+/** How numeric columns become slots: scaled (one slot) or piecewise-linear over quantile bins. */
+export const numericEncodingSchema = z
+  .object({
+    encoding: z.enum(['scale', 'ple']),
+    bins: z.number().int().min(2).max(256).default(16),
+  })
+  .strict();
+export type NumericEncoding = z.infer<typeof numericEncodingSchema>;
+
 export const columnSpecSchema = z
   .object({
     /** Header name; for header-less files, the name given to that position (see `position`). */
@@ -72,6 +81,13 @@ export const columnSpecSchema = z
      */
     scaleAfterImpute: z.boolean().optional(),
     clip: clipSchema.optional(),
+    /**
+     * Numeric and date columns: `scale` (one slot, as `scale` says) or `ple`, piecewise-linear
+     * encoding over `bins` quantile bins (Gorishniy et al. 2022). Defaults to the spec's `numericEncoding`.
+     */
+    encoding: z.enum(['scale', 'ple']).optional(),
+    /** PLE: quantile bins fitted on the training rows (fewer when values repeat). Defaults to the spec's `numericEncoding.bins`. */
+    bins: z.number().int().min(2).max(256).optional(),
     /** Categorical: categories seen fewer times than this in training go to `other`. */
     minCategoryCount: z.number().int().min(1).default(1),
     /** Categorical: keep at most this many categories (most frequent first); the rest go to `other`. */
@@ -128,6 +144,8 @@ export const featureSpecSchema = z
     referenceDate: z.string().optional(),
     /** Binary tasks: which target value is the positive class (e.g. `yes`, `1`). */
     positiveClass: z.string().optional(),
+    /** Default encoding of numeric and date feature columns outside sequence groups (a column's own `encoding`/`bins` win). */
+    numericEncoding: numericEncodingSchema.optional(),
     columns: z.array(columnSpecSchema).min(1),
     /**
      * Sequence specs: how a *long* extract (one row per customer per period, as a warehouse keeps
@@ -158,6 +176,9 @@ export const featureSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['columns', index, 'name'], message: `duplicate column "${column.name}"` });
       }
       seen.add(column.name);
+      if ((column.encoding === 'ple' || column.bins !== undefined) && (column.type === 'categorical' || column.type === 'boolean' || column.sequence)) {
+        ctx.addIssue({ code: 'custom', path: ['columns', index, 'encoding'], message: 'piecewise-linear encoding applies to numeric and date columns outside sequence groups' });
+      }
       if (!spec.file.header && column.position === undefined && column.role !== 'ignore') {
         ctx.addIssue({ code: 'custom', path: ['columns', index, 'position'], message: 'a header-less file needs a position for every column' });
       }
@@ -210,6 +231,11 @@ export const fittedColumnSchema = z.discriminatedUnion('kind', [
       scale: z.number(),
       /** Training missing rate (also part of the drift baseline). */
       missingRate: z.number(),
+      /**
+       * Piecewise-linear encoding: bin edges b₀ < … < b_T (quantiles of the clipped training values).
+       * The column then writes T slots instead of one, and `shift`/`scale` are unused.
+       */
+      edges: z.array(z.number()).min(2).optional(),
     })
     .strict(),
   z
@@ -279,6 +305,24 @@ export function parseFeatureSpec(value: unknown, source = 'feature spec'): Featu
 /** Validates a fitted spec as stored in a model bundle. */
 export function parseFittedSpec(value: unknown, source = 'fitted spec'): FittedSpec {
   return parseWith(fittedSpecSchema, value, ({ path, all }) => new SpecError('SPEC_INVALID', all, { source, path }), { root: '' });
+}
+
+/**
+ * Bins of a column's piecewise-linear encoding, or undefined when it is scaled into one slot: the
+ * column's own `encoding`/`bins`, else the spec's `numericEncoding`; only numeric and date features
+ * outside sequence groups (a sequence column keeps one slot per period).
+ */
+export function pleBinsFor(spec: Pick<FeatureSpec, 'numericEncoding'>, column: ColumnSpec): number | undefined {
+  if (column.sequence || (column.type !== 'numeric' && column.type !== 'date')) return undefined;
+  const encoding = column.encoding ?? spec.numericEncoding?.encoding ?? 'scale';
+  if (encoding !== 'ple') return undefined;
+  return column.bins ?? spec.numericEncoding?.bins ?? 16;
+}
+
+/** Slots a fitted column writes, without its missing indicator: one per category, one per PLE bin, or one. */
+export function fittedSlotCount(fit: FittedColumn): number {
+  if (fit.kind === 'categorical') return fit.vocabulary.length;
+  return fit.edges ? fit.edges.length - 1 : 1;
 }
 
 export function missingMarkers(column: ColumnSpec): ReadonlySet<string> {

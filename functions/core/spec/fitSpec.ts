@@ -4,6 +4,7 @@ import { layoutColumns } from './columnLayout.js';
 import {
   featureColumns,
   missingMarkers,
+  pleBinsFor,
   targetColumn,
   type ColumnSpec,
   type FeatureSpec,
@@ -16,6 +17,8 @@ import { ValueBuffer } from './valueBuffer.js';
 export const OTHER_CATEGORY = '__other__';
 export const MISSING_CATEGORY = '__missing__';
 export const MISSING_INDICATOR_SUFFIX = '__missing';
+/** Piecewise-linear slots are named `<column>__ple1` … `<column>__pleT`. */
+export const PLE_SLOT_SUFFIX = '__ple';
 
 export interface TrainingTable {
   readonly header: readonly string[] | null;
@@ -66,7 +69,21 @@ function mostFrequent(counts: Map<string, number>): string | undefined {
   return best;
 }
 
-function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string): FittedColumn {
+/**
+ * Edges of `bins` quantile bins over sorted (clipped) values, repeated edges dropped (as rtdl's
+ * `compute_bins` and numpy's `unique` do), so a column with few distinct values gets fewer bins.
+ * Undefined when fewer than two distinct edges remain (a constant column keeps one scaled slot).
+ */
+export function quantileEdges(sorted: Float64Array, bins: number, clip: (v: number) => number = (v) => v): number[] | undefined {
+  const edges: number[] = [];
+  for (let t = 0; t <= bins; t++) {
+    const edge = clip(quantileSorted(sorted, t / bins));
+    if (edges.length === 0 || edge > edges[edges.length - 1]!) edges.push(edge);
+  }
+  return edges.length >= 2 ? edges : undefined;
+}
+
+function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string, bins: number | undefined): FittedColumn {
   const sorted = values.sorted();
   const strategy = column.impute?.strategy ?? 'median';
   if (sorted.length === 0) {
@@ -121,7 +138,10 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
     shift = lo;
     scale = hi > lo ? hi - lo : 1;
   }
-  return { kind: 'numeric', fill, clipLower, clipUpper, shift, scale, missingRate: rows === 0 ? 0 : values.missing / rows };
+  const fitted: FittedColumn = { kind: 'numeric', fill, clipLower, clipUpper, shift, scale, missingRate: rows === 0 ? 0 : values.missing / rows };
+  const edges = bins === undefined ? undefined : quantileEdges(sorted, bins, clipped);
+  if (edges) fitted.edges = edges;
+  return fitted;
 }
 
 function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing: number, rows: number, source: string): FittedColumn {
@@ -205,7 +225,12 @@ export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn
   const columnSlots = (column: ColumnSpec): string[] => {
     if (column.feed === 'string') return [];
     const fit = fitted[column.name]!;
-    const slots = fit.kind === 'numeric' ? [column.name] : fit.vocabulary.map((v) => `${column.name}=${v}`);
+    const slots =
+      fit.kind === 'categorical'
+        ? fit.vocabulary.map((v) => `${column.name}=${v}`)
+        : fit.edges
+          ? fit.edges.slice(1).map((_, t) => `${column.name}${PLE_SLOT_SUFFIX}${t + 1}`)
+          : [column.name];
     if (column.impute?.indicator) slots.push(`${column.name}${MISSING_INDICATOR_SUFFIX}`);
     return slots;
   };
@@ -343,7 +368,7 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
   for (const collector of collectors) {
     columns[collector.column.name] =
       collector.kind === 'numeric'
-        ? fitNumeric(collector.column, collector.values, rows, source)
+        ? fitNumeric(collector.column, collector.values, rows, source, pleBinsFor(spec, collector.column))
         : fitCategorical(collector.column, collector.counts, collector.missing, rows, source);
   }
   for (const collector of collectors) {

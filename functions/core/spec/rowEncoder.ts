@@ -54,6 +54,19 @@ function trimmed(text: string): string {
 const truncate = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}...` : text);
 
 /**
+ * Piecewise-linear encoding (Gorishniy et al., NeurIPS 2022) of `value` over T bins into `out[at…at+T)`:
+ * slot t is 1 above its bin, 0 below it, the position inside it in between; the first bin is not
+ * floored and the last not capped, so values beyond the training range extrapolate as in the paper.
+ */
+export function writePiecewiseLinear(value: number, lower: Float64Array, inverseWidth: Float64Array, out: Float32Array, at: number): void {
+  const last = lower.length - 1;
+  for (let t = 0; t <= last; t++) {
+    const position = (value - lower[t]!) * inverseWidth[t]!;
+    out[at + t] = t > 0 && position < 0 ? 0 : t < last && position > 1 ? 1 : position;
+  }
+}
+
+/**
  * Compiles a fitted spec against an extract's header into a row encoder that writes straight into
  * a preallocated Float32Array batch: no per-row objects on the success path.
  *
@@ -110,6 +123,12 @@ export function compileEncoder(
       const fill = column.impute?.strategy === 'nan' ? Number.NaN : fit.fill;
       const lo = clipLower ?? Number.NEGATIVE_INFINITY;
       const hi = clipUpper ?? Number.POSITIVE_INFINITY;
+      // Piecewise-linear encoding: bin t spans [lower[t], lower[t] + 1 / inverseWidth[t]).
+      const edges = fit.edges ?? [];
+      const bins = Math.max(0, edges.length - 1);
+      const lower = Float64Array.from(edges.slice(0, bins));
+      const inverseWidth = Float64Array.from(edges.slice(1), (edge, t) => 1 / (edge - edges[t]!));
+      const width = bins === 0 ? 1 : bins;
       // Most columns have no marker that parses as a value, so parse first and look at markers only on failure.
       const markersFirst = [...markers].some((m) => !Number.isNaN(parse(m)));
       writers.push((fields, out, base) => {
@@ -131,11 +150,15 @@ export function compileEncoder(
           lastNumeric[observed] = value;
           value = value < lo ? lo : value > hi ? hi : value;
         }
-        out[base + slot] = (value - shift) / scale;
-        if (indicator) out[base + slot + 1] = missing;
+        if (bins === 0) {
+          out[base + slot] = (value - shift) / scale;
+        } else {
+          writePiecewiseLinear(value, lower, inverseWidth, out, base + slot);
+        }
+        if (indicator) out[base + slot + width] = missing;
         return null;
       });
-      offset += indicator ? 2 : 1;
+      offset += width + (indicator ? 1 : 0);
     } else {
       const { vocabulary, otherIndex, fillIndex } = fit;
       // `ignore`: an unseen value leaves the block all zero (otherIndex is -1 then).

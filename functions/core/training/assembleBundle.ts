@@ -11,7 +11,7 @@ import type { EncodedSplits } from './encodeSplits.js';
 import type { CalibrationChoice } from './fitCalibration.js';
 import { MODEL_INPUT_NAME } from './modelGraphNames.js';
 import type { RecordLabels } from './labelRecords.js';
-import type { TrainedModel } from './searchHyperparameters.js';
+import type { FittedModel } from './fitModel.js';
 import type { RowSplits } from './splitRows.js';
 import type { TrainTimings } from './trainTimings.js';
 import type { TrainingSpec } from './trainingSpec.js';
@@ -29,7 +29,7 @@ export function summarizeData(
   table: TrainingTable,
   labels: Pick<RecordLabels, 'unlabelled'>,
   splits: Pick<RowSplits, 'testSplit'>,
-  encoded: Pick<EncodedSplits, 'dropped' | 'unseenClassesInTest' | 'train' | 'validation' | 'test'>,
+  encoded: Pick<EncodedSplits, 'dropped' | 'unseenClassesInTest' | 'train' | 'validation' | 'test' | 'fit' | 'folds'>,
 ): TrainingDataSummary {
   return {
     source: table.source,
@@ -40,6 +40,8 @@ export function summarizeData(
     unseenClassesInTest: encoded.unseenClassesInTest,
     trainRows: encoded.train.rows,
     validationRows: encoded.validation.rows,
+    fitRows: encoded.fit.rows,
+    folds: Math.max(1, encoded.folds.length),
     testRows: encoded.test.rows,
     testSplit: splits.testSplit,
   };
@@ -53,7 +55,7 @@ export interface AssembleBundleInput {
   readonly classes: readonly string[];
   readonly model: { readonly outputName: string; readonly extraFiles: readonly string[]; readonly inputShape: readonly number[] };
   /** The fitted model's record, without the model itself. */
-  readonly trained: Pick<TrainedModel, 'config' | 'history' | 'bestEpoch' | 'search'>;
+  readonly trained: Pick<FittedModel, 'config' | 'history' | 'bestEpoch' | 'search' | 'crossValidation'>;
   readonly backend: string;
   readonly evaluation: Evaluation;
   readonly validation: ValidationMetrics;
@@ -73,12 +75,19 @@ export interface AssembleBundleInput {
  * binary model, the thresholds chosen.
  */
 export function bundleNotes(
-  input: Pick<AssembleBundleInput, 'spec' | 'calibration' | 'calibrationAppliedIn' | 'thresholds' | 'classes'> & { readonly data: Pick<TrainingDataSummary, 'source' | 'trainRows' | 'validationRows' | 'testRows'> },
+  input: Pick<AssembleBundleInput, 'spec' | 'calibration' | 'calibrationAppliedIn' | 'thresholds' | 'classes'> & {
+    readonly data: Pick<TrainingDataSummary, 'source' | 'trainRows' | 'validationRows' | 'testRows'> & Partial<Pick<TrainingDataSummary, 'fitRows' | 'folds' | 'testSplit'>>;
+  },
 ): string[] {
   const { data, calibration, thresholds } = input;
+  const folds = data.folds ?? 1;
   const notes = [
     ...input.spec.notes,
-    `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
+    folds > 1
+      ? `A cross-validated ensemble of ${folds} members merged into one model, trained on all ${data.fitRows} rows of ${data.source} left after the holdout ` +
+        `(each member learns from ${folds - 1} of ${folds} folds, early-stopped on the fold it does not see); calibration and thresholds on the members' out-of-fold predictions; ` +
+        `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`
+      : `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
     input.calibrationAppliedIn === 'output-layer'
       ? `The ${calibration.method} calibration (metrics.calibration) is folded into the output layer of both model.onnx and tfjs/.`
       : input.calibrationAppliedIn === 'onnx-graph'
@@ -87,7 +96,7 @@ export function bundleNotes(
   ];
   if (input.classes.length === 2 && thresholds) {
     notes.push(
-      `threshold ${thresholds.maxExpectedProfit.threshold.toFixed(4)} maximizes expected profit on the validation rows under the default economics; ` +
+      `threshold ${thresholds.maxExpectedProfit.threshold.toFixed(4)} maximizes expected profit on the ${folds > 1 ? 'out-of-fold predictions' : 'validation rows'} under the default economics; ` +
         `the F1-optimal threshold is ${thresholds.maxF1.threshold.toFixed(4)}.`,
     );
   }
@@ -143,7 +152,7 @@ function bundleManifest(input: AssembleBundleInput): Parameters<typeof createBun
           method: calibration.method,
           appliedIn: input.calibrationAppliedIn,
           ...(calibration.calibration ? { parameters: calibration.calibration } : {}),
-          ...(calibration.crossFittedLogLoss ? { crossFittedLogLoss: calibration.crossFittedLogLoss } : {}),
+          ...(calibration.candidates ? { candidates: calibration.candidates } : {}),
         },
         ...(thresholds ? { thresholds } : {}),
         training: {
@@ -155,6 +164,7 @@ function bundleManifest(input: AssembleBundleInput): Parameters<typeof createBun
           epochs: trained.history.length,
           bestEpoch: trained.bestEpoch.epoch,
           history: trained.history,
+          ...(trained.crossValidation ? { crossValidation: { folds: input.data.folds, members: trained.crossValidation.members } } : {}),
         },
         search: trained.search,
         data: input.data,

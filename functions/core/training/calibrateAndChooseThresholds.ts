@@ -4,7 +4,6 @@ import { evaluateClassifier } from '../evaluation/evaluateClassifier.js';
 import { applyCalibration, type Calibration } from '../model/calibration.js';
 import type { RowEncoder } from '../spec/rowEncoder.js';
 import { chooseThresholds, type ThresholdChoice } from './chooseThresholds.js';
-import type { EncodedRecords } from './encodeSplits.js';
 import { fitCalibration, type CalibrationChoice, type CalibrationMethod } from './fitCalibration.js';
 import { foldCalibration } from './foldCalibration.js';
 import type { TrainingTable } from './trainingTable.js';
@@ -37,13 +36,25 @@ export interface CalibratedModel {
   readonly thresholds: ThresholdChoice | undefined;
 }
 
+/** Raw held-out probabilities (`rows × outputUnits`), their labels and the records they came from. */
+export interface HeldOutPredictions {
+  readonly probabilities: Float32Array;
+  readonly y: Int32Array;
+  readonly records: Int32Array;
+  readonly rows: number;
+}
+
 export interface CalibrateInput {
   readonly tf: typeof tfTypes;
   /** Platt and temperature calibrations are folded into its output layer (the model is changed). */
   readonly model: tfTypes.LayersModel;
   /** The model's raw probabilities. */
   readonly predict: Predict;
-  readonly validation: EncodedRecords;
+  /**
+   * Rows the model did not learn from, with its raw probabilities on them: the validation rows of a
+   * single model, or every fit row's out-of-fold probabilities for a cross-validated ensemble.
+   */
+  readonly heldOut: HeldOutPredictions;
   readonly method: CalibrationMethod;
   readonly classes: readonly string[];
   readonly outputUnits: number;
@@ -67,18 +78,21 @@ export function responseValues(economics: CampaignEconomics, encoder: RowEncoder
 }
 
 /**
- * Fits the calibration on the validation rows (folding Platt or temperature into the output layer,
- * keeping isotonic as a step after the model), then, for a binary model, picks the profit- and
- * F1-optimal thresholds on the calibrated validation probabilities under the spec's economics.
+ * Fits the calibration on held-out probabilities (folding Platt or temperature into the output
+ * layer, keeping isotonic as a step after the model), then, for a binary model, picks the profit-
+ * and F1-optimal thresholds on the calibrated held-out probabilities under the spec's economics.
  */
-export async function calibrateAndChooseThresholds(input: CalibrateInput): Promise<CalibratedModel> {
-  const { validation, outputUnits, classes } = input;
-  const rawValidation = await input.predict(validation.x, validation.rows);
-  const calibration = fitCalibration(input.method, rawValidation, validation.y, outputUnits);
+export function calibrateAndChooseThresholds(input: CalibrateInput): CalibratedModel {
+  const { heldOut, outputUnits, classes } = input;
+  const rawValidation = heldOut.probabilities;
+  const calibration = fitCalibration(input.method, rawValidation, heldOut.y, outputUnits);
   const folded = foldCalibration(input.tf, input.model, calibration.calibration);
   const graphCalibration = folded ? undefined : calibration.calibration;
   const calibrate = (p: Float32Array) => (graphCalibration ? applyCalibration(p, graphCalibration, outputUnits) : p);
-  const validationProbabilities = folded ? await input.predict(validation.x, validation.rows) : calibrate(rawValidation);
+  // The model learnt nothing from these rows, but an ensemble's out-of-fold rows cannot be re-scored
+  // by the merged model (it learnt from them): the calibration is applied to the raw probabilities.
+  const validationProbabilities = calibration.calibration ? applyCalibration(rawValidation, calibration.calibration, outputUnits) : rawValidation;
+  const validation = heldOut;
 
   const thresholds =
     classes.length === 2

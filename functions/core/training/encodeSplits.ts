@@ -23,6 +23,12 @@ export interface EncodedSplits {
   readonly width: number;
   readonly train: EncodedRecords;
   readonly validation: EncodedRecords;
+  /** Every fit row (train and validation), in `splits.fit` order. */
+  readonly fit: EncodedRecords;
+  /** With K folds: positions into `fit` of each fold's rows (the last is `validation`); empty otherwise. */
+  readonly folds: readonly Int32Array[];
+  /** Time-ordered data: the random in-period holdout (see `RowSplits.inPeriod`). */
+  readonly inPeriod?: EncodedRecords;
   /** Without the rows whose class the model never saw (listed in `unseenClassesInTest`). */
   readonly test: EncodedRecords;
   /** Has observed the training and validation rows; the drift baseline is built from it. */
@@ -58,6 +64,20 @@ export function encodeRecords(
     rows++;
   }
   return { x: x.subarray(0, rows * width), y: y.subarray(0, rows), rows, records: kept.subarray(0, rows) };
+}
+
+/** The rows of `encoded` at `positions`, copied. */
+export function pickRows(encoded: EncodedRecords, positions: ArrayLike<number>, width: number): EncodedRecords {
+  const x = new Float32Array(positions.length * width);
+  for (let i = 0; i < positions.length; i++) x.set(encoded.x.subarray(positions[i]! * width, (positions[i]! + 1) * width), i * width);
+  return { x, y: Int32Array.from(positions, (p) => encoded.y[p]!), rows: positions.length, records: Int32Array.from(positions, (p) => encoded.records[p]!) };
+}
+
+/** Positions in `encoded` of the given records (records the encoder refused are skipped). */
+function positionsOf(encoded: EncodedRecords, records: ArrayLike<number>): Int32Array {
+  const position = new Map<number, number>();
+  encoded.records.forEach((record, p) => position.set(record, p));
+  return Int32Array.from(Array.from(records, (r) => position.get(r) ?? -1).filter((p) => p >= 0));
 }
 
 /** The rows of `encoded` whose label is known (y ≥ 0); `encoded` itself when all are. */
@@ -98,11 +118,16 @@ export async function encodeSplits(table: TrainingTable, featureSpec: FeatureSpe
   const baselineBuilder = new BaselineBuilder(fitted);
   const observedEncoder = compileEncoder(fitted, table.header, source, { observer: baselineBuilder });
   const encoder = compileEncoder(fitted, table.header, source);
-  const train = encodeRecords(observedEncoder, table, splits.train, labelOf, dropped);
-  const validation = encodeRecords(observedEncoder, table, splits.validation, labelOf, dropped);
-  const test = withKnownLabels(encodeRecords(encoder, table, splits.test, labelOf, dropped), encoder.width);
-  if (train.rows === 0 || validation.rows === 0 || test.rows === 0) {
-    throw new TrainingError(`too few usable rows: ${train.rows} train, ${validation.rows} validation, ${test.rows} test`, { isInputError: true });
+  const width = encoder.width;
+  const fit = encodeRecords(observedEncoder, table, splits.fit, labelOf, dropped);
+  const train = pickRows(fit, positionsOf(fit, splits.train), width);
+  const validation = pickRows(fit, positionsOf(fit, splits.validation), width);
+  const folds = splits.folds.map((fold) => positionsOf(fit, fold));
+  const test = withKnownLabels(encodeRecords(encoder, table, splits.test, labelOf, dropped), width);
+  const inPeriod = splits.inPeriod ? withKnownLabels(encodeRecords(encoder, table, splits.inPeriod, labelOf, dropped), width) : undefined;
+  if (train.rows === 0 || validation.rows === 0 || test.rows === 0 || folds.some((f) => f.length === 0) || inPeriod?.rows === 0) {
+    const parts = [`${train.rows} train`, `${validation.rows} validation`, `${test.rows} test`, ...(inPeriod ? [`${inPeriod.rows} in-period holdout`] : [])];
+    throw new TrainingError(`too few usable rows: ${parts.join(', ')}${folds.length ? `; fold sizes ${folds.map((f) => f.length).join(', ')}` : ''}`, { isInputError: true });
   }
-  return { fitted, classes, encoder, width: encoder.width, train, validation, test, baselineBuilder, dropped, unseenClassesInTest: [...unseen] };
+  return { fitted, classes, encoder, width, train, validation, fit, folds, ...(inPeriod ? { inPeriod } : {}), test, baselineBuilder, dropped, unseenClassesInTest: [...unseen] };
 }

@@ -1,5 +1,5 @@
 import type { SlotGroup } from '../evaluation/permutationImportance.js';
-import type { FittedSpec } from '../spec/featureSpec.js';
+import { fittedSlotCount, type FittedSpec } from '../spec/featureSpec.js';
 import { orderedFeatureColumns } from '../spec/fitSpec.js';
 
 /**
@@ -12,7 +12,7 @@ export function featureSlotGroups(fitted: FittedSpec): { groups: SlotGroup[]; co
   let slot = 0;
   for (const column of orderedFeatureColumns(fitted.spec)) {
     const fit = fitted.columns[column.name]!;
-    const width = (fit.kind === 'numeric' ? 1 : fit.vocabulary.length) + (column.impute?.indicator ? 1 : 0);
+    const width = fittedSlotCount(fit) + (column.impute?.indicator ? 1 : 0);
     const name = column.sequence ? `${column.sequence.feature} (${column.sequence.group})` : column.name;
     if (!groups.has(name)) {
       groups.set(name, []);

@@ -1,7 +1,7 @@
 import { applyCalibration, P_EPSILON, type Calibration } from '../model/calibration.js';
-import { logLoss } from '../evaluation/metrics.js';
+import { expectedCalibrationError, logLoss } from '../evaluation/metrics.js';
 
-/** Which calibration to fit on held-out probabilities. `auto` picks Platt or isotonic by cross-fitted log loss. */
+/** Which calibration to fit on held-out probabilities. `auto` picks none, Platt or isotonic (multiclass: none or temperature) by cross-fitted ECE. */
 export type CalibrationMethod = 'platt' | 'isotonic' | 'temperature' | 'auto' | 'none';
 
 const logit = (p: number): number => {
@@ -158,45 +158,91 @@ export function fitTemperature(p: Float32Array, labels: ArrayLike<number>, k: nu
   return { kind: 'temperature', t: Math.exp((lo + hi) / 2) };
 }
 
-/** The calibration chosen and why; `crossFittedLogLoss` is filled by `auto`. */
+/** A calibration judged by cross-fitting: fitted on one half of the held-out rows, scored on the other, both ways. */
+export interface CalibrationCandidate {
+  readonly method: 'none' | 'platt' | 'isotonic' | 'temperature';
+  /** Expected calibration error (10 bins), row-weighted over the two halves. */
+  readonly ece: number;
+  readonly logLoss: number;
+}
+
+/** The calibration chosen and why; `candidates` is filled by `auto`. */
 export interface CalibrationChoice {
   readonly calibration: Calibration | undefined;
   readonly method: CalibrationMethod;
-  readonly crossFittedLogLoss?: { readonly platt: number; readonly isotonic: number };
+  /** `auto`: every candidate's cross-fitted figures, in order of preference. */
+  readonly candidates?: readonly CalibrationCandidate[];
+}
+
+/**
+ * How much lower a candidate's cross-fitted ECE must be to beat a simpler one. Half the held-out
+ * rows judge each fit, so differences this small are noise: a calibration that does not clearly
+ * help is not applied (it can only add error on new data).
+ */
+export const CALIBRATION_ECE_MARGIN = 0.001;
+
+function fitMethod(method: CalibrationCandidate['method'], p: Float32Array, labels: Int32Array, width: number): Calibration | undefined {
+  switch (method) {
+    case 'none':
+      return undefined;
+    case 'platt':
+      return fitPlatt(p, labels);
+    case 'isotonic':
+      return fitIsotonic(p, labels);
+    case 'temperature':
+      return fitTemperature(p, labels, width);
+  }
+}
+
+/**
+ * Cross-fits each candidate on held-out probabilities: two halves (alternate rows), each candidate
+ * fitted on one half and judged on the other, both ways; ECE and log loss are row-weighted means.
+ * @example
+ * crossFitCandidates(['none', 'platt'], p, y, 1) // → [{ method: 'none', ece: 0.012, logLoss: 0.31 }, { method: 'platt', … }]
+ */
+export function crossFitCandidates(
+  methods: readonly CalibrationCandidate['method'][],
+  p: Float32Array,
+  labels: Int32Array,
+  width: number,
+): CalibrationCandidate[] {
+  const rows = labels.length;
+  const halves = [0, 1].map((half) => Int32Array.from({ length: rows }, (_, i) => i).filter((i) => i % 2 === half));
+  const pick = (part: Int32Array) => ({
+    p: Float32Array.from({ length: part.length * width }, (_, c) => p[part[Math.floor(c / width)]! * width + (c % width)]!),
+    y: Int32Array.from(part, (r) => labels[r]!),
+  });
+  return methods.map((method) => {
+    let ece = 0;
+    let loss = 0;
+    for (const [fitOn, judgeOn] of [[halves[0]!, halves[1]!], [halves[1]!, halves[0]!]] as const) {
+      if (judgeOn.length === 0) continue;
+      const fit = pick(fitOn);
+      const judge = pick(judgeOn);
+      const calibration = fitOn.length > 0 ? fitMethod(method, fit.p, fit.y, width) : undefined;
+      const matrix = { values: calibration ? applyCalibration(judge.p, calibration, width) : judge.p, rows: judgeOn.length, width };
+      ece += (expectedCalibrationError(matrix, judge.y).ece * judgeOn.length) / rows;
+      loss += (logLoss(matrix, judge.y) * judgeOn.length) / rows;
+    }
+    return { method, ece, logLoss: loss };
+  });
 }
 
 /**
  * Fits the requested calibration on held-out probabilities (`rows × width`, width 1 for binary).
- * `auto` (binary): two-fold cross-fit of Platt and isotonic, keeps isotonic only when its held-out
- * log loss is lower by more than 0.001 (Platt keeps every ranking; isotonic ties scores), then refits
- * the winner on all rows. Multiclass outputs only take `temperature` (and `auto` means temperature).
+ * `auto` cross-fits the candidates (binary: none, Platt, isotonic; multiclass: none, temperature)
+ * and keeps the simplest whose ECE is within {@link CALIBRATION_ECE_MARGIN} of the lowest, so
+ * "none" wins unless a calibration clearly helps, and Platt (which keeps every ranking) wins over
+ * isotonic (which ties scores) unless isotonic is clearly better; the winner is refitted on all rows.
  */
 export function fitCalibration(method: CalibrationMethod, p: Float32Array, labels: Int32Array, width: number): CalibrationChoice {
   if (method === 'none') return { calibration: undefined, method };
-  if (width > 1) {
-    if (method !== 'temperature' && method !== 'auto') throw new RangeError(`${method} calibration needs a one-column binary output; use temperature for ${width} classes`);
-    return { calibration: fitTemperature(p, labels, width), method: 'temperature' };
+  if (width > 1 && method !== 'temperature' && method !== 'auto') {
+    throw new RangeError(`${method} calibration needs a one-column binary output; use temperature for ${width} classes`);
   }
-  if (method === 'platt') return { calibration: fitPlatt(p, labels), method };
-  if (method === 'isotonic') return { calibration: fitIsotonic(p, labels), method };
-  if (method === 'temperature') return { calibration: fitTemperature(p, labels, 1), method };
-
-  const folds = [0, 1].map((fold) => Int32Array.from({ length: p.length }, (_, i) => i).filter((i) => i % 2 === fold));
-  const losses = { platt: 0, isotonic: 0 };
-  for (const [fit, test] of [[folds[0]!, folds[1]!], [folds[1]!, folds[0]!]] as const) {
-    const pFit = Float32Array.from(fit, (r) => p[r]!);
-    const yFit = Int32Array.from(fit, (r) => labels[r]!);
-    const pTest = Float32Array.from(test, (r) => p[r]!);
-    const yTest = Int32Array.from(test, (r) => labels[r]!);
-    for (const kind of ['platt', 'isotonic'] as const) {
-      const calibration = kind === 'platt' ? fitPlatt(pFit, yFit) : fitIsotonic(pFit, yFit);
-      losses[kind] += (logLoss({ values: applyCalibration(pTest, calibration), rows: test.length, width: 1 }, yTest) * test.length) / p.length;
-    }
-  }
-  const chosen = losses.isotonic < losses.platt - 0.001 ? 'isotonic' : 'platt';
-  return {
-    calibration: chosen === 'platt' ? fitPlatt(p, labels) : fitIsotonic(p, labels),
-    method: chosen,
-    crossFittedLogLoss: losses,
-  };
+  if (method !== 'auto') return { calibration: fitMethod(method, p, labels, width), method };
+  const candidates = crossFitCandidates(width > 1 ? ['none', 'temperature'] : ['none', 'platt', 'isotonic'], p, labels, width);
+  const lowest = Math.min(...candidates.map((c) => c.ece));
+  const chosen = candidates.find((c) => c.ece <= lowest + CALIBRATION_ECE_MARGIN)!.method;
+  return { calibration: fitMethod(chosen, p, labels, width), method: chosen, candidates };
 }

@@ -9,9 +9,13 @@ export interface TrainingOverrides {
   readonly model?: Architecture;
 }
 
+/** Folds of an mlp's cross-validated ensemble when the spec does not say (see `training.folds`). */
+export const DEFAULT_MLP_FOLDS = 5;
+
 /** The spec as this training runs it: overrides applied, and the search to run (none when undefined). */
 export interface ResolvedTrainingSpec {
-  readonly spec: TrainingSpec;
+  /** `training.folds` is always set. */
+  readonly spec: TrainingSpec & { readonly training: TrainingSpec['training'] & { readonly folds: number } };
   readonly search: SearchSettings | undefined;
 }
 
@@ -31,9 +35,13 @@ export function resolveTrainingSpec(
   const o = options.overrides ?? {};
   const training = { ...parsed.training, ...(o.training ?? {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   const search = o.search === false ? undefined : parsed.search ? { ...parsed.search, ...(o.search ?? {}) } : undefined;
-  const spec = { ...parsed, training, model: o.model ?? parsed.model };
-  if (spec.model.kind === 'sequence' && training.ensemble > 1) {
+  const model = o.model ?? parsed.model;
+  if (model.kind === 'sequence' && training.ensemble > 1) {
     throw new TrainingError('an ensemble (training.ensemble > 1) is only supported for mlp models', { isInputError: true });
   }
+  if (model.kind === 'sequence' && (training.folds ?? 1) > 1) {
+    throw new TrainingError('a cross-validated ensemble (training.folds > 1) is only supported for mlp models', { isInputError: true });
+  }
+  const spec = { ...parsed, training: { ...training, folds: training.folds ?? (model.kind === 'mlp' ? DEFAULT_MLP_FOLDS : 1) }, model };
   return { spec, search };
 }

@@ -1,5 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { TrainingError } from '../errors.js';
+import type { NumericEncoding } from '../spec/featureSpec.js';
 import { buildModel } from './buildModel.js';
 import { mergeEnsemble } from './mergeEnsemble.js';
 import { createRng, deriveSeed, permutation, withSeededMathRandom } from './seededRandom.js';
@@ -14,6 +15,8 @@ export interface TrialConfig {
   readonly settings: TrialSettings;
   /** The values drawn for this trial (trial 0 is the spec's own configuration and draws none). */
   readonly drawn: Record<string, unknown>;
+  /** The numeric encoding drawn for this trial; undefined for the feature spec's own. */
+  readonly numericEncoding?: NumericEncoding;
 }
 
 export interface TrialReport {
@@ -88,7 +91,11 @@ export function drawConfigs(architecture: Architecture, training: TrainingSettin
       }
       drawn[key] = value;
     }
-    configs.push({ architecture: arch as Architecture, settings: settings as unknown as TrialSettings, drawn });
+    // Drawn after the other keys, so a spec without it draws the same configurations as before.
+    const encodings = search.space.numericEncoding;
+    const numericEncoding = encodings ? encodings[Math.floor(rng() * encodings.length)] : undefined;
+    if (numericEncoding) drawn['numericEncoding'] = numericEncoding;
+    configs.push({ architecture: arch as Architecture, settings: settings as unknown as TrialSettings, drawn, ...(numericEncoding ? { numericEncoding } : {}) });
   }
   return configs;
 }
@@ -119,7 +126,10 @@ interface Trial {
  */
 export async function trainWithSearch(args: {
   tf: Tf;
+  /** The rows as the feature spec encodes them. */
   data: TrainingTensors;
+  /** The rows under a numeric encoding the search drew (`search.space.numericEncoding`). */
+  dataFor?: (encoding: NumericEncoding) => TrainingTensors;
   architecture: Architecture;
   training: TrainingSettings;
   search?: SearchSettings;
@@ -133,11 +143,13 @@ export async function trainWithSearch(args: {
     args.search && args.search.selectBy !== 'auto' ? args.search.selectBy : data.shape.outputUnits === 1 ? 'auc' : 'loss';
   const configs = args.search ? drawConfigs(args.architecture, training, args.search, seed) : [{ architecture: args.architecture, settings: baseSettings(training), drawn: {} }];
 
+  const dataOf = (config: TrialConfig): TrainingTensors => (config.numericEncoding && args.dataFor ? args.dataFor(config.numericEncoding) : data);
   const trials: Trial[] = [];
   for (const [index, config] of configs.entries()) {
     const trialSeed = deriveSeed(seed, `trial-${index}`);
-    const model = await withSeededMathRandom(deriveSeed(trialSeed, 'init'), () => buildModel(tf, config.architecture, data.shape));
-    trials.push({ index, config, trainer: new TrialTrainer(tf, model, data, config.settings, trialSeed), rung: 0 });
+    const trialData = dataOf(config);
+    const model = await withSeededMathRandom(deriveSeed(trialSeed, 'init'), () => buildModel(tf, config.architecture, trialData.shape));
+    trials.push({ index, config, trainer: new TrialTrainer(tf, model, trialData, config.settings, trialSeed), rung: 0 });
   }
   const score = (t: Trial): number => {
     const best = t.trainer.bestEpoch;
@@ -179,6 +191,7 @@ export async function trainWithSearch(args: {
 
   // Seed ensemble: more members of the chosen configuration, merged into one model.
   let model: tfTypes.LayersModel = winner.trainer.model;
+  const winnerData = dataOf(winner.config);
   const members: MemberReport[] = [];
   if (training.ensemble > 1) {
     if (winner.config.architecture.kind !== 'mlp') throw new TrainingError('an ensemble (training.ensemble > 1) is only supported for mlp models', { isInputError: true });
@@ -186,14 +199,14 @@ export async function trainWithSearch(args: {
     try {
       for (let m = 1; m < training.ensemble; m++) {
         const memberSeed = deriveSeed(seed, `member-${m}`);
-        const memberModel = await withSeededMathRandom(deriveSeed(memberSeed, 'init'), () => buildModel(tf, winner.config.architecture, data.shape));
-        const memberData = training.ensembleSubsample < 1 ? subsample(tf, data, training.ensembleSubsample, deriveSeed(memberSeed, 'rows')) : data;
+        const memberModel = await withSeededMathRandom(deriveSeed(memberSeed, 'init'), () => buildModel(tf, winner.config.architecture, winnerData.shape));
+        const memberData = training.ensembleSubsample < 1 ? subsample(tf, winnerData, training.ensembleSubsample, deriveSeed(memberSeed, 'rows')) : winnerData;
         const trainer = new TrialTrainer(tf, memberModel, memberData, winner.config.settings, memberSeed);
         trained.push(memberModel);
         try {
           await trainer.run(training.epochs, { earlyStopping: true });
         } finally {
-          if (memberData !== data) memberData.dispose();
+          if (memberData !== winnerData) memberData.dispose();
         }
         trainer.restoreBest();
         trainer.dispose(true);

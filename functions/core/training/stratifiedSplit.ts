@@ -51,3 +51,34 @@ export function complementRows(n: number, excluded: Iterable<number>): Int32Arra
   for (let i = 0; i < n; i++) if (!mask[i]) out.push(i);
   return Int32Array.from(out);
 }
+
+/**
+ * Stratified K-fold: within each class, a seeded shuffle deals the rows to the folds in turn
+ * (each class starting where the previous one stopped), so every fold has the class balance of
+ * the whole and the fold sizes differ by at most one.
+ * @param rows the row indices to divide (default: all rows).
+ * @returns `k` folds of row indices, each ascending.
+ * @example
+ * stratifiedFolds(Int32Array.of(0, 0, 1, 1), 2, 7) // → two folds, each with one row of each class
+ */
+export function stratifiedFolds(labels: Int32Array, k: number, seed: number, rows?: Int32Array): Int32Array[] {
+  if (!(Number.isInteger(k) && k >= 2)) throw new RangeError(`folds must be an integer ≥ 2, got ${k}`);
+  const pool = rows ?? Int32Array.from({ length: labels.length }, (_, i) => i);
+  const byClass = new Map<number, number[]>();
+  for (const row of pool) {
+    const label = labels[row]!;
+    let members = byClass.get(label);
+    if (!members) byClass.set(label, (members = []));
+    members.push(row);
+  }
+  const rng = createRng(seed);
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  let next = 0;
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    for (const row of shuffleInPlace(byClass.get(label)!, rng)) {
+      folds[next]!.push(row);
+      next = (next + 1) % k;
+    }
+  }
+  return folds.map((fold) => Int32Array.from(fold).sort());
+}

@@ -5,19 +5,19 @@ import { trainingCurves } from '../evaluation/trainingCurves.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
 import { assembleBundle, summarizeData } from './assembleBundle.js';
 import { buildBaseline } from './buildBaseline.js';
-import { calibrateAndChooseThresholds, type Predict } from './calibrateAndChooseThresholds.js';
+import { calibrateAndChooseThresholds, type HeldOutPredictions, type Predict } from './calibrateAndChooseThresholds.js';
 import type { ThresholdChoice } from './chooseThresholds.js';
-import { encodeSplits } from './encodeSplits.js';
+import { encodeVariants, encodingKey, variantFor } from './encodingVariants.js';
 import { evaluateOnTest } from './evaluateOnTest.js';
 import { exportAndCheckParity } from './exportAndCheckParity.js';
 import type { CalibrationChoice } from './fitCalibration.js';
 import { fitModel } from './fitModel.js';
 import { labelRecords } from './labelRecords.js';
-import { modelShapeFor } from './modelShape.js';
 import { resolveTrainingSpec, type TrainingOverrides } from './resolveTrainingSpec.js';
 import type { SearchReport } from './searchHyperparameters.js';
 import { deriveSeed } from './seededRandom.js';
 import { splitRows } from './splitRows.js';
+import { timeOrderOf } from './timeOrder.js';
 import { secondsSince, timed, type TrainTimings } from './trainTimings.js';
 import type { TrainingRuntime } from './trainingRuntime.js';
 import { readTrainingTable, type ExtractBytes, type TrainingTable } from './trainingTable.js';
@@ -65,7 +65,8 @@ export interface TrainResult {
   readonly history: readonly EpochRecord[];
   readonly timings: TrainTimings;
   /**
-   * Drift hook: calibrated validation probabilities (`rows × outputWidth`) and permutation importance
+   * Drift hook: calibrated held-out probabilities (`rows × outputWidth`: the validation rows, or every
+   * fit row out of fold for a cross-validated ensemble) and permutation importance
    * per feature column — what {@link BaselineBuilder} takes; the built baseline is in `baseline`
    * and in the manifest's `baseline` field.
    */
@@ -106,18 +107,32 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const { data } = options;
   const [table, read] = await timed(() => ('input' in data ? readTrainingTable(data.source, featureSpec, data.input) : data));
-  const [{ labels, splits, encoded, shape }, prepare] = await timed(async () => {
+  const [{ labels, splits, variants }, prepare] = await timed(async () => {
     const labels = labelRecords(table, featureSpec);
-    const splits = splitRows(table, labels, { ...settings, testRows: options.testRows });
-    const encoded = await encodeSplits(table, featureSpec, labels, splits, now);
-    return { labels, splits, encoded, shape: modelShapeFor(spec.model, encoded.fitted, encoded.width, encoded.classes) };
+    const time = timeOrderOf(table, featureSpec, settings, labels.labelled);
+    const splits = splitRows(table, labels, { ...settings, testRows: options.testRows, time });
+    const variants = await encodeVariants({ table, featureSpec, labels, splits, now, architecture: spec.model, search });
+    return { labels, splits, variants };
   });
-  const { fitted, classes, width, validation, test } = encoded;
-  log(`${table.source}: ${encoded.train.rows} train, ${validation.rows} validation, ${test.rows} test rows; ${width} features; classes ${classes.join(', ')}`);
+  const own = variants.own.encoded;
+  const crossValidation = own.folds.length >= 2 ? { fit: own.fit, folds: own.folds } : undefined;
+  log(
+    `${table.source}: ${crossValidation ? `${own.fit.rows} fit rows in ${own.folds.length} folds (search on ${own.train.rows} train, ${own.validation.rows} validation)` : `${own.train.rows} train, ${own.validation.rows} validation`}, ` +
+      `${own.test.rows} test rows (${splits.testSplit}); ${own.width} features; classes ${own.classes.join(', ')}`,
+  );
 
   const tf = await options.runtime.tf();
-  const [trained, fit] = await timed(() => fitModel({ tf, train: encoded.train, validation, shape, architecture: spec.model, training: settings, search, seed: settings.seed, log }));
+  const [trained, fit] = await timed(() =>
+    fitModel({
+      tf, train: own.train, validation: own.validation, ...(crossValidation ? { crossValidation } : {}), shape: variants.own.shape, drawnEncodings: variants.drawn,
+      architecture: spec.model, training: settings, search, seed: settings.seed, log,
+    }),
+  );
   const { model, bestEpoch } = trained;
+  // The rest works on the rows as the chosen trial saw them (its numeric encoding).
+  const { encoded, shape } = variantFor(variants, trained.config.numericEncoding);
+  const { fitted, classes, width, validation, test } = encoded;
+  if (trained.config.numericEncoding) log(`numeric encoding: ${encodingKey(trained.config.numericEncoding)} (${width} features)`);
   log(`fit: ${trained.history.length} epochs (best ${bestEpoch.epoch}, val loss ${bestEpoch.valLoss.toFixed(4)}, val AUC ${bestEpoch.valAuc.toFixed(4)}) in ${fit}s`);
 
   try {
@@ -126,14 +141,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const uncalibratedTest = await predict(test.x, test.rows);
     const [{ calibrated, tested }, evaluate] = await timed(async () => {
       const { calibration: method, importanceRepeats } = settings;
-      const calibrated = await calibrateAndChooseThresholds({ tf, model, predict, validation, method, classes, outputUnits: shape.outputUnits, economics: spec.economics, table, encoder: encoded.encoder });
+      const heldOut: HeldOutPredictions = trained.crossValidation
+        ? { probabilities: trained.crossValidation.outOfFold, y: encoded.fit.y, records: encoded.fit.records, rows: encoded.fit.rows }
+        : { probabilities: await predict(validation.x, validation.rows), y: validation.y, records: validation.records, rows: validation.rows };
+      const calibrated = calibrateAndChooseThresholds({ tf, model, predict, heldOut, method, classes, outputUnits: shape.outputUnits, economics: spec.economics, table, encoder: encoded.encoder });
       const importanceSeed = deriveSeed(settings.seed, 'importance');
       const tested = await evaluateOnTest({ predict: calibrated.predict, test, fitted, classes, width, outputUnits: shape.outputUnits, thresholds: calibrated.thresholds, importanceRepeats, importanceSeed });
       return { calibrated, tested };
     });
     const { validationProbabilities, thresholds, calibration, graphCalibration } = calibrated;
     const { evaluation, importance, probabilities: testProbabilities } = tested;
-    const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, { fitted, importance, validationProbabilities, rows: validation.rows, outputUnits: shape.outputUnits, createdAt: now });
+    const heldOutRows = calibrated.validationMetrics.rows;
+    const heldOutLabels = trained.crossValidation ? encoded.fit.y : validation.y;
+    const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, { fitted, importance, validationProbabilities, rows: heldOutRows, outputUnits: shape.outputUnits, createdAt: now });
     const [exported, exportSeconds] = await timed(() =>
       exportAndCheckParity({ runtime: options.runtime, model, classes, shape, graphCalibration, test, expected: testProbabilities, bundleName: spec.name, version: options.version, now }),
     );
@@ -155,7 +175,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     log(`bundle ${spec.name}@${version}: ${[...files.values()].reduce((n, b) => n + b.length, 0)} bytes of model files; total ${timings.total}s`);
     return {
       bundle, evaluation, fittedSpec: fitted, calibration, thresholds, search: trained.search, history: trained.history, timings, featureImportance, baseline, parity, backend,
-      validation: { probabilities: validationProbabilities, labels: validation.y, rows: validation.rows, outputWidth: shape.outputUnits },
+      validation: { probabilities: validationProbabilities, labels: heldOutLabels, rows: heldOutRows, outputWidth: shape.outputUnits },
       test: { probabilities: testProbabilities, labels: test.y, rows: test.rows, uncalibratedProbabilities: uncalibratedTest },
     };
   } finally {

@@ -10,7 +10,11 @@ export interface TrainingDataSummary {
   readonly unseenClassesInTest: readonly string[];
   readonly trainRows: number;
   readonly validationRows: number;
+  /** Rows the shipped model learnt from: train and validation (all of them with folds). */
+  readonly fitRows: number;
+  /** 1: one model trained on `trainRows`; K ≥ 2: a merged ensemble of K members, one per fold of the fit rows. */
+  readonly folds: number;
   readonly testRows: number;
-  /** `given rows` or `stratified <fraction>`. */
+  /** `given rows`, `stratified <fraction>` or `latest <fraction> by <order> (<first> – <last>)`. */
   readonly testSplit: string;
 }

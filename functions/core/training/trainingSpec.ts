@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { campaignEconomicsSchema } from '../economics/campaignEconomics.js';
 import { SpecError } from '../errors.js';
 import { parseWith } from '../validation.js';
-import { featureSpecSchema } from '../spec/featureSpec.js';
+import { featureSpecSchema, numericEncodingSchema } from '../spec/featureSpec.js';
 
 /**
  * The training spec (`model-store/<name>/spec.json`): the feature spec plus how to train, search,
@@ -66,10 +66,27 @@ export const trainingSettingsSchema = z
     minDelta: z.number().min(0).default(1e-4),
     /** Halve the learning rate after this many epochs without improvement (0 = never). */
     reduceLrPatience: z.number().int().min(0).default(4),
-    /** Share of the non-test rows held out for early stopping, calibration and thresholds. */
+    /**
+     * Cross-validated ensemble: the fit rows (all but the test holdout) are cut into this many folds;
+     * one member per fold learns from the other folds (early stopping on its own), their
+     * out-of-fold predictions calibrate the model and choose thresholds, and the members are merged
+     * into the one shipped MLP. So the shipped model has seen every fit row. 1 = one model trained
+     * on a train/validation split. Default: 5 for an mlp, 1 for a sequence model (members of a
+     * sequence model cannot be merged).
+     */
+    folds: z.number().int().min(1).max(10).optional(),
+    /** Share of the non-test rows held out for early stopping, calibration and thresholds (with `folds: 1`). */
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     /** Share of all rows held out for the evaluation stored in the bundle (ignored when test rows are given). */
     testFraction: z.number().gt(0).lt(1).default(0.2),
+    /**
+     * `file`: the file's row order is time order. Then the test holdout and the validation rows are
+     * the LATEST rows (not a random draw), and a random in-period holdout of the same size is kept
+     * out of fitting too, so the evaluation shows the later period beside a random split.
+     */
+    order: z.enum(['random', 'file']).default('random'),
+    /** A column giving each row's time (a number, or a date): time-ordered as with `order: 'file'`, sorted by it. */
+    timeColumn: z.string().min(1).optional(),
     /** Imbalanced targets: `balanced` weighs each class by n/(k·count); `sqrt` by its square root. */
     classWeights: z.enum(['none', 'balanced', 'sqrt']).default('none'),
     calibration: z.enum(['platt', 'isotonic', 'temperature', 'auto', 'none']).default('auto'),
@@ -102,6 +119,11 @@ export const searchSpaceSchema = z
     learningRate: choices(z.number().positive()),
     batchSize: choices(z.number().int().positive()),
     classWeights: choices(z.enum(['none', 'balanced', 'sqrt'])),
+    /**
+     * The feature spec's default numeric encoding, e.g. `[{ "encoding": "scale" }, { "encoding": "ple", "bins": 16 }]`:
+     * each choice is fitted and encoded once, and a trial trains on the rows of the one it drew.
+     */
+    numericEncoding: choices(numericEncodingSchema),
   })
   .strict();
 

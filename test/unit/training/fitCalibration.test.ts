@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { logLoss, expectedCalibrationError } from '../../../functions/core/evaluation/metrics.js';
 import { applyCalibration } from '../../../functions/core/model/calibration.js';
-import { fitCalibration, fitIsotonic, fitPlatt, fitTemperature } from '../../../functions/core/training/fitCalibration.js';
+import { CALIBRATION_ECE_MARGIN, crossFitCandidates, fitCalibration, fitIsotonic, fitPlatt, fitTemperature } from '../../../functions/core/training/fitCalibration.js';
 import { createRng } from '../../../functions/core/training/seededRandom.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -99,12 +99,43 @@ describe('fitTemperature', () => {
 });
 
 describe('fitCalibration', () => {
-  it('auto keeps Platt when isotonic is not clearly better, and reports both cross-fitted losses', () => {
+  it('auto keeps Platt when isotonic is not clearly better, and reports every candidate’s cross-fitted ECE', () => {
     const { p, y } = miscalibrated(8000, 0.6, -0.5, 21);
     const choice = fitCalibration('auto', p, y, 1);
     expect(choice.method).toBe('platt');
     expect(choice.calibration?.kind).toBe('platt');
-    expect(choice.crossFittedLogLoss!.platt).toBeLessThanOrEqual(choice.crossFittedLogLoss!.isotonic + 0.001);
+    const ece = Object.fromEntries(choice.candidates!.map((c) => [c.method, c.ece]));
+    expect(Object.keys(ece)).toEqual(['none', 'platt', 'isotonic']);
+    // Labels drawn from sigmoid(0.6·logit p − 0.5): the raw p is off by far more than the margin.
+    expect(ece.none).toBeGreaterThan(ece.platt! + 0.05);
+    expect(ece.platt).toBeLessThanOrEqual(ece.isotonic! + CALIBRATION_ECE_MARGIN);
+  });
+
+  it('auto chooses none when the probabilities are already calibrated (a calibration cannot clearly help)', () => {
+    // Labels drawn from p itself: Platt's best fit is a ≈ 1, b ≈ 0, and nothing beats "none" by the margin.
+    const { p, y } = miscalibrated(8000, 1, 0, 22);
+    const choice = fitCalibration('auto', p, y, 1);
+    expect(choice.method).toBe('none');
+    expect(choice.calibration).toBeUndefined();
+    const none = choice.candidates!.find((c) => c.method === 'none')!;
+    for (const c of choice.candidates!) expect(c.ece).toBeGreaterThan(none.ece - CALIBRATION_ECE_MARGIN);
+  });
+
+  it('ties go to the simpler candidate: none, then Platt, then isotonic', () => {
+    const p = new Float32Array(400).fill(0.5);
+    const y = Int32Array.from({ length: 400 }, (_, i) => (i % 4 < 2 ? 1 : 0));
+    expect(fitCalibration('auto', p, y, 1).method).toBe('none');
+  });
+
+  it('cross-fits each candidate on one half and judges it on the other', () => {
+    // Every P = 0.9 but only odd rows are positive: uncalibrated ECE is |0.9 − 0.5| = 0.4; Platt,
+    // fitted on the other half (same rate), brings P to about 0.5.
+    const p = new Float32Array(1000).fill(0.9);
+    const y = Int32Array.from({ length: 1000 }, (_, i) => (i % 4 < 2 ? 1 : 0));
+    const [none, platt] = crossFitCandidates(['none', 'platt'], p, y, 1);
+    expect(none!.ece).toBeCloseTo(0.4, 6);
+    expect(platt!.ece).toBeLessThan(0.01);
+    expect(platt!.logLoss).toBeLessThan(none!.logLoss);
   });
 
   it('auto picks isotonic for a miscalibration Platt cannot express (a step)', () => {
@@ -119,9 +150,20 @@ describe('fitCalibration', () => {
     expect(fitCalibration('auto', p, y, 1).method).toBe('isotonic');
   });
 
-  it('uses temperature for class probabilities and refuses Platt there', () => {
-    const p = Float32Array.of(0.7, 0.2, 0.1, 0.1, 0.8, 0.1);
-    expect(fitCalibration('auto', p, Int32Array.of(0, 1), 3).method).toBe('temperature');
+  it('uses temperature for overconfident class probabilities and refuses Platt there', () => {
+    // Top class 0.9 but right only 60 % of the time: temperature softens it, clearly better than none.
+    const rows = 3000;
+    const p = new Float32Array(rows * 3);
+    const labels = new Int32Array(rows);
+    const rng = createRng(9);
+    for (let r = 0; r < rows; r++) {
+      const top = r % 3;
+      for (let k = 0; k < 3; k++) p[r * 3 + k] = k === top ? 0.9 : 0.05;
+      labels[r] = rng() < 0.6 ? top : (top + 1 + Math.floor(rng() * 2)) % 3;
+    }
+    const choice = fitCalibration('auto', p, labels, 3);
+    expect(choice.method).toBe('temperature');
+    expect(choice.candidates!.map((c) => c.method)).toEqual(['none', 'temperature']);
     expect(() => fitCalibration('platt', p, Int32Array.of(0, 1), 3)).toThrow('platt calibration needs a one-column binary output; use temperature for 3 classes');
   });
 

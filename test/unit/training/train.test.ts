@@ -127,6 +127,9 @@ describe('train: binary MLP on a synthetic table', () => {
     const baseline = parseDriftBaseline(m.baseline);
     expect(baseline.features.map((f) => f.name)).toEqual(['x1', 'x2', 'plan']);
     expect(baseline.score?.rows).toBe(first.validation.rows);
+    // The default for an mlp: 5 folds, every one of the 1200 non-test rows trains the shipped model.
+    expect(m.metrics.data).toMatchObject({ fitRows: 1200, folds: 5, testRows: 300 });
+    expect(first.validation.rows).toBe(1200);
     expect(Object.keys(baseline.featureImportance).sort()).toEqual(['plan', 'x1', 'x2']);
   });
 });
@@ -150,7 +153,7 @@ describe('train: multiclass, ensembles, sequences', () => {
   it('merges a seed ensemble into one exportable model and keeps isotonic calibration as an ONNX step', async () => {
     const table = syntheticTable(1500, 3);
     const spec = syntheticSpec();
-    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, ensemble: 3, calibration: 'isotonic' } } });
+    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, folds: 1, ensemble: 3, calibration: 'isotonic' } } });
     expect(result.search.members).toHaveLength(2);
     type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
     const modelJson = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json'))) as ModelJson;
@@ -158,6 +161,32 @@ describe('train: multiclass, ensembles, sequences', () => {
     expect(dense).toEqual([24, 12, 1]);
     expect(result.bundle.manifest.metrics.calibration).toMatchObject({ method: 'isotonic', appliedIn: 'onnx-graph' });
     const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 97), 300);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+  });
+
+  it('ships a cross-validated ensemble: one member per fold and seed, merged; calibrated on every fit row out of fold', async () => {
+    const table = syntheticTable(1000, 4);
+    const spec = syntheticSpec();
+    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, folds: 3, ensemble: 2, importanceRepeats: 0 } } });
+    const m = result.bundle.manifest;
+    // 1000 rows: 200 held out for the test, the other 800 all train the shipped model.
+    expect(m.metrics.data).toMatchObject({ fitRows: 800, folds: 3, testRows: 200, testSplit: 'stratified 0.2' });
+    expect(result.evaluation.rows).toBe(200);
+    // Calibration, thresholds and the drift baseline's scores use all 800 out-of-fold predictions.
+    expect(result.validation.rows).toBe(800);
+    expect((m.metrics.validation as { rows: number }).rows).toBe(800);
+    expect(parseDriftBaseline(m.baseline).score?.rows).toBe(800);
+    type Member = { fold: number; seed: number; trainRows: number; heldOutRows: number };
+    const members = (m.metrics.training as { crossValidation: { folds: number; members: Member[] } }).crossValidation.members;
+    expect(members.map((x) => [x.fold, x.seed])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]);
+    for (const member of members) expect(member.trainRows + member.heldOutRows).toBe(800);
+    expect(new Set(members.map((x) => x.heldOutRows)).size).toBeLessThanOrEqual(2);
+    type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
+    const modelJson = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json'))) as ModelJson;
+    expect(modelJson.modelTopology.config.layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.units)).toEqual([48, 24, 1]);
+    expect(m.notes.join(' ')).toContain('A cross-validated ensemble of 3 members merged into one model, trained on all 800 rows');
+    expect(result.evaluation.rocAuc).toBeGreaterThan(0.75);
+    const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 96), 300);
     expect(maxAbsDiff).toBeLessThan(1e-5);
   });
 

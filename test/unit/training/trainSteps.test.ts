@@ -144,7 +144,7 @@ describe('splitRows', () => {
 });
 
 describe('encodeSplits', () => {
-  const splits: RowSplits = { train: Int(0, 1, 2, 3), validation: Int(4, 6), test: Int(5, 7), fit: Int(0, 1, 2, 3, 4, 6), testSplit: 'given rows' };
+  const splits: RowSplits = { train: Int(0, 1, 2, 3), validation: Int(4, 6), test: Int(5, 7), fit: Int(0, 1, 2, 3, 4, 6), folds: [], testSplit: 'given rows' };
 
   it('fits on train + validation, encodes each part, counts refused rows and leaves out classes only in the test', async () => {
     const encoded = await encodeSplits(handTable, handSpec, labelRecords(handTable, handSpec), splits, NOW);
@@ -200,7 +200,7 @@ describe('modelShapeFor', () => {
 
 describe('responseValues', () => {
   it('reads the economics value column of the given records (0 where not a number), none for a constant value', async () => {
-    const encoded = await encodeSplits(handTable, handSpec, labelRecords(handTable, handSpec), { train: Int(0, 1), validation: Int(4, 6), test: Int(7), fit: Int(0, 1, 4, 6), testSplit: '' }, NOW);
+    const encoded = await encodeSplits(handTable, handSpec, labelRecords(handTable, handSpec), { train: Int(0, 1), validation: Int(4, 6), test: Int(7), fit: Int(0, 1, 4, 6), folds: [], testSplit: '' }, NOW);
     const economics = resolveTrainingSpec({ name: 'hand', featureSpec: handSpec, economics: { costPerContact: 1, valuePerResponse: { column: 'x' } } }).spec.economics;
     expect(responseValues(economics, encoded.encoder, handTable, Int(0, 2, 7))).toEqual(Float64Array.of(1, 0, 8));
     expect(responseValues({ ...economics, valuePerResponse: 10 }, encoded.encoder, handTable, Int(0))).toBeUndefined();
@@ -219,7 +219,7 @@ describe('buildBaseline', () => {
   });
 
   it('adds the validation scores and the column importance to what the encoder observed', async () => {
-    const encoded = await encodeSplits(handTable, handSpec, labelRecords(handTable, handSpec), { train: Int(0, 1, 3), validation: Int(4, 6), test: Int(7), fit: Int(0, 1, 3, 4, 6), testSplit: '' }, NOW);
+    const encoded = await encodeSplits(handTable, handSpec, labelRecords(handTable, handSpec), { train: Int(0, 1, 3), validation: Int(4, 6), test: Int(7), fit: Int(0, 1, 3, 4, 6), folds: [], testSplit: '' }, NOW);
     const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, {
       fitted: encoded.fitted,
       importance: [{ feature: 'x', importance: 0.3, std: 0 }],
@@ -247,7 +247,7 @@ describe('assembleBundle', () => {
 
   async function input(overrides: Partial<AssembleBundleInput> = {}): Promise<AssembleBundleInput> {
     const labels = labelRecords(handTable, handSpec);
-    const splits: RowSplits = { train: Int(0, 1, 2, 3), validation: Int(4, 6), test: Int(5, 7), fit: Int(0, 1, 2, 3, 4, 6), testSplit: 'given rows' };
+    const splits: RowSplits = { train: Int(0, 1, 2, 3), validation: Int(4, 6), test: Int(5, 7), fit: Int(0, 1, 2, 3, 4, 6), folds: [], testSplit: 'given rows' };
     const encoded = await encodeSplits(handTable, handSpec, labels, splits, NOW);
     const { spec } = resolveTrainingSpec({ name: 'hand', featureSpec: handSpec, notes: ['a note from the spec'] });
     const epoch = { epoch: 1, loss: 0.6, valLoss: 0.65, valAuc: 0.7, learningRate: 0.01 };
@@ -288,6 +288,8 @@ describe('assembleBundle', () => {
       unseenClassesInTest: ['maybe'],
       trainRows: 3,
       validationRows: 2,
+      fitRows: 5,
+      folds: 1,
       testRows: 1,
       testSplit: 'given rows',
     });
