@@ -102,6 +102,21 @@ export function selectionRuleFor(economics: CampaignEconomics): SelectionRule {
   }
 }
 
+/**
+ * Whether a customer is worth contacting at these economics, before any budget, suppression, cap
+ * or control split: p ≥ threshold for the threshold policy, else an expected gain above the cost
+ * of a contact (p·value·saveRate − cost > 0, `evMicros` in micro-units). It is scores.csv's
+ * `predicted`: with max-expected-profit and nothing else binding, exactly the rows of targets.csv.
+ * @example worthContacting(economics)(0.3, 2_000_000) // true under max-expected-profit
+ */
+export function worthContacting(economics: CampaignEconomics): (p: number, evMicros: number) => boolean {
+  if (economics.policy === 'threshold') {
+    const threshold = economics.threshold!;
+    return (p) => p >= threshold;
+  }
+  return (_p, evMicros) => evMicros > 0;
+}
+
 /** The rule of the best selection the extract allows: max-expected-profit under the same budget. */
 export function bestSelectionRuleFor(economics: CampaignEconomics): SelectionRule {
   return selectionRuleFor({ ...economics, policy: 'max-expected-profit' });
