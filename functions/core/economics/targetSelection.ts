@@ -117,9 +117,13 @@ export function worthContacting(economics: CampaignEconomics): (p: number, evMic
   return (_p, evMicros) => evMicros > 0;
 }
 
-/** The rule of the best selection the extract allows: max-expected-profit under the same budget. */
+/**
+ * The rule of the best selection the extract allows: the top of the expected-profit curve over every
+ * cut-off of the ranking, i.e. every customer whose expected gain exceeds the cost of a contact, with
+ * no budget. It differs from the policy's selection when a budget, top-k or threshold binds.
+ */
 export function bestSelectionRuleFor(economics: CampaignEconomics): SelectionRule {
-  return selectionRuleFor({ ...economics, policy: 'max-expected-profit' });
+  return selectionRuleFor({ ...economics, policy: 'max-expected-profit', budget: {} });
 }
 
 /** Same rule, field by field (merging parts built with different rules is a configuration error). */

@@ -62,7 +62,9 @@ describe('scoreExtract (binary)', () => {
     expect(parsed.map((f) => f[0])).toEqual(['c1', 'c2', 'c3', 'c6']);
     const expected = [p(20, 1), p(60, 0), p(0, 0), p(40, 1)];
     parsed.forEach((f, i) => expect(Number(f[1])).toBeCloseTo(expected[i]!, 6));
-    expect(parsed.map((f) => f[2])).toEqual(['yes', 'yes', 'no', 'yes']);
+    // predicted follows the run's economics (EUR 10 a contact, 100 a response), not the budget: p·100 > 10.
+    expect(parsed.map((f) => f[2])).toEqual(expected.map((q) => (q * 100 > 10 ? 'yes' : 'no')));
+    expect(parsed.map((f) => f[2])).toEqual(['yes', 'yes', 'yes', 'yes']); // sigmoid(−2) ≈ 0.119 is still worth a contact
 
     // rejects.csv: line, column, reason, detail, raw.
     const rejects = (await read('rejects.csv')).trim().split('\n');
