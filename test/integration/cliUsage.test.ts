@@ -87,7 +87,7 @@ describe('CLI output paths are checked before any work: a usage error naming the
   it('inspect of a file (not a bundle folder) is BUNDLE_NOT_FOUND, not an internal ENOTDIR', async () => {
     const { code, printed } = await cli('inspect', file);
     expect(code).toBe(2);
-    expect(printed).toBe(`propensity: BUNDLE_NOT_FOUND: ${file}: not a bundle folder, a registry model folder, or a bundled model name\n`);
+    expect(printed).toBe(`propensity: BUNDLE_NOT_FOUND: ${file}: not a bundle folder, a registry model folder, or a bundled model name (hint: give a bundle folder, a registry model folder, or one of the names in model-store/)\n`);
   });
 
   it('score into a new folder under an existing one still works', async () => {
