@@ -1,3 +1,4 @@
+import { responseGain } from '../core/economics/campaignEconomics.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listRunIndexes, readRunIds, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
 import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
@@ -111,7 +112,8 @@ async function realizeRun(args: RealizedForRunsArgs, where: { run: string; runId
       return null;
     }
   }
-  const constantValue = typeof summary.economics.valuePerResponse === 'number' ? summary.economics.valuePerResponse : 0;
+  // The gain per response, as the run's targets.csv `value` column holds it (× saveRate).
+  const constantValue = typeof summary.economics.valuePerResponse === 'number' ? responseGain(summary.economics, summary.economics.valuePerResponse) : 0;
   // A run with a control group: its control.csv (a tenth or so of the selection) says who was held out.
   const control = summary.policy?.control ? await readRunIds(client, bucket, `${where.run}${OUTPUT_FILES.control}`) : undefined;
   const joined = await joinIndexedOutcomes(args.outcomes, rows, constantValue, control);
