@@ -19,6 +19,7 @@ export async function inspectCommand(reference: string, options: { json?: boolea
 type Manifest = BundleFiles['manifest'];
 
 const figure = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : '–');
+const rowCount = (x: unknown) => (typeof x === 'number' ? String(x) : '–');
 const clip = (line: string) => (line.length > LINE_WIDTH ? `${line.slice(0, LINE_WIDTH - 1)}…` : line);
 
 /** The bundle on one screen (≤ {@link INSPECT_MAX_LINES} lines): identity, metrics table, columns, economics, lineage. */
@@ -61,7 +62,7 @@ function metricsTable(m: Manifest): string[] {
   ];
   const shown = rows.filter(([, test]) => typeof test === 'number');
   return [
-    `metric               test (${evaluation['rows'] ?? '?'} rows)   validation (${validation['rows'] ?? '–'} rows)`,
+    `metric               test (${rowCount(evaluation['rows'])} rows)   validation (${rowCount(validation['rows'])} rows)`,
     ...shown.map(([name, test, valid]) => `  ${name.padEnd(18)} ${figure(test).padStart(8)}           ${figure(valid).padStart(8)}`),
   ];
 }
