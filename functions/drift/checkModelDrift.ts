@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { emitDriftMetrics } from '../adapters/metrics/emitDriftMetrics.js';
-import { readOutcomes } from '../adapters/s3/s3Csv.js';
+import { readOutcomeFile } from '../adapters/s3/s3Csv.js';
 import { listObjects, putJsonObject, putObject, readJsonObject } from '../adapters/s3/s3Objects.js';
 import type { BundleFiles } from '../core/bundle/registry.js';
 import { DAY_MS } from '../core/constants.js';
@@ -78,8 +78,7 @@ async function realizedPerformanceOfRuns(ctx: DriftContext, model: string, champ
   const since = new Date(now.getTime() - config.lookbackDays * DAY_MS);
   const labelKeys = selectNewDataFiles(listings.labels, { folder, since });
   if (labelKeys.length === 0) return null;
-  const positiveClass = champion.manifest.positiveClass ?? champion.manifest.classes[1]!;
-  const outcomes = await readOutcomes(client, config.bucket, labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass });
+  const columns = { idColumn: id.name, targetColumn: target.name, positiveClass: champion.manifest.positiveClass ?? champion.manifest.classes[1]! };
   const labelled = new Map(listings.labels.map((o) => [o.key, o.lastModified.toISOString()]));
   const runs = await realizedForRuns({
     client,
@@ -88,7 +87,7 @@ async function realizedPerformanceOfRuns(ctx: DriftContext, model: string, champ
     prefixes: config.prefixes,
     outputs: listings.outputs,
     labelFiles: labelKeys.map((key) => ({ key, lastModified: labelled.get(key)! })),
-    outcomes,
+    readLabels: (file) => readOutcomeFile(client, config.bucket, file.key, columns),
     now,
     spool: ctx.spool,
     log: ctx.log,

@@ -1,12 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listRunIndexes, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
-import { readOutcomes, s3Url } from '../adapters/s3/s3Csv.js';
+import { readOutcomeFile, s3Url } from '../adapters/s3/s3Csv.js';
 import { getObjectStream, headObject, readJsonObject } from '../adapters/s3/s3Objects.js';
 import { DAY_MS } from '../core/constants.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { assertExtractHasRows, openExtract } from '../core/extract/readExtract.js';
 import { extractLabeller } from '../core/retrain/labelledExtract.js';
 import { DEFAULT_MAX_TRAINING_ROWS, StratifiedSample, TRAINING_SAMPLE_SEED, type ClassCounts } from '../core/retrain/stratifiedSample.js';
+import { OutcomeClaims } from '../core/runIndex/outcomeClaims.js';
 import { indexDay } from '../core/runIndex/runIndex.js';
 import { idColumn, targetColumn, type FeatureSpec } from '../core/spec/featureSpec.js';
 import type { TrainingTable } from '../core/training/trainingTable.js';
@@ -51,7 +52,7 @@ class RowAligner {
  * - outcome files under `labels/<model>/` (customer id + `outcome`), joined with the extracts that
  *   recent runs scored. Which run scored a labelled customer is read from the run indexes (runs
  *   of the last {@link LABEL_JOIN_WINDOW_DAYS} days, newest first; a customer scored in several
- *   runs is taken from the newest), then only those runs' extracts are streamed, keeping only
+ *   runs is taken from the newest, or the newest of its `contact_date`: see {@link OutcomeClaims}), then only those runs' extracts are streamed, keeping only
  *   the labelled customers' rows.
  * Memory: the labels' ids (a `Map`) and the sample; no file is held whole.
  */
@@ -103,10 +104,20 @@ export async function gatherLabelledData(args: {
     if (!id || !target || !spec.file.header) {
       warnings.push(`${args.labelKeys.length} label file(s) left out: joining outcomes needs a header, an id column and a target column in the feature spec`);
     } else {
-      const outcomes = await readOutcomes(client, bucket, args.labelKeys, { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass });
+      const outcomes = new Map<string, boolean>();
+      const contactDay = new Map<string, string>();
+      for (const key of args.labelKeys) {
+        const labels = await readOutcomeFile(client, bucket, key, { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass });
+        for (const [customer, responded] of labels.outcomes) {
+          outcomes.set(customer, responded);
+          const day = labels.contactDay?.get(customer);
+          if (day === undefined) contactDay.delete(customer);
+          else contactDay.set(customer, day);
+        }
+      }
       sources.push(...args.labelKeys.map((key) => s3Url(bucket, key)));
       const options = { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass, negativeClass: args.negativeClass };
-      const claims = await claimLabelledCustomers({ ...args, outcomes, warnings });
+      const claims = await claimLabelledCustomers({ ...args, claims: new OutcomeClaims({ outcomes, contactDay }), warnings });
       for (const run of claims.runs) {
         const extract = await openExtract((await getObjectStream(client, run.bucket, run.key)).body, { source: run.source, header: true, delimiter: spec.file.delimiter });
         const labeller = extractLabeller(extract.header ?? [], run.source, options);
@@ -135,7 +146,7 @@ interface Claims {
 }
 
 /**
- * Assigns each labelled customer to the newest run (of the label-join window) that scored it,
+ * Assigns each labelled customer to the newest run (of the label-join window) that scored it (of its contact day, when dated),
  * reading the runs' indexes (or, for a run without one, its own files) newest first, and stopping
  * once every label has its run. Runs whose extract is gone are passed over, with a warning.
  */
@@ -147,20 +158,24 @@ async function claimLabelledCustomers(args: {
   readonly prefixes: { readonly outputs: string; readonly index: string };
   readonly now: Date;
   readonly spool: SpoolFactory;
-  readonly outcomes: ReadonlyMap<string, boolean>;
+  readonly claims: OutcomeClaims;
   readonly warnings: string[];
 }): Promise<Claims> {
   const { client, bucket, model, prefixes } = args;
   const oldest = args.now.getTime() - LABEL_JOIN_WINDOW_DAYS * DAY_MS;
-  const indexes = new Map((await listRunIndexes(client, bucket, prefixes.index, model, indexDay(new Date(oldest)))).map((i) => [i.runId, i.key]));
+  const indexes = new Map((await listRunIndexes(client, bucket, prefixes.index, model, indexDay(new Date(oldest)))).map((i) => [i.runId, i]));
   const summaries = args.outputs
     .filter((o) => o.key.endsWith('/summary.json') && o.lastModified.getTime() >= oldest)
     .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime());
-  const unclaimed = new Set(args.outcomes.keys());
+  const { claims } = args;
   const runOf = new Map<string, number>();
   const runs: Array<Claims['runs'][number]> = [];
   for (const summaryObject of summaries) {
-    if (unclaimed.size === 0) break;
+    if (claims.remaining === 0) break;
+    const runId = summaryObject.key.slice(`${prefixes.outputs}${model}/`.length, -'/summary.json'.length);
+    const indexed = indexes.get(runId);
+    const day = indexed?.day ?? indexDay(summaryObject.lastModified);
+    if (!claims.wants(day)) continue;
     const summary = (await readJsonObject(client, bucket, summaryObject.key)) as { source?: unknown } | undefined;
     const source = typeof summary?.source === 'string' ? summary.source : '';
     const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(source);
@@ -169,23 +184,20 @@ async function claimLabelledCustomers(args: {
       args.warnings.push(`${source} (scored by ${summaryObject.key}) is gone: its customers' labels cannot be joined`);
       continue;
     }
-    const runId = summaryObject.key.slice(`${prefixes.outputs}${model}/`.length, -'/summary.json'.length);
-    const indexKey = indexes.get(runId);
-    const rows = indexKey
-      ? readRunIndex(client, bucket, indexKey)
+    const rows = indexed
+      ? readRunIndex(client, bucket, indexed.key)
       : (await runIndexRowsFromOutputs(client, { bucket, outputsPrefix: prefixes.outputs, indexPrefix: prefixes.index, model, runId }, args.spool)).rows;
     const index = runs.length;
     let claimed = 0;
     for await (const row of rows) {
       const customer = row.id.trim();
-      if (!unclaimed.has(customer)) continue;
-      unclaimed.delete(customer);
+      if (claims.claim(customer, day) === undefined) continue;
       runOf.set(customer, index);
       claimed++;
     }
     if (claimed > 0) runs.push({ index, bucket: match[1]!, key: match[2]!, source });
   }
-  if (unclaimed.size > 0) args.warnings.push(`${unclaimed.size} label(s) match no customer of the scored extracts of the last ${LABEL_JOIN_WINDOW_DAYS} days`);
+  if (claims.remaining > 0) args.warnings.push(`${claims.remaining} label(s) match no customer of the scored extracts of the last ${LABEL_JOIN_WINDOW_DAYS} days`);
   return { runs, runOf };
 }
 

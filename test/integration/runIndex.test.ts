@@ -151,6 +151,10 @@ describe('realized performance and the label join read the index', () => {
     return { run: folder, modelVersion: summary.model.version, labelled: joined.rows.length, unlabelled: joined.unlabelled, performance: realizedPerformance(joined.rows, summary.economics) };
   }
 
+  /** The label file's upload times: after the fixture run commits (an outcome follows its contact), fixed for the cache. */
+  const firstUpload = new Date(Date.now() + 3_600_000).toISOString();
+  const secondUpload = new Date(Date.now() + 7_200_000).toISOString();
+
   function args(driftPrefix: string): RealizedForRunsArgs {
     return {
       client: s3.client,
@@ -158,8 +162,8 @@ describe('realized performance and the label join read the index', () => {
       model: MODEL,
       prefixes: { outputs: 'outputs/', index: 'index/', drift: driftPrefix },
       outputs: [],
-      labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: '2026-12-01T00:00:00.000Z' }],
-      outcomes,
+      labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: firstUpload }],
+      readLabels: () => Promise.resolve({ outcomes }),
       now: new Date(),
       spool: tempFileSpool(),
       log: (level, message, attributes = {}) => logs.push({ level, message, attributes }),
@@ -207,11 +211,69 @@ describe('realized performance and the label join read the index', () => {
     await withIndexHidden(run, async () => {
       // Act
       const cached = await realizedForRuns({ ...args('drift-a/'), outputs: runOutputs() });
-      const changed = await realizedForRuns({ ...args('drift-a/'), labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: '2026-12-02T00:00:00.000Z' }], outputs: runOutputs() });
+      const changed = await realizedForRuns({ ...args('drift-a/'), labelFiles: [{ key: 'labels/tiny/outcomes.csv', lastModified: secondUpload }], outputs: runOutputs() });
       // Assess: the first read only the record, the second joined the run again.
       expect(cached).toEqual([expected]);
       expect(changed).toEqual([expected]);
       expect(logs.filter((l) => l.message.startsWith('run has no index'))).toHaveLength(1);
+    });
+  });
+
+  describe('each outcome answers one run', () => {
+    let later: Extract<ScoreS3ObjectResult, { status: 'scored' }>;
+    const summaryKey = (r: { runId: string }) => `outputs/${MODEL}/${r.runId}/summary.json`;
+    /** The two runs as the outputs listing shows them: the fixture run committed an hour before the later one. */
+    const twoRuns = (base: number) => [
+      { key: summaryKey(run), lastModified: new Date(base) },
+      { key: summaryKey(later), lastModified: new Date(base + 3_600_000) },
+    ];
+
+    beforeAll(async () => {
+      const result = await score('incoming/tiny/night-3.csv', extract);
+      if (result.status !== 'scored') throw new Error('the second fixture run was not scored');
+      later = result;
+    });
+
+    it('gives undated outcomes to the newest run before the file arrived, and reads no older run once all are claimed', async () => {
+      // Prepare: both runs scored the same 400 customers; the file arrives after both.
+      const base = Date.now() - 7_200_000;
+      const expected = { ...(await realizedFromRunFiles()), run: `outputs/${MODEL}/${later.runId}/` };
+      await withIndexHidden(run, async () => {
+        // Act
+        const realized = await realizedForRuns({ ...args('drift-c/'), outputs: twoRuns(base), labelFiles: [{ key: 'labels/tiny/a.csv', lastModified: new Date(base + 5_400_000).toISOString() }] });
+        // Assess: the later run has every label (same scores, so the same figures); the older one was never opened.
+        expect(realized).toEqual([expected]);
+        expect(logs.map((l) => l.message)).not.toContain('run has no index: joining its scores.csv and targets.csv');
+      });
+    });
+
+    it('gives them to the older run when the file arrived before the later run committed', async () => {
+      // Prepare
+      const base = Date.now() - 7_200_000;
+      const expected = await realizedFromRunFiles();
+      // Act
+      const realized = await realizedForRuns({ ...args('drift-d/'), outputs: twoRuns(base), labelFiles: [{ key: 'labels/tiny/b.csv', lastModified: new Date(base + 1_800_000).toISOString() }] });
+      // Assess
+      expect(realized).toEqual([expected]);
+    });
+
+    it('gives dated outcomes to a run of their contact day only, and counts the rest as answering no run', async () => {
+      // Prepare: half the labels dated the runs' commit day (their index partition), half a day with no run.
+      const base = Date.now() - 7_200_000;
+      const today = (await indexKeyOf(later)).split('/')[2]!;
+      const ids = [...outcomes.keys()];
+      const contactDay = new Map(ids.map((id, i) => [id, i % 2 === 0 ? today : '2020-01-01']));
+      logs.length = 0;
+      // Act: a file that arrived before either run, yet dated outcomes may answer a run of their day.
+      const realized = await realizedForRuns({
+        ...args('drift-e/'),
+        outputs: twoRuns(base),
+        labelFiles: [{ key: 'labels/tiny/c.csv', lastModified: new Date(base - 60_000).toISOString() }],
+        readLabels: () => Promise.resolve({ outcomes, contactDay }),
+      });
+      // Assess
+      expect(realized.map((r) => [r.run, r.labelled, r.unlabelled])).toEqual([[`outputs/${MODEL}/${later.runId}/`, 75, 325]]);
+      expect(logs.find((l) => l.message === 'outcomes answer no run of the window')?.attributes).toMatchObject({ unmatched: 75 });
     });
   });
 

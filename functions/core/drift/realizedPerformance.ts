@@ -105,16 +105,27 @@ export function realizedPerformance(rows: readonly LabelledScore[], costs: Campa
 /** Labelled outcomes by customer id, read from a `labels/<model>/*.csv` file. */
 export interface OutcomeLabels {
   readonly outcomes: Map<string, boolean>;
+  /**
+   * From an optional `contact_date` column (`yyyy-mm-dd`): the UTC day of the run whose contact each
+   * outcome answers. Absent when the file has no such column; customers with an empty cell are not in it.
+   */
+  readonly contactDay?: Map<string, string>;
   /** Rows whose outcome was empty. */
   readonly blank: number;
 }
 
+/** The optional column of a label file that names the day of the contact an outcome answers. */
+export const CONTACT_DATE_COLUMN = 'contact_date';
+const CONTACT_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
 /**
  * Reads labels (customer id + outcome) from parsed CSV records. An outcome equal to
  * `positiveClass` (case-insensitive, trimmed) is a response; any other non-empty value is not.
- * A later row for the same id overrides an earlier one (corrections are appended).
+ * A later row for the same id overrides an earlier one (corrections are appended). With a
+ * `contact_date` column, each outcome also names the day of the contact it answers.
  *
- * @throws ExtractError EXTRACT_MISSING_COLUMN when the id or outcome column is absent.
+ * @throws ExtractError EXTRACT_MISSING_COLUMN when the id or outcome column is absent;
+ *   EXTRACT_MALFORMED when a contact date is not `yyyy-mm-dd` (record number and column, never the value).
  */
 export function readOutcomeLabels(
   header: readonly string[],
@@ -136,10 +147,14 @@ export function readOutcomeLabels(
   };
   const idIndex = find(options.idColumn);
   const outcomeIndex = find(options.outcomeColumn);
+  const dayIndex = header.findIndex((h) => h.trim().toLowerCase() === CONTACT_DATE_COLUMN);
   const positive = options.positiveClass.trim().toLowerCase();
   const outcomes = new Map<string, boolean>();
+  const contactDay = dayIndex >= 0 ? new Map<string, string>() : undefined;
   let blank = 0;
+  let recordNumber = 0;
   for (const record of records) {
+    recordNumber++;
     const id = (record[idIndex] ?? '').trim();
     const outcome = (record[outcomeIndex] ?? '').trim().toLowerCase();
     if (id === '' || outcome === '') {
@@ -147,8 +162,15 @@ export function readOutcomeLabels(
       continue;
     }
     outcomes.set(id, outcome === positive);
+    if (!contactDay) continue;
+    const day = (record[dayIndex] ?? '').trim();
+    if (day === '') contactDay.delete(id);
+    else if (CONTACT_DAY.test(day) && !Number.isNaN(Date.parse(day))) contactDay.set(id, day);
+    else {
+      throw new ExtractError('EXTRACT_MALFORMED', `record ${recordNumber}: the contact date is not a yyyy-mm-dd day`, { file: options.source, line: recordNumber + 1, column: CONTACT_DATE_COLUMN });
+    }
   }
-  return { outcomes, blank };
+  return contactDay ? { outcomes, contactDay, blank } : { outcomes, blank };
 }
 
 /**
