@@ -78,6 +78,6 @@ export function chooseThresholds(p: ArrayLike<number>, y: ArrayLike<number>, eco
     maxExpectedProfit: best.expected,
     maxRealizedProfit: best.realized,
     maxF1: best.f1!,
-    ...(constant !== undefined && constant > 0 ? { breakEven: cost / constant } : {}),
+    ...(constant !== undefined && constant * gainShare > 0 ? { breakEven: cost / (constant * gainShare) } : {}),
   };
 }
