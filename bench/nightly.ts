@@ -11,24 +11,27 @@
  * profile.json and report.md of a real run of the bundled ecommerce-churn model on the shared
  * dataset, scores.csv and targets.csv as the engine writes them, `_SUCCESS` with every file's size
  * and sha256, and the index (`formatRunIndexRow`, gzip) under `index/<model>/<day>/<run-id>.csv.gz`.
- * Prints wall time and peak RSS per night. Not a test: nothing passes or fails on a timing.
+ * Every object is given its simulated time as LastModified (s3rver reports the file's mtime), and
+ * the drift function runs two hours after each night's run, so the 7-day and 120-day windows hold
+ * what they would in production. Prints wall time, CPU time and peak RSS per night. Not a test:
+ * nothing passes or fails on a timing.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { SUCCESS_FILE, type SuccessManifest } from '../functions/adapters/s3/S3OutputTarget.js';
-import { putJsonObject, putObject, readObjectBytes } from '../functions/adapters/s3/s3Objects.js';
+import { listKeys, putJsonObject, putObject, readObjectBytes } from '../functions/adapters/s3/s3Objects.js';
 import { DAY_MS } from '../functions/core/constants.js';
 import { csvRecord, formatProbability } from '../functions/core/engine/csvText.js';
 import type { RunSummary } from '../functions/core/engine/runSummary.js';
 import { formatRunIndexRow, RUN_INDEX_HEADER, runIndexKey } from '../functions/core/runIndex/runIndex.js';
 import { createRng } from '../functions/core/training/seededRandom.js';
 import { createDriftRuntime } from '../functions/drift/driftRuntime.js';
-import { startEmbeddedS3 } from '../functions/local/embeddedS3.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../functions/local/embeddedS3.js';
 import { createScoreRuntime } from '../functions/score/scoreRuntime.js';
 import { findSharedDir } from '../test/helpers/datasets.js';
 
@@ -49,14 +52,26 @@ const environment = (endpoint: string, bucket: string): NodeJS.ProcessEnv => ({
   POWERTOOLS_METRICS_DISABLED: 'true',
 });
 
+/**
+ * Gives objects the simulated time as their LastModified. s3rver reports an object's file mtime, so
+ * setting it makes the nights' lookback windows (7 days of profiles and label files, 120 days of
+ * runs) select what they would in production, instead of every object written minutes ago.
+ */
+async function backdate(s3: EmbeddedS3, keys: readonly string[], at: Date): Promise<void> {
+  for (const key of keys) await utimes(path.join(s3.directory, s3.bucket, `${key}._S3rver_object`), at, at);
+}
+
 /** One night of the drift function, in this (child) process: prints one JSON line. */
 async function childNight(now: string): Promise<void> {
   const started = performance.now();
   const [check] = await createDriftRuntime(process.env).runChecks(new Date(now));
+  const usage = process.resourceUsage();
   process.stdout.write(
     `${JSON.stringify({
       wallMs: Math.round(performance.now() - started),
-      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      // CPU time (user + system) of the night, including start-up: steadier than wall time on a shared machine.
+      cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
+      maxRssMb: Math.round(usage.maxRSS / 1024),
       drift: check!.drift.status,
       profiles: check!.drift.status === 'no-runs' ? 0 : check!.drift.runs,
       realizedRuns: check!.realized?.runs.length ?? 0,
@@ -99,7 +114,7 @@ async function realRun(endpoint: string, bucket: string): Promise<Template> {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** One committed run of `rows` customers (the same customer base every night, new scores), with its index. */
-async function writeNight(s3: { client: Parameters<typeof putObject>[0] }, bucket: string, template: Template, night: number, rows: number, committedAt: Date): Promise<{ indexBytes: number }> {
+async function writeNight(s3: EmbeddedS3, bucket: string, template: Template, night: number, rows: number, committedAt: Date): Promise<{ indexBytes: number }> {
   const rng = createRng(night);
   const { costPerContact } = template.summary.economics;
   const value = Number(template.summary.economics.valuePerResponse);
@@ -147,7 +162,9 @@ async function writeNight(s3: { client: Parameters<typeof putObject>[0] }, bucke
   };
   await putJsonObject(s3.client, bucket, `${folder}${SUCCESS_FILE}`, manifest);
   const gz = gzipSync(index.join(''));
-  await putObject(s3.client, bucket, runIndexKey('index/', MODEL, committedAt, runId), gz, 'application/gzip');
+  const indexKey = runIndexKey('index/', MODEL, committedAt, runId);
+  await putObject(s3.client, bucket, indexKey, gz, 'application/gzip');
+  await backdate(s3, [...files.map(([name]) => `${folder}${name}`), `${folder}${SUCCESS_FILE}`, indexKey], committedAt);
   return { indexBytes: gz.length };
 }
 
@@ -163,11 +180,13 @@ function lowerBound(descending: Float64Array, p: number): number {
   return lo;
 }
 
-async function labelsFor(s3: { client: Parameters<typeof putObject>[0] }, bucket: string, night: number, rows: number, count: number): Promise<void> {
+async function labelsFor(s3: EmbeddedS3, bucket: string, night: number, rows: number, count: number, arrivedAt: Date): Promise<void> {
   const rng = createRng(1000 + night);
   const lines = ['CustomerID,outcome'];
   for (let i = 0; i < count; i++) lines.push(`C${String(Math.floor(rng() * rows)).padStart(7, '0')},${rng() < 0.15 ? 1 : 0}`);
-  await putObject(s3.client, bucket, `labels/${MODEL}/outcomes-night-${String(night).padStart(2, '0')}.csv`, `${lines.join('\n')}\n`);
+  const key = `labels/${MODEL}/outcomes-night-${String(night).padStart(2, '0')}.csv`;
+  await putObject(s3.client, bucket, key, `${lines.join('\n')}\n`);
+  await backdate(s3, [key], arrivedAt);
 }
 
 /** Runs one night in a child process (the parent keeps serving S3 meanwhile) and returns its JSON line. */
@@ -206,21 +225,24 @@ async function main(): Promise<void> {
     process.stderr.write(`scoring the template run (real outputs of ${MODEL})…\n`);
     const template = await realRun(s3.endpoint, s3.bucket);
     const today = Date.parse(new Date().toISOString().slice(0, 10));
+    // The template run, long before the first night: out of every window.
+    await backdate(s3, await listKeys(s3.client, s3.bucket, ''), new Date(today - (nights + 200) * DAY_MS));
     const results: string[] = [];
-    results.push('night  rows       index MB  labels  wall ms  peak RSS MB  drift    profiles  realized runs  labelled rows');
+    results.push('night  rows       index MB  labels  wall ms  CPU ms   peak RSS MB  drift    profiles  realized runs  labelled rows');
     const benchStarted = performance.now();
     for (let night = 1; night <= nights; night++) {
       const committedAt = new Date(today - (nights - night) * DAY_MS + 5 * 3600 * 1000);
       const written = await writeNight(s3, s3.bucket, template, night, rows, committedAt);
-      if (labelNights.has(night)) await labelsFor(s3, s3.bucket, night, rows, labels);
-      // The drift function runs at "now" (objects' LastModified are real time), after the night's run.
-      const figures = await runChild(env, new Date());
+      if (labelNights.has(night)) await labelsFor(s3, s3.bucket, night, rows, labels, new Date(committedAt.getTime() + 3600_000));
+      // The drift function runs two hours after the night's run (and the night's label file) committed.
+      const figures = await runChild(env, new Date(committedAt.getTime() + 2 * 3600_000));
       const line = [
         String(night).padEnd(5),
         String(rows).padEnd(10),
         (written.indexBytes / 2 ** 20).toFixed(2).padEnd(9),
         (labelNights.has(night) ? String(labels) : '-').padEnd(7),
         String(figures.wallMs).padEnd(8),
+        String(figures.cpuMs).padEnd(8),
         String(figures.maxRssMb).padEnd(12),
         String(figures.drift).padEnd(8),
         String(figures.profiles).padEnd(9),

@@ -157,8 +157,19 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .action(async (runs: string[], options: { model: string; report: string; options?: string }) => {
       const { driftCommand } = await import('./commands/drift.js');
       const result = await driftCommand({ model: options.model, runs, report: options.report, ...(options.options ? { options: options.options } : {}) });
-      process.stdout.write(`${result.summary.trimEnd()}\nReport: ${result.reportFile}\n`);
+      process.stdout.write(`${result.summary.trimEnd()}\nReport: ${result.reportFile}\nHTML report: ${result.htmlFile}\n`);
       outcome.exitCode = result.exitCode;
+    });
+
+  program
+    .command('report')
+    .description('render the HTML report of a scoring run, a model bundle (training report) or a drift report JSON; prints its path')
+    .argument('<input>', 'finished run folder, bundle (folder, registry model folder or bundled model name), or drift report .json')
+    .option('--out <file>', 'write the HTML here (default: report.html in the run folder, <model>-<version>.report.html here for a bundle, <report>.html beside a drift report)', outputFile)
+    .addHelpText('after', '\nExamples:\n  $ propensity report /tmp/run                 # → /tmp/run/report.html\n  $ propensity report bank-marketing --out bank.html\n  $ propensity report drift-report.json        # → drift-report.html\n')
+    .action(async (input: string, options: { out?: string }) => {
+      const { reportCommand } = await import('./commands/report.js');
+      process.stdout.write(`${await reportCommand({ input, ...options })}\n`);
     });
 
   program

@@ -7,6 +7,7 @@ import { DAY_MS } from '../core/constants.js';
 import type { DriftReport } from '../core/drift/checkDrift.js';
 import { parseDriftBaseline } from '../core/drift/driftBaseline.js';
 import { driftReportKeys, runDriftCheck, selectRecentProfiles } from '../core/drift/runDriftCheck.js';
+import { collectDriftHistory, DRIFT_HISTORY_LIMIT, isDriftHistoryFile, renderDriftReport } from '../core/report/driftReport.js';
 import { selectNewDataFiles } from '../core/retrain/labelledExtract.js';
 import { idColumn, targetColumn } from '../core/spec/featureSpec.js';
 import { driftAlarmFiring } from '../nightly/driftAlarmFiring.js';
@@ -62,9 +63,26 @@ export async function checkModelDrift(ctx: DriftContext, model: string): Promise
     outputs: await listObjects(ctx.client, bucket, `${prefixes.outputs}${model}/`),
     labels: await listObjects(ctx.client, bucket, `${prefixes.labels}${model}/`),
   };
-  const drift = await checkDriftOfRecentRuns(ctx, model, champion.files, listings.outputs);
+  const { outcome: drift, report } = await checkDriftOfRecentRuns(ctx, model, champion.files, listings.outputs);
   const realized = await realizedPerformanceOfRuns(ctx, model, champion.files, listings);
+  // The page is written last: its history includes tonight's realized figures.
+  if (report) await writeDriftPage(ctx, model, report);
   return { model, modelVersion: champion.files.manifest.version, drift, realized };
+}
+
+/** `drift/<model>/<date>.html`: tonight's report with the history of the model's drift folder. */
+async function writeDriftPage(ctx: DriftContext, model: string, report: DriftReport): Promise<void> {
+  const { client, config, now } = ctx;
+  const folder = `${config.prefixes.drift}${model}/`;
+  const keys = (await listObjects(client, config.bucket, folder))
+    .map((o) => o.key)
+    .filter((key) => isDriftHistoryFile(key.slice(folder.length)))
+    .sort()
+    .slice(-2 * DRIFT_HISTORY_LIMIT);
+  const files = [];
+  for (const key of keys) files.push({ name: key.slice(folder.length), json: await readJsonObject(client, config.bucket, key) });
+  const key = driftReportKeys(model, now, config.prefixes.drift).html;
+  await putObject(client, config.bucket, key, await renderDriftReport(report, collectDriftHistory(files)), 'text/html; charset=utf-8');
 }
 
 /** Outcomes that arrived in the lookback window, joined to the runs that scored those customers. */
@@ -110,10 +128,10 @@ async function realizedPerformanceOfRuns(ctx: DriftContext, model: string, champ
   return { key, runs };
 }
 
-async function checkDriftOfRecentRuns(ctx: DriftContext, model: string, champion: BundleFiles, outputs: readonly ListedObject[]): Promise<DriftOutcome> {
+async function checkDriftOfRecentRuns(ctx: DriftContext, model: string, champion: BundleFiles, outputs: readonly ListedObject[]): Promise<{ outcome: DriftOutcome; report: DriftReport | null }> {
   const { client, config, now } = ctx;
   const { manifest } = champion;
-  if (manifest.baseline === undefined) return { status: 'no-runs', reason: `${model}@${manifest.version} has no drift baseline` };
+  if (manifest.baseline === undefined) return { outcome: { status: 'no-runs', reason: `${model}@${manifest.version} has no drift baseline` }, report: null };
   const since = new Date(now.getTime() - config.lookbackDays * DAY_MS);
   const keys = selectRecentProfiles(outputs, { model, since, outputsPrefix: config.prefixes.outputs });
   const baselineId = parseDriftBaseline(manifest.baseline).id;
@@ -126,7 +144,7 @@ async function checkDriftOfRecentRuns(ctx: DriftContext, model: string, champion
   if (profiles.length === 0) {
     const reason = `no run of ${model}@${manifest.version} in the last ${config.lookbackDays} days (${keys.length} profile(s) of other versions)`;
     ctx.log('info', 'no drift check', { model, reason });
-    return { status: 'no-runs', reason };
+    return { outcome: { status: 'no-runs', reason }, report: null };
   }
   const { report, summary } = runDriftCheck({ baseline: manifest.baseline, profiles, options: config.driftOptions, model, modelVersion: manifest.version, now });
   const keysOut = driftReportKeys(model, now, config.prefixes.drift);
@@ -142,7 +160,7 @@ async function checkDriftOfRecentRuns(ctx: DriftContext, model: string, champion
     driftedFeatures: report.driftedFeatures,
     report: `s3://${config.bucket}/${keysOut.report}`,
   });
-  return {
+  const outcome: DriftOutcome = {
     status: report.status,
     reportKey: keysOut.report,
     rows: report.rows,
@@ -151,4 +169,5 @@ async function checkDriftOfRecentRuns(ctx: DriftContext, model: string, champion
     alarmFiring: driftAlarmFiring(report),
     metricLines,
   };
+  return { outcome, report };
 }

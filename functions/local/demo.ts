@@ -21,6 +21,7 @@ import { listKeys, putObject, readObjectBytes } from '../adapters/s3/s3Objects.j
 import { S3Registry } from '../adapters/s3/S3Registry.js';
 import { PropensityError } from '../core/errors.js';
 import { formatReport } from '../core/engine/formatReport.js';
+import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
 import { FsRegistry } from '../adapters/fs/fsRegistry.js';
 import { findBundledModelsDir } from '../score/config.js';
 import type { ScoreS3ObjectResult } from '../score/scoreS3Object.js';
@@ -232,6 +233,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
         await downloadRun(s3, prefix, local);
         print(`Outputs: ${finished.outputs} (${[...finished.files.map((f) => f.name), '_SUCCESS'].join(", ")})`);
         print(`         copied to ${local}`);
+        if (finished.files.some((f) => f.name === OUTPUT_FILES.reportHtml)) print(`HTML report: ${path.join(local, OUTPUT_FILES.reportHtml)}`);
         print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       } else if (!options.watch) {
         await stop();

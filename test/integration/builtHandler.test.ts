@@ -135,7 +135,7 @@ describe('the built score handler (bundled JavaScript, not the TypeScript source
     expect(rb).toMatchObject({ status: 'scored', bundleOrigin: 'bundled', modelVersion: '2026-11-01T0000-bundled', summary: { rows: { read: 3 } } });
     for (const result of [ra!, rb!]) {
       const prefix = result.outputs.replace(`s3://${s3.bucket}/`, '');
-      expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+      expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
       expect(await objectJson<{ runId: string }>(s3, `${prefix}_SUCCESS`)).toMatchObject({ runId: result.runId });
     }
     // The built function logs as JSON and emits EMF metrics, both on stdout.
@@ -163,7 +163,7 @@ describe('the built score handler (bundled JavaScript, not the TypeScript source
     const [r1] = onOne.results as Array<{ status: string; outputs: string; summary: { rows: unknown } }>;
     expect(r2).toMatchObject({ status: 'scored', summary: { rows: { read: 45_211, scored: 45_211, rejected: 0 } } });
     const prefix = (r: { outputs: string }) => r.outputs.replace(`s3://${s3.bucket}/`, '');
-    expect(await runFiles(s3, prefix(r2!))).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(await runFiles(s3, prefix(r2!))).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     for (const name of ['scores.csv', 'targets.csv', 'rejects.csv']) {
       expect(await objectText(s3, `${prefix(r2!)}${name}`), name).toBe(await objectText(s3, `${prefix(r1!)}${name}`));
     }

@@ -18,7 +18,7 @@ import { dropObject, objectText } from './support/s3Drops.js';
 /**
  * Canaries: a customer id, a customer value and a numeric value planted in extracts (and an
  * economics sidecar) that drive every error path. Logs, metrics, stdout/stderr, exception messages,
- * error.json, summary.json, report.md, profile.json and _SUCCESS must carry none of them; only
+ * error.json, summary.json, report.md, report.html, profile.json and _SUCCESS must carry none of them; only
  * rejects.csv, scores.csv and targets.csv may hold customer data.
  */
 const CANARY_ID = 'CANARY-ID-7f3a';

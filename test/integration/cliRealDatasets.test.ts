@@ -55,7 +55,7 @@ describe('propensity score on the real datasets', () => {
     expect(scores).toHaveLength(45_212);
     const targets = (await readFile(path.join(out, 'targets.csv'), 'utf8')).trim().split('\n');
     expect(targets.length - 1).toBe(summary.selected);
-    expect((await readdir(out)).sort()).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect((await readdir(out)).sort()).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
   });
 
   it('scores segmentation Train.csv (empty cells imputed) into segments with actions', async () => {

@@ -64,7 +64,8 @@ describe('npm start', () => {
     expect(text).toMatch(/\| no one \|/);
     expect(text).toContain('Rows read 45,211 = scored');
     const runDir = text.match(/copied to (\S+)/)![1]!;
-    expect((await readdir(runDir)).sort()).toEqual(['_SUCCESS', 'profile.json', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect((await readdir(runDir)).sort()).toEqual(['_SUCCESS', 'profile.json', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(text).toContain(`HTML report: ${path.join(runDir, 'report.html')}`);
     const summary = JSON.parse(await readFile(path.join(runDir, 'summary.json'), 'utf8')) as { selected: number };
     expect(summary.selected).toBe(selected);
   });

@@ -127,7 +127,7 @@ describe('fan-out on the embedded S3, the state machine played by the local driv
     const fanned = prefixOf(result);
     const whole = prefixOf(single as { outputs: string });
     expect(await runFiles(s3, fanned)).toEqual(await runFiles(s3, whole));
-    expect(await runFiles(s3, fanned)).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(await runFiles(s3, fanned)).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     for (const name of ['scores.csv', 'targets.csv', 'rejects.csv']) {
       expect(await objectText(s3, `${fanned}${name}`), name).toBe(await objectText(s3, `${whole}${name}`));
     }

@@ -156,9 +156,9 @@ describe('card-offer: the long layout (one row per customer per month)', () => {
 
     const [single, parts] = [await score(long, 'single/long', '--workers', '1'), await score(long, 'parts/long', '--workers', '2', '--parts', '4')];
     expect([parts.code, parts.stderr]).toEqual([0, '']);
-    const files = (await readdir(single.out)).filter((f) => f !== 'summary.json' && f !== 'report.md' && f !== '_SUCCESS').sort();
+    const files = (await readdir(single.out)).filter((f) => f !== 'summary.json' && f !== 'report.md' && f !== 'report.html' && f !== '_SUCCESS').sort();
     expect(files).toContain('scores.csv');
-    expect((await readdir(parts.out)).filter((f) => f !== 'summary.json' && f !== 'report.md' && f !== '_SUCCESS').sort()).toEqual(files);
+    expect((await readdir(parts.out)).filter((f) => f !== 'summary.json' && f !== 'report.md' && f !== 'report.html' && f !== '_SUCCESS').sort()).toEqual(files);
     for (const file of files) expect(await text(parts.out, file), file).toBe(await text(single.out, file));
     const timeless = (s: Record<string, unknown>) => ({ ...s, startedAt: 0, finishedAt: 0, durationMs: 0 });
     expect(timeless(await summaryOf(parts.out))).toEqual(timeless(await summaryOf(single.out)));
@@ -214,7 +214,7 @@ describe('card-offer: the long layout (one row per customer per month)', () => {
     for (const run of [single, parts]) {
       expect(JSON.parse(await text(run.out, 'error.json'))).toMatchObject({ status: 'failed', retryable: false, error: { code: 'EXTRACT_CUSTOMER_NOT_CONSECUTIVE', line: 15001, column: 'customer_id' } });
       const left = await readdir(run.out);
-      for (const output of ['scores.csv', 'targets.csv', 'rejects.csv', 'summary.json', 'report.md', '_SUCCESS']) expect(left, output).not.toContain(output);
+      for (const output of ['scores.csv', 'targets.csv', 'rejects.csv', 'summary.json', 'report.md', 'report.html', '_SUCCESS']) expect(left, output).not.toContain(output);
     }
     expect((await readdir(scratch)).filter((name) => name.startsWith('propensity-'))).toEqual([]);
   });

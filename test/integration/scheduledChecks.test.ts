@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { listKeys, putObject } from '../../functions/adapters/s3/s3Objects.js';
 import type { DriftReport } from '../../functions/core/drift/checkDrift.js';
 import { train } from '../../functions/core/training/train.js';
@@ -150,6 +150,15 @@ describe('drift function', () => {
     const balanceLine = emf.find((line) => line['feature'] === 'balance')!;
     expect(balanceLine._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['model', 'feature']]);
     expect(balanceLine['FeaturePsi']).toBeCloseTo(report.features.find((f) => f.name === 'balance')!.psi!, 10);
+
+    // The page beside the JSON: served as HTML, with a chart of each drifted feature's distribution.
+    const pageKey = check.drift.reportKey.replace(/\.json$/, '.html');
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'drift-shifted', Key: pageKey }));
+    expect(head.ContentType).toBe('text/html; charset=utf-8');
+    const page = (await objectText(s3, pageKey, 'drift-shifted'))!;
+    expect(page).toContain('<h1>Drift report: bank-marketing');
+    for (const feature of ['age', 'balance', 'job']) expect(page).toContain(`<h3>${feature}</h3>`);
+    expect(page).toContain('No realized performance yet');
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Registry } from '../../functions/adapters/s3/S3Registry.js';
@@ -103,7 +103,7 @@ describe('score handler against the embedded S3', () => {
     expect(result.outputs).toBe(`s3://propensity-it/outputs/bank-marketing/${result.runId}/`);
     expect(result).toMatchObject({ model: 'bank-marketing', modelVersion: '2026-11-23T0900-test01', bundleOrigin: 'registry', economicsSource: 'bundle' });
     const prefix = prefixOf(result);
-    expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(await runFiles(s3, prefix)).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
 
     const success = await objectJson<{ runId: string; files: Array<{ name: string; bytes: number; sha256: string }>; source: Record<string, unknown>; model: unknown }>(
       s3,
@@ -112,11 +112,14 @@ describe('score handler against the embedded S3', () => {
     expect(success?.runId).toBe(result.runId);
     expect(success?.source).toEqual({ bucket: 'propensity-it', key, etag: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
     expect(success?.model).toEqual({ name: 'bank-marketing', version: '2026-11-23T0900-test01' });
-    expect(success?.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(success?.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     for (const file of success!.files) {
       const stored = Buffer.from((await objectText(s3, `${prefix}${file.name}`))!, 'utf8');
       expect({ name: file.name, bytes: stored.length, sha256: sha256(stored) }).toEqual(file);
     }
+    // The HTML report opens in a browser straight from S3 (a presigned URL, the console).
+    const html = await s3.client.send(new HeadObjectCommand({ Bucket: 'propensity-it', Key: `${prefix}report.html` }));
+    expect(html.ContentType).toBe('text/html; charset=utf-8');
 
     // Every row of the 45,211 is scored with the bundle's known weights.
     const summary = (await objectJson<RunSummary>(s3, `${prefix}summary.json`))!;
@@ -195,7 +198,7 @@ describe('score handler against the embedded S3', () => {
     expect(rb.summary.rows.read).toBe(bankFull.subarray(0, bankFull.indexOf('\n', 200_000) + 1).toString().split('\n').length - 2);
     for (const run of [ra, rb]) {
       const success = await objectJson<{ files: unknown[] }>(s3, `${prefixOf(run)}_SUCCESS`);
-      expect(success?.files).toHaveLength(5);
+      expect(success?.files).toHaveLength(6);
     }
   });
 

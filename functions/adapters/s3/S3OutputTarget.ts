@@ -64,7 +64,7 @@ interface OpenOutput {
   uploaded?: boolean;
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.csv': 'text/csv; charset=utf-8', '.json': 'application/json' };
+const CONTENT_TYPES: Record<string, string> = { '.csv': 'text/csv; charset=utf-8', '.json': 'application/json', '.html': 'text/html; charset=utf-8', '.md': 'text/markdown; charset=utf-8' };
 
 function contentTypeOf(name: string): string {
   const dot = name.lastIndexOf('.');

@@ -4,6 +4,7 @@ import { ConfigError, DriftError } from '../../core/errors.js';
 import { runDriftCheck, type DriftCheckResult } from '../../core/drift/runDriftCheck.js';
 import { PROFILE_FILE } from '../../core/drift/runProfile.js';
 import { readCommittedRunFile } from '../../adapters/fs/committedRunFile.js';
+import { renderDriftReport } from '../../core/report/driftReport.js';
 import { resolveBundle } from '../resolveBundle.js';
 
 export interface DriftCommandOptions {
@@ -27,12 +28,12 @@ function parseJson(text: string, file: string, what: string): unknown {
 
 /**
  * `propensity drift --model BUNDLE RUN_DIR...`: compares the profiles of local scoring runs with
- * the bundle's baseline, writes the report JSON and returns the summary to print and the exit
- * code (3 when drift is alerted, else 0).
+ * the bundle's baseline, writes the report JSON and its HTML page beside it (`.html` for `.json`),
+ * and returns the summary to print and the exit code (3 when drift is alerted, else 0).
  *
  * @throws DriftError for a run that did not finish (no valid `_SUCCESS` listing its profile) or a bundle without a baseline; ConfigError for bad options.
  */
-export async function driftCommand(options: DriftCommandOptions): Promise<DriftCheckResult & { readonly reportFile: string }> {
+export async function driftCommand(options: DriftCommandOptions): Promise<DriftCheckResult & { readonly reportFile: string; readonly htmlFile: string }> {
   if (options.runs.length === 0) throw new ConfigError('USAGE', 'give at least one scoring run folder', { key: 'RUN_DIR' });
   const bundle = await resolveBundle(options.model);
   const profiles = [];
@@ -60,5 +61,7 @@ export async function driftCommand(options: DriftCommandOptions): Promise<DriftC
   });
   const reportFile = options.report ?? 'drift-report.json';
   await writeFile(reportFile, `${JSON.stringify(result.report, null, 2)}\n`);
-  return { ...result, reportFile };
+  const htmlFile = `${reportFile.replace(/\.json$/i, '')}.html`;
+  await writeFile(htmlFile, await renderDriftReport(result.report));
+  return { ...result, reportFile, htmlFile };
 }

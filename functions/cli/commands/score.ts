@@ -6,7 +6,7 @@ import { jsonSyntaxError } from '../../core/validation.js';
 import { placeholderNotice, resolveEconomics } from '../../core/economics/campaignEconomics.js';
 import { formatReport, labelsLine } from '../../core/engine/formatReport.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
-import type { RunOutcome } from '../../core/engine/runOutputs.js';
+import { OUTPUT_FILES, type RunOutcome } from '../../core/engine/runOutputs.js';
 import { scoreExtract } from '../../core/engine/scoreExtract.js';
 import { localByteRanges } from '../../adapters/fs/localByteRanges.js';
 import { LocalOutputTarget } from '../../adapters/fs/localOutputTarget.js';
@@ -107,7 +107,7 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
     if (!options.quiet) {
       const { summary } = outcome;
       const notices = [placeholderNotice(summary.economics), summary.labels ? labelsLine(summary.labels) : null].filter((line) => line !== null);
-      process.stdout.write(`${formatReport(summary)}\n${notices.map((line) => `${line}\n`).join('')}Outputs: ${path.resolve(options.out)}\n`);
+      process.stdout.write(`${formatReport(summary)}\n${notices.map((line) => `${line}\n`).join('')}Outputs: ${path.resolve(options.out)}\nHTML report: ${path.resolve(options.out, OUTPUT_FILES.reportHtml)}\n`);
     }
     return outcome;
   } finally {

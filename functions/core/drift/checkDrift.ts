@@ -4,6 +4,7 @@ import { parseWith } from '../validation.js';
 import { jensenShannonDistance, populationStabilityIndex } from './divergence.js';
 import type { DriftBaseline, FeatureBaseline } from './driftBaseline.js';
 import { estimatePerformance, type EstimatedPerformance } from './estimatedPerformance.js';
+import type { DriftDistributions } from './driftDistributions.js';
 import type { FeatureProfile, RunProfile } from './runProfile.js';
 
 const featureThresholdsSchema = z
@@ -123,6 +124,8 @@ export interface DriftReport {
   /** Prediction drift; null when the baseline or the runs have no scores. */
   readonly score: ScoreDrift | null;
   readonly performance: EstimatedPerformance;
+  /** Baseline against current distributions on the compared bins, for the HTML report; written by `runDriftCheck`. */
+  readonly distributions?: DriftDistributions;
 }
 
 const LEVELS: readonly DriftLevel[] = ['ok', 'warn', 'alert'];

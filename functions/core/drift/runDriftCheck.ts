@@ -1,6 +1,7 @@
 import { DriftError } from '../errors.js';
 import { checkDrift, driftExitCode, parseDriftOptions, type DriftReport } from './checkDrift.js';
 import { parseDriftBaseline } from './driftBaseline.js';
+import { driftDistributions } from './driftDistributions.js';
 import { formatDriftReport } from './formatDriftReport.js';
 import { mergeAllProfiles, parseRunProfile, PROFILE_FILE, type RunProfile } from './runProfile.js';
 
@@ -61,11 +62,13 @@ export function runDriftCheck(input: DriftCheckInput): DriftCheckResult {
       `none of the ${input.profiles.length} run profiles was counted on the bundle's baseline ${baseline.id} (they belong to another model version)`,
     );
   }
-  const report = checkDrift(baseline, mergeAllProfiles(matching), options, {
+  const merged = mergeAllProfiles(matching);
+  const checked = checkDrift(baseline, merged, options, {
     checkedAt: (input.now ?? new Date()).toISOString(),
     ...(input.model !== undefined ? { model: input.model } : {}),
     ...(input.modelVersion !== undefined ? { modelVersion: input.modelVersion } : {}),
   });
+  const report: DriftReport = { ...checked, distributions: driftDistributions(baseline, merged) };
   const withSkips: DriftReport =
     skipped.length === 0
       ? report
@@ -73,11 +76,11 @@ export function runDriftCheck(input: DriftCheckInput): DriftCheckResult {
   return { report: withSkips, summary: formatDriftReport(withSkips), exitCode: driftExitCode(withSkips), skipped };
 }
 
-/** Where the scheduled check writes its report: `drift/<model>/<YYYY-MM-DD>.json`, `.txt` for the summary, `.retrain.json` for a retraining, `.realized.json` for realized performance. */
-export function driftReportKeys(model: string, date: Date, driftPrefix = 'drift/'): { report: string; summary: string; retrain: string; realized: string } {
+/** Where the scheduled check writes its report: `drift/<model>/<YYYY-MM-DD>.json`, `.txt` for the summary, `.html` for the page with charts, `.retrain.json` for a retraining, `.realized.json` for realized performance. */
+export function driftReportKeys(model: string, date: Date, driftPrefix = 'drift/'): { report: string; summary: string; html: string; retrain: string; realized: string } {
   const day = date.toISOString().slice(0, 10);
   const base = `${driftPrefix}${model}/${day}`;
-  return { report: `${base}.json`, summary: `${base}.txt`, retrain: `${base}.retrain.json`, realized: `${base}.realized.json` };
+  return { report: `${base}.json`, summary: `${base}.txt`, html: `${base}.html`, retrain: `${base}.retrain.json`, realized: `${base}.realized.json` };
 }
 
 /**

@@ -215,6 +215,23 @@ export class ScoreHistogram {
     return { customers: this.customerCount, probabilityUnits: probability, gainMicros: gain, valueMicros: value };
   }
 
+  /**
+   * Contacting customers best score first, whole bins at a time: the exact totals after each
+   * occupied bin, highest bin first (what the profit curve is drawn from).
+   */
+  *topDownTotals(): Generator<{ readonly contacts: number; readonly probabilityUnits: bigint; readonly gainMicros: bigint }> {
+    let contacts = 0;
+    let probability = 0n;
+    let gain = 0n;
+    for (let b = this.bins - 1; b >= 0; b--) {
+      if (this.counts[b] === 0) continue;
+      contacts += this.counts[b]!;
+      probability += this.sums.probability.total(b);
+      gain += this.sums.gain.total(b);
+      yield { contacts, probabilityUnits: probability, gainMicros: gain };
+    }
+  }
+
   private decileTable(): Uint8Array {
     if (this.decileByBin) return this.decileByBin;
     const table = new Uint8Array(this.bins);

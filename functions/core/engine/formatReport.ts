@@ -113,7 +113,9 @@ function labelsSection(labels: LabelledEvaluation, currency: string): string[] {
   );
   if (labels.realized) {
     lines.push('| campaign (labelled rows) | contacted | responders | cost | gain | profit | ROI |', '|---|---:|---:|---:|---:|---:|---:|');
-    lines.push(realizedRow('selection', labels.realized.selection, currency), realizedRow('best this extract allows', labels.realized.best, currency), realizedRow('everyone', labels.realized.everyone, currency), '');
+    lines.push(realizedRow('selection', labels.realized.selection, currency));
+    if (labels.realized.best) lines.push(realizedRow('best this extract allows', labels.realized.best, currency));
+    lines.push(realizedRow('everyone', labels.realized.everyone, currency), '');
   }
   if (labels.liftByDecile) {
     lines.push('| decile | rows | responders | response rate | lift | cumulative gain |', '|---:|---:|---:|---:|---:|---:|');

@@ -9,6 +9,8 @@ export const OUTPUT_FILES = {
   summary: 'summary.json',
   rejects: 'rejects.csv',
   report: 'report.md',
+  /** The same report as one self-contained HTML page with charts (`core/report/runReport.ts`). */
+  reportHtml: 'report.html',
   profile: PROFILE_FILE,
   /** The control group held out of the selection; written only when `controlFraction` > 0. */
   control: 'control.csv',

@@ -2,6 +2,7 @@ import type { RejectReason } from '../errors.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { CampaignFigures, CampaignRoi } from '../economics/campaignRoi.js';
 import type { DecileRow, ScoreDistribution, ScoreHistogram } from '../economics/scoreHistogram.js';
+import type { ProfitPoint } from '../economics/profitCurve.js';
 import type { SegmentSummary } from '../economics/segmentSelection.js';
 import type { LabelledEvaluation } from '../evaluation/labelledEvaluation.js';
 import type { LongLayoutCounts } from '../extract/longLayout.js';
@@ -37,6 +38,8 @@ export interface RunSummary {
   readonly scoreDistribution: ScoreDistribution;
   readonly deciles: DecileRow[] | null;
   readonly campaign: CampaignRoi | null;
+  /** Binary: expected profit against customers contacted, best score first (see `economics/profitCurve.ts`); absent for multiclass. */
+  readonly profitCurve?: readonly ProfitPoint[];
   /** How many customers the target list holds. */
   readonly selected: number;
   readonly segments: SegmentSummary[] | null;
@@ -69,6 +72,7 @@ export function buildRunSummary(input: {
   /** The whole run's histogram: probabilities (binary) or confidences (multiclass). */
   histogram: ScoreHistogram;
   campaign: CampaignRoi | null;
+  profitCurve?: readonly ProfitPoint[] | null;
   deciles: DecileRow[] | null;
   segments: SegmentSummary[] | null;
   /** Customers on the target list. */
@@ -120,6 +124,7 @@ export function buildRunSummary(input: {
     scoreDistribution: input.histogram.distribution(),
     deciles: input.deciles,
     campaign,
+    ...(input.profitCurve ? { profitCurve: input.profitCurve } : {}),
     selected: input.selected,
     segments,
     ...(input.policy ? { policy: input.policy } : {}),

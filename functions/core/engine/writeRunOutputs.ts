@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { ExtractError } from '../errors.js';
 import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import { campaignFigures, campaignRoi, type CampaignRoi } from '../economics/campaignRoi.js';
+import { profitCurve } from '../economics/profitCurve.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector, type SegmentSummary } from '../economics/segmentSelection.js';
 import { budgetContacts } from '../economics/targetSelection.js';
@@ -10,6 +11,7 @@ import { idColumn } from '../spec/featureSpec.js';
 import { csvRecord, type CsvTextOptions } from './csvText.js';
 import { writeCampaignTargets, writeSegmentTargets } from './targetLists.js';
 import { formatReport } from './formatReport.js';
+import { renderRunReport } from '../report/runReport.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { OutputTarget } from './outputTarget.js';
 import { OUTPUT_FILES, type RunOutcome } from './runOutputs.js';
@@ -163,6 +165,8 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     startedAt: context.startedAt,
     histogram,
     campaign,
+    // Suppression and control take customers out of the selection but not of the histogram: their cut-off is marked beside the curve, not on it.
+    profitCurve: campaign ? profitCurve(histogram, economics, policy ? [] : [campaign.selection, campaign.best]) : null,
     deciles: multiclass ? null : histogram.deciles(economics),
     segments: segmentSummaries,
     selected,
@@ -177,6 +181,9 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   const report = output.open(OUTPUT_FILES.report);
   await writeText(report, formatReport(summary));
   await endStream(report);
+  const html = output.open(OUTPUT_FILES.reportHtml);
+  await writeText(html, await renderRunReport(summary, profile));
+  await endStream(html);
   // The summary is written last of the outputs: a reader that sees it sees everything else.
   const summaryStream = output.open(OUTPUT_FILES.summary);
   await writeText(summaryStream, `${JSON.stringify(summary, null, 2)}\n`);

@@ -32,7 +32,7 @@ export interface LabelledEvaluation {
    * selection this extract allows (see `campaign.best`) actually earned at the run's economics,
    * counted over their labelled rows only.
    */
-  readonly realized: { readonly selection: RealizedFigures; readonly everyone: RealizedFigures; readonly best: RealizedFigures } | null;
+  readonly realized: { readonly selection: RealizedFigures; readonly everyone: RealizedFigures; readonly best?: RealizedFigures } | null;
 }
 
 /** A contact set's figures counted from the labels, at the run's economics. */

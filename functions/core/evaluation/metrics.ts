@@ -111,26 +111,34 @@ export function averagePrecisionOfCounts(positives: ArrayLike<number>, negatives
  * `average_precision_score`): Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct score thresholds, highest first.
  */
 export function averagePrecision(scores: ArrayLike<number>, positive: ArrayLike<number | boolean>): number {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   let totalPositives = 0;
-  for (let i = 0; i < n; i++) if (positive[i]) totalPositives++;
+  for (let i = 0; i < scores.length; i++) if (positive[i]) totalPositives++;
   if (totalPositives === 0) return Number.NaN;
-  let truePositives = 0;
-  let seen = 0;
   let previousRecall = 0;
   let ap = 0;
+  for (const { truePositives, seen } of thresholdSweep(scores, positive)) {
+    const recall = truePositives / totalPositives;
+    ap += (recall - previousRecall) * (truePositives / seen);
+    previousRecall = recall;
+  }
+  return ap;
+}
+
+/**
+ * Every distinct score as a threshold, highest first: the rows at or above it (`seen`) and the
+ * positives among them. Ties move together, as scikit-learn's curves do.
+ */
+export function* thresholdSweep(scores: ArrayLike<number>, positive: ArrayLike<number | boolean>): Generator<{ readonly threshold: number; readonly truePositives: number; readonly seen: number }> {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  let truePositives = 0;
   for (let i = 0; i < n; ) {
     let j = i;
     while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
     for (let k = i; k <= j; k++) if (positive[order[k]!]) truePositives++;
-    seen = j + 1;
-    const recall = truePositives / totalPositives;
-    ap += (recall - previousRecall) * (truePositives / seen);
-    previousRecall = recall;
+    yield { threshold: scores[order[i]!]!, truePositives, seen: j + 1 };
     i = j + 1;
   }
-  return ap;
 }
 
 /** Mean negative log-likelihood of the true class, probabilities clipped to [1e-15, 1 − 1e-15] as scikit-learn does. */

@@ -2,6 +2,8 @@ import { createBundle } from '../bundle/bundle.js';
 import type { BundleManifest } from '../bundle/bundleManifest.js';
 import type { DriftBaseline } from '../drift/driftBaseline.js';
 import type { Evaluation } from '../evaluation/evaluateClassifier.js';
+import type { TrainingCurves } from '../evaluation/trainingCurves.js';
+import { renderTrainingReport, TRAINING_REPORT_HTML } from '../report/trainingReport.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
 import type { CalibrationPlacement, ValidationMetrics } from './calibrateAndChooseThresholds.js';
 import type { ThresholdChoice } from './chooseThresholds.js';
@@ -14,22 +16,10 @@ import type { RowSplits } from './splitRows.js';
 import type { TrainTimings } from './trainTimings.js';
 import type { TrainingSpec } from './trainingSpec.js';
 import type { TrainingTable } from './trainingTable.js';
+import type { TrainingDataSummary } from './trainingDataSummary.js';
 
-/** Where the rows went, for the manifest (`metrics.data`). */
-export interface TrainingDataSummary {
-  readonly source: string;
-  /** Data rows of the file, rejected ones included. */
-  readonly rows: number;
-  readonly rejectedByReader: number;
-  readonly unlabelled: number;
-  readonly droppedByEncoder: Record<string, number>;
-  readonly unseenClassesInTest: readonly string[];
-  readonly trainRows: number;
-  readonly validationRows: number;
-  readonly testRows: number;
-  /** `given rows` or `stratified <fraction>`. */
-  readonly testSplit: string;
-}
+export type { TrainingDataSummary } from './trainingDataSummary.js';
+
 
 /**
  * Counts where the rows went: read, rejected by the reader, unlabelled, refused by the encoder,
@@ -74,6 +64,8 @@ export interface AssembleBundleInput {
   readonly parity: { readonly rows: number; readonly maxAbsDiff: number };
   readonly timings: TrainTimings;
   readonly baseline: DriftBaseline;
+  /** ROC points and reliability before/after calibration on the test rows, for the training report; absent: the report says so. */
+  readonly curves?: TrainingCurves;
 }
 
 /**
@@ -104,16 +96,25 @@ export function bundleNotes(
 
 /**
  * Assembles the model bundle: the manifest (task, classes, model files, fitted spec, economics,
- * threshold, metrics of every step, drift baseline, notes) with the sha256 of every file.
+ * threshold, metrics of every step, drift baseline, notes) with the sha256 of every file, and the
+ * training report (`report.html`, rendered from that manifest) among the files.
  * @throws BundleError BUNDLE_INVALID when the manifest does not validate.
  */
-export function assembleBundle(
+export async function assembleBundle(
   input: AssembleBundleInput,
   files: ReadonlyMap<string, Uint8Array>,
-): { manifest: BundleManifest; files: ReadonlyMap<string, Uint8Array> } {
+): Promise<{ manifest: BundleManifest; files: ReadonlyMap<string, Uint8Array> }> {
+  const manifest = bundleManifest(input);
+  // Validated first, so the report renders from exactly what the manifest will hold.
+  const checked = createBundle(manifest, files);
+  const report = new TextEncoder().encode(await renderTrainingReport(checked.manifest));
+  return createBundle(manifest, new Map([...files, [TRAINING_REPORT_HTML, report]]));
+}
+
+function bundleManifest(input: AssembleBundleInput): Parameters<typeof createBundle>[0] {
   const { spec, classes, calibration, thresholds, trained } = input;
   const binary = classes.length === 2;
-  return createBundle(
+  return (
     {
       schemaVersion: 1,
       name: spec.name,
@@ -159,10 +160,10 @@ export function assembleBundle(
         data: input.data,
         parity: input.parity,
         timings: input.timings,
+        ...(input.curves ? { curves: input.curves } : {}),
       },
       baseline: input.baseline,
       notes: bundleNotes(input),
-    },
-    files,
+    }
   );
 }

@@ -1,6 +1,7 @@
 import type { BundleManifest } from '../bundle/bundleManifest.js';
 import type { DriftBaseline } from '../drift/driftBaseline.js';
 import type { Evaluation } from '../evaluation/evaluateClassifier.js';
+import { trainingCurves } from '../evaluation/trainingCurves.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
 import { assembleBundle, summarizeData } from './assembleBundle.js';
 import { buildBaseline } from './buildBaseline.js';
@@ -70,7 +71,7 @@ export interface TrainResult {
    */
   readonly validation: { readonly probabilities: Float32Array; readonly labels: Int32Array; readonly rows: number; readonly outputWidth: number };
   /** Calibrated test probabilities (`rows × outputWidth`) and labels, as evaluated. */
-  readonly test: { readonly probabilities: Float32Array; readonly labels: Int32Array; readonly rows: number };
+  readonly test: { readonly probabilities: Float32Array; readonly labels: Int32Array; readonly rows: number; readonly uncalibratedProbabilities: Float32Array };
   readonly featureImportance: Record<string, number>;
   readonly baseline: DriftBaseline;
   /** Largest |ONNX − calibrated tfjs| over the checked test rows. */
@@ -121,6 +122,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   try {
     const predict: Predict = (x, rows) => predictRows(tf, model, x, rows, shape.inputShape, settings.predictBatchSize);
+    // Before calibrating: a folded calibration changes the model itself. For the report's reliability diagram.
+    const uncalibratedTest = await predict(test.x, test.rows);
     const [{ calibrated, tested }, evaluate] = await timed(async () => {
       const { calibration: method, importanceRepeats } = settings;
       const calibrated = await calibrateAndChooseThresholds({ tf, model, predict, validation, method, classes, outputUnits: shape.outputUnits, economics: spec.economics, table, encoder: encoded.encoder });
@@ -138,13 +141,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const { version, parity, files, outputName, extraFiles } = exported;
     const backend = tf.getBackend();
-    const bundle = assembleBundle(
+    const bundle = await assembleBundle(
       {
         spec, version, created: now, fitted, classes, trained, backend, evaluation, thresholds, parity, timings, baseline, calibration,
         model: { outputName, extraFiles, inputShape: shape.inputShape },
         calibrationAppliedIn: calibrated.appliedIn,
         validation: calibrated.validationMetrics,
         data: summarizeData(table, labels, splits, encoded),
+        curves: trainingCurves({ values: testProbabilities, rows: test.rows, width: shape.outputUnits }, uncalibratedTest, test.y, classes),
       },
       files,
     );
@@ -152,7 +156,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return {
       bundle, evaluation, fittedSpec: fitted, calibration, thresholds, search: trained.search, history: trained.history, timings, featureImportance, baseline, parity, backend,
       validation: { probabilities: validationProbabilities, labels: validation.y, rows: validation.rows, outputWidth: shape.outputUnits },
-      test: { probabilities: testProbabilities, labels: test.y, rows: test.rows },
+      test: { probabilities: testProbabilities, labels: test.y, rows: test.rows, uncalibratedProbabilities: uncalibratedTest },
     };
   } finally {
     model.dispose();

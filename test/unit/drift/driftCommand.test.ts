@@ -7,7 +7,8 @@ import { writeBundleDir } from '../../../functions/adapters/fs/bundleDir.js';
 import { driftCommand } from '../../../functions/cli/commands/drift.js';
 import type { DriftReport } from '../../../functions/core/drift/checkDrift.js';
 import type { DriftBaseline } from '../../../functions/core/drift/driftBaseline.js';
-import { DriftError } from '../../../functions/core/errors.js';
+import { ConfigError, DriftError } from '../../../functions/core/errors.js';
+import { reportCommand } from '../../../functions/cli/commands/report.js';
 import { buildBankBaseline, loadBankFixture, profileRows, shiftRows, type BankFixture } from './bankMarketingFixture.js';
 
 describe('propensity drift (command function)', () => {
@@ -71,6 +72,26 @@ describe('propensity drift (command function)', () => {
     expect(written.driftedFeatures).toEqual(['age', 'job', 'balance']);
     expect(result.summary).toContain('Drift check: bank-marketing v1');
     expect(result.summary).toMatch(/\nage +num/);
+    // The page beside the JSON, and what `propensity report` renders from the JSON alone.
+    expect(result.htmlFile).toBe(path.join(dir, 'shifted.html'));
+    const page = await readFile(result.htmlFile, 'utf8');
+    expect(page).toContain('<h1>Drift report: bank-marketing v1</h1>');
+    for (const feature of ['age', 'job', 'balance']) expect(page).toContain(`<h3>${feature}</h3>`);
+    const again = await reportCommand({ input: reportFile, out: path.join(dir, 'again.html') });
+    expect(await readFile(again, 'utf8')).toBe(page);
+  });
+
+  it('propensity report refuses what is not a run, a bundle or a drift report', async () => {
+    const notJson = path.join(dir, 'notes.txt');
+    await writeFile(notJson, 'hello');
+    await expect(reportCommand({ input: notJson })).rejects.toMatchObject({ code: 'USAGE', message: `${notJson}: INPUT: give a run folder, a bundle, or a drift report .json` });
+    const other = path.join(dir, 'other.json');
+    await writeFile(other, '{"schemaVersion": 1}');
+    await expect(reportCommand({ input: other })).rejects.toBeInstanceOf(ConfigError);
+    const unfinished = path.join(dir, 'unfinished');
+    await mkdir(unfinished, { recursive: true });
+    await writeFile(path.join(unfinished, 'summary.json'), '{}');
+    await expect(reportCommand({ input: unfinished })).rejects.toThrow(/not a finished run/);
   });
 
   it('exits 0 on an unshifted run, with options from a file', async () => {

@@ -124,6 +124,7 @@ describe('driftReportKeys', () => {
     expect(driftReportKeys('bank-marketing', now)).toEqual({
       report: 'drift/bank-marketing/2026-11-24.json',
       summary: 'drift/bank-marketing/2026-11-24.txt',
+      html: 'drift/bank-marketing/2026-11-24.html',
       retrain: 'drift/bank-marketing/2026-11-24.retrain.json',
       realized: 'drift/bank-marketing/2026-11-24.realized.json',
     });

@@ -97,9 +97,9 @@ describe('scoreExtract (binary)', () => {
 
     // Every output exists, _SUCCESS lists them, no staging leftovers.
     const files = await readdir(out);
-    expect(files.sort()).toEqual(['_SUCCESS', 'rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(files.sort()).toEqual(['_SUCCESS', 'rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     const success = JSON.parse(await read('_SUCCESS')) as { files: Array<{ name: string; bytes: number }> };
-    expect(success.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
+    expect(success.files.map((f) => f.name).sort()).toEqual(['rejects.csv', 'report.html', 'report.md', 'scores.csv', 'summary.json', 'targets.csv']);
     const summaryOnDisk = JSON.parse(await read('summary.json')) as RunSummary;
     expect(summaryOnDisk.rows.read).toBe(summaryOnDisk.rows.scored + summaryOnDisk.rows.rejected);
     expect(await read('report.md')).toContain('Rows read 6 = scored 4 + rejected 2');

@@ -314,7 +314,12 @@ describe('assembleBundle', () => {
 
   it('assembles a binary manifest: positive class, profit threshold, model files and the metrics of every step', async () => {
     const files = new Map([['model.onnx', Uint8Array.of(1, 2, 3)], ['tfjs/model.json', Uint8Array.of(4)]]);
-    const { manifest } = assembleBundle(await input(), files);
+    const bundle = await assembleBundle(await input(), files);
+    const { manifest } = bundle;
+    // The training report is one of the files, hashed like the others, rendered from this manifest.
+    const report = bundle.files.get('report.html')!;
+    expect(manifest.files['report.html']).toBe(sha256Hex(report));
+    expect(Buffer.from(report).toString('utf8')).toContain('<h1>Training report: hand v1</h1>');
     expect(manifest).toMatchObject({
       name: 'hand',
       version: 'v1',
@@ -341,7 +346,7 @@ describe('assembleBundle', () => {
   it('assembles a multiclass manifest without positive class or threshold', async () => {
     const classes = ['bronze', 'gold', 'silver'];
     const base = await input({ classes, thresholds: undefined, model: { outputName: 'probabilities', extraFiles: [], inputShape: [4] } });
-    const { manifest } = assembleBundle(base, new Map([['model.onnx', Uint8Array.of(1)]]));
+    const { manifest } = await assembleBundle(base, new Map([['model.onnx', Uint8Array.of(1)]]));
     expect(manifest).toMatchObject({ task: 'multiclass', classes, model: { outputName: 'probabilities', output: 'class-probabilities' } });
     expect(manifest.positiveClass).toBeUndefined();
     expect(manifest.threshold).toBeUndefined();
