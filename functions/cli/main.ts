@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { exitCodeFor, PropensityError } from '../core/errors.js';
+import { exitCodeFor, PropensityError, type PropensityErrorCode } from '../core/errors.js';
 import { inspectCommand } from './commands/inspect.js';
 import { scoreCommand, type ScoreCommandOptions } from './commands/score.js';
 import { MAX_PARTS, MAX_WORKERS, defaultWorkers } from '../adapters/workers/workerLimits.js';
@@ -76,8 +76,10 @@ export interface CommandOutcome {
 export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command {
   const program = new Command('propensity')
     .description('Batch scoring for customer marketing: extract in, target list and ROI out')
+    .option('--verbose', 'on an error, print its stack (and causes) after the one-line message')
     .exitOverride()
     .showHelpAfterError();
+  program.addHelpText('after', example('propensity score --model bank-marketing --input bank-full.csv --out runs/today'));
 
   program
     .command('score')
@@ -102,6 +104,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
       integerIn(1, MAX_PARTS),
     )
     .option('--no-csv-protection', 'write CSV cells as they are: no leading \' on cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)')
+    .addHelpText('after', example('propensity score --model bank-marketing --input bank-full.csv --out runs/today --economics campaign.json'))
     .action(async (options: ScoreCommandOptions) => {
       await scoreCommand(options);
     });
@@ -110,8 +113,10 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .command('inspect')
     .description('describe a model bundle: spec, economics, metrics; verifies its hashes')
     .argument('<bundle>', 'bundle folder, registry model folder, or bundled model name')
-    .action(async (bundle: string) => {
-      process.stdout.write(await inspectCommand(bundle));
+    .option('--json', 'print the whole manifest as JSON instead of the one-screen summary')
+    .addHelpText('after', example('propensity inspect bank-marketing', 'propensity inspect model-store/bank-marketing --json > manifest.json'))
+    .action(async (bundle: string, options: { json?: boolean }) => {
+      process.stdout.write(await inspectCommand(bundle, options));
     });
 
   program
@@ -120,6 +125,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .argument('<file>', 'extract (.csv or .csv.gz)')
     .option('--out <file>', 'write the spec here instead of printing it', outputFile)
     .option('--sample-rows <rows>', `rows to look at (1 to ${MAX_SAMPLE_ROWS})`, integerIn(1, MAX_SAMPLE_ROWS))
+    .addHelpText('after', example('propensity infer-spec churn.csv --out churn.spec.json'))
     .action(async (file: string, options: { out?: string; sampleRows?: number }) => {
       const { inferSpecCommand } = await import('./commands/inferSpec.js');
       await inferSpecCommand(file, options);
@@ -135,6 +141,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .option('--promote', 'make the new version the champion (with --registry)')
     .option('--seed <n>', `random seed (overrides the spec's; 0 to ${MAX_SEED})`, integerIn(0, MAX_SEED))
     .option('--quiet', 'print nothing but the evaluation')
+    .addHelpText('after', example('propensity train --spec model-store/bank-marketing/spec.json --data bank-full.csv --out bundles/bank'))
     .action(async (options: TrainCommandOptions) => {
       const { trainCommand } = await import('./commands/train.js');
       process.stdout.write((await trainCommand(options)).text);
@@ -178,6 +185,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .argument('<runs...>', 'output folders of scoring runs (each with profile.json)')
     .option('--report <file>', 'where to write the report JSON', outputFile, 'drift-report.json')
     .option('--options <file>', 'JSON of drift options (thresholds, per-feature overrides, minRows)')
+    .addHelpText('after', example('propensity drift --model bank-marketing runs/monday runs/tuesday --report drift.json'))
     .action(async (runs: string[], options: { model: string; report: string; options?: string }) => {
       const { driftCommand } = await import('./commands/drift.js');
       const result = await driftCommand({ model: options.model, runs, report: options.report, ...(options.options ? { options: options.options } : {}) });
@@ -203,6 +211,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .argument('<version>', 'version to promote')
     .requiredOption('--reason <text>', 'why, for the registry history')
     .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)', registryLocation)
+    .addHelpText('after', example('propensity promote bank-marketing 2026-11-23T1032-0f0ed5 --reason "beats the champion on November"'))
     .action(async (model: string, version: string, options: { reason: string; registry?: string }) => {
       const { promoteCommand } = await import('./commands/champion.js');
       process.stdout.write(await promoteCommand({ model, version, ...options }));
@@ -214,6 +223,7 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
     .argument('<model>', 'model name')
     .requiredOption('--reason <text>', 'why, for the registry history')
     .option('--registry <dir|s3-url>', 'registry (default: the bundled model-store/)', registryLocation)
+    .addHelpText('after', example('propensity rollback bank-marketing --reason "new champion lost money on Monday"'))
     .action(async (model: string, options: { reason: string; registry?: string }) => {
       const { rollbackCommand } = await import('./commands/champion.js');
       process.stdout.write(await rollbackCommand({ model, ...options }));
@@ -222,25 +232,64 @@ export function buildProgram(outcome: CommandOutcome = { exitCode: 0 }): Command
   return program;
 }
 
-/** Runs the CLI and returns the exit code; errors are printed as one line naming file, line and column. */
+/** A command's `--help` example block. */
+function example(...commands: string[]): string {
+  return `\nExample${commands.length > 1 ? 's' : ''}:\n${commands.map((c) => `  $ ${c}`).join('\n')}\n`;
+}
+
+/** What to try next, per error code: the second half of the one-line error. */
+const HINTS: Partial<Record<PropensityErrorCode, string>> = {
+  BUNDLE_NOT_FOUND: 'give a bundle folder, a registry model folder, or one of the names in model-store/',
+  BUNDLE_HASH_MISMATCH: 'the bundle changed after it was written: train or copy it again',
+  ECONOMICS_INVALID: 'see "Campaign economics" in the README for every key',
+  CONFIG_INVALID: 'check the JSON file named above against the README',
+  SPEC_INVALID: 'start from `propensity infer-spec FILE` and compare',
+  EXTRACT_MISSING_COLUMN: 'the extract must hold every column of the spec (`propensity inspect MODEL` lists them)',
+  EXTRACT_TOO_MANY_REJECTS: 'rejects.csv names each bad row; raise --max-reject-rate only if they are expected',
+  EXTRACT_LAYOUT_SUSPECT: 'check the file is the one the model expects; --skip-layout-check if the population really changed',
+  EXTRACT_TOO_LARGE: 'raise --max-bytes, --max-rows or --max-record-bytes if the file is expected to be this large',
+  EXTRACT_DELIMITER: 'check the spec\'s file.delimiter',
+  USAGE: 'see --help',
+};
+
+/** The one line an error prints: code, message, and a hint when there is one. */
+function errorLine(error: PropensityError): string {
+  const hint = HINTS[error.code];
+  return `propensity: ${error.code}: ${error.message}${hint ? ` (hint: ${hint})` : ''}`;
+}
+
+/** The stack of an error and of each cause, for `--verbose`. */
+function stacks(error: unknown): string {
+  const out: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) out.push(`${depth > 0 ? 'caused by: ' : ''}${e.stack ?? e.message}`);
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/**
+ * Runs the CLI and returns the exit code. Errors are one line (file, line and column where known,
+ * and a hint); `--verbose` adds the stack.
+ */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const outcome: CommandOutcome = { exitCode: 0 };
   const program = buildProgram(outcome);
+  const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return outcome.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const trace = verbose ? stacks(error) : '';
     if (error instanceof PropensityError) {
-      process.stderr.write(`propensity: ${error.code}: ${error.message}\n`);
+      process.stderr.write(`${errorLine(error)}\n${trace}`);
       return exitCodeFor(error);
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES') {
-      process.stderr.write(`propensity: ${(error as Error).message}\n`);
+      process.stderr.write(`propensity: ${(error as Error).message} (hint: check the path)\n${trace}`);
       return 2;
     }
-    process.stderr.write(`propensity: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    // A bug, not bad input: still one line; the stack with --verbose.
+    process.stderr.write(`propensity: internal error: ${(error as Error).message ?? String(error)} (hint: rerun with --verbose and report the stack)\n${trace}`);
     return 1;
   }
 }

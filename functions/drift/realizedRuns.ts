@@ -5,7 +5,7 @@ import { listRunIndexes, readRunIds, readRunIndex, runIndexRowsFromOutputs } fro
 import { isNotFound, putObject, readJsonObject, readObjectBytes } from '../adapters/s3/s3Objects.js';
 import { DAY_MS } from '../core/constants.js';
 import { realizedPerformance, type LabelledScore, type OutcomeLabels, type RealizedPerformance } from '../core/drift/realizedPerformance.js';
-import type { CampaignEconomics } from '../core/economics/campaignEconomics.js';
+import { responseGain, type CampaignEconomics } from '../core/economics/campaignEconomics.js';
 import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
 import type { RunSummary } from '../core/engine/runSummary.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
@@ -169,7 +169,8 @@ async function joinRun(args: RealizedForRunsArgs, candidate: WindowRun, claims: 
   if (!summary || summary.model.task !== 'binary') return null;
   const rows = await indexRows(args, candidate);
   if (!rows) return null;
-  const constantValue = typeof summary.economics.valuePerResponse === 'number' ? summary.economics.valuePerResponse : 0;
+  // The gain per response, as the run's targets.csv `value` column holds it (× saveRate).
+  const constantValue = typeof summary.economics.valuePerResponse === 'number' ? responseGain(summary.economics, summary.economics.valuePerResponse) : 0;
   // A run with a control group: its control.csv (a tenth or so of the selection) says who was held out.
   const control = summary.policy?.control ? await readRunIds(client, bucket, `${candidate.run}${OUTPUT_FILES.control}`) : undefined;
   const joined: JoinedRun = {
@@ -256,7 +257,7 @@ function realizedFromJoins(joins: readonly JoinedLabelFile[]): RunRealized[] {
     .map(({ meta, rows }) => {
       const labelled = [...rows.values()];
       const { economics } = meta;
-      const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : null;
+      const constantValue = typeof economics.valuePerResponse === 'number' ? responseGain(economics, economics.valuePerResponse) : null;
       return {
         run: meta.run,
         modelVersion: meta.modelVersion,

@@ -87,7 +87,7 @@ describe('CLI output paths are checked before any work: a usage error naming the
   it('inspect of a file (not a bundle folder) is BUNDLE_NOT_FOUND, not an internal ENOTDIR', async () => {
     const { code, printed } = await cli('inspect', file);
     expect(code).toBe(2);
-    expect(printed).toBe(`propensity: BUNDLE_NOT_FOUND: ${file}: not a bundle folder, a registry model folder, or a bundled model name\n`);
+    expect(printed).toBe(`propensity: BUNDLE_NOT_FOUND: ${file}: not a bundle folder, a registry model folder, or a bundled model name (hint: give a bundle folder, a registry model folder, or one of the names in model-store/)\n`);
   });
 
   it('score into a new folder under an existing one still works', async () => {
@@ -95,5 +95,42 @@ describe('CLI output paths are checked before any work: a usage error naming the
     await mkdir(parent);
     const { code } = await cli('score', '--model', bundle, '--input', extract, '--out', path.join(parent, 'a', 'b'), '--quiet');
     expect(code).toBe(0);
+  });
+});
+
+describe('propensity help, errors and inspect', () => {
+  const commands = ['score', 'inspect', 'infer-spec', 'train', 'drift', 'promote', 'rollback'];
+
+  it.each(commands)('%s --help ends with an example of the command', async (command) => {
+    const { code, stdout } = await cli(command, '--help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`\\nExamples?:\\n(  \\$ propensity ${command} .+\\n)+\\n*$`));
+  });
+
+  it('an error is one line with a hint; --verbose (after the command too) adds the stack', async () => {
+    const plain = await cli('score', '--model', file, '--input', extract, '--out', path.join(work, 'err'));
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.split('\n')).toEqual([expect.stringMatching(/^propensity: BUNDLE_NOT_FOUND: .* \(hint: .+\)$/) as unknown, '']);
+    const verbose = await cli('score', '--model', file, '--input', extract, '--out', path.join(work, 'err'), '--verbose');
+    expect(verbose.code).toBe(2);
+    const [first, ...stack] = verbose.stderr.trimEnd().split('\n');
+    expect(first).toBe(plain.stderr.trimEnd());
+    expect(stack[0]).toMatch(/^BundleError: /);
+    expect(stack.some((line) => /^\s+at /.test(line))).toBe(true);
+  });
+
+  it('inspect fits on one screen and --json prints the whole manifest', async () => {
+    const { code, stdout } = await cli('inspect', 'bank-marketing');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(40);
+    expect(lines[0]).toMatch(/^bank-marketing \S+ \(binary, onnx\) at /);
+    expect(stdout).toMatch(/^ {2}ROC AUC +0\.\d{3} +0\.\d{3}$/m);
+    expect(stdout).toMatch(/^ {2}categorical features \(10\): job \(\d+\), /m);
+    expect(stdout).toContain('economics: EUR 8 per contact, 120 per response; policy max-expected-profit; no budget');
+    expect(stdout).toMatch(/^lineage: created .+; 3 files, sha256 verified$/m);
+    const json = JSON.parse((await cli('inspect', 'bank-marketing', '--json')).stdout) as { location: string; manifest: { name: string; metrics: { evaluation: unknown } } };
+    expect(json.manifest.name).toBe('bank-marketing');
+    expect(json.manifest.metrics.evaluation).toBeDefined();
   });
 });

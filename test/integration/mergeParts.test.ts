@@ -76,6 +76,8 @@ describe('scoring in parts', () => {
     const b = JSON.parse(await readFile(path.join(merged, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(strip(b)).toEqual(strip(a));
     expect(a['rows']).toEqual({ read: 45_217, scored: 45_211, rejected: 6, rejectReasons: { NOT_A_NUMBER: 3, FIELD_COUNT: 3 } });
+    // The extract carries y: the labels figures travelled through the parts' JSON and merged exactly.
+    expect(a['labels']).toMatchObject({ column: 'y', rows: 45_211 });
     for (const part of parts) await part.spool.dispose();
   });
 

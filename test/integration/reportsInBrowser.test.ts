@@ -108,7 +108,8 @@ describe('HTML reports in headless Chromium', () => {
 
     expectClean(opened, file, 5);
     expect(opened.h1).toBe(`Propensity run: ${dataset('bank-marketing/bank-full.csv')}`);
-    expect(opened.h2).toEqual(['Campaign', 'Score distribution', 'Gains and lift by decile', 'Data quality']);
+    // bank-full.csv still holds y: the run is evaluated against it.
+    expect(opened.h2).toEqual(['Campaign', 'Score distribution', 'Gains and lift by decile', 'Realized performance (labels found in column y)', 'Data quality']);
     const again = path.join(work, 'bank-again.html');
     const report = await runCliCaptured(['report', out, '--out', again]);
     expect(report).toMatchObject({ code: 0, stdout: `${again}\n` });
@@ -122,7 +123,8 @@ describe('HTML reports in headless Chromium', () => {
 
     expectClean(opened, file, 3);
     expect(opened.h1).toBe(`Propensity run: ${dataset('segmentation/Train.csv')}`);
-    expect(opened.h2).toEqual(['Score distribution', expect.stringMatching(/^Segments \([\d,]+ customers on the list\)$/), 'Data quality']);
+    // Train.csv still holds Segmentation: the run is evaluated against it.
+    expect(opened.h2).toEqual(['Score distribution', expect.stringMatching(/^Segments \([\d,]+ customers on the list\)$/), 'Realized performance (labels found in column Segmentation)', 'Data quality']);
   }, 180_000);
 
   it('a training report in a freshly trained bundle: every file of the bundle under 1 MB, hashed, and what propensity report renders', async () => {

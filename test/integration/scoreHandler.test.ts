@@ -136,8 +136,11 @@ describe('score handler against the embedded S3', () => {
       const [lineNo, probability, predicted] = scores[i + 1]!.split(',');
       expect(Number(lineNo)).toBe(i + 2);
       expect(Number(probability)).toBeCloseTo(bankProbability(values), 5);
-      expect(predicted).toBe(bankProbability(values) >= 0.5 ? 'yes' : 'no');
+      // predicted follows the run's economics (EUR 5 a contact, 60 a response): worth it when p·60 > 5.
+      expect(predicted).toBe(bankProbability(values) * 60 > 5 ? 'yes' : 'no');
     });
+    // …so, with no budget, exactly as many rows say yes as targets.csv lists.
+    expect(scores.slice(1).filter((row) => row.split(',')[2] === 'yes')).toHaveLength(summary.selected);
 
     // The target list is what max-expected-profit chooses: every p·60 > 5, best first.
     const targets = (await objectText(s3, `${prefix}targets.csv`))!.trimEnd().split('\n');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,8 +39,12 @@ interface BundleInputs {
 }
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** Inside node_modules: the bundle imports every package (onnxruntime-node, tfjs and its .wasm files…) from there. */
-const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'propensity-worker');
+/**
+ * Inside node_modules: the bundle imports every package (onnxruntime-node, tfjs and its .wasm files…)
+ * from there. One folder per checkout: git worktrees that share one node_modules (a symlink) would
+ * otherwise run each other's worker code, the bundle of whichever checkout built last.
+ */
+const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'propensity-worker', createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12));
 
 let current: Promise<URL> | null = null;
 

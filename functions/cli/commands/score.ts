@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { jsonSyntaxError } from '../../core/validation.js';
-import { resolveEconomics } from '../../core/economics/campaignEconomics.js';
-import { formatReport } from '../../core/engine/formatReport.js';
+import { placeholderNotice, resolveEconomics } from '../../core/economics/campaignEconomics.js';
+import { formatReport, labelsLine } from '../../core/engine/formatReport.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
 import { OUTPUT_FILES, type RunOutcome } from '../../core/engine/runOutputs.js';
 import { scoreExtract } from '../../core/engine/scoreExtract.js';
@@ -104,7 +104,11 @@ export async function scoreCommand(options: ScoreCommandOptions): Promise<RunOut
     progress?.stop();
     // After the commit: a run that failed contacted no one.
     if (history) await history.record(runId, path.join(options.out, 'targets.csv'), asOf, outcome.summary.csvInjectionProtection);
-    if (!options.quiet) process.stdout.write(`${formatReport(outcome.summary)}\nOutputs: ${path.resolve(options.out)}\nHTML report: ${path.resolve(options.out, OUTPUT_FILES.reportHtml)}\n`);
+    if (!options.quiet) {
+      const { summary } = outcome;
+      const notices = [placeholderNotice(summary.economics), summary.labels ? labelsLine(summary.labels) : null].filter((line) => line !== null);
+      process.stdout.write(`${formatReport(summary)}\n${notices.map((line) => `${line}\n`).join('')}Outputs: ${path.resolve(options.out)}\nHTML report: ${path.resolve(options.out, OUTPUT_FILES.reportHtml)}\n`);
+    }
     return outcome;
   } finally {
     progress?.stop();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../core/errors.js';
 import { formatEvaluation } from '../../core/evaluation/formatEvaluation.js';
+import { placeholderNotice } from '../../core/economics/campaignEconomics.js';
 import { train, type TrainResult } from '../../core/training/train.js';
 import { openRegistry } from '../openRegistry.js';
 import { writeBundleDir } from '../../adapters/fs/bundleDir.js';
@@ -69,6 +70,7 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
     formatEvaluation(result.evaluation).trimEnd(),
     `ONNX parity: max |ONNX − tfjs| ${result.parity.maxAbsDiff.toExponential(2)} on ${result.parity.rows} rows`,
     `trained in ${result.timings.total.toFixed(1)} s; bundle written to ${written.join(' and ')}`,
+    ...(placeholderNotice(manifest.economics) ? [placeholderNotice(manifest.economics)!] : []),
   ].join('\n');
   return { result, written: written.join(' and '), text: `${text}\n` };
 }

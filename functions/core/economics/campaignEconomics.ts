@@ -23,6 +23,12 @@ export const campaignEconomicsSchema = z
     costPerContact: z.number().nonnegative().max(MAX_VALUE_PER_RESPONSE),
     /** Gain from one response: a constant, or the name of an extract column (e.g. expected order value). */
     valuePerResponse: z.union([z.number().nonnegative().max(MAX_VALUE_PER_RESPONSE), z.object({ column: z.string().min(1) }).strict()]),
+    /**
+     * Share (0–1) of responders the contact actually wins, for retention and churn campaigns where a
+     * "response" is a customer at risk and only some are saved: every expected gain is
+     * p × saveRate × valuePerResponse. Absent: 1 (every response is won).
+     */
+    saveRate: z.number().min(0).max(1).optional(),
     /** Set-up cost of running the campaign at all (creative, list rental). */
     fixedCost: z.number().nonnegative().max(MAX_CAMPAIGN_AMOUNT).default(0),
     budget: z
@@ -85,7 +91,7 @@ export function resolveEconomics(defaults: unknown, overrides?: unknown, source 
   if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
     throw new ConfigError('ECONOMICS_INVALID', 'must be a JSON object like {"costPerContact": 8, "valuePerResponse": 120}', { key: '(root)', source });
   }
-  const merged = overrides === undefined ? defaults : { ...(defaults as object), ...overrides };
+  const merged = overrides === undefined ? defaults : withoutSettledPlaceholder({ ...(defaults as object), ...overrides }, overrides as Record<string, unknown>);
   // An unknown key is not quoted: a per-run file is written outside Propensity and may hold anything.
   return parseWith(campaignEconomicsSchema, merged, ({ path, message, code }) =>
     new ConfigError('ECONOMICS_INVALID', code === 'unrecognized_keys' ? `has a key that is not an economics setting (not quoted); the settings here are ${(KNOWN_KEYS[path] ?? []).join(', ')}` : message, { key: path, source }),
@@ -102,4 +108,33 @@ export function resolveEconomics(defaults: unknown, overrides?: unknown, source 
 export function responseValueOf(cell: string): number | null {
   const value = parseDecimal(cell.trim());
   return value >= 0 && value <= MAX_VALUE_PER_RESPONSE ? value : null;
+}
+
+/**
+ * A per-run file that sets both money figures (cost per contact and value per response) settles
+ * the economics: the bundle's `placeholder` flag is dropped, unless the file itself sets it.
+ */
+function withoutSettledPlaceholder(merged: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  if (!('placeholder' in merged) || 'placeholder' in overrides || !('costPerContact' in overrides && 'valuePerResponse' in overrides)) return merged;
+  const { placeholder: _dropped, ...settled } = merged;
+  return settled;
+}
+
+/**
+ * What one response is worth to the campaign: the value per response times the save rate.
+ * @example responseGain({ saveRate: 0.3 }, 100) // 30
+ */
+export function responseGain(economics: Pick<CampaignEconomics, 'saveRate'>, value: number): number {
+  return economics.saveRate === undefined ? value : value * economics.saveRate;
+}
+
+/**
+ * The one line every command prints for economics no person set, or null when someone set them.
+ * @example placeholderNotice({ placeholder: true, currency: 'EUR', costPerContact: 1, valuePerResponse: 10 })
+ * // 'placeholder economics: EUR 1 per contact, 10 per response — set them with --economics FILE or in spec.json'
+ */
+export function placeholderNotice(economics: Pick<CampaignEconomics, 'placeholder' | 'currency' | 'costPerContact' | 'valuePerResponse'>): string | null {
+  if (economics.placeholder !== true) return null;
+  const value = typeof economics.valuePerResponse === 'number' ? String(economics.valuePerResponse) : `column "${economics.valuePerResponse.column}"`;
+  return `placeholder economics: ${economics.currency} ${economics.costPerContact} per contact, ${value} per response — set them with --economics FILE or in spec.json`;
 }

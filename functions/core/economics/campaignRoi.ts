@@ -48,7 +48,8 @@ export interface CampaignRoi {
   /** Not running the campaign: all zeros, ROI null. */
   readonly noOne: CampaignFigures;
   /**
-   * The best selection this extract allows: max-expected-profit under the same budget. Its profit
+   * The best selection this extract allows: the argmax of expected profit over every cut-off of the
+   * ranking (every customer with p·value·saveRate > cost, no budget; see `bestSelectionRuleFor`). Its profit
    * can still be below 0 when the fixed cost exceeds what the profitable customers bring; then
    * `noOne` is the better choice.
    */

@@ -102,9 +102,28 @@ export function selectionRuleFor(economics: CampaignEconomics): SelectionRule {
   }
 }
 
-/** The rule of the best selection the extract allows: max-expected-profit under the same budget. */
+/**
+ * Whether a customer is worth contacting at these economics, before any budget, suppression, cap
+ * or control split: p ≥ threshold for the threshold policy, else an expected gain above the cost
+ * of a contact (p·value·saveRate − cost > 0, `evMicros` in micro-units). It is scores.csv's
+ * `predicted`: with max-expected-profit and nothing else binding, exactly the rows of targets.csv.
+ * @example worthContacting(economics)(0.3, 2_000_000) // true under max-expected-profit
+ */
+export function worthContacting(economics: CampaignEconomics): (p: number, evMicros: number) => boolean {
+  if (economics.policy === 'threshold') {
+    const threshold = economics.threshold!;
+    return (p) => p >= threshold;
+  }
+  return (_p, evMicros) => evMicros > 0;
+}
+
+/**
+ * The rule of the best selection the extract allows: the top of the expected-profit curve over every
+ * cut-off of the ranking, i.e. every customer whose expected gain exceeds the cost of a contact, with
+ * no budget. It differs from the policy's selection when a budget, top-k or threshold binds.
+ */
 export function bestSelectionRuleFor(economics: CampaignEconomics): SelectionRule {
-  return selectionRuleFor({ ...economics, policy: 'max-expected-profit' });
+  return selectionRuleFor({ ...economics, policy: 'max-expected-profit', budget: {} });
 }
 
 /** Same rule, field by field (merging parts built with different rules is a configuration error). */

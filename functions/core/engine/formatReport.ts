@@ -1,4 +1,6 @@
 import type { CampaignFigures } from '../economics/campaignRoi.js';
+import { placeholderNotice } from '../economics/campaignEconomics.js';
+import type { LabelledEvaluation, RealizedFigures } from '../evaluation/labelledEvaluation.js';
 import type { RunSummary } from './runSummary.js';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -24,6 +26,8 @@ export function formatReport(summary: RunSummary): string {
   const lines: string[] = [];
   const { rows } = summary;
   lines.push(`# Propensity run: ${summary.source}`, '');
+  const placeholder = placeholderNotice(summary.economics);
+  if (placeholder) lines.push(`> **Placeholder economics.** Every money figure below uses ${placeholder.replace('placeholder economics: ', '')}.`, '');
   lines.push(`Model **${summary.model.name}** version ${summary.model.version} (${summary.model.task}), ${summary.durationMs} ms.`, '');
   lines.push(`Rows read ${integer.format(rows.read)} = scored ${integer.format(rows.scored)} + rejected ${integer.format(rows.rejected)}.`);
   const reasons = Object.entries(rows.rejectReasons);
@@ -34,6 +38,8 @@ export function formatReport(summary: RunSummary): string {
   }
   const unseen = Object.entries(summary.unseenCategories).filter(([, n]) => n > 0);
   if (unseen.length > 0) lines.push(`Values not seen in training (scored as other): ${unseen.map(([c, n]) => `${c} ${n}`).join(', ')}.`);
+  const imputed = Object.entries(summary.imputed ?? {}).filter(([, n]) => n > 0);
+  if (imputed.length > 0) lines.push(`Missing values filled by imputation: ${imputed.map(([c, n]) => `${c} ${integer.format(n)}`).join(', ')}.`);
   lines.push('');
 
   const c = summary.campaign;
@@ -68,6 +74,7 @@ export function formatReport(summary: RunSummary): string {
     }
     lines.push('');
   }
+  if (summary.labels) lines.push(...labelsSection(summary.labels, summary.campaign?.currency ?? summary.economics.currency));
   if (summary.segments) {
     lines.push(`## Segments (${integer.format(summary.selected)} customers on the list)`, '');
     lines.push('| segment | customers | mean confidence | on the list | recommended action |', '|---|---:|---:|---:|---|');
@@ -77,4 +84,45 @@ export function formatReport(summary: RunSummary): string {
     lines.push('');
   }
   return `${lines.join('\n')}\n`;
+}
+
+const fixed3 = (x: number | null) => (x === null || Number.isNaN(x) ? '–' : x.toFixed(3));
+
+function realizedRow(label: string, f: RealizedFigures, currency: string): string {
+  return `| ${label} | ${integer.format(f.contacted)} | ${integer.format(f.responders)} | ${money(f.cost, currency)} | ${money(f.gain, currency)} | ${money(f.profit, currency)} | ${percent(f.roi)} |`;
+}
+
+/**
+ * The one line the CLI prints for a run whose extract carried labels, e.g.
+ * `Labels found in column "y": 45,211 rows, realized AUC 0.829, selection ROI 218.9 % (everyone 75.5 %)`.
+ */
+export function labelsLine(labels: LabelledEvaluation): string {
+  const roi = labels.realized ? `, selection ROI ${percent(labels.realized.selection.roi)} (everyone ${percent(labels.realized.everyone.roi)})` : `, accuracy ${percent(labels.accuracy)}`;
+  const unlabelled = labels.unlabelled > 0 ? ` (${integer.format(labels.unlabelled)} unlabelled left out)` : '';
+  return `Labels found in column "${labels.column}": ${integer.format(labels.rows)} rows${unlabelled}, realized AUC ${fixed3(labels.rocAuc)}${roi}`;
+}
+
+/** report.md's section on the extract's own labels: the figures, the realized campaign, the lift by decile. */
+function labelsSection(labels: LabelledEvaluation, currency: string): string[] {
+  const lines = [`## Labels found in column "${labels.column}" (realized)`, ''];
+  const positives = labels.positives === null ? '' : `, ${integer.format(labels.positives)} positive`;
+  lines.push(
+    `${integer.format(labels.rows)} labelled rows${positives}; ${integer.format(labels.unlabelled)} without a known label left out. ` +
+      `ROC AUC **${fixed3(labels.rocAuc)}**${labels.task === 'multiclass' ? ' (macro one-vs-rest)' : ''}, PR-AUC ${fixed3(labels.prAuc)}, log loss ${fixed3(labels.logLoss)}, accuracy ${percent(labels.accuracy)}, calibration error (ECE) ${fixed3(labels.calibration.ece)}.`,
+    '',
+  );
+  if (labels.realized) {
+    lines.push('| campaign (labelled rows) | contacted | responders | cost | gain | profit | ROI |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push(realizedRow('selection', labels.realized.selection, currency));
+    if (labels.realized.best) lines.push(realizedRow('best this extract allows', labels.realized.best, currency));
+    lines.push(realizedRow('everyone', labels.realized.everyone, currency), '');
+  }
+  if (labels.liftByDecile) {
+    lines.push('| decile | rows | responders | response rate | lift | cumulative gain |', '|---:|---:|---:|---:|---:|---:|');
+    for (const d of labels.liftByDecile) {
+      lines.push(`| ${d.decile} | ${integer.format(d.rows)} | ${integer.format(d.positives)} | ${percent(d.responseRate)} | ${fixed3(d.lift)} | ${percent(d.cumulativeGain)} |`);
+    }
+    lines.push('');
+  }
+  return lines;
 }

@@ -12,14 +12,14 @@ import { MERGE_CHUNK_BYTES, type Spool, type SpoolChannel } from './spool.js';
  * extract, so the order is total and does not depend on how the file was split into parts.
  *
  * A run is binary, little-endian, one record per candidate: key, line, a, b as float64 (exact,
- * and no number formatting per row), then the text's UTF-8 length (uint32) and bytes.
+ * and no number formatting per row), the text's UTF-8 length (uint32), a tag byte, and the text's bytes.
  */
 
 /** Candidates buffered before a run is written: ~10 MB of memory, a few runs per million rows. */
 export const RUN_ROWS = 131_072;
 
 const RUN_PREFIX = 'ranked-';
-const HEAD_BYTES = 36;
+const HEAD_BYTES = 37;
 
 /** One candidate read back from a run. */
 export interface RankedCandidate {
@@ -28,6 +28,8 @@ export interface RankedCandidate {
   /** Two numbers the writer attached (e.g. probability and value). */
   readonly a: number;
   readonly b: number;
+  /** A small number the writer attached (0–255; e.g. the row's label: 0 none, 1 negative, 2 positive). */
+  readonly tag: number;
   /** The writer's text (e.g. the id's CSV field, still spool-escaped). */
   readonly text: string;
 }
@@ -47,6 +49,7 @@ export class RankedRunWriter {
   private readonly lines: Float64Array;
   private readonly as: Float64Array;
   private readonly bs: Float64Array;
+  private readonly tags: Uint8Array;
   private readonly texts: string[];
   private count = 0;
   /** Whether every key of the current run is an integer small enough to sort packed (see {@link rankOrder}). */
@@ -66,12 +69,14 @@ export class RankedRunWriter {
     this.lines = new Float64Array(runRows);
     this.as = new Float64Array(runRows);
     this.bs = new Float64Array(runRows);
+    this.tags = new Uint8Array(runRows);
     this.texts = new Array<string>(runRows).fill('');
   }
 
   /** Adds one candidate. */
-  add(key: number, line: number, a: number, b: number, text: string): void {
+  add(key: number, line: number, a: number, b: number, text: string, tag = 0): void {
     const i = this.count++;
+    this.tags[i] = tag;
     this.keys[i] = key;
     this.lines[i] = line;
     this.as[i] = a;
@@ -88,7 +93,7 @@ export class RankedRunWriter {
   }
 
   private writeRun(): void {
-    const { keys, lines, as, bs, texts } = this;
+    const { keys, lines, as, bs, tags, texts } = this;
     let chars = 0;
     for (let i = 0; i < this.count; i++) chars += texts[i]!.length;
     const order = this.rankOrder();
@@ -104,6 +109,7 @@ export class RankedRunWriter {
       buf.writeDoubleLE(bs[i]!, at + 24);
       const n = buf.write(texts[i]!, at + HEAD_BYTES, 'utf8');
       buf.writeUInt32LE(n, at + 32);
+      buf[at + 36] = tags[i]!;
       at += HEAD_BYTES + n;
     }
     const channel = `${RUN_PREFIX}${String(this.runs.length).padStart(4, '0')}`;
@@ -171,6 +177,7 @@ class RunCursor implements RankedCandidate {
   line = 0;
   a = 0;
   b = 0;
+  tag = 0;
   text = '';
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -196,6 +203,7 @@ class RunCursor implements RankedCandidate {
     this.line = buf.readDoubleLE(pos + 8);
     this.a = buf.readDoubleLE(pos + 16);
     this.b = buf.readDoubleLE(pos + 24);
+    this.tag = buf[pos + 36]!;
     this.text = buf.toString('utf8', pos + HEAD_BYTES, pos + HEAD_BYTES + n);
     this.pos = pos + HEAD_BYTES + n;
     return true;

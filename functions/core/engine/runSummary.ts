@@ -78,10 +78,13 @@ export function buildRunSummary(input: {
   /** Customers on the target list. */
   selected: number;
   policy?: ContactPolicySummary | null;
+  /** The scores against the extract's labels; null when it had none. */
+  labels?: LabelledEvaluation | null;
 }): RunSummary {
   const { parts, bundle, campaign, segments } = input;
   const rows = { read: 0, scored: 0, rejected: 0, rejectReasons: {} as Partial<Record<RejectReason, number>> };
   const unseen: Record<string, number> = {};
+  const imputed: Record<string, number> = {};
   let long: { customersScored: number; customersRejected: number; missingPeriods: number } | undefined;
   for (const part of parts) {
     if (part.longLayout) {
@@ -97,6 +100,7 @@ export function buildRunSummary(input: {
       rows.rejectReasons[reason] = (rows.rejectReasons[reason] ?? 0) + count;
     }
     for (const [column, count] of Object.entries(part.unseenCategories)) unseen[column] = (unseen[column] ?? 0) + count;
+    for (const [column, count] of Object.entries(part.imputed)) imputed[column] = (imputed[column] ?? 0) + count;
   }
   if (rows.read !== rows.scored + rows.rejected) {
     throw new Error(`row accounting broke: read ${rows.read} ≠ scored ${rows.scored} + rejected ${rows.rejected}`);
@@ -111,6 +115,8 @@ export function buildRunSummary(input: {
     durationMs: finishedAt.getTime() - input.startedAt.getTime(),
     rows,
     unseenCategories: unseen,
+    imputed,
+    ...(input.labels ? { labels: input.labels } : {}),
     ...(long ? { longLayout: long } : {}),
     delimiter: parts[0]!.delimiter,
     csvInjectionProtection: parts[0]!.csvInjectionProtection,

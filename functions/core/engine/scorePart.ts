@@ -5,7 +5,7 @@ import { CONTACT_CAP_REASON } from '../policy/contactHistory.js';
 import { RankedRunWriter } from './rankedRuns.js';
 import { spoolCustomerIds } from './crossPartCustomers.js';
 import { campaignCandidates } from './targetLists.js';
-import { responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
+import { responseGain, responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
 import { ProfileAccumulator } from '../drift/runProfile.js';
@@ -14,6 +14,9 @@ import { readLongCustomers } from '../extract/longLayout.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
 import { afterLayoutCheckBatches, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
+import { missingMarkers, targetColumn } from '../spec/featureSpec.js';
+import { LabelTally, WRITTEN_SCALE } from '../evaluation/labelTally.js';
+import { worthContacting } from '../economics/targetSelection.js';
 import { csvField, csvRecord, formatProbability, type CsvTextOptions } from './csvText.js';
 import type { LoadedBundle } from './loadBundle.js';
 import type { RunObserver } from './runObserver.js';
@@ -156,19 +159,28 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   const encoder = compileEncoder(featureSpec, header, source, runObserver ? { observer: runObserver } : {});
   const valueColumn = typeof economics.valuePerResponse === 'object' ? economics.valuePerResponse.column : null;
   const valueIndex = valueColumn ? encoder.valueIndex(valueColumn) : -1;
-  const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : 0;
+  // Every value below is a response's gain to the campaign: the value per response × saveRate.
+  const constantValue = typeof economics.valuePerResponse === 'number' ? responseGain(economics, economics.valuePerResponse) : 0;
 
   const multiclass = manifest.task === 'multiclass';
   const classes = manifest.classes;
   const positive = manifest.positiveClass ?? classes[1]!;
   const negative = classes.find((c) => c !== positive) ?? classes[0]!;
-  const threshold = manifest.threshold ?? 0.5;
+  const worth = worthContacting(economics);
   const csvInjectionProtection = options.csvInjectionProtection ?? true;
   const csv: CsvTextOptions = { injectionProtection: csvInjectionProtection };
   const positiveField = csvField(positive, csv);
   const negativeField = csvField(negative, csv);
   const classFields = classes.map((c) => spoolLine(csvField(c, csv)));
   const histogram = new ScoreHistogram();
+  // An extract that still has the spec's target column: its labels are tallied against the written
+  // scores (never a feature). A long extract's cells are per period: it is not evaluated.
+  const target = targetColumn(featureSpec.spec);
+  const labelIndex = long || !target ? null : encoder.targetIndex;
+  const labelMarkers = target ? missingMarkers(target) : new Set<string>();
+  const classOf = new Map(classes.map((c, k) => [c, k]));
+  const tally = labelIndex === null ? null : new LabelTally(target!.name, manifest.task, classes.length, histogram.bins);
+  const positiveIndex = classes.indexOf(positive);
   // Multiclass: counts and confidence sums per segment only (maxContacts 0 keeps no rows): the
   // ranked list goes to the runs like the binary one.
   const segments = multiclass ? new SegmentSelector({ classes, actions: manifest.actions ?? null, maxContacts: 0 }) : null;
@@ -215,6 +227,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     const capped = new Uint8Array(batchSize);
     const lines = new Float64Array(batchSize);
     const values = new Float64Array(batchSize);
+    const labels = new Int16Array(batchSize);
+    const micros = new Float64Array(multiclass ? model.outputWidth : 0);
     let filled = 0;
     let rowsRead = 0;
     let rowsScored = 0;
@@ -254,16 +268,33 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
           const bin = histogram.add(p, v);
           const ev = moneyUnits(p * v) - costMicros;
           const reason = reasons[row]!;
+          const written = formatProbability(p);
+          // Run tag: 0 unlabelled, 1 negative, 2 positive (the realized figures of the target lists).
+          let tag = 0;
+          if (tally) {
+            const label = labels[row]!;
+            if (label < 0) tally.unlabelled();
+            else {
+              tag = label === positiveIndex ? 2 : 1;
+              tally.addBinary(Math.round(Number(written) * WRITTEN_SCALE), tag === 2, bin, reason === null ? v : null);
+            }
+          }
           if (reason !== null) suppress(reason, capped[row] === 1, p, v);
-          else if (candidates.accepts(p, ev)) ranked.add(ev, line, p, v, idField);
-          text += `${binPrefix(bin)}${idField},${formatProbability(p)},${p >= threshold ? positiveField : negativeField}${suppressionCells(reason)}\n`;
+          else if (candidates.accepts(p, ev)) ranked.add(ev, line, p, v, idField, tag);
+          text += `${binPrefix(bin)}${idField},${written},${worth(p, ev) ? positiveField : negativeField}${suppressionCells(reason)}\n`;
         } else {
           let top = 0;
           let fields = '';
           for (let k = 0; k < out; k++) {
             const p = probabilities[row * out + k]!;
             if (p > probabilities[row * out + top]!) top = k;
-            fields += `,${formatProbability(p)}`;
+            const written = formatProbability(p);
+            if (tally) micros[k] = Math.round(Number(written) * WRITTEN_SCALE);
+            fields += `,${written}`;
+          }
+          if (tally) {
+            if (labels[row]! < 0) tally.unlabelled();
+            else tally.addMulticlass(micros, labels[row]!, top);
           }
           const conf = Math.min(1, Math.max(0, probabilities[row * out + top]!));
           segments!.offer(idField, line, top, conf);
@@ -303,7 +334,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
               rejectRecord(item.record, { column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]` });
               continue;
             }
-            values[filled] = value;
+            values[filled] = responseGain(economics, value);
           }
           const issue = encoder.encode(fields, batch, filled * width, textBatch, filled * textWidth);
           if (issue) {
@@ -317,6 +348,10 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
             const over = listed === null && overCap !== null && overCap.reasonOf(id) !== null;
             reasons[filled] = over ? CONTACT_CAP_REASON : listed;
             capped[filled] = over ? 1 : 0;
+          }
+          if (labelIndex !== null) {
+            const cell = (fields[labelIndex] ?? '').trim();
+            labels[filled] = labelMarkers.has(cell) ? -1 : (classOf.get(cell) ?? -1);
           }
           lines[filled] = line;
           filled++;
@@ -338,6 +373,8 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       ...(customerIds ? { customerIds } : {}),
       rejectReasons,
       unseenCategories: encoder.unseenCounts(),
+      imputed: encoder.imputedCounts(),
+      labels: tally,
       delimiter: extract.delimiter,
       csvInjectionProtection,
       histogram,

@@ -3,6 +3,7 @@ import type { ScoreHistogram } from '../economics/scoreHistogram.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
 import type { RunProfile } from '../drift/runProfile.js';
 import type { LongLayoutCounts } from '../extract/longLayout.js';
+import type { LabelTally } from '../evaluation/labelTally.js';
 import type { Spool, SpoolChannel } from './spool.js';
 
 /**
@@ -22,6 +23,10 @@ export interface ScoredPart {
   readonly rowsRejected: number;
   readonly rejectReasons: Partial<Record<RejectReason, number>>;
   readonly unseenCategories: Record<string, number>;
+  /** Missing cells filled by imputation, per feature column, among the part's scored rows. */
+  readonly imputed: Record<string, number>;
+  /** The scored rows against the extract's own labels; null when the extract has no target column. */
+  readonly labels: LabelTally | null;
   readonly delimiter: string;
   /** Whether the part's spooled CSV cells were neutralised against formula injection. */
   readonly csvInjectionProtection: boolean;

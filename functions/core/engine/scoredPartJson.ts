@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, REJECT_REASONS } from '../errors.js';
 import { ScoreHistogram } from '../economics/scoreHistogram.js';
 import { SegmentSelector } from '../economics/segmentSelection.js';
+import { LabelTally } from '../evaluation/labelTally.js';
 import { parseRunProfile } from '../drift/runProfile.js';
 import { parseWith } from '../validation.js';
 import type { ScoredPart } from './scoredPart.js';
@@ -21,6 +22,8 @@ const scoredPartJsonSchema = z
     rowsRejected: count,
     rejectReasons: z.partialRecord(z.enum(REJECT_REASONS), count),
     unseenCategories: z.record(z.string(), count),
+    imputed: z.record(z.string(), count).default({}),
+    labels: z.unknown().nullable().default(null),
     delimiter: z.string().length(1),
     csvInjectionProtection: z.boolean(),
     histogram: z.unknown(),
@@ -58,6 +61,8 @@ export function scoredPartToJson(part: ScoredPart): ScoredPartJson {
     rowsRejected: part.rowsRejected,
     rejectReasons: { ...part.rejectReasons },
     unseenCategories: { ...part.unseenCategories },
+    imputed: { ...part.imputed },
+    labels: part.labels?.toJSON() ?? null,
     delimiter: part.delimiter,
     csvInjectionProtection: part.csvInjectionProtection,
     histogram: part.histogram.toJSON(),
@@ -92,6 +97,8 @@ export function scoredPartFromJson(json: unknown, spool: Spool, source = 'scored
     rowsRejected: data.rowsRejected,
     rejectReasons: data.rejectReasons,
     unseenCategories: data.unseenCategories,
+    imputed: data.imputed,
+    labels: data.labels === null ? null : LabelTally.fromJSON(data.labels, `${source} (labels)`),
     delimiter: data.delimiter,
     csvInjectionProtection: data.csvInjectionProtection,
     histogram: ScoreHistogram.fromJSON(data.histogram, `${source} (histogram)`),

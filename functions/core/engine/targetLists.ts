@@ -3,6 +3,7 @@ import type { CampaignEconomics } from '../economics/campaignEconomics.js';
 import type { ContactTotals } from '../economics/campaignRoi.js';
 import { LimbSums, MONEY_SCALE, moneyUnits, probabilityUnits } from '../economics/fixedPoint.js';
 import type { SegmentSelector } from '../economics/segmentSelection.js';
+import type { RealizedTotals } from '../evaluation/labelTally.js';
 import { bestSelectionRuleFor, ruleTakes, selectionRuleFor } from '../economics/targetSelection.js';
 import { inControlGroup } from '../policy/controlGroup.js';
 import { countSelected, type RunProfile } from '../drift/runProfile.js';
@@ -86,15 +87,20 @@ export async function writeCampaignTargets(
   out: Writable,
   profile: RunProfile | null,
   control: ControlSplit | null = null,
-): Promise<{ selection: ContactTotals; best: ContactTotals; control: ContactTotals }> {
+): Promise<{ selection: ContactTotals; best: ContactTotals; control: ContactTotals; realized: { selection: RealizedTotals; best: RealizedTotals } }> {
   const { readers } = campaignCandidates(economics);
   const counts = [0, 0, 0];
   // Sums of the treated selection, the best selection and the control group.
   const sums = [new LimbSums(2), new LimbSums(2), new LimbSums(2)];
+  // Labelled rows (run tag 1 negative, 2 positive) of the treated selection and of the best one.
+  const realized = [
+    { contacts: 0, responders: 0, gainMicros: 0n },
+    { contacts: 0, responders: 0, gainMicros: 0n },
+  ];
   const full = (r: number) => readers[r]!.cap !== null && counts[r]! >= readers[r]!.cap;
   const rows = targetRows(out);
   const held = control ? targetRows(control.out) : null;
-  await mergeRankedRuns(runs, ({ key, a: p, b: v, text: idField }) => {
+  await mergeRankedRuns(runs, ({ key, a: p, b: v, tag, text: idField }) => {
     let row = '';
     let heldRow = '';
     for (let r = 0; r < 2; r++) {
@@ -103,6 +109,14 @@ export async function writeCampaignTargets(
       const id = r === 0 ? unspoolLine(idField) : '';
       const sum = r === 0 && control && inControlGroup(id, control.salt, control.fraction) ? 2 : r;
       if (sum === 2) counts[2]!++;
+      else if (tag !== 0) {
+        const labelled = realized[r]!;
+        labelled.contacts++;
+        if (tag === 2) {
+          labelled.responders++;
+          labelled.gainMicros += BigInt(moneyUnits(v));
+        }
+      }
       sums[sum]!.add(0, probabilityUnits(p));
       sums[sum]!.add(1, moneyUnits(p * v));
       if (r === 0) {
@@ -123,7 +137,7 @@ export async function writeCampaignTargets(
   await rows.end();
   await held?.end();
   const totals = (r: number, contacts: number): ContactTotals => ({ contacts, probabilityUnits: sums[r]!.total(0), gainMicros: sums[r]!.total(1) });
-  return { selection: totals(0, counts[0]! - counts[2]!), best: totals(1, counts[1]!), control: totals(2, counts[2]!) };
+  return { selection: totals(0, counts[0]! - counts[2]!), best: totals(1, counts[1]!), control: totals(2, counts[2]!), realized: { selection: realized[0]!, best: realized[1]! } };
 }
 
 /** The multiclass target list: every customer by confidence, within `maxContacts`; returns the selected count per segment. */

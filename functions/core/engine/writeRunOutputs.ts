@@ -19,6 +19,7 @@ import { DEFAULT_MAX_REJECT_RATE, assertRejectRate } from './rejectRateGuard.js'
 import { assertCustomersInOnePart } from './crossPartCustomers.js';
 import { buildRunSummary, type ContactPolicySummary } from './runSummary.js';
 import type { ScoredPart } from './scoredPart.js';
+import { LabelTally, type RealizedTotals } from '../evaluation/labelTally.js';
 import { renderScoredLines, type ScoresRenderer } from './scoredLines.js';
 import { unspoolLine, type SpoolChannel } from './spool.js';
 import { endStream, lineBatches, writeText } from './textStreams.js';
@@ -71,6 +72,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     ? new SegmentSelector({ classes: bundle.manifest.classes, actions: bundle.manifest.actions ?? null, maxContacts: 0 })
     : null;
   for (const part of parts) if (segments) segments.merge(part.segments!);
+  const labelTally = mergedLabels(parts);
 
   const idName = idColumn(bundle.featureSpec.spec)?.name ?? 'line';
   const classes = bundle.manifest.classes;
@@ -99,6 +101,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
   let campaign: CampaignRoi | null = null;
   let segmentSummaries: SegmentSummary[] | null = null;
   let selected: number;
+  let realized: { selection: RealizedTotals; best: RealizedTotals } | null = null;
   let policy: ContactPolicySummary | null = suppression || overCap !== null ? { suppression, overCap, control: null, selectedBeforeControl: null } : null;
   if (!multiclass) {
     const targetsHeader = csvRecord([idName, 'rank', 'probability', 'value', 'expected_value'], csv);
@@ -109,6 +112,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     const chosen = await writeCampaignTargets(runs, economics, targets, profile, control);
     if (controlStream) await endStream(controlStream);
     selected = chosen.selection.contacts;
+    realized = chosen.realized;
     const everyone = histogram.totals();
     // Contacting everyone means everyone who may be contacted: the suppressed are left out.
     const left = { customers: everyone.customers, probabilityUnits: everyone.probabilityUnits, gainMicros: everyone.gainMicros };
@@ -167,6 +171,7 @@ export async function writeRunOutputs(parts: readonly ScoredPart[], context: Run
     segments: segmentSummaries,
     selected,
     policy,
+    labels: labelTally?.evaluate(decileByBin, economics, realized) ?? null,
   });
   if (profile) {
     const profileStream = output.open(OUTPUT_FILES.profile);
@@ -228,6 +233,21 @@ function policySuppression(parts: readonly ScoredPart[], capped: boolean): Pick<
     suppression: { customers: listed, byReason: Object.fromEntries(Object.entries(byReason).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) },
     overCap: capped ? overCap : null,
   };
+}
+
+/** The parts' label tallies merged; null when the extract has no target column. */
+function mergedLabels(parts: readonly ScoredPart[]): LabelTally | null {
+  const first = parts[0]!.labels;
+  if (first === null) {
+    if (parts.some((p) => p.labels !== null)) throw new Error('writeRunOutputs: the parts disagree on the label column');
+    return null;
+  }
+  const merged = LabelTally.fromJSON(first.toJSON());
+  for (const part of parts.slice(1)) {
+    if (part.labels === null) throw new Error('writeRunOutputs: the parts disagree on the label column');
+    merged.merge(part.labels);
+  }
+  return merged;
 }
 
 /** The parts' profiles merged (a copy: the run's selection is counted into it as targets are written). */

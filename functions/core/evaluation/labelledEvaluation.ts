@@ -3,7 +3,8 @@ import type { CalibrationBin, LiftRow } from './metrics.js';
 /**
  * How a scoring run's probabilities did against outcomes the extract already carried (the spec's
  * target column present in the scored file): `summary.json` `labels`, and a section of both reports.
- * Absent when the extract has no target column.
+ * Absent when the extract has no target column. Every figure is computed on the probabilities as
+ * scores.csv writes them (6 decimals), so a tool reading scores.csv gets the same figures.
  */
 export interface LabelledEvaluation {
   /** The spec's target column, as found in the extract's header. */
@@ -26,8 +27,12 @@ export interface LabelledEvaluation {
   readonly calibration: { readonly ece: number; readonly bins: readonly CalibrationBin[] };
   /** Binary: realized response rate and lift per score decile (1 = best). Null for multiclass. */
   readonly liftByDecile: readonly LiftRow[] | null;
-  /** Binary: what the selection and contacting everyone actually earned at the run's economics. */
-  readonly realized: { readonly selection: RealizedFigures; readonly everyone: RealizedFigures } | null;
+  /**
+   * Binary: what the selection (targets.csv), contacting everyone (not suppressed) and the best
+   * selection this extract allows (see `campaign.best`) actually earned at the run's economics,
+   * counted over their labelled rows only.
+   */
+  readonly realized: { readonly selection: RealizedFigures; readonly everyone: RealizedFigures; readonly best?: RealizedFigures } | null;
 }
 
 /** A contact set's figures counted from the labels, at the run's economics. */

@@ -66,6 +66,47 @@ export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<number | b
 }
 
 /**
+ * {@link rocAuc} from counts per distinct score (ascending): `positives[i]` and `negatives[i]` rows
+ * hold the i-th smallest score. Ties count half, as there; NaN when either class is absent. Memory
+ * is the number of distinct scores, not of rows (a labelled run keeps only these counts).
+ * @example rocAucOfCounts([0, 1], [1, 0]) // 1: the one positive outscores the one negative
+ */
+export function rocAucOfCounts(positives: ArrayLike<number>, negatives: ArrayLike<number>): number {
+  let totalPositives = 0;
+  let negativesBelow = 0;
+  let wins = 0;
+  for (let i = 0; i < positives.length; i++) {
+    wins += positives[i]! * (negativesBelow + negatives[i]! / 2);
+    totalPositives += positives[i]!;
+    negativesBelow += negatives[i]!;
+  }
+  if (totalPositives === 0 || negativesBelow === 0) return Number.NaN;
+  return wins / (totalPositives * negativesBelow);
+}
+
+/**
+ * {@link averagePrecision} from counts per distinct score (ascending, as {@link rocAucOfCounts}):
+ * Σ (Rₙ − Rₙ₋₁)·Pₙ over the distinct scores, highest first.
+ */
+export function averagePrecisionOfCounts(positives: ArrayLike<number>, negatives: ArrayLike<number>): number {
+  let totalPositives = 0;
+  for (let i = 0; i < positives.length; i++) totalPositives += positives[i]!;
+  if (totalPositives === 0) return Number.NaN;
+  let truePositives = 0;
+  let seen = 0;
+  let previousRecall = 0;
+  let ap = 0;
+  for (let i = positives.length - 1; i >= 0; i--) {
+    truePositives += positives[i]!;
+    seen += positives[i]! + negatives[i]!;
+    const recall = truePositives / totalPositives;
+    ap += (recall - previousRecall) * (truePositives / seen);
+    previousRecall = recall;
+  }
+  return ap;
+}
+
+/**
  * Area under the precision–recall curve as average precision (scikit-learn's
  * `average_precision_score`): Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct score thresholds, highest first.
  */

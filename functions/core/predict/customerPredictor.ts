@@ -1,7 +1,7 @@
 import { PredictRequestError, PropensityError, type RejectReason } from '../errors.js';
-import { resolveEconomics, responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
+import { resolveEconomics, responseGain, responseValueOf, type CampaignEconomics } from '../economics/campaignEconomics.js';
 import { MAX_VALUE_PER_RESPONSE, MONEY_SCALE, moneyUnits } from '../economics/fixedPoint.js';
-import { budgetContacts, ruleTakes, selectionRuleFor } from '../economics/targetSelection.js';
+import { budgetContacts, ruleTakes, selectionRuleFor, worthContacting } from '../economics/targetSelection.js';
 import type { LoadedBundle } from '../engine/loadBundle.js';
 import { featureColumns, idColumn } from '../spec/featureSpec.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
@@ -34,9 +34,9 @@ interface PredictionBase {
 export interface BinaryPrediction extends PredictionBase {
   /** P(positive class), as the model gives it (batch prints it to 6 decimals). */
   readonly probability: number;
-  /** The positive class at or above the bundle's threshold, else the negative one. */
+  /** The positive class when the customer is worth contacting at the bundle's economics (scores.csv's rule, `worthContacting`), else the negative one. */
   readonly predicted: string;
-  /** p × value per response − cost per contact, in the economics' currency (micro-unit exact, as targets.csv). */
+  /** p × value per response × saveRate − cost per contact, in the economics' currency (micro-unit exact, as targets.csv). */
   readonly expectedValue: number;
 }
 
@@ -133,7 +133,7 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
   const encoder = compileEncoder(featureSpec, header, source);
   const width = encoder.width;
   const valueIndex = valueColumn ? header.indexOf(valueColumn) : -1;
-  const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : 0;
+  const constantValue = typeof economics.valuePerResponse === 'number' ? responseGain(economics, economics.valuePerResponse) : 0;
   const rule = selectionRuleFor(economics);
   const costMicros = moneyUnits(economics.costPerContact);
   // A multiclass run lists every customer by confidence (within maxContacts): selected unless that is 0.
@@ -146,7 +146,7 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
   const { classes } = manifest;
   const positive = manifest.positiveClass ?? classes[1]!;
   const negative = classes.find((c) => c !== positive) ?? classes[0]!;
-  const threshold = manifest.threshold ?? 0.5;
+  const worth = worthContacting(economics);
   const out = model.outputWidth;
   const summary = { currency: economics.currency, policy: economics.policy, budgetContacts: budgetContacts(economics) };
 
@@ -180,7 +180,7 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
         if (valueIndex >= 0) {
           const value = responseValueOf(fields[valueIndex]!);
           if (value === null) throw cellError(i, valueColumn!, 'MISSING_VALUE_COLUMN');
-          values[i] = value;
+          values[i] = responseGain(economics, value);
         } else values[i] = constantValue;
         const issue = encoder.encode(fields, batch, i * width);
         if (issue) throw cellError(i, issue.column, issue.reason);
@@ -208,7 +208,7 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
         return {
           id: ids[i]!,
           probability: score,
-          predicted: score >= threshold ? positive : negative,
+          predicted: worth(score, evMicros) ? positive : negative,
           decile,
           expectedValue: evMicros / MONEY_SCALE,
           selected: ruleTakes(rule, score, evMicros),

@@ -69,6 +69,7 @@ export async function evaluateOnHoldout(
   const economics = options.economics ?? manifest.economics;
   const valueColumn = typeof economics.valuePerResponse === 'object' ? encoder.valueIndex(economics.valuePerResponse.column) : -1;
   const constantValue = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : 0;
+  const gainShare = economics.saveRate ?? 1;
   const classIndex = new Map(manifest.classes.map((c, i) => [c, i]));
   const markers = missingMarkers(target);
 
@@ -94,7 +95,7 @@ export async function evaluateOnHoldout(
       if (encoder.encode(record, batch, filled * width)) continue;
       const value = valueColumn >= 0 ? Number(record[valueColumn]) : constantValue;
       labels[rows] = k;
-      values[rows] = Number.isFinite(value) ? value : 0;
+      values[rows] = Number.isFinite(value) ? value * gainShare : 0;
       rows++;
       filled++;
       if (filled === BATCH_ROWS) await flush();

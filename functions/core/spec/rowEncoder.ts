@@ -42,6 +42,8 @@ export interface RowEncoder {
   encode(fields: readonly string[], out: Float32Array, offset: number, text?: string[], textOffset?: number): RowIssue | null;
   /** Unseen categories counted so far, per categorical feature column name (rows that encoded only). */
   unseenCounts(): Record<string, number>;
+  /** Missing cells filled by the spec's imputation so far, per feature column name (rows that encoded only). */
+  imputedCounts(): Record<string, number>;
 }
 
 type SlotWriter = (fields: readonly string[], out: Float32Array, base: number, text: string[], textBase: number) => RowIssue | null;
@@ -93,6 +95,7 @@ export function compileEncoder(
   const lastSlot = new Int32Array(specOrder.length);
   const lastUnseen = new Uint8Array(specOrder.length);
   const unseen = new Float64Array(specOrder.length);
+  const imputed = new Float64Array(specOrder.length);
   const isCategorical = specOrder.map((c) => c.type === 'categorical');
 
   const writers: SlotWriter[] = [];
@@ -242,8 +245,10 @@ export function compileEncoder(
       for (let c = 0; c < specOrder.length; c++) {
         if (isCategorical[c]) {
           unseen[c]! += lastUnseen[c]!;
+          if (lastSlot[c] === -1) imputed[c]!++;
           observer?.category(c, lastSlot[c]!, lastUnseen[c] === 1);
         } else {
+          if (Number.isNaN(lastNumeric[c])) imputed[c]!++;
           observer?.numeric(c, lastNumeric[c]!);
         }
       }
@@ -255,6 +260,9 @@ export function compileEncoder(
         if (isCategorical[c]) counts[column.name] = unseen[c]!;
       });
       return counts;
+    },
+    imputedCounts() {
+      return Object.fromEntries(specOrder.map((column, c) => [column.name, imputed[c]!]));
     },
   };
 }

@@ -33,10 +33,12 @@ export function chooseThresholds(p: ArrayLike<number>, y: ArrayLike<number>, eco
   const n = p.length;
   if (n === 0) throw new RangeError('chooseThresholds needs at least one held-out row');
   const constant = typeof economics.valuePerResponse === 'number' ? economics.valuePerResponse : undefined;
+  // A response's gain to the campaign: value × saveRate (retention: only the saved are won).
+  const gainShare = economics.saveRate ?? 1;
   if (constant === undefined && (!values || values.length !== n)) {
     throw new RangeError('economics value per response is a column: pass one value per held-out row');
   }
-  const valueOf = (i: number) => constant ?? values![i]!;
+  const valueOf = (i: number) => (constant ?? values![i]!) * gainShare;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[b]! - p[a]! || a - b);
   let totalPositives = 0;
   for (let i = 0; i < n; i++) totalPositives += y[i] === 1 ? 1 : 0;
@@ -76,6 +78,6 @@ export function chooseThresholds(p: ArrayLike<number>, y: ArrayLike<number>, eco
     maxExpectedProfit: best.expected,
     maxRealizedProfit: best.realized,
     maxF1: best.f1!,
-    ...(constant !== undefined && constant > 0 ? { breakEven: cost / constant } : {}),
+    ...(constant !== undefined && constant * gainShare > 0 ? { breakEven: cost / (constant * gainShare) } : {}),
   };
 }

@@ -154,8 +154,12 @@ export const trainingSpecSchema = z
     model: architectureSchema.default({ kind: 'mlp', layers: [64, 32], activation: 'relu', dropout: 0.1, l2: 0, batchNorm: false }),
     training: trainingSettingsSchema.default(trainingSettingsSchema.parse({})),
     search: searchSchema.optional(),
-    /** Default campaign economics stored in the bundle (the threshold is chosen under them). */
-    economics: campaignEconomicsSchema.default(campaignEconomicsSchema.parse({ costPerContact: 1, valuePerResponse: 10 })),
+    /**
+     * Default campaign economics stored in the bundle (the threshold is chosen under them). A spec
+     * without economics gets EUR 1 per contact and 10 per response, flagged `placeholder`: every
+     * report and command then says so until someone sets them.
+     */
+    economics: campaignEconomicsSchema.default(campaignEconomicsSchema.parse({ costPerContact: 1, valuePerResponse: 10, placeholder: true })),
     /** Multiclass: recommended action per class label. */
     actions: z.record(z.string(), z.string()).optional(),
     /** Carried into the bundle's notes (e.g. why a column is left out). */

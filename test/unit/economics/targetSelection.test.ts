@@ -104,9 +104,9 @@ describe('TargetSelector policies (hand-calculated)', () => {
     ]);
   });
 
-  it('the best-selection rule is max-expected-profit under the same budget', () => {
+  it('the best-selection rule is max-expected-profit with no budget: the top of the profit curve over every cut-off', () => {
     expect(bestSelectionRuleFor(economics({ policy: 'top-k', k: 4, budget: { maxSpend: 100 } }))).toEqual({
-      maxContacts: 5,
+      maxContacts: null,
       minProbability: null,
       profitableOnly: true,
       costPerContact: 10,

@@ -251,7 +251,8 @@ describe('loadBundle: binary model output', () => {
     const scores = (await readFile(path.join(out, 'scores.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
     expect(scores.map((f) => f[0])).toEqual(['c1', 'c2', 'c3']);
     [0.5, sigmoid(1), sigmoid(-2)].forEach((expected, i) => expect(Number(scores[i]![1])).toBeCloseTo(expected, 6));
-    expect(scores.map((f) => f[2])).toEqual(['yes', 'yes', 'no']);
+    // predicted: worth contacting at EUR 10 a contact, 100 a response (p > 0.1): sigmoid(−2) ≈ 0.119 is.
+    expect(scores.map((f) => f[2])).toEqual(['yes', 'yes', 'yes']);
   });
 
   it('refuses a binary positive-probability manifest over a [N, 2] model at load', async () => {

@@ -62,7 +62,9 @@ describe('scoreExtract (binary)', () => {
     expect(parsed.map((f) => f[0])).toEqual(['c1', 'c2', 'c3', 'c6']);
     const expected = [p(20, 1), p(60, 0), p(0, 0), p(40, 1)];
     parsed.forEach((f, i) => expect(Number(f[1])).toBeCloseTo(expected[i]!, 6));
-    expect(parsed.map((f) => f[2])).toEqual(['yes', 'yes', 'no', 'yes']);
+    // predicted follows the run's economics (EUR 10 a contact, 100 a response), not the budget: p·100 > 10.
+    expect(parsed.map((f) => f[2])).toEqual(expected.map((q) => (q * 100 > 10 ? 'yes' : 'no')));
+    expect(parsed.map((f) => f[2])).toEqual(['yes', 'yes', 'yes', 'yes']); // sigmoid(−2) ≈ 0.119 is still worth a contact
 
     // rejects.csv: line, column, reason, detail, raw.
     const rejects = (await read('rejects.csv')).trim().split('\n');
@@ -101,6 +103,43 @@ describe('scoreExtract (binary)', () => {
     const summaryOnDisk = JSON.parse(await read('summary.json')) as RunSummary;
     expect(summaryOnDisk.rows.read).toBe(summaryOnDisk.rows.scored + summaryOnDisk.rows.rejected);
     expect(await read('report.md')).toContain('Rows read 6 = scored 4 + rejected 2');
+  });
+
+  it('saveRate scales every expected gain, and predicted follows the run\'s economics: as many "yes" as targets.csv rows', async () => {
+    const { summary, read } = await run(EXTRACT, { saveRate: 0.5 });
+    // Gain per response 100 × 0.5 = 50: worth a contact (cost 10) when p > 0.2, so c3 (p ≈ 0.119) is not.
+    const scores = (await read('scores.csv')).trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(scores.map((f) => [f[0], f[2]])).toEqual([['c1', 'yes'], ['c2', 'yes'], ['c3', 'no'], ['c6', 'yes']]);
+    const targets = (await read('targets.csv')).trim().split('\n').slice(1);
+    expect(targets).toHaveLength(scores.filter((f) => f[2] === 'yes').length);
+    // targets.csv value is the gain per response (× saveRate); expected_value p·50 − 10.
+    const [id, rank, probability, value, expectedValue] = targets[0]!.split(',');
+    expect([id, rank, probability, value]).toEqual(['c2', '1', p(60, 0).toFixed(6), '50']);
+    expect(Number(expectedValue)).toBeCloseTo(p(60, 0) * 50 - 10, 5);
+    const all = p(20, 1) + p(60, 0) + p(0, 0) + p(40, 1);
+    expect(summary.campaign!.everyone.gain).toBeCloseTo(all * 50, 4);
+    expect(summary.deciles!.at(-1)!.gain).toBeCloseTo(all * 50, 4);
+    expect(summary.campaign!.selection.gain).toBeCloseTo((all - p(0, 0)) * 50, 4);
+    expect(summary.economics.saveRate).toBe(0.5);
+  });
+
+  it('counts imputed cells per column and, with the label column present, evaluates against it', async () => {
+    const text = ['customer_id,age,member,y', 'c1,20,yes,no', 'c2,60,no,yes', 'c3,0,no,no', 'c6,,yes,', 'c7,,no,maybe', ''].join('\n');
+    const { summary } = await run(text, undefined);
+    expect(summary.imputed).toEqual({ age: 2, member: 0 });
+    const labels = summary.labels!;
+    // Labelled: c1 (0.5, no), c2 (0.731, yes), c3 (0.119, no); c6 empty and c7 unknown are left out.
+    expect(labels).toMatchObject({ column: 'y', task: 'binary', rows: 3, unlabelled: 2, positives: 1, rocAuc: 1, prAuc: 1 });
+    const written = [p(20, 1), p(60, 0), p(0, 0)].map((q) => Number(q.toFixed(6)));
+    expect(labels.logLoss).toBeCloseTo(-(Math.log(1 - written[0]!) + Math.log(written[1]!) + Math.log(1 - written[2]!)) / 3, 12);
+    // Accuracy at p ≥ 0.5: c1 (0.5) is called yes and is no.
+    expect(labels.accuracy).toBeCloseTo(2 / 3, 12);
+    // Realized: everyone labelled = 3 contacts at 10, one responder worth 100.
+    expect(labels.realized!.everyone).toEqual({ contacted: 3, responders: 1, cost: 30, gain: 100, profit: 70, roi: 70 / 30 });
+    // The label never changes the scores: same probabilities without the column.
+    const without = await run(['customer_id,age,member', 'c1,20,yes', 'c2,60,no', 'c3,0,no', 'c6,,yes', 'c7,,no', ''].join('\n'), undefined);
+    expect(without.summary.labels).toBeUndefined();
+    expect(without.summary.scoreDistribution).toEqual(summary.scoreDistribution);
   });
 
   it('gives the same outputs for the gzipped extract', async () => {

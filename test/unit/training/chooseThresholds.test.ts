@@ -19,6 +19,15 @@ describe('chooseThresholds', () => {
     expect(choice.maxExpectedProfit.realizedProfit).toBeCloseTo(60, 9);
   });
 
+  it('saveRate 0.5 halves every gain: break-even p = 10 / 25 = 0.4, the rows at 0.9 and 0.6', () => {
+    const choice = chooseThresholds(p, y, economics({ costPerContact: 10, valuePerResponse: 50, saveRate: 0.5 }));
+    expect(choice.breakEven).toBe(0.4);
+    expect(choice.maxExpectedProfit).toMatchObject({ threshold: 0.6, contacts: 2 });
+    expect(choice.maxExpectedProfit.expectedProfit).toBeCloseTo(25 * 1.5 - 20, 9);
+    // Realized: one responder (the 0.9 row) saved at 25 → 25 − 20.
+    expect(choice.maxExpectedProfit.realizedProfit).toBeCloseTo(5, 9);
+  });
+
   it('reports the realized-profit and F1 optima separately', () => {
     const choice = chooseThresholds(p, y, economics({ costPerContact: 10, valuePerResponse: 50 }));
     // Realized: top 1 → 40; top 3 → 100 − 30 = 70; all 6 → 150 − 60 = 90.

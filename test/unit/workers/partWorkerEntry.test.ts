@@ -13,7 +13,9 @@ describe('partWorkerEntry: the file a scoring worker thread starts from', () => 
 
   it('is, from the TypeScript source, a bundle of the worker\'s own modules in node_modules/.cache that records what it was built from', async () => {
     const entry = fileURLToPath(await partWorkerEntry(new URL('scoreInParts.ts', `file://${WORKERS}`).href));
-    expect(entry.split(path.sep).slice(-4)).toEqual(['node_modules', '.cache', 'propensity-worker', 'scorePartWorker.mjs']);
+    expect(entry.split(path.sep).slice(-5, -2)).toEqual(['node_modules', '.cache', 'propensity-worker']);
+    expect(entry.split(path.sep).at(-2)).toMatch(/^[0-9a-f]{12}$/); // one bundle per checkout (worktrees share node_modules)
+    expect(entry.split(path.sep).at(-1)).toBe('scorePartWorker.mjs');
     expect(existsSync(entry)).toBe(true);
     const inputs = cachedWorkerInputs();
     expect(inputs).toContain(path.join(WORKERS, 'scorePartWorker.ts'));
