@@ -80,6 +80,8 @@ export interface AssembleBundleInput {
   readonly parity: { readonly rows: number; readonly maxAbsDiff: number };
   readonly timings: TrainTimings;
   readonly baseline: DriftBaseline;
+  /** Training warnings for the manifest (columns fitted as constants). */
+  readonly warnings?: readonly string[];
 }
 
 /** `5 members`, or `4 of 5 members (the size budget)` when the merged model ships fewer. */
@@ -184,6 +186,7 @@ export function assembleBundle(
       },
       baseline: input.baseline,
       notes: bundleNotes(input),
+      ...(input.warnings && input.warnings.length > 0 ? { warnings: [...input.warnings] } : {}),
     },
     files,
   );
