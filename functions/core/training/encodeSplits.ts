@@ -6,6 +6,7 @@ import { compileEncoder, type RowEncoder } from '../spec/rowEncoder.js';
 import type { RecordLabels } from './labelRecords.js';
 import type { RowSplits } from './splitRows.js';
 import type { TrainingTable } from './trainingTable.js';
+import { selectRows } from './crossValidatedEnsemble.js';
 import type { EncodedRows } from './trialTrainer.js';
 
 /** Encoded rows and the record (into the table) each came from. */
@@ -70,9 +71,7 @@ export function encodeRecords(
 
 /** The rows of `encoded` at `positions`, copied. */
 export function pickRows(encoded: EncodedRecords, positions: ArrayLike<number>, width: number): EncodedRecords {
-  const x = new Float32Array(positions.length * width);
-  for (let i = 0; i < positions.length; i++) x.set(encoded.x.subarray(positions[i]! * width, (positions[i]! + 1) * width), i * width);
-  return { x, y: Int32Array.from(positions, (p) => encoded.y[p]!), rows: positions.length, records: Int32Array.from(positions, (p) => encoded.records[p]!) };
+  return { ...selectRows(encoded, positions, width), records: Int32Array.from(positions, (p) => encoded.records[p]!) };
 }
 
 /** Positions in `encoded` of the given records (records the encoder refused are skipped). */
