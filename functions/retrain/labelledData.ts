@@ -10,6 +10,7 @@ import { DEFAULT_MAX_TRAINING_ROWS, StratifiedSample, TRAINING_SAMPLE_SEED, type
 import { OutcomeClaims } from '../core/runIndex/outcomeClaims.js';
 import { indexDay } from '../core/runIndex/runIndex.js';
 import { idColumn, targetColumn, type FeatureSpec } from '../core/spec/featureSpec.js';
+import { inTimeOrder, latestCut, type TimeOrder } from '../core/training/timeOrder.js';
 import type { TrainingTable } from '../core/training/trainingTable.js';
 import type { ListedObject } from '../nightly/nightlyRuntime.js';
 import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
@@ -118,7 +119,9 @@ export async function gatherLabelledData(args: {
       sources.push(...args.labelKeys.map((key) => s3Url(bucket, key)));
       const options = { idColumn: id.name, targetColumn: target.name, positiveClass: args.positiveClass, negativeClass: args.negativeClass };
       const claims = await claimLabelledCustomers({ ...args, claims: new OutcomeClaims({ outcomes, contactDay }), warnings });
-      for (const run of claims.runs) {
+      // Oldest run first, after the training extracts: rows come out in the order offered, which
+      // a spec with `training.order: "file"` takes as time order.
+      for (const run of [...claims.runs].reverse()) {
         const extract = await openExtract((await getObjectStream(client, run.bucket, run.key)).body, { source: run.source, header: true, delimiter: spec.file.delimiter });
         const labeller = extractLabeller(extract.header ?? [], run.source, options);
         const align = aligner.forFile(labeller.header);
@@ -203,15 +206,23 @@ async function claimLabelledCustomers(args: {
 
 /**
  * Splits labelled rows into training rows and a holdout, deterministically (a multiplicative hash
- * of the row number), so a rerun of the same night judges on the same rows.
+ * of the row number), so a rerun of the same night judges on the same rows. When the training spec
+ * orders rows in time (`time`, from `timeOrderOf`), the holdout is the latest `fraction` instead, as
+ * `train` chooses its own, so champion and challenger are judged on the most recent period.
  */
-export function splitHoldout(table: TrainingTable, fraction: number): { train: TrainingTable; holdout: TrainingTable } {
+export function splitHoldout(table: TrainingTable, fraction: number, time?: TimeOrder): { train: TrainingTable; holdout: TrainingTable } {
   const train: (readonly string[])[] = [];
   const holdout: (readonly string[])[] = [];
-  table.records.forEach((record, i) => {
-    const u = (Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32;
-    (u < fraction ? holdout : train).push(record);
-  });
+  if (time) {
+    const ordered = inTimeOrder(Int32Array.from(table.records.keys()), time.times);
+    const cut = latestCut(Array.from(ordered, (r) => time.times[r]!), fraction, 'labelled rows');
+    ordered.forEach((r, i) => (i < cut ? train : holdout).push(table.records[r]!));
+  } else {
+    table.records.forEach((record, i) => {
+      const u = (Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32;
+      (u < fraction ? holdout : train).push(record);
+    });
+  }
   return {
     train: { source: `${table.source} (training part)`, header: table.header, records: train },
     holdout: { source: `${table.source} (holdout)`, header: table.header, records: holdout },

@@ -11,6 +11,8 @@ import { evaluateOnHoldout } from '../core/retrain/evaluateOnHoldout.js';
 import { selectNewDataFiles } from '../core/retrain/labelledExtract.js';
 import { retrainAndPromote, type RetrainOutcome } from '../core/retrain/retrainAndPromote.js';
 import { shouldRetrain } from '../core/retrain/retrainPolicy.js';
+import { resolveTrainingSpec } from '../core/training/resolveTrainingSpec.js';
+import { timeOrderOf } from '../core/training/timeOrder.js';
 import { train } from '../core/training/train.js';
 import { driftAlarmFiring } from '../nightly/driftAlarmFiring.js';
 import { resolveChampion, type LogFn, type NightlyServices } from '../nightly/nightlyRuntime.js';
@@ -159,7 +161,10 @@ async function retrainIfDue(
     return { status: 'skipped', reason: decision.reason };
   }
 
-  const { train: trainRows, holdout } = splitHoldout(data.table, config.holdoutFraction);
+  // The spec's time rule (training.order / timeColumn) also picks the holdout the promotion is judged on.
+  const { training } = resolveTrainingSpec(trainingSpec.spec, { source: trainingSpec.source }).spec;
+  const time = timeOrderOf(data.table, spec, training, Int32Array.from(data.table.records.keys()));
+  const { train: trainRows, holdout } = splitHoldout(data.table, config.holdoutFraction, time);
   if (champion.origin === 'bundled') {
     // Bring the shipped champion into the registry first, so the challenger is judged against it
     // and the history starts where scoring actually started.
@@ -178,7 +183,7 @@ async function retrainIfDue(
       policy: config.retrainPolicy,
       data: trainRows,
       holdout,
-      holdoutDescription: `${holdout.records.length} held-out rows of ${data.sources.length} labelled file(s) that arrived since ${since.toISOString()}`,
+      holdoutDescription: `${holdout.records.length} held-out ${time ? `latest rows (by ${time.by})` : 'rows'} of ${data.sources.length} labelled file(s) that arrived since ${since.toISOString()}`,
       trainChallenger: async (rows) =>
         (await train({ runtime: tfjsTrainingRuntime, data: rows, spec: trainingSpec.spec, specSource: trainingSpec.source, now, ...(config.trainingOverrides ? { overrides: config.trainingOverrides } : {}) })).bundle,
       // The champion's economics for both, so the profits compare like with like.

@@ -215,8 +215,9 @@ describe('retrain function', () => {
   const env = () =>
     baseEnv(bucket, {
       RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000, metric: 'auc', minAucGain: 0.005 }),
-      // A quick configuration: the point here is the champion/challenger loop, not the last AUC point.
-      TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 4, ensemble: 1 } }),
+      // A quick configuration (one model, no cross-validated ensemble): the point here is the
+      // champion/challenger loop, not the last AUC point.
+      TRAINING_OVERRIDES: JSON.stringify({ search: false, training: { epochs: 4, ensemble: 1, folds: 1 } }),
     });
   let weakVersion: string;
 
@@ -343,17 +344,19 @@ describe('drift and retrain functions on late labels', () => {
 describe('retrain function on data that cannot train a model', () => {
   it('records why, keeps the champion, and does not fail the run', async () => {
     const bucket = 'bad-labels';
-    // Rows 20,001–24,000 of bank-full (summer 2008): no customer had been contacted before, so pdays is -1 (missing) throughout.
+    // 4,000 rows of bank-full whose outcome is "no": one class, nothing to learn. (A column that is
+    // missing throughout, as pdays in summer 2008, no longer stops a training: it is fitted as a constant.)
     const lines = (await readFile(dataset('bank-marketing/bank-full.csv'), 'utf8')).split('\n');
-    await putObject(s3.client, bucket, 'training/bank-marketing/summer-2008.csv', `${[lines[0], ...lines.slice(20_001, 24_001)].join('\n')}\n`);
+    const noes = lines.slice(1).filter((l) => l.endsWith(';"no"')).slice(0, 4000);
+    await putObject(s3.client, bucket, 'training/bank-marketing/summer-2008.csv', `${[lines[0], ...noes].join('\n')}\n`);
 
     const { checks } = await runRetraining(baseEnv(bucket, { RETRAIN_POLICY: JSON.stringify({ minNewLabels: 1000 }), TRAINING_OVERRIDES: JSON.stringify({ search: false }) }));
 
     const step = checks[0]!.retrain;
     expect(step.status).toBe('failed');
     if (step.status !== 'failed') return;
-    expect(step.reason).toContain('pdays');
-    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('pdays') as unknown } });
+    expect(step.reason).toContain('target "y" has 1 class(es)');
+    expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('training needs two or more') as unknown } });
     // The bundled champion was brought into the registry and stays champion.
     expect(await new S3Registry(s3.client, bucket).champion('bank-marketing')).toBe(checks[0]!.modelVersion);
   });

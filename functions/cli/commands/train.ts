@@ -67,6 +67,7 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
   }
   const text = [
     `${manifest.name} ${manifest.version}: ${manifest.task}, ${manifest.featureSpec.featureNames.length} encoded features, backend ${result.backend}`,
+    ...result.warnings.map((w) => `warning: ${w}`),
     formatEvaluation(result.evaluation).trimEnd(),
     `ONNX parity: max |ONNX − tfjs| ${result.parity.maxAbsDiff.toExponential(2)} on ${result.parity.rows} rows`,
     `trained in ${result.timings.total.toFixed(1)} s; bundle written to ${written.join(' and ')}`,

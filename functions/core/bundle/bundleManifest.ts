@@ -57,6 +57,8 @@ export const bundleManifestSchema = z
     /** Drift baseline (per-feature distributions, score distribution), written at training time. */
     baseline: z.unknown().optional(),
     notes: z.array(z.string()).default([]),
+    /** What the training could not use and a reader should know (e.g. a column missing in every training row). */
+    warnings: z.array(z.string()).optional(),
     /** sha256 (hex) of every file in the bundle except the manifest itself. */
     files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
   })

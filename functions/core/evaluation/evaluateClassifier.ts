@@ -61,6 +61,26 @@ export interface Evaluation {
   readonly lift?: readonly LiftRow[];
   readonly thresholds?: readonly ThresholdReport[];
   readonly featureImportance?: readonly FeatureImportance[];
+  /** Which rows were held out (set by training), and for time-ordered data the random-split figure beside it. */
+  readonly holdout?: HoldoutDescription;
+}
+
+/** The honest holdout an evaluation was computed on. */
+export interface HoldoutDescription {
+  readonly rows: number;
+  /** `given rows`, `stratified 0.2`, or `latest 0.2 by file order (row a – row b)`. */
+  readonly chosen: string;
+  /**
+   * Time-ordered data: the same model on a random holdout of earlier rows of the same size, also
+   * kept out of fitting — the random-split figure to read the later period's figures against.
+   */
+  readonly inPeriod?: {
+    readonly rows: number;
+    readonly rocAuc: number;
+    readonly accuracy: number;
+    readonly logLoss: number;
+    readonly expectedCalibrationError: number;
+  };
 }
 
 /** Report of a binary model at one threshold. */

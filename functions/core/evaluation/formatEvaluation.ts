@@ -19,7 +19,14 @@ export function formatEvaluation(evaluation: Evaluation, options: { maxFeatures?
   const e = evaluation;
   const lines: string[] = [];
   const counts = e.classes.map((c, i) => `${c} ${e.classCounts[i]!.toLocaleString('en-US')}`).join(' · ');
-  lines.push(`${e.task}, ${e.rows.toLocaleString('en-US')} held-out rows (${counts})`);
+  lines.push(`${e.task}, ${e.rows.toLocaleString('en-US')} held-out rows (${counts})${e.holdout ? `: ${e.holdout.chosen}` : ''}`);
+  if (e.holdout?.inPeriod) {
+    const p = e.holdout.inPeriod;
+    lines.push(
+      `out-of-time ROC AUC ${f4(e.rocAuc)} (${e.holdout.chosen}) vs random-split ROC AUC ${f4(p.rocAuc)} ` +
+        `(${p.rows.toLocaleString('en-US')} random earlier rows, also held out of fitting; ECE ${f4(p.expectedCalibrationError)})`,
+    );
+  }
   lines.push(
     `accuracy ${f4(e.accuracy)}   macro F1 ${f4(e.macroF1)}   ROC AUC ${f4(e.rocAuc)}${e.task === 'multiclass' ? ' (macro one-vs-rest)' : ''}` +
       `   PR AUC ${f4(e.prAuc)}   log loss ${f4(e.logLoss)}   ECE ${f4(e.expectedCalibrationError)}`,

@@ -30,7 +30,18 @@ export interface FitOptions {
   readonly source?: string;
   /** Fit date; also the default reference date for date columns. */
   readonly now?: Date;
+  /** Told about each column fitted as a constant (all missing, or one value, in the training rows). */
+  readonly warn?: (warning: FitWarning) => void;
 }
+
+/** A column the fit could not learn from: it is fitted as a constant, so the model cannot use it. */
+export interface FitWarning {
+  readonly column: string;
+  readonly reason: 'ALL_MISSING' | 'CONSTANT';
+  readonly message: string;
+}
+
+const constantNote = 'fitted as a constant (the model cannot use it until it is retrained on rows where it varies)';
 
 /** A numeric column's parsed values, and how many cells were missing. */
 class NumberColumn extends ValueBuffer {
@@ -83,15 +94,22 @@ export function quantileEdges(sorted: Float64Array, bins: number, clip: (v: numb
   return edges.length >= 2 ? edges : undefined;
 }
 
-function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string, bins: number | undefined): FittedColumn {
+function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, source: string, bins: number | undefined, warn: (w: FitWarning) => void): FittedColumn {
   const sorted = values.sorted();
   const strategy = column.impute?.strategy ?? 'median';
+  const missingRate = rows === 0 ? 0 : values.missing / rows;
   if (sorted.length === 0) {
-    throw new SpecError('FIT_FAILED', `column "${column.name}" has no non-missing values to fit`, { source, path: column.name });
+    // Clipped to [0, 0] with fill 0: the value slot is 0 whatever a later row holds.
+    warn({ column: column.name, reason: 'ALL_MISSING', message: `column "${column.name}" has no non-missing value in the ${rows} training rows: ${constantNote}` });
+    return { kind: 'numeric', fill: 0, clipLower: 0, clipUpper: 0, shift: 0, scale: 1, missingRate };
   }
   let clipLower: number | null = null;
   let clipUpper: number | null = null;
-  if (column.clip) {
+  if (sorted[0] === sorted[sorted.length - 1]) {
+    // One value: clipped to it, so the slot keeps the one value the model saw.
+    warn({ column: column.name, reason: 'CONSTANT', message: `column "${column.name}" has one value in all ${sorted.length} non-missing training rows: ${constantNote}` });
+    clipLower = clipUpper = sorted[0]!;
+  } else if (column.clip) {
     clipLower = quantileSorted(sorted, column.clip.lowerQuantile);
     clipUpper = quantileSorted(sorted, column.clip.upperQuantile);
   }
@@ -138,13 +156,13 @@ function fitNumeric(column: ColumnSpec, values: NumberColumn, rows: number, sour
     shift = lo;
     scale = hi > lo ? hi - lo : 1;
   }
-  const fitted: FittedColumn = { kind: 'numeric', fill, clipLower, clipUpper, shift, scale, missingRate: rows === 0 ? 0 : values.missing / rows };
+  const fitted: FittedColumn = { kind: 'numeric', fill, clipLower, clipUpper, shift, scale, missingRate };
   const edges = bins === undefined ? undefined : quantileEdges(sorted, bins, clipped);
   if (edges) fitted.edges = edges;
   return fitted;
 }
 
-function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing: number, rows: number, source: string): FittedColumn {
+function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing: number, rows: number, source: string, warn: (w: FitWarning) => void): FittedColumn {
   const strategy = column.impute?.strategy ?? 'most-frequent';
   const ranked = [...counts.entries()]
     .filter(([, count]) => count >= column.minCategoryCount)
@@ -152,6 +170,20 @@ function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing
     .slice(0, column.maxCategories)
     .map(([value]) => value)
     .sort();
+  const missingRate = rows === 0 ? 0 : missing / rows;
+  const oneOutcome = ranked.length === 0 || (ranked.length === 1 && counts.size === 1 && (missing === 0 || strategy !== 'missing-category'));
+  if (oneOutcome && strategy !== 'none') {
+    // Only the `other` slot: every value, seen or not, and every missing cell land on it.
+    const reason = counts.size === 0 ? 'ALL_MISSING' : 'CONSTANT';
+    const what =
+      reason === 'ALL_MISSING'
+        ? `has no non-missing value in the ${rows} training rows`
+        : ranked.length === 0
+          ? `has no category seen at least ${column.minCategoryCount} times in the training rows`
+          : 'has one category in the training rows';
+    warn({ column: column.name, reason, message: `column "${column.name}" ${what}: ${constantNote}` });
+    return { kind: 'categorical', vocabulary: [OTHER_CATEGORY], otherIndex: 0, fillIndex: 0, missingRate };
+  }
   if (ranked.length === 0) {
     throw new SpecError('FIT_FAILED', `column "${column.name}" has no category seen at least ${column.minCategoryCount} times`, {
       source,
@@ -185,7 +217,7 @@ function fitCategorical(column: ColumnSpec, counts: Map<string, number>, missing
         path: `${column.name}.impute.strategy`,
       });
   }
-  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate: rows === 0 ? 0 : missing / rows };
+  return { kind: 'categorical', vocabulary, otherIndex, fillIndex, missingRate };
 }
 
 /**
@@ -315,6 +347,7 @@ function classLabels(spec: FeatureSpec, counts: Map<string, number>, source: str
 export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: FitOptions = {}): Promise<FittedSpec> {
   const source = options.source ?? 'training data';
   const now = options.now ?? new Date();
+  const warn = options.warn ?? (() => {});
   const referenceDate = spec.referenceDate ?? now.toISOString().slice(0, 10);
   const layout = layoutColumns(spec, table.header, source);
   const features = orderedFeatureColumns(spec);
@@ -368,8 +401,8 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
   for (const collector of collectors) {
     columns[collector.column.name] =
       collector.kind === 'numeric'
-        ? fitNumeric(collector.column, collector.values, rows, source, pleBinsFor(spec, collector.column))
-        : fitCategorical(collector.column, collector.counts, collector.missing, rows, source);
+        ? fitNumeric(collector.column, collector.values, rows, source, pleBinsFor(spec, collector.column), warn)
+        : fitCategorical(collector.column, collector.counts, collector.missing, rows, source, warn);
   }
   for (const collector of collectors) {
     if (collector.kind === 'categorical') columns[collector.column.name] = withOneHotOptions(columns[collector.column.name]!, collector.column, collector.counts, source);

@@ -68,6 +68,15 @@ export interface AssembleBundleInput {
   readonly baseline: DriftBaseline;
   /** ROC points and reliability before/after calibration on the test rows, for the training report; absent: the report says so. */
   readonly curves?: TrainingCurves;
+  /** Training warnings for the manifest (columns fitted as constants). */
+  readonly warnings?: readonly string[];
+}
+
+/** `5 members`, or `4 of 5 members (the size budget)` when the merged model ships fewer. */
+function members(crossValidation: FittedModel['crossValidation'], folds: number): string {
+  const trained = crossValidation?.members.length ?? folds;
+  const shipped = crossValidation?.shipped ?? trained;
+  return shipped < trained ? `${shipped} of its ${trained} members (the bundle's size budget)` : `${trained} members`;
 }
 
 /**
@@ -76,6 +85,7 @@ export interface AssembleBundleInput {
  */
 export function bundleNotes(
   input: Pick<AssembleBundleInput, 'spec' | 'calibration' | 'calibrationAppliedIn' | 'thresholds' | 'classes'> & {
+    readonly trained?: Pick<FittedModel, 'crossValidation'>;
     readonly data: Pick<TrainingDataSummary, 'source' | 'trainRows' | 'validationRows' | 'testRows'> & Partial<Pick<TrainingDataSummary, 'fitRows' | 'folds' | 'testSplit'>>;
   },
 ): string[] {
@@ -84,7 +94,7 @@ export function bundleNotes(
   const notes = [
     ...input.spec.notes,
     folds > 1
-      ? `A cross-validated ensemble of ${folds} members merged into one model, trained on all ${data.fitRows} rows of ${data.source} left after the holdout ` +
+      ? `A cross-validated ensemble of ${members(input.trained?.crossValidation, folds)} merged into one model, trained on all ${data.fitRows} rows of ${data.source} left after the holdout ` +
         `(each member learns from ${folds - 1} of ${folds} folds, early-stopped on the fold it does not see); calibration and thresholds on the members' out-of-fold predictions; ` +
         `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`
       : `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
@@ -164,7 +174,7 @@ function bundleManifest(input: AssembleBundleInput): Parameters<typeof createBun
           epochs: trained.history.length,
           bestEpoch: trained.bestEpoch.epoch,
           history: trained.history,
-          ...(trained.crossValidation ? { crossValidation: { folds: input.data.folds, members: trained.crossValidation.members } } : {}),
+          ...(trained.crossValidation ? { crossValidation: { folds: input.data.folds, shippedMembers: trained.crossValidation.shipped, members: trained.crossValidation.members } } : {}),
         },
         search: trained.search,
         data: input.data,
@@ -174,6 +184,7 @@ function bundleManifest(input: AssembleBundleInput): Parameters<typeof createBun
       },
       baseline: input.baseline,
       notes: bundleNotes(input),
+      ...(input.warnings && input.warnings.length > 0 ? { warnings: [...input.warnings] } : {}),
     }
   );
 }

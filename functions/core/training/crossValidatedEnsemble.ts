@@ -21,11 +21,44 @@ export interface FoldMemberReport {
   readonly bestEpoch: number;
   readonly bestValLoss: number;
   readonly bestValAuc: number;
+  /** Whether the shipped model merges this member (see {@link MAX_MERGED_WEIGHTS}). */
+  readonly shipped?: boolean;
+}
+
+/**
+ * Most weights the merged model may have. mergeEnsemble stores the deeper layers of M members as
+ * one dense block-diagonal matrix (M² × the member's weights there), and the bundle keeps each
+ * weight twice (model.onnx and tfjs/weights.bin, float32): 200 000 weights keep each file under 1 MB.
+ */
+export const MAX_MERGED_WEIGHTS = 200_000;
+
+/**
+ * Weights of the model {@link mergeEnsemble} builds from `members` copies of `model`: the first dense
+ * layer side by side, deeper dense layers block-diagonal (stored in full), the output averaged.
+ * @example
+ * mergedWeightCount(mlp10to64to32to1, 2) // → 10·128 + 128 + 128·64 + 64 + 64·1 + 1
+ */
+export function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
+  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+  let count = 0;
+  dense.forEach((layer, i) => {
+    const [kernel, bias] = layer.getWeights();
+    const [inUnits, units] = kernel!.shape as [number, number];
+    const rows = i === 0 ? inUnits : inUnits * members;
+    const cols = i === dense.length - 1 ? units : units * members;
+    count += rows * cols + (bias || i === dense.length - 1 ? cols : 0);
+  });
+  for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    count += layer.getWeights().reduce((n, w) => n + w.size, 0) * members;
+  }
+  return count;
 }
 
 export interface FoldEnsemble {
-  /** All members merged into one MLP (mean of their logits). */
+  /** The shipped members merged into one MLP (mean of their logits). */
   readonly model: tfTypes.LayersModel;
+  /** How many of the members the model merges: all, unless {@link MAX_MERGED_WEIGHTS} allows fewer. */
+  readonly shipped: number;
   /** Each fit row's probabilities (`rows × outputUnits`) from the members that did not learn from it. */
   readonly outOfFold: Float32Array;
   readonly members: readonly FoldMemberReport[];
@@ -107,6 +140,7 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
   const members: tfTypes.LayersModel[] = [];
   const reports: FoldMemberReport[] = [];
   const searchFold = folds.length - 1;
+  let kept: tfTypes.LayersModel | undefined;
   try {
     for (const [fold, heldOut] of folds.entries()) {
       const inFold = new Uint8Array(fit.rows);
@@ -145,9 +179,17 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
       const foldProbabilities = meanLogitProbabilities(predictions, units);
       heldOut.forEach((p, i) => outOfFold.set(foldProbabilities.subarray(i * units, (i + 1) * units), p * units));
     }
-    return { model: mergeEnsemble(tf, members), outOfFold, members: reports };
+    // Ship as many members as the size budget allows, one seed of every fold before any second seed
+    // (so two members already cover every row); every member still gave its out-of-fold rows.
+    const order = reports.map((r, i) => i).sort((a, b) => reports[a]!.seed - reports[b]!.seed || reports[a]!.fold - reports[b]!.fold);
+    let shipped = members.length;
+    while (shipped > 1 && mergedWeightCount(members[0]!, shipped) > MAX_MERGED_WEIGHTS) shipped--;
+    if (shipped < members.length) log(`shipping ${shipped} of ${members.length} members: ${members.length} would need ${mergedWeightCount(members[0]!, members.length)} weights (budget ${MAX_MERGED_WEIGHTS})`);
+    const model = shipped === 1 ? members[order[0]!]! : mergeEnsemble(tf, order.slice(0, shipped).map((i) => members[i]!));
+    kept = model;
+    return { model, shipped, outOfFold, members: reports.map((r, i) => ({ ...r, shipped: order.indexOf(i) < shipped })) };
   } finally {
-    for (const member of members) member.dispose();
+    for (const member of members) if (member !== kept) member.dispose();
     if (!members.includes(winner.model)) winner.model.dispose();
   }
 }

@@ -1,11 +1,12 @@
 import { BaselineBuilder } from '../drift/baselineBuilder.js';
 import { TrainingError } from '../errors.js';
-import type { FeatureSpec, FittedSpec } from '../spec/featureSpec.js';
-import { fitSpec } from '../spec/fitSpec.js';
+import { featureColumns, type FeatureSpec, type FittedSpec } from '../spec/featureSpec.js';
+import { fitSpec, type FitWarning } from '../spec/fitSpec.js';
 import { compileEncoder, type RowEncoder } from '../spec/rowEncoder.js';
 import type { RecordLabels } from './labelRecords.js';
 import type { RowSplits } from './splitRows.js';
 import type { TrainingTable } from './trainingTable.js';
+import { selectRows } from './crossValidatedEnsemble.js';
 import type { EncodedRows } from './trialTrainer.js';
 
 /** Encoded rows and the record (into the table) each came from. */
@@ -37,6 +38,8 @@ export interface EncodedSplits {
   readonly dropped: Record<string, number>;
   /** Labels that appear only in the test rows, in the order first met. */
   readonly unseenClassesInTest: string[];
+  /** Columns fitted as constants (all missing or one value in the fit rows). */
+  readonly warnings: readonly FitWarning[];
 }
 
 /** Encodes the given records; rows the encoder refuses are counted by reason and left out. */
@@ -68,9 +71,7 @@ export function encodeRecords(
 
 /** The rows of `encoded` at `positions`, copied. */
 export function pickRows(encoded: EncodedRecords, positions: ArrayLike<number>, width: number): EncodedRecords {
-  const x = new Float32Array(positions.length * width);
-  for (let i = 0; i < positions.length; i++) x.set(encoded.x.subarray(positions[i]! * width, (positions[i]! + 1) * width), i * width);
-  return { x, y: Int32Array.from(positions, (p) => encoded.y[p]!), rows: positions.length, records: Int32Array.from(positions, (p) => encoded.records[p]!) };
+  return { ...selectRows(encoded, positions, width), records: Int32Array.from(positions, (p) => encoded.records[p]!) };
 }
 
 /** Positions in `encoded` of the given records (records the encoder refused are skipped). */
@@ -103,7 +104,12 @@ export function withKnownLabels(encoded: EncodedRecords, width: number): Encoded
  */
 export async function encodeSplits(table: TrainingTable, featureSpec: FeatureSpec, labels: RecordLabels, splits: RowSplits, now: Date): Promise<EncodedSplits> {
   const source = table.source;
-  const fitted = await fitSpec(featureSpec, { header: table.header, records: Array.from(splits.fit, (r) => table.records[r]!) }, { source, now });
+  const warnings: FitWarning[] = [];
+  const fitted = await fitSpec(featureSpec, { header: table.header, records: Array.from(splits.fit, (r) => table.records[r]!) }, { source, now, warn: (w) => warnings.push(w) });
+  const features = featureColumns(featureSpec);
+  if (features.length > 0 && features.every((c) => warnings.some((w) => w.column === c.name))) {
+    throw new TrainingError(`nothing to learn from: every feature column is missing or constant in the ${splits.fit.length} rows before the holdout`, { isInputError: true });
+  }
   const classes = fitted.classes;
   if (!classes) throw new TrainingError('the fitted spec has no classes', { isInputError: false });
   const classIndex = new Map(classes.map((c, i) => [c, i]));
@@ -129,5 +135,5 @@ export async function encodeSplits(table: TrainingTable, featureSpec: FeatureSpe
     const parts = [`${train.rows} train`, `${validation.rows} validation`, `${test.rows} test`, ...(inPeriod ? [`${inPeriod.rows} in-period holdout`] : [])];
     throw new TrainingError(`too few usable rows: ${parts.join(', ')}${folds.length ? `; fold sizes ${folds.map((f) => f.length).join(', ')}` : ''}`, { isInputError: true });
   }
-  return { fitted, classes, encoder, width, train, validation, fit, folds, ...(inPeriod ? { inPeriod } : {}), test, baselineBuilder, dropped, unseenClassesInTest: [...unseen] };
+  return { fitted, classes, encoder, width, train, validation, fit, folds, ...(inPeriod ? { inPeriod } : {}), test, baselineBuilder, dropped, unseenClassesInTest: [...unseen], warnings };
 }

@@ -29,7 +29,7 @@ export interface FitModelInput {
 
 export interface FittedModel extends TrainedModel {
   /** Cross-validated: each fit row's held-out probabilities (`fit rows × outputUnits`), and the members. */
-  readonly crossValidation?: { readonly outOfFold: Float32Array; readonly members: readonly FoldMemberReport[] };
+  readonly crossValidation?: { readonly outOfFold: Float32Array; readonly members: readonly FoldMemberReport[]; readonly shipped: number };
 }
 
 /**
@@ -57,7 +57,7 @@ export async function fitModel(input: FitModelInput): Promise<FittedModel> {
   };
   let trained: TrainedModel;
   try {
-    // With folds, `training.ensemble` is seeds per fold, trained below: the search trains one.
+    // With folds, the members are trained below (`training.ensemble` spread over the folds): the search trains one.
     const settings = input.crossValidation ? { ...training, ensemble: 1 } : training;
     trained = await trainWithSearch({ tf, data: tensors, dataFor, architecture: input.architecture, training: settings, ...(search ? { search } : {}), seed: input.seed, log: input.log });
   } finally {
@@ -73,9 +73,9 @@ export async function fitModel(input: FitModelInput): Promise<FittedModel> {
     shape: chosen?.shape ?? input.shape,
     winner: trained,
     epochs: training.epochs,
-    seedsPerFold: training.ensemble,
+    seedsPerFold: Math.ceil(training.ensemble / input.crossValidation.folds.length),
     seed: input.seed,
     log: input.log,
   });
-  return { ...trained, model: ensemble.model, crossValidation: { outOfFold: ensemble.outOfFold, members: ensemble.members } };
+  return { ...trained, model: ensemble.model, crossValidation: { outOfFold: ensemble.outOfFold, members: ensemble.members, shipped: ensemble.shipped } };
 }

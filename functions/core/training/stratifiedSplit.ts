@@ -6,6 +6,19 @@ export interface Split {
   readonly holdout: Int32Array;
 }
 
+/** The rows (default: all) grouped by class, each group in row order. */
+function rowsByClass(labels: Int32Array, rows?: Int32Array): Map<number, number[]> {
+  const pool = rows ?? Int32Array.from({ length: labels.length }, (_, i) => i);
+  const byClass = new Map<number, number[]>();
+  for (const row of pool) {
+    const label = labels[row]!;
+    let members = byClass.get(label);
+    if (!members) byClass.set(label, (members = []));
+    members.push(row);
+  }
+  return byClass;
+}
+
 /**
  * Stratified split: within each class, a seeded shuffle sends `round(count × fraction)` rows to the
  * holdout (at least one when the class has two or more rows), so class balance is the same in both parts.
@@ -18,14 +31,7 @@ export interface Split {
  */
 export function stratifiedSplit(labels: Int32Array, fraction: number, seed: number, rows?: Int32Array): Split {
   if (!(fraction > 0 && fraction < 1)) throw new RangeError(`split fraction must be in (0, 1), got ${fraction}`);
-  const pool = rows ?? Int32Array.from({ length: labels.length }, (_, i) => i);
-  const byClass = new Map<number, number[]>();
-  for (const row of pool) {
-    const label = labels[row]!;
-    let members = byClass.get(label);
-    if (!members) byClass.set(label, (members = []));
-    members.push(row);
-  }
+  const byClass = rowsByClass(labels, rows);
   const rng = createRng(seed);
   const train: number[] = [];
   const holdout: number[] = [];
@@ -63,14 +69,7 @@ export function complementRows(n: number, excluded: Iterable<number>): Int32Arra
  */
 export function stratifiedFolds(labels: Int32Array, k: number, seed: number, rows?: Int32Array): Int32Array[] {
   if (!(Number.isInteger(k) && k >= 2)) throw new RangeError(`folds must be an integer ≥ 2, got ${k}`);
-  const pool = rows ?? Int32Array.from({ length: labels.length }, (_, i) => i);
-  const byClass = new Map<number, number[]>();
-  for (const row of pool) {
-    const label = labels[row]!;
-    let members = byClass.get(label);
-    if (!members) byClass.set(label, (members = []));
-    members.push(row);
-  }
+  const byClass = rowsByClass(labels, rows);
   const rng = createRng(seed);
   const folds: number[][] = Array.from({ length: k }, () => []);
   let next = 0;

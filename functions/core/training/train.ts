@@ -1,12 +1,13 @@
 import type { BundleManifest } from '../bundle/bundleManifest.js';
 import type { DriftBaseline } from '../drift/driftBaseline.js';
-import type { Evaluation } from '../evaluation/evaluateClassifier.js';
+import { evaluateClassifier, type Evaluation, type HoldoutDescription } from '../evaluation/evaluateClassifier.js';
 import { trainingCurves } from '../evaluation/trainingCurves.js';
 import type { FittedSpec } from '../spec/featureSpec.js';
 import { assembleBundle, summarizeData } from './assembleBundle.js';
 import { buildBaseline } from './buildBaseline.js';
 import { calibrateAndChooseThresholds, type HeldOutPredictions, type Predict } from './calibrateAndChooseThresholds.js';
 import type { ThresholdChoice } from './chooseThresholds.js';
+import type { EncodedRecords } from './encodeSplits.js';
 import { encodeVariants, encodingKey, variantFor } from './encodingVariants.js';
 import { evaluateOnTest } from './evaluateOnTest.js';
 import { exportAndCheckParity } from './exportAndCheckParity.js';
@@ -26,6 +27,13 @@ import { predictRows, type EpochRecord } from './trialTrainer.js';
 export { featureSlotGroups } from './featureSlotGroups.js';
 export { MODEL_INPUT_NAME, MODEL_OUTPUT_NAME } from './modelGraphNames.js';
 export type { TrainTimings } from './trainTimings.js';
+
+/** The calibrated model on the in-period holdout: the random-split figure beside the out-of-time one. */
+async function evaluateInPeriod(predict: Predict, rows: EncodedRecords, classes: readonly string[], outputUnits: number): Promise<NonNullable<HoldoutDescription['inPeriod']>> {
+  const probabilities = await predict(rows.x, rows.rows);
+  const e = evaluateClassifier({ values: probabilities, rows: rows.rows, width: outputUnits }, rows.y, classes);
+  return { rows: rows.rows, rocAuc: e.rocAuc, accuracy: e.accuracy, logLoss: e.logLoss, expectedCalibrationError: e.expectedCalibrationError };
+}
 
 export interface TrainOptions {
   /** A CSV extract's bytes (plain or gzipped, laid out as the spec's `file` section says) or rows already in memory. */
@@ -78,6 +86,8 @@ export interface TrainResult {
   /** Largest |ONNX − calibrated tfjs| over the checked test rows. */
   readonly parity: { readonly rows: number; readonly maxAbsDiff: number };
   readonly backend: string;
+  /** What the training could not use (columns fitted as constants), also in the manifest's `warnings`. */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -115,6 +125,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return { labels, splits, variants };
   });
   const own = variants.own.encoded;
+  const warnings = own.warnings.map((w) => w.message);
+  for (const warning of warnings) log(`warning: ${warning}`);
   const crossValidation = own.folds.length >= 2 ? { fit: own.fit, folds: own.folds } : undefined;
   log(
     `${table.source}: ${crossValidation ? `${own.fit.rows} fit rows in ${own.folds.length} folds (search on ${own.train.rows} train, ${own.validation.rows} validation)` : `${own.train.rows} train, ${own.validation.rows} validation`}, ` +
@@ -147,7 +159,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const calibrated = calibrateAndChooseThresholds({ tf, model, predict, heldOut, method, classes, outputUnits: shape.outputUnits, economics: spec.economics, table, encoder: encoded.encoder });
       const importanceSeed = deriveSeed(settings.seed, 'importance');
       const tested = await evaluateOnTest({ predict: calibrated.predict, test, fitted, classes, width, outputUnits: shape.outputUnits, thresholds: calibrated.thresholds, importanceRepeats, importanceSeed });
-      return { calibrated, tested };
+      const inPeriod = encoded.inPeriod ? await evaluateInPeriod(calibrated.predict, encoded.inPeriod, classes, shape.outputUnits) : undefined;
+      const holdout: HoldoutDescription = { rows: test.rows, chosen: splits.testSplit, ...(inPeriod ? { inPeriod } : {}) };
+      return { calibrated, tested: { ...tested, evaluation: { ...tested.evaluation, holdout } } };
     });
     const { validationProbabilities, thresholds, calibration, graphCalibration } = calibrated;
     const { evaluation, importance, probabilities: testProbabilities } = tested;
@@ -169,12 +183,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         validation: calibrated.validationMetrics,
         data: summarizeData(table, labels, splits, encoded),
         curves: trainingCurves({ values: testProbabilities, rows: test.rows, width: shape.outputUnits }, uncalibratedTest, test.y, classes),
+        warnings,
       },
       files,
     );
     log(`bundle ${spec.name}@${version}: ${[...files.values()].reduce((n, b) => n + b.length, 0)} bytes of model files; total ${timings.total}s`);
     return {
-      bundle, evaluation, fittedSpec: fitted, calibration, thresholds, search: trained.search, history: trained.history, timings, featureImportance, baseline, parity, backend,
+      bundle, evaluation, fittedSpec: fitted, calibration, warnings, thresholds, search: trained.search, history: trained.history, timings, featureImportance, baseline, parity, backend,
       validation: { probabilities: validationProbabilities, labels: heldOutLabels, rows: heldOutRows, outputWidth: shape.outputUnits },
       test: { probabilities: testProbabilities, labels: test.y, rows: test.rows, uncalibratedProbabilities: uncalibratedTest },
     };

@@ -94,7 +94,8 @@ export const trainingSettingsSchema = z
     predictBatchSize: z.number().int().positive().default(8192),
     /**
      * Members of a seed ensemble (mlp only): the chosen configuration is trained this many times
-     * with different seeds and merged into one wider MLP that averages their logits.
+     * with different seeds and merged into one wider MLP that averages their logits. With
+     * `folds > 1` the fold members are the ensemble: each fold gets ⌈ensemble / folds⌉ seeds.
      */
     ensemble: z.number().int().min(1).max(10).default(1),
     /** Share of the training rows each extra ensemble member sees (a seeded subsample, for diversity). */

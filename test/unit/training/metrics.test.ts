@@ -140,6 +140,18 @@ describe('thresholds and the printed report', () => {
     expect(text).toContain('lift and gains by decile of P(positive)');
     expect(text).toMatch(/^age\s+0\.1234\s+0\.0100$/m);
   });
+
+  it('says how the holdout was chosen, and prints out-of-time beside random-split AUC for time-ordered data', () => {
+    const e = evaluateClassifier({ values: scores, rows: 8, width: 1 }, labels, ['no', 'yes']);
+    const inPeriod = { rows: 8, rocAuc: 0.91234, accuracy: 0.8, logLoss: 0.4, expectedCalibrationError: 0.02 };
+    const text = formatEvaluation({ ...e, holdout: { rows: 8, chosen: 'latest 0.2 by file order (row 33 – row 40)', inPeriod } });
+    const [first, second] = text.split('\n');
+    expect(first).toBe('binary, 8 held-out rows (no 4 · yes 4): latest 0.2 by file order (row 33 – row 40)');
+    expect(second).toBe(
+      'out-of-time ROC AUC 0.7813 (latest 0.2 by file order (row 33 – row 40)) vs random-split ROC AUC 0.9123 (8 random earlier rows, also held out of fitting; ECE 0.0200)',
+    );
+    expect(formatEvaluation({ ...e, holdout: { rows: 8, chosen: 'stratified 0.2' } }).split('\n')[1]).toMatch(/^accuracy/);
+  });
 });
 
 describe('permutation importance', () => {

@@ -164,10 +164,10 @@ describe('train: multiclass, ensembles, sequences', () => {
     expect(maxAbsDiff).toBeLessThan(1e-5);
   });
 
-  it('ships a cross-validated ensemble: one member per fold and seed, merged; calibrated on every fit row out of fold', async () => {
+  it('ships a cross-validated ensemble: ⌈ensemble / folds⌉ members per fold, merged; calibrated on every fit row out of fold', async () => {
     const table = syntheticTable(1000, 4);
     const spec = syntheticSpec();
-    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, folds: 3, ensemble: 2, importanceRepeats: 0 } } });
+    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, folds: 3, ensemble: 5, importanceRepeats: 0 } } });
     const m = result.bundle.manifest;
     // 1000 rows: 200 held out for the test, the other 800 all train the shipped model.
     expect(m.metrics.data).toMatchObject({ fitRows: 800, folds: 3, testRows: 200, testSplit: 'stratified 0.2' });
@@ -184,10 +184,23 @@ describe('train: multiclass, ensembles, sequences', () => {
     type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
     const modelJson = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json'))) as ModelJson;
     expect(modelJson.modelTopology.config.layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.units)).toEqual([48, 24, 1]);
-    expect(m.notes.join(' ')).toContain('A cross-validated ensemble of 3 members merged into one model, trained on all 800 rows');
+    expect(m.notes.join(' ')).toContain('A cross-validated ensemble of 6 members merged into one model, trained on all 800 rows');
     expect(result.evaluation.rocAuc).toBeGreaterThan(0.75);
     const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 96), 300);
     expect(maxAbsDiff).toBeLessThan(1e-5);
+  });
+
+  it('ships fewer members when all of them would make the merged model too big, one per fold first', async () => {
+    const spec = syntheticSpec({ model: { kind: 'mlp', layers: [160, 160], dropout: 0 } });
+    const result = await train({ runtime: tfjsTrainingRuntime, data: syntheticTable(600, 5), spec: { ...spec, training: { ...spec.training, epochs: 2, folds: 3, importanceRepeats: 0 } } });
+    // 3 members: 480 × 480 block-diagonal weights in the second layer (230 400) > 200 000; 2 members: 320 × 320 fit.
+    const cv = (result.bundle.manifest.metrics.training as { crossValidation: { shippedMembers: number; members: { fold: number; shipped: boolean }[] } }).crossValidation;
+    expect(cv.shippedMembers).toBe(2);
+    expect(cv.members.map((x) => [x.fold, x.shipped])).toEqual([[0, true], [1, true], [2, false]]);
+    type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
+    const modelJson = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json'))) as ModelJson;
+    expect(modelJson.modelTopology.config.layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.units)).toEqual([320, 320, 1]);
+    expect(result.bundle.manifest.notes.join(' ')).toContain("A cross-validated ensemble of 2 of its 3 members (the bundle's size budget) merged into one model");
   });
 
   it('trains the Conv1D sequence model on monthly histories, with a search, and exports it', async () => {
