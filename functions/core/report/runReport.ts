@@ -1,3 +1,4 @@
+import { placeholderNotice } from '../economics/campaignEconomics.js';
 import type { CampaignFigures, CampaignRoi } from '../economics/campaignRoi.js';
 import type { RunProfile } from '../drift/runProfile.js';
 import type { RunSummary } from '../engine/runSummary.js';
@@ -22,9 +23,14 @@ import { metricCards } from './metricCards.js';
 /** The file a run writes beside `report.md`. */
 export const RUN_REPORT_HTML = 'report.html';
 
-/** The banner every report shows when no person set the economics. */
-export const PLACEHOLDER_ECONOMICS_NOTICE =
-  'Placeholder economics: no person set the cost per contact or the value per response of this model, so every money figure (profit, ROI, the selection itself) is illustrative. Set them in the spec’s economics or pass --economics.';
+/**
+ * The banner every report shows when no person set the economics: the CLI's placeholder line
+ * ({@link placeholderNotice}), with what it means for the page. Null for economics a person set.
+ */
+export function placeholderBanner(economics: Parameters<typeof placeholderNotice>[0]): string | null {
+  const notice = placeholderNotice(economics);
+  return notice && `${notice[0]!.toUpperCase()}${notice.slice(1)}. Every money figure here (profit, ROI, the selection itself) is illustrative.`;
+}
 
 function campaignRow(label: string, f: CampaignFigures, currency: string): Cell[] {
   return [label, f.contacts, formatDecimal(f.expectedResponders), formatMoney(f.cost, currency), formatMoney(f.gain, currency), formatMoney(f.profit, currency), formatPercent(f.roi)];
@@ -192,7 +198,8 @@ function policySection(summary: RunSummary): string {
  */
 export async function renderRunReport(summary: RunSummary, profile: RunProfile | null = null): Promise<string> {
   const body: string[] = [];
-  if (summary.economics.placeholder === true) body.push(banner(PLACEHOLDER_ECONOMICS_NOTICE));
+  const placeholder = placeholderBanner(summary.economics);
+  if (placeholder) body.push(banner(placeholder));
   if (summary.campaign) body.push(await campaignSection(summary, summary.campaign));
   if (summary.policy) body.push(policySection(summary));
   body.push(await distributionSection(summary));

@@ -8,7 +8,7 @@ import type { EpochRecord } from '../training/trialTrainer.js';
 import { barChart, heatmapChart, lineChart, reliabilityChart } from './charts.js';
 import { banner, chartFigure, formatFixed, formatInteger, formatPercent, htmlPage, htmlTable, paragraph, section, type Cell } from './html.js';
 import { metricCards } from './metricCards.js';
-import { PLACEHOLDER_ECONOMICS_NOTICE } from './runReport.js';
+import { placeholderBanner } from './runReport.js';
 
 /** The file every bundle written by training holds (listed and hashed in its manifest). */
 export const TRAINING_REPORT_HTML = 'report.html';
@@ -179,7 +179,8 @@ export async function renderTrainingReport(manifest: Omit<BundleManifest, 'files
   const m = manifest.metrics as TrainingMetrics;
   const e = m.evaluation;
   const body: string[] = [];
-  if (manifest.economics.placeholder === true) body.push(banner(PLACEHOLDER_ECONOMICS_NOTICE));
+  const placeholder = placeholderBanner(manifest.economics);
+  if (placeholder) body.push(banner(placeholder));
   if (e) {
     body.push(
       metricCards([

@@ -3,7 +3,7 @@ import type { RunProfile } from '../../../functions/core/drift/runProfile.js';
 import type { RunSummary } from '../../../functions/core/engine/runSummary.js';
 import type { LabelledEvaluation } from '../../../functions/core/evaluation/labelledEvaluation.js';
 import { escapeHtml } from '../../../functions/core/report/html.js';
-import { PLACEHOLDER_ECONOMICS_NOTICE, renderRunReport } from '../../../functions/core/report/runReport.js';
+import { renderRunReport } from '../../../functions/core/report/runReport.js';
 
 /** Data marks of one kind in rendered SVG: vega draws each mark set as `<g class="mark-<kind> role-mark …">` of items. */
 function dataMarks(html: string, kind: 'rect' | 'line' | 'symbol' | 'rule'): number[] {
@@ -142,7 +142,7 @@ describe('renderRunReport', () => {
     // No script, no external URL of any kind (the SVG namespaces are identifiers, never fetched).
     expect(html).not.toMatch(/<script/i);
     expect(html.replaceAll('http://www.w3.org/2000/svg', '').replaceAll('http://www.w3.org/1999/xlink', '')).not.toMatch(/https?:|url\(|@import|<link|<img|src=/i);
-    expect(html).not.toContain(PLACEHOLDER_ECONOMICS_NOTICE);
+    expect(html).not.toContain('Placeholder economics');
   });
 
   it('escapes every text from data: the extract name and an unseen column', async () => {
@@ -162,7 +162,11 @@ describe('renderRunReport', () => {
   it('shows the placeholder-economics banner when no person set the economics', async () => {
     const summary = binarySummary();
     const html = await renderRunReport({ ...summary, economics: { ...summary.economics, placeholder: true } });
-    expect(html).toContain(`<div class="banner warn" role="note">${escapeHtml(PLACEHOLDER_ECONOMICS_NOTICE)}</div>`);
+    const { currency, costPerContact } = summary.economics;
+    expect(summary.economics.valuePerResponse).toBe(100);
+    expect(html).toContain(
+      `<div class="banner warn" role="note">${escapeHtml(`Placeholder economics: ${currency} ${costPerContact} per contact, 100 per response — set them with --economics FILE or in spec.json. Every money figure here (profit, ROI, the selection itself) is illustrative.`)}</div>`,
+    );
   });
 
   it('adds "Realized performance" when the extract carried labels: metrics, reliability, realized lift and ROI', async () => {
