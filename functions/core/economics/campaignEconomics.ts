@@ -14,11 +14,6 @@ const MAX_CAMPAIGN_AMOUNT = 1e12;
 export const campaignEconomicsSchema = z
   .object({
     currency: z.string().default('EUR'),
-    /**
-     * True when no person set these figures (a spec from `infer-spec`, an imported model): every
-     * report then says its money figures are placeholders.
-     */
-    placeholder: z.boolean().optional(),
     /** Cost of contacting one customer (call, mail, voucher). */
     costPerContact: z.number().nonnegative().max(MAX_VALUE_PER_RESPONSE),
     /** Gain from one response: a constant, or the name of an extract column (e.g. expected order value). */
@@ -61,6 +56,11 @@ export const campaignEconomicsSchema = z
       .object({ maxContacts: z.number().int().positive().max(1000), days: z.number().int().positive().max(3660) })
       .strict()
       .optional(),
+    /**
+     * True when no person set these figures (a spec from `infer-spec`, an imported model): every
+     * report then says its money figures are placeholders.
+     */
+    placeholder: z.boolean().optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
