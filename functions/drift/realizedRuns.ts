@@ -11,8 +11,9 @@ import type { RunSummary } from '../core/engine/runSummary.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { DriftError } from '../core/errors.js';
 import { incrementalFromOutcomes, type IncrementalResponse } from '../core/policy/incrementalResponse.js';
+import { claimIndexedOutcomes, labelledScoreAt, type ClaimedRows } from '../core/runIndex/indexedOutcomes.js';
 import { OutcomeClaims } from '../core/runIndex/outcomeClaims.js';
-import { indexDay, type RunIndexRow } from '../core/runIndex/runIndex.js';
+import { indexDay, runIndexKey, type RunIndexRow } from '../core/runIndex/runIndex.js';
 import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
 import type { ListedObject, LogFn } from '../nightly/nightlyRuntime.js';
 
@@ -47,8 +48,8 @@ interface JoinedLabelFile {
   readonly runs: readonly JoinedRun[];
 }
 
-/** A run's customers claimed by one label file, column by column (compact in JSON). */
-interface JoinedRun {
+/** A run's customers claimed by one label file, with what the realized figures need of the run. */
+interface JoinedRun extends ClaimedRows {
   readonly runId: string;
   readonly run: string;
   readonly modelVersion: string;
@@ -56,13 +57,6 @@ interface JoinedRun {
   readonly scoredRows: number;
   readonly economics: CampaignEconomics;
   readonly hasControl: boolean;
-  readonly ids: string[];
-  readonly probability: number[];
-  readonly selected: Array<0 | 1>;
-  readonly responded: Array<0 | 1>;
-  readonly value: number[];
-  /** Only for a run with a control group: 1 for a customer held out in its control.csv. */
-  readonly control: Array<0 | 1>;
 }
 
 export interface RealizedForRunsArgs {
@@ -173,38 +167,23 @@ async function joinRun(args: RealizedForRunsArgs, candidate: WindowRun, claims: 
   const constantValue = typeof summary.economics.valuePerResponse === 'number' ? responseGain(summary.economics, summary.economics.valuePerResponse) : 0;
   // A run with a control group: its control.csv (a tenth or so of the selection) says who was held out.
   const control = summary.policy?.control ? await readRunIds(client, bucket, `${candidate.run}${OUTPUT_FILES.control}`) : undefined;
-  const joined: JoinedRun = {
+  const claimed = await claimIndexedOutcomes(claims, rows, { day: candidate.day, mayClaimUndated }, constantValue, control);
+  if (claimed.ids.length === 0) return null;
+  return {
     runId: candidate.runId,
     run: candidate.run,
     modelVersion: summary.model.version,
     scoredRows: summary.longLayout?.customersScored ?? summary.rows.scored,
     economics: summary.economics,
     hasControl: control !== undefined,
-    ids: [],
-    probability: [],
-    selected: [],
-    responded: [],
-    value: [],
-    control: [],
+    ...claimed,
   };
-  for await (const row of rows) {
-    if (!claims.wants(candidate.day, mayClaimUndated)) break;
-    const responded = claims.claim(row.id, candidate.day, mayClaimUndated);
-    if (responded === undefined) continue;
-    joined.ids.push(row.id);
-    joined.probability.push(Number(row.score));
-    joined.selected.push(row.selected ? 1 : 0);
-    joined.responded.push(responded ? 1 : 0);
-    joined.value.push(row.selected ? Number(row.value) : constantValue);
-    if (control) joined.control.push(control.has(row.id) ? 1 : 0);
-  }
-  return joined.ids.length > 0 ? joined : null;
 }
 
 /** A run's index rows, from its index or (without one) its own files; null for a run that never committed. */
 async function indexRows(args: RealizedForRunsArgs, candidate: WindowRun): Promise<AsyncIterable<RunIndexRow> | null> {
   const { client, bucket } = args;
-  const indexKey = `${args.prefixes.index}${args.model}/${candidate.day}/${candidate.runId}.csv.gz`;
+  const indexKey = runIndexKey(args.prefixes.index, args.model, new Date(candidate.day), candidate.runId);
   try {
     return await peekable(readRunIndex(client, bucket, indexKey));
   } catch (error) {
@@ -241,15 +220,7 @@ function realizedFromJoins(joins: readonly JoinedLabelFile[]): RunRealized[] {
     for (const run of join.runs) {
       const entry = byRun.get(run.runId) ?? { meta: run, rows: new Map<string, LabelledScore>() };
       byRun.set(run.runId, entry);
-      run.ids.forEach((id, i) => {
-        entry.rows.set(id, {
-          probability: run.probability[i]!,
-          selected: run.selected[i] === 1,
-          responded: run.responded[i] === 1,
-          value: run.value[i]!,
-          ...(run.hasControl ? { control: run.control[i] === 1 } : {}),
-        });
-      });
+      run.ids.forEach((id, i) => entry.rows.set(id, labelledScoreAt(run, i, run.hasControl)));
     }
   }
   return [...byRun.values()]

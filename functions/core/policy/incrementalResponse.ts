@@ -59,7 +59,7 @@ export function incrementalResponse(
 
 /**
  * The realized incremental response of a run with a control group, from its labelled customers:
- * treated = on targets.csv, control = on control.csv (see `joinIndexedOutcomes`). The value of a
+ * treated = on targets.csv, control = on control.csv (see `claimIndexedOutcomes`). The value of a
  * response is the economics' constant, or for a value column the mean value of the treated.
  */
 export function incrementalFromOutcomes(rows: readonly LabelledScore[], costs: CampaignCosts, constantValue: number | null): IncrementalResponse | null {

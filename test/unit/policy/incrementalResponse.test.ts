@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { incrementalFromOutcomes, incrementalResponse } from '../../../functions/core/policy/incrementalResponse.js';
-import { joinIndexedOutcomes } from '../../../functions/core/runIndex/indexedOutcomes.js';
+import { claimIndexedOutcomes, labelledScoreAt } from '../../../functions/core/runIndex/indexedOutcomes.js';
+import { OutcomeClaims } from '../../../functions/core/runIndex/outcomeClaims.js';
 import type { RunIndexRow } from '../../../functions/core/runIndex/runIndex.js';
 import { controlDraw, inControlGroup } from '../../../functions/core/policy/controlGroup.js';
 
@@ -42,8 +43,9 @@ describe('incremental response (treated vs control)', () => {
     }
     const rows = () => Readable.from(index) as AsyncIterable<RunIndexRow>;
     // Act
-    const joined = await joinIndexedOutcomes(labels, rows(), 200, control);
-    const r = incrementalFromOutcomes(joined.rows, { costPerContact: 8, fixedCost: 500 }, 200)!;
+    const claimed = await claimIndexedOutcomes(new OutcomeClaims({ outcomes: labels }), rows(), { day: '2026-11-30', mayClaimUndated: true }, 200, control);
+    const joined = claimed.ids.map((_, i) => labelledScoreAt(claimed, i, true));
+    const r = incrementalFromOutcomes(joined, { costPerContact: 8, fixedCost: 500 }, 200)!;
     // Assess: the hand calculation above.
     expect(r.treated).toEqual({ customers: 1000, responders: 120, rate: 0.12 });
     expect(r.control).toEqual({ customers: 200, responders: 14, rate: 0.07 });
