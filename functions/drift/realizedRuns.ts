@@ -13,7 +13,7 @@ import { DriftError } from '../core/errors.js';
 import { incrementalFromOutcomes, type IncrementalResponse } from '../core/policy/incrementalResponse.js';
 import { claimIndexedOutcomes, labelledScoreAt, type ClaimedRows } from '../core/runIndex/indexedOutcomes.js';
 import { OutcomeClaims } from '../core/runIndex/outcomeClaims.js';
-import { indexDay, runIndexKey, type RunIndexRow } from '../core/runIndex/runIndex.js';
+import { inChunks, indexDay, runIndexKey, type RunIndexRow } from '../core/runIndex/runIndex.js';
 import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
 import type { ListedObject, LogFn } from '../nightly/nightlyRuntime.js';
 
@@ -181,7 +181,7 @@ async function joinRun(args: RealizedForRunsArgs, candidate: WindowRun, claims: 
 }
 
 /** A run's index rows, from its index or (without one) its own files; null for a run that never committed. */
-async function indexRows(args: RealizedForRunsArgs, candidate: WindowRun): Promise<AsyncIterable<RunIndexRow> | null> {
+async function indexRows(args: RealizedForRunsArgs, candidate: WindowRun): Promise<AsyncIterable<RunIndexRow[]> | null> {
   const { client, bucket } = args;
   const indexKey = runIndexKey(args.prefixes.index, args.model, new Date(candidate.day), candidate.runId);
   try {
@@ -192,7 +192,7 @@ async function indexRows(args: RealizedForRunsArgs, candidate: WindowRun): Promi
   args.log('info', 'run has no index: joining its scores.csv and targets.csv', { model: args.model, run: candidate.run });
   const location = { bucket, outputsPrefix: args.prefixes.outputs, indexPrefix: args.prefixes.index, model: args.model, runId: candidate.runId };
   try {
-    return (await runIndexRowsFromOutputs(client, location, args.spool)).rows;
+    return inChunks((await runIndexRowsFromOutputs(client, location, args.spool)).rows);
   } catch (error) {
     // A summary without _SUCCESS: the run failed while committing; nothing of it counts.
     if (!(error instanceof DriftError)) throw error;
@@ -202,7 +202,7 @@ async function indexRows(args: RealizedForRunsArgs, candidate: WindowRun): Promi
 }
 
 /** Starts the generator, so that a missing object fails here rather than in the join loop. */
-async function peekable(rows: AsyncGenerator<RunIndexRow>): Promise<AsyncIterable<RunIndexRow>> {
+async function peekable<T>(rows: AsyncGenerator<T>): Promise<AsyncIterable<T>> {
   const first = await rows.next();
   return {
     async *[Symbol.asyncIterator]() {

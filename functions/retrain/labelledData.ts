@@ -8,7 +8,7 @@ import { assertExtractHasRows, openExtract } from '../core/extract/readExtract.j
 import { extractLabeller } from '../core/retrain/labelledExtract.js';
 import { DEFAULT_MAX_TRAINING_ROWS, StratifiedSample, TRAINING_SAMPLE_SEED, type ClassCounts } from '../core/retrain/stratifiedSample.js';
 import { OutcomeClaims } from '../core/runIndex/outcomeClaims.js';
-import { indexDay } from '../core/runIndex/runIndex.js';
+import { inChunks, indexDay } from '../core/runIndex/runIndex.js';
 import { idColumn, targetColumn, type FeatureSpec } from '../core/spec/featureSpec.js';
 import { inTimeOrder, latestCut, type TimeOrder } from '../core/training/timeOrder.js';
 import type { TrainingTable } from '../core/training/trainingTable.js';
@@ -187,16 +187,19 @@ async function claimLabelledCustomers(args: {
       args.warnings.push(`${source} (scored by ${summaryObject.key}) is gone: its customers' labels cannot be joined`);
       continue;
     }
-    const rows = indexed
+    const chunks = indexed
       ? readRunIndex(client, bucket, indexed.key)
-      : (await runIndexRowsFromOutputs(client, { bucket, outputsPrefix: prefixes.outputs, indexPrefix: prefixes.index, model, runId }, args.spool)).rows;
+      : inChunks((await runIndexRowsFromOutputs(client, { bucket, outputsPrefix: prefixes.outputs, indexPrefix: prefixes.index, model, runId }, args.spool)).rows);
     const index = runs.length;
     let claimed = 0;
-    for await (const row of rows) {
-      const customer = row.id.trim();
-      if (claims.claim(customer, day) === undefined) continue;
-      runOf.set(customer, index);
-      claimed++;
+    for await (const chunk of chunks) {
+      for (const row of chunk) {
+        const customer = row.id.trim();
+        if (claims.claim(customer, day) === undefined) continue;
+        runOf.set(customer, index);
+        claimed++;
+      }
+      if (!claims.wants(day)) break;
     }
     if (claimed > 0) runs.push({ index, bucket: match[1]!, key: match[2]!, source });
   }

@@ -26,22 +26,41 @@ export interface RunLocation {
 /** The run's output folder, `outputs/<model>/<run-id>/`. */
 export const runFolder = (run: Pick<RunLocation, 'outputsPrefix' | 'model' | 'runId'>): string => `${run.outputsPrefix}${run.model}/${run.runId}/`;
 
-/** A CSV object of a run (its own output, or an index) as a header and a stream of records. */
-async function openRunCsv(client: S3Client, bucket: string, key: string): Promise<RunCsv> {
+/** A CSV object of a run (its own output, or an index): its header and its records a parsed chunk at a time. */
+interface RunCsvBatches {
+  readonly header: readonly string[];
+  readonly batches: AsyncIterable<ReadonlyArray<readonly string[]>>;
+}
+
+/**
+ * Opens a run's CSV object. Records come a parsed chunk (a few thousand) at a time: an index of a
+ * million rows is read on label nights, and a promise per row costs more than the parsing
+ * (with the tracer's async hooks installed, several times more).
+ */
+async function openRunCsv(client: S3Client, bucket: string, key: string): Promise<RunCsvBatches> {
   const extract = await openExtract((await getObjectStream(client, bucket, key)).body, { source: s3Url(bucket, key), header: true, delimiter: ',' });
-  // A chunk's items at a time: an index of a million rows is read every night.
-  async function* records(): AsyncGenerator<readonly string[]> {
+  async function* batches(): AsyncGenerator<Array<readonly string[]>> {
     for (let batch = await extract.nextBatch(); batch !== null; batch = await extract.nextBatch()) {
-      for (const item of batch) if (item.kind === 'record') yield item.record.fields;
+      const records: Array<readonly string[]> = [];
+      for (const item of batch) if (item.kind === 'record') records.push(item.record.fields);
+      if (records.length > 0) yield records;
     }
   }
-  return { header: extract.header ?? [], records: records() };
+  return { header: extract.header ?? [], batches: batches() };
+}
+
+/** The same records one at a time, for the join of a run's own files (a fallback: runs without an index). */
+function recordByRecord(csv: RunCsvBatches): RunCsv {
+  async function* records(): AsyncGenerator<readonly string[]> {
+    for await (const batch of csv.batches) yield* batch;
+  }
+  return { header: csv.header, records: records() };
 }
 
 /** The ids (first column) of a run's CSV output, e.g. its control.csv. */
 export async function readRunIds(client: S3Client, bucket: string, key: string): Promise<Set<string>> {
   const ids = new Set<string>();
-  for await (const record of (await openRunCsv(client, bucket, key)).records) ids.add(record[0] ?? '');
+  for await (const batch of (await openRunCsv(client, bucket, key)).batches) for (const record of batch) ids.add(record[0] ?? '');
   return ids;
 }
 
@@ -57,8 +76,8 @@ export async function runIndexRowsFromOutputs(client: S3Client, run: RunLocation
   if (typeof manifest?.completedAt !== 'string' || typeof summary?.selected !== 'number') {
     throw new DriftError(`${s3Url(run.bucket, folder)}: not a committed run (no ${SUCCESS_FILE} or summary); it has no index`);
   }
-  const scores = await openRunCsv(client, run.bucket, `${folder}${OUTPUT_FILES.scores}`);
-  const targets = await openRunCsv(client, run.bucket, `${folder}${OUTPUT_FILES.targets}`);
+  const scores = recordByRecord(await openRunCsv(client, run.bucket, `${folder}${OUTPUT_FILES.scores}`));
+  const targets = recordByRecord(await openRunCsv(client, run.bucket, `${folder}${OUTPUT_FILES.targets}`));
   return { committedAt: new Date(manifest.completedAt), rows: joinRunIndex({ source: s3Url(run.bucket, folder), scores, targets, selected: summary.selected, spool }) };
 }
 
@@ -132,11 +151,11 @@ export async function listRunIndexes(client: S3Client, bucket: string, indexPref
 }
 
 /**
- * Streams the rows of a run index.
+ * Streams the rows of a run index, a parsed chunk (a few thousand rows) at a time.
  * @throws DriftError when the object is not a run index.
  */
-export async function* readRunIndex(client: S3Client, bucket: string, key: string): AsyncGenerator<RunIndexRow> {
+export async function* readRunIndex(client: S3Client, bucket: string, key: string): AsyncGenerator<RunIndexRow[]> {
   const csv = await openRunCsv(client, bucket, key);
   assertRunIndexHeader(csv.header, s3Url(bucket, key));
-  for await (const fields of csv.records) yield runIndexRowOf(fields);
+  for await (const batch of csv.batches) yield batch.map(runIndexRowOf);
 }

@@ -14,30 +14,32 @@ export interface ClaimedRows {
 }
 
 /**
- * Claims, from a run's index rows as they stream past, the outcomes this run answers (see
- * {@link OutcomeClaims}); stops reading once no waiting label could be this run's. Memory is the
+ * Claims, from a run's index rows as they stream past (in chunks), the outcomes this run answers
+ * (see {@link OutcomeClaims}); stops reading once no waiting label could be this run's. Memory is the
  * claimed rows, never the run. A selected row's value is the one its target list used; any other
  * row gets `constantValue` (the economics' gain per response). With `control` (the ids of the
  * run's control.csv), each row says whether it was held out.
  */
 export async function claimIndexedOutcomes(
   claims: OutcomeClaims,
-  rows: AsyncIterable<RunIndexRow>,
+  chunks: AsyncIterable<readonly RunIndexRow[]>,
   run: { readonly day: string; readonly mayClaimUndated: boolean },
   constantValue: number,
   control?: ReadonlySet<string>,
 ): Promise<ClaimedRows> {
   const claimed: ClaimedRows = { ids: [], probability: [], selected: [], responded: [], value: [], control: [] };
-  for await (const row of rows) {
+  for await (const chunk of chunks) {
+    for (const row of chunk) {
+      const responded = claims.claim(row.id, run.day, run.mayClaimUndated);
+      if (responded === undefined) continue;
+      claimed.ids.push(row.id);
+      claimed.probability.push(Number(row.score));
+      claimed.selected.push(row.selected ? 1 : 0);
+      claimed.responded.push(responded ? 1 : 0);
+      claimed.value.push(row.selected ? Number(row.value) : constantValue);
+      if (control) claimed.control.push(control.has(row.id) ? 1 : 0);
+    }
     if (!claims.wants(run.day, run.mayClaimUndated)) break;
-    const responded = claims.claim(row.id, run.day, run.mayClaimUndated);
-    if (responded === undefined) continue;
-    claimed.ids.push(row.id);
-    claimed.probability.push(Number(row.score));
-    claimed.selected.push(row.selected ? 1 : 0);
-    claimed.responded.push(responded ? 1 : 0);
-    claimed.value.push(row.selected ? Number(row.value) : constantValue);
-    if (control) claimed.control.push(control.has(row.id) ? 1 : 0);
   }
   return claimed;
 }

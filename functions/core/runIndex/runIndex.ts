@@ -87,3 +87,16 @@ export function runFileColumns(scoresHeader: readonly string[], targetsHeader: r
   if (score < 1) throw new DriftError(`${source}scores.csv: no probability or confidence column after the id`);
   return { score, value: targetsHeader.indexOf('value') };
 }
+
+/** Rows gathered into chunks of `size`: the shape the label joins read (`claimIndexedOutcomes`). */
+export async function* inChunks(rows: AsyncIterable<RunIndexRow>, size = 4096): AsyncGenerator<RunIndexRow[]> {
+  let chunk: RunIndexRow[] = [];
+  for await (const row of rows) {
+    chunk.push(row);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { incrementalFromOutcomes, incrementalResponse } from '../../../functions/core/policy/incrementalResponse.js';
 import { claimIndexedOutcomes, labelledScoreAt } from '../../../functions/core/runIndex/indexedOutcomes.js';
 import { OutcomeClaims } from '../../../functions/core/runIndex/outcomeClaims.js';
-import type { RunIndexRow } from '../../../functions/core/runIndex/runIndex.js';
+import { inChunks, type RunIndexRow } from '../../../functions/core/runIndex/runIndex.js';
 import { controlDraw, inControlGroup } from '../../../functions/core/policy/controlGroup.js';
 
 describe('incremental response (treated vs control)', () => {
@@ -43,7 +43,7 @@ describe('incremental response (treated vs control)', () => {
     }
     const rows = () => Readable.from(index) as AsyncIterable<RunIndexRow>;
     // Act
-    const claimed = await claimIndexedOutcomes(new OutcomeClaims({ outcomes: labels }), rows(), { day: '2026-11-30', mayClaimUndated: true }, 200, control);
+    const claimed = await claimIndexedOutcomes(new OutcomeClaims({ outcomes: labels }), inChunks(rows(), 256), { day: '2026-11-30', mayClaimUndated: true }, 200, control);
     const joined = claimed.ids.map((_, i) => labelledScoreAt(claimed, i, true));
     const r = incrementalFromOutcomes(joined, { costPerContact: 8, fixedCost: 500 }, 200)!;
     // Assess: the hand calculation above.
