@@ -31,8 +31,9 @@ describe('S3Registry reads stay inside one version prefix', () => {
     await new S3Registry(s3.client, s3.bucket, 'x/').write(tinyBundle('v1'));
     await putJsonObject(s3.client, s3.bucket, 'alias/tiny/champion.json', { version: '../../x/v1', promotedAt: '2026-11-23T12:00:00.000Z', reason: 'x' });
     // Act / Assess
-    for (const call of [registry.read('tiny'), registry.champion('tiny')]) {
-      const error = await rejection(call);
+    // Each call started only when awaited: a second promise made up front rejects unhandled while the first is awaited.
+    for (const call of [() => registry.read('tiny'), () => registry.champion('tiny')]) {
+      const error = await rejection(call());
       expect(error.code).toBe('BUNDLE_INVALID');
       expect(error.message).toBe('tiny: s3://containment-test/alias/tiny/champion.json has no valid "version"');
       expect(error.toJSON()).toMatchObject({ bundle: 'tiny' });

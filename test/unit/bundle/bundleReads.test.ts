@@ -125,8 +125,9 @@ describe('FsRegistry refuses names and versions that are not plain folder names'
   it('refuses a champion.json whose version climbs out of the registry, naming the registry file', async () => {
     const { root, fs } = await registry();
     await writeFile(path.join(root, 'tiny', 'champion.json'), JSON.stringify({ version: '../../x/v1', promotedAt: '2026-01-01T00:00:00Z', reason: 'x' }));
-    for (const call of [fs.read('tiny'), fs.champion('tiny')]) {
-      const error = await rejection(call);
+    // Each call started only when awaited: a second promise made up front rejects unhandled while the first is awaited.
+    for (const call of [() => fs.read('tiny'), () => fs.champion('tiny')]) {
+      const error = await rejection(call());
       expect(error.code).toBe('BUNDLE_INVALID');
       expect(error.message).toBe(`${root}/tiny: ${path.join(root, 'tiny', 'champion.json')} has no valid "version"`);
       expect(error.toJSON()).toMatchObject({ bundle: `${root}/tiny` });
