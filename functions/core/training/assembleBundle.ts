@@ -55,7 +55,7 @@ export interface AssembleBundleInput {
   readonly classes: readonly string[];
   readonly model: { readonly outputName: string; readonly extraFiles: readonly string[]; readonly inputShape: readonly number[] };
   /** The fitted model's record, without the model itself. */
-  readonly trained: Pick<FittedModel, 'config' | 'history' | 'bestEpoch' | 'search' | 'crossValidation'>;
+  readonly trained: Pick<FittedModel, 'config' | 'history' | 'bestEpoch' | 'search' | 'crossValidation' | 'refit'>;
   readonly backend: string;
   readonly evaluation: Evaluation;
   readonly validation: ValidationMetrics;
@@ -85,7 +85,7 @@ function members(crossValidation: FittedModel['crossValidation'], folds: number)
  */
 export function bundleNotes(
   input: Pick<AssembleBundleInput, 'spec' | 'calibration' | 'calibrationAppliedIn' | 'thresholds' | 'classes'> & {
-    readonly trained?: Pick<FittedModel, 'crossValidation'>;
+    readonly trained?: Pick<FittedModel, 'crossValidation' | 'refit'>;
     readonly data: Pick<TrainingDataSummary, 'source' | 'trainRows' | 'validationRows' | 'testRows'> & Partial<Pick<TrainingDataSummary, 'fitRows' | 'folds' | 'testSplit'>>;
   },
 ): string[] {
@@ -97,7 +97,11 @@ export function bundleNotes(
       ? `A cross-validated ensemble of ${members(input.trained?.crossValidation, folds)} merged into one model, trained on all ${data.fitRows} rows of ${data.source} left after the holdout ` +
         `(each member learns from ${folds - 1} of ${folds} folds, early-stopped on the fold it does not see); calibration and thresholds on the members' out-of-fold predictions; ` +
         `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`
-      : `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
+      : input.trained?.refit
+        ? `Configuration and epoch count chosen on ${data.trainRows} train and ${data.validationRows} validation rows of ${data.source}, then refitted on all ${input.trained.refit.report.rows} of them ` +
+          `(${input.trained.refit.report.epochs} epochs${input.trained.refit.report.members > 1 ? `, ${input.trained.refit.report.members} seeds merged` : ''}); calibration and thresholds on the search model's validation predictions; ` +
+          `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`
+        : `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
     input.calibrationAppliedIn === 'output-layer'
       ? `The ${calibration.method} calibration (metrics.calibration) is folded into the output layer of both model.onnx and tfjs/.`
       : input.calibrationAppliedIn === 'onnx-graph'
@@ -175,6 +179,7 @@ function bundleManifest(input: AssembleBundleInput): Parameters<typeof createBun
           bestEpoch: trained.bestEpoch.epoch,
           history: trained.history,
           ...(trained.crossValidation ? { crossValidation: { folds: input.data.folds, shippedMembers: trained.crossValidation.shipped, members: trained.crossValidation.members } } : {}),
+          ...(trained.refit ? { refit: trained.refit.report } : {}),
         },
         search: trained.search,
         data: input.data,

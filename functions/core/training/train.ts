@@ -136,7 +136,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const tf = await options.runtime.tf();
   const [trained, fit] = await timed(() =>
     fitModel({
-      tf, train: own.train, validation: own.validation, ...(crossValidation ? { crossValidation } : {}), shape: variants.own.shape, drawnEncodings: variants.drawn,
+      tf, train: own.train, validation: own.validation, ...(crossValidation ? { crossValidation } : settings.refit ? { refit: { fit: own.fit } } : {}), shape: variants.own.shape, drawnEncodings: variants.drawn,
       architecture: spec.model, training: settings, search, seed: settings.seed, log,
     }),
   );
@@ -155,7 +155,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const { calibration: method, importanceRepeats } = settings;
       const heldOut: HeldOutPredictions = trained.crossValidation
         ? { probabilities: trained.crossValidation.outOfFold, y: encoded.fit.y, records: encoded.fit.records, rows: encoded.fit.rows }
-        : { probabilities: await predict(validation.x, validation.rows), y: validation.y, records: validation.records, rows: validation.rows };
+        : { probabilities: trained.refit?.validationProbabilities ?? (await predict(validation.x, validation.rows)), y: validation.y, records: validation.records, rows: validation.rows };
       const calibrated = calibrateAndChooseThresholds({ tf, model, predict, heldOut, method, classes, outputUnits: shape.outputUnits, economics: spec.economics, table, encoder: encoded.encoder });
       const importanceSeed = deriveSeed(settings.seed, 'importance');
       const tested = await evaluateOnTest({ predict: calibrated.predict, test, fitted, classes, width, outputUnits: shape.outputUnits, thresholds: calibrated.thresholds, importanceRepeats, importanceSeed });

@@ -75,6 +75,13 @@ export const trainingSettingsSchema = z
      * sequence model cannot be merged).
      */
     folds: z.number().int().min(1).max(10).optional(),
+    /**
+     * With `folds: 1`: after the search and early stopping chose a configuration and an epoch count on
+     * the validation rows, the shipped model is retrained on train and validation together for that
+     * many epochs (calibration and thresholds stay fitted on the search model's validation predictions).
+     * `false` ships the early-stopped model, which never learned from the validation rows.
+     */
+    refit: z.boolean().default(true),
     /** Share of the non-test rows held out for early stopping, calibration and thresholds (with `folds: 1`). */
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     /** Share of all rows held out for the evaluation stored in the bundle (ignored when test rows are given). */
