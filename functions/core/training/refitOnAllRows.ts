@@ -64,7 +64,9 @@ export async function refitOnAllRows(input: RefitInput): Promise<RefitResult> {
   const models: tfTypes.LayersModel[] = [];
   try {
     for (let m = 0; m < members; m++) {
-      const memberSeed = deriveSeed(input.seed, `refit-${m}`);
+      // The first member starts from the winner's own initial weights and shuffle seeds (its trial's
+      // seed, as the search drew it): the same run, on more rows. Others are seeded as the seed ensemble's.
+      const memberSeed = deriveSeed(input.seed, m === 0 ? `trial-${winner.search.chosenTrial}` : `member-${m}`);
       const model = await withSeededMathRandom(deriveSeed(memberSeed, 'init'), () => buildModel(tf, architecture, shape));
       models.push(model);
       const optimizer = tf.train.adam(settings.learningRate);

@@ -153,7 +153,7 @@ describe('train: multiclass, ensembles, sequences', () => {
   it('merges a seed ensemble into one exportable model and keeps isotonic calibration as an ONNX step', async () => {
     const table = syntheticTable(1500, 3);
     const spec = syntheticSpec();
-    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, folds: 1, ensemble: 3, calibration: 'isotonic' } } });
+    const result = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...spec.training, folds: 1, ensemble: 3, calibration: 'isotonic', refit: false } } });
     expect(result.search.members).toHaveLength(2);
     type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
     const modelJson = JSON.parse(new TextDecoder().decode(result.bundle.files.get('tfjs/model.json'))) as ModelJson;
@@ -161,6 +161,36 @@ describe('train: multiclass, ensembles, sequences', () => {
     expect(dense).toEqual([24, 12, 1]);
     expect(result.bundle.manifest.metrics.calibration).toMatchObject({ method: 'isotonic', appliedIn: 'onnx-graph' });
     const { maxAbsDiff } = await onnxVersusTfjs(result, syntheticTable(300, 97), 300);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+  });
+
+  it('with folds: 1, refits the chosen configuration on train and validation for its best epoch count, calibrated on the search model', async () => {
+    const table = syntheticTable(1500, 3);
+    const spec = syntheticSpec();
+    const settings = { ...spec.training, folds: 1, ensemble: 2, calibration: 'platt' as const, importanceRepeats: 0 };
+    const early = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: { ...settings, ensemble: 1, refit: false } } });
+    const refit = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, training: settings } });
+    const m = refit.bundle.manifest;
+    // 1500 rows: 300 test, 1200 fit = 960 train + 240 validation; the refit learns from all 1200.
+    expect(m.metrics.data).toMatchObject({ trainRows: 960, validationRows: 240, testRows: 300 });
+    const { bestEpoch } = m.metrics.training as { bestEpoch: number };
+    expect(bestEpoch).toBeGreaterThan(0);
+    expect(m.metrics.training).toMatchObject({ refit: { rows: 1200, epochs: bestEpoch, members: 2 } });
+    expect((early.bundle.manifest.metrics.training as Record<string, unknown>).refit).toBeUndefined();
+    expect(m.notes.join(' ')).toContain('then refitted on all 1200 of them');
+    // The search (and so the validation predictions calibration is fitted on) is the same run either way:
+    // the refit's members are trained after it, not by it.
+    expect(refit.history).toEqual(early.history);
+    expect(refit.calibration).toEqual(early.calibration);
+    expect(refit.search.members).toEqual([]);
+    // Two refitted seeds merged: the dense layers are twice as wide.
+    type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
+    const modelJson = JSON.parse(new TextDecoder().decode(refit.bundle.files.get('tfjs/model.json'))) as ModelJson;
+    expect(modelJson.modelTopology.config.layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.units)).toEqual([16, 8, 1]);
+    // A different model from the early-stopped one, as good on the held-out rows, and exportable.
+    expect(Array.from(refit.test.uncalibratedProbabilities)).not.toEqual(Array.from(early.test.uncalibratedProbabilities));
+    expect(refit.evaluation.rocAuc).toBeGreaterThan(early.evaluation.rocAuc - 0.02);
+    const { maxAbsDiff } = await onnxVersusTfjs(refit, syntheticTable(300, 97), 300);
     expect(maxAbsDiff).toBeLessThan(1e-5);
   });
 
