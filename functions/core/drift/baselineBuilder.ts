@@ -63,7 +63,7 @@ type Collector =
  * @example
  * const builder = new BaselineBuilder(fitted);
  * const encoder = compileEncoder(fitted, header, 'train.csv', { observer: builder });
- * // … encode the training rows; then score the validation rows: builder.score(probabilities)
+ * // … encode the training rows; then score held-out rows: builder.score(probabilities)
  * const baseline = builder.build({ featureImportance: { duration: 0.4, age: 0.1 } });
  */
 export class BaselineBuilder implements EncodeObserver {

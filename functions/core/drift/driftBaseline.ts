@@ -50,11 +50,11 @@ export const featureBaselineSchema = z.union([numericFeatureBaselineSchema, cate
 
 export const scoreBaselineSchema = z
   .object({
-    /** Interior edges of the score bins (deciles of the validation scores), right-closed as for features. */
+    /** Interior edges of the score bins (deciles of the held-out scores), right-closed as for features. */
     edges: z.array(z.number()),
     proportions: z.array(z.number().min(0).max(1)),
     mean: z.number(),
-    /** Validation rows the score distribution was taken from. */
+    /** Held-out rows the score distribution was taken from (the training's test holdout, scored by the shipped model). */
     rows: z.number().int().positive(),
   })
   .strict()
@@ -70,7 +70,7 @@ export const driftBaselineSchema = z
     rows: z.number().int().positive(),
     /** One entry per feature column of the fitted spec, in the row encoder's observer order. */
     features: z.array(featureBaselineSchema).min(1),
-    /** Score distribution on validation data; absent when the model was not scored at training time. */
+    /** Score distribution on held-out rows; absent when the model was not scored at training time. */
     score: scoreBaselineSchema.optional(),
     /** Importance per feature name (any non-negative scale, higher is more important). */
     featureImportance: z.record(z.string(), z.number()).default({}),

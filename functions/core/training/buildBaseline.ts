@@ -22,21 +22,21 @@ export function columnImportance(importance: readonly FeatureImportance[], fitte
 
 /**
  * The drift baseline stored in the bundle: the training-row distributions the builder observed
- * while encoding, the calibrated validation scores, and the importance per column.
+ * while encoding, the shipped model's calibrated scores on held-out rows, and the importance per column.
  */
 export function buildBaseline(
   builder: BaselineBuilder,
   input: {
     readonly fitted: FittedSpec;
     readonly importance: readonly FeatureImportance[];
-    /** Calibrated validation probabilities, `rows × outputUnits`. */
-    readonly validationProbabilities: Float32Array;
+    /** The shipped model's calibrated probabilities on rows it did not learn from (the test holdout), `rows × outputUnits`. */
+    readonly heldOutProbabilities: Float32Array;
     readonly rows: number;
     readonly outputUnits: number;
     readonly createdAt: Date;
   },
 ): { baseline: DriftBaseline; featureImportance: Record<string, number> } {
   const featureImportance = columnImportance(input.importance, input.fitted);
-  builder.score(input.validationProbabilities, input.rows, input.outputUnits);
+  builder.score(input.heldOutProbabilities, input.rows, input.outputUnits);
   return { baseline: builder.build({ featureImportance, createdAt: input.createdAt.toISOString() }), featureImportance };
 }

@@ -167,7 +167,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const { evaluation, importance, probabilities: testProbabilities } = tested;
     const heldOutRows = calibrated.validationMetrics.rows;
     const heldOutLabels = trained.crossValidation ? encoded.fit.y : validation.y;
-    const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, { fitted, importance, validationProbabilities, rows: heldOutRows, outputUnits: shape.outputUnits, createdAt: now });
+    // The score reference is the shipped model on rows it never learned from: the validation or
+    // out-of-fold predictions come from other models (the search model before a refit, single fold
+    // members before the merge), whose scores are spread differently.
+    const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, { fitted, importance, heldOutProbabilities: testProbabilities, rows: test.rows, outputUnits: shape.outputUnits, createdAt: now });
     const [exported, exportSeconds] = await timed(() =>
       exportAndCheckParity({ runtime: options.runtime, model, classes, shape, graphCalibration, test, expected: testProbabilities, bundleName: spec.name, version: options.version, now }),
     );

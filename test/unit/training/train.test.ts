@@ -126,7 +126,10 @@ describe('train: binary MLP on a synthetic table', () => {
     expect((m.metrics.evaluation as { rocAuc: number }).rocAuc).toBe(first.evaluation.rocAuc);
     const baseline = parseDriftBaseline(m.baseline);
     expect(baseline.features.map((f) => f.name)).toEqual(['x1', 'x2', 'plan']);
-    expect(baseline.score?.rows).toBe(first.validation.rows);
+    // The score reference: the shipped model on the 300 test rows it never learned from.
+    expect(baseline.score?.rows).toBe(300);
+    const positive = Array.from({ length: first.test.rows }, (_, r) => first.test.probabilities[r]!);
+    expect(baseline.score?.mean).toBeCloseTo(positive.reduce((a, b) => a + b, 0) / positive.length, 6);
     // The default for an mlp: 5 folds, every one of the 1200 non-test rows trains the shipped model.
     expect(m.metrics.data).toMatchObject({ fitRows: 1200, folds: 5, testRows: 300 });
     expect(first.validation.rows).toBe(1200);
@@ -202,10 +205,11 @@ describe('train: multiclass, ensembles, sequences', () => {
     // 1000 rows: 200 held out for the test, the other 800 all train the shipped model.
     expect(m.metrics.data).toMatchObject({ fitRows: 800, folds: 3, testRows: 200, testSplit: 'stratified 0.2' });
     expect(result.evaluation.rows).toBe(200);
-    // Calibration, thresholds and the drift baseline's scores use all 800 out-of-fold predictions.
+    // Calibration and thresholds use all 800 out-of-fold predictions; the drift baseline's scores are
+    // the merged model's own, on the 200 test rows (the fold members' scores are spread differently).
     expect(result.validation.rows).toBe(800);
     expect((m.metrics.validation as { rows: number }).rows).toBe(800);
-    expect(parseDriftBaseline(m.baseline).score?.rows).toBe(800);
+    expect(parseDriftBaseline(m.baseline).score?.rows).toBe(200);
     type Member = { fold: number; seed: number; trainRows: number; heldOutRows: number };
     const members = (m.metrics.training as { crossValidation: { folds: number; members: Member[] } }).crossValidation.members;
     expect(members.map((x) => [x.fold, x.seed])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]);

@@ -223,7 +223,7 @@ describe('buildBaseline', () => {
     const { baseline, featureImportance } = buildBaseline(encoded.baselineBuilder, {
       fitted: encoded.fitted,
       importance: [{ feature: 'x', importance: 0.3, std: 0 }],
-      validationProbabilities: Float32Array.of(0.25, 0.75),
+      heldOutProbabilities: Float32Array.of(0.25, 0.75),
       rows: 2,
       outputUnits: 1,
       createdAt: NOW,
