@@ -25,6 +25,7 @@ import { resolveEconomics } from '../../../functions/core/economics/campaignEcon
 import { loadBundle } from '../../../functions/core/engine/loadBundle.js';
 import { scoreExtract } from '../../../functions/core/engine/scoreExtract.js';
 import { compilePredictor } from '../../../functions/core/predict/customerPredictor.js';
+import { describeBundle } from '../../../functions/cli/commands/inspect.js';
 import { tfjsTrainingRuntime } from '../../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -352,6 +353,8 @@ describe('train: a feature cross', () => {
     const files = await readBundleDir(path.join(out, 'bundle'));
     const bundle = await loadBundle(files, loadModel);
     const { manifest } = files;
+    // `propensity inspect` lists the cross with its slots (12 combinations + other).
+    expect(describeBundle(files).split('\n')).toContain('  crosses (1): plan×region (13)');
     const records = table.records as string[][];
     const text = [table.header!.join(','), ...records.map((r) => r.join(','))].join('\n');
     try {
