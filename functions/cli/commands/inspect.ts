@@ -1,5 +1,6 @@
 import type { BundleFiles } from '../../core/bundle/registry.js';
 import { placeholderNotice, type CampaignEconomics } from '../../core/economics/campaignEconomics.js';
+import { crossName } from '../../core/spec/featureSpec.js';
 import { resolveBundle } from '../resolveBundle.js';
 
 /** Most lines `inspect` prints: one screen. The whole manifest is `inspect --json`. */
@@ -67,7 +68,7 @@ function metricsTable(m: Manifest): string[] {
   ];
 }
 
-/** Columns grouped by role and type, each group's names on one line. */
+/** Columns grouped by role and type, then the crosses, each group's names on one line. */
 function columnGroups(m: Manifest): string[] {
   const spec = m.featureSpec;
   const groups = new Map<string, string[]>();
@@ -77,6 +78,8 @@ function columnGroups(m: Manifest): string[] {
     const detail = fit?.kind === 'categorical' ? `${c.name} (${fit.vocabulary.length})` : c.name;
     groups.set(key, [...(groups.get(key) ?? []), detail]);
   }
+  // A cross's block: its kept combinations plus `__other__`.
+  for (const cross of spec.crosses ?? []) groups.set('crosses', [...(groups.get('crosses') ?? []), `${crossName(cross)} (${cross.combinations.length + 1})`]);
   return [...groups].map(([key, names]) => {
     const more = names.length > NAMES_PER_GROUP ? ` … and ${names.length - NAMES_PER_GROUP} more` : '';
     return `  ${key} (${names.length}): ${names.slice(0, NAMES_PER_GROUP).join(', ')}${more}`;

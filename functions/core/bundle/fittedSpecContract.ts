@@ -1,5 +1,6 @@
 import { orderedFeatureColumns, slotNames, textSlotNames } from '../spec/fitSpec.js';
-import type { FittedSpec } from '../spec/featureSpec.js';
+import { crossLookupSize } from '../spec/featureCrosses.js';
+import { crossName, type FittedSpec } from '../spec/featureSpec.js';
 
 /** Why a fitted spec cannot drive the encoder: the field (`featureSpec.…`) and what is wrong with it. */
 export interface FittedSpecProblem {
@@ -66,12 +67,15 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
     if (column.impute?.indicator === true) width += 1;
   }
 
+  const crossProblem = crossesProblem(fitted);
+  if (crossProblem) return crossProblem;
+
   const expectedText = textSlotNames(fitted.spec);
   const text = fitted.textNames ?? [];
   if (expectedText.join('\u0000') !== text.join('\u0000')) {
     return { field: 'featureSpec.textNames', message: `are [${text.join(', ')}], the spec's string-fed columns are [${expectedText.join(', ')}]` };
   }
-  const expected = slotNames(fitted.spec, fitted.columns);
+  const expected = slotNames(fitted.spec, fitted.columns, fitted.crosses);
   const names = fitted.featureNames;
   if (fitted.slotOrder === 'featureNames') return permutationProblem(expected, names) ?? sequenceProblem(fitted, ordered, columnStart, width);
   for (let slot = 0; slot < Math.max(expected.length, names.length); slot++) {
@@ -84,6 +88,39 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
   }
 
   return sequenceProblem(fitted, ordered, columnStart, width);
+}
+
+/**
+ * Fitted crosses must be the spec's, in its order, and every combination one category of each source
+ * (none of them `other`), given once. (The block's slots are counted by the featureNames check.)
+ */
+function crossesProblem(fitted: FittedSpec): FittedSpecProblem | undefined {
+  const specified = fitted.spec.crosses ?? [];
+  const crosses = fitted.crosses ?? [];
+  if (crosses.length !== specified.length) return { field: 'featureSpec.crosses', message: `lists ${crosses.length} fitted cross(es), the spec gives ${specified.length}` };
+  for (const [i, cross] of crosses.entries()) {
+    const field = `featureSpec.crosses[${i}]`;
+    const name = crossName(specified[i]!);
+    if (crossName(cross) !== name) return { field: `${field}.columns`, message: `are [${cross.columns.join(', ')}], the spec's cross at this position is "${name}"` };
+    const sources = cross.columns.map((column) => fitted.columns[column]);
+    if (sources.some((fit) => fit?.kind !== 'categorical')) return { field: `${field}.columns`, message: `cross "${name}" needs fitted categorical columns` };
+    const vocabularies: { vocabulary: readonly string[]; otherIndex: number }[] = sources.map((fit) => (fit?.kind === 'categorical' ? fit : { vocabulary: [], otherIndex: -1 }));
+    if (crossLookupSize(vocabularies) > Number.MAX_SAFE_INTEGER) return { field: `${field}.columns`, message: `cross "${name}": the sources have too many categories to index their combinations` };
+    const seen = new Set<string>();
+    for (const [c, combination] of cross.combinations.entries()) {
+      const at = `${field}.combinations[${c}]`;
+      if (combination.length !== cross.columns.length) return { field: at, message: `holds ${combination.length} categories, the cross has ${cross.columns.length} columns` };
+      const k = combination.findIndex((value, k) => {
+        const slot = vocabularies[k]!.vocabulary.indexOf(value);
+        return slot < 0 || slot === vocabularies[k]!.otherIndex;
+      });
+      if (k >= 0) return { field: at, message: `"${combination[k]}" is not a kept category of "${cross.columns[k]}"` };
+      const key = JSON.stringify(combination);
+      if (seen.has(key)) return { field: at, message: 'is given twice' };
+      seen.add(key);
+    }
+  }
+  return undefined;
 }
 
 /** With an explicit slot order, `featureNames` must name every slot the encoder writes exactly once. */

@@ -127,6 +127,31 @@ export const columnSpecSchema = z
   })
   .strict();
 
+/**
+ * A crossed feature: one one-hot block over the combinations of two or more categorical feature
+ * columns (e.g. month × day, which a tree splits jointly and an MLP would have to learn). Fitted on the
+ * training rows: combinations seen at least `minCategoryCount` times, at most `maxCategories` of the
+ * most frequent, each get a slot; every other combination (rare, unseen, a source missing or `other`)
+ * lands on the block's `__other__` slot. The block is named `a×b` (see {@link crossName}).
+ */
+export const crossSpecSchema = z
+  .object({
+    /** Two or more distinct categorical feature columns of the spec (one-hot fed). */
+    columns: z.array(z.string().min(1)).min(2),
+    /** Combinations seen fewer times than this in training go to `__other__`. @default 10 */
+    minCategoryCount: z.number().int().min(1).default(10),
+    /** Keep at most this many combinations (most frequent first); the rest go to `__other__`. @default 500 */
+    maxCategories: z.number().int().min(1).default(500),
+    description: z.string().optional(),
+  })
+  .strict();
+export type CrossSpec = z.infer<typeof crossSpecSchema>;
+
+/** Name of a cross's block (and of its permutation-importance group): the source columns joined by `×`. */
+export function crossName(cross: Pick<CrossSpec, 'columns'>): string {
+  return cross.columns.join('×');
+}
+
 export const featureSpecSchema = z
   .object({
     schemaVersion: z.literal(1).default(1),
@@ -147,6 +172,8 @@ export const featureSpecSchema = z
     /** Default encoding of numeric and date feature columns outside sequence groups (a column's own `encoding`/`bins` win). */
     numericEncoding: numericEncodingSchema.optional(),
     columns: z.array(columnSpecSchema).min(1),
+    /** Crossed features, each a one-hot block after the columns' slots (see {@link crossSpecSchema}). */
+    crosses: z.array(crossSpecSchema).optional(),
     /**
      * Sequence specs: how a *long* extract (one row per customer per period, as a warehouse keeps
      * statements) is read. A file whose header has `periodColumn` is read as long, one without it as
@@ -193,7 +220,34 @@ export const featureSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['columns'], message: 'at least one feature column' });
     }
     if (spec.long) refineLongLayout(spec.long, spec, ctx);
+    if (spec.crosses) refineCrosses(spec.crosses, spec.columns, ctx);
   });
+
+/** Every cross names distinct one-hot categorical feature columns of the spec, and no two crosses share a name. */
+function refineCrosses(crosses: readonly CrossSpec[], columns: readonly z.infer<typeof columnSpecSchema>[], ctx: z.RefinementCtx): void {
+  const names = new Set<string>();
+  crosses.forEach((cross, index) => {
+    const name = crossName(cross);
+    if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['crosses', index, 'columns'], message: `cross "${name}" is given twice` });
+    names.add(name);
+    cross.columns.forEach((columnName, at) => {
+      const column = columns.find((c) => c.name === columnName);
+      const problem =
+        cross.columns.indexOf(columnName) !== at
+          ? 'is named twice'
+          : !column
+            ? 'is not a column of the spec'
+            : column.role !== 'feature'
+              ? `is a ${column.role} column, not a feature`
+              : column.type !== 'categorical'
+                ? `is ${column.type}, not categorical`
+                : column.feed === 'string'
+                  ? 'is fed as a string, not one-hot'
+                  : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['crosses', index, 'columns', at], message: `cross "${name}": column "${columnName}" ${problem}` });
+    });
+  });
+}
 
 /** A long layout needs a header (the period column is found by name) and one long column per sequence feature and period. */
 function refineLongLayout(long: { periodColumn: string }, spec: { file: { header: boolean }; columns: z.infer<typeof columnSpecSchema>[] }, ctx: z.RefinementCtx): void {
@@ -255,6 +309,20 @@ export const fittedColumnSchema = z.discriminatedUnion('kind', [
 ]);
 export type FittedColumn = z.infer<typeof fittedColumnSchema>;
 
+/** Parameters learnt by `fitSpec` for one cross (same position as in `spec.crosses`). */
+export const fittedCrossSchema = z
+  .object({
+    /** The source columns, as the cross names them. */
+    columns: z.array(z.string()).min(2),
+    /**
+     * One slot per kept combination, in this order: each entry holds one category of each source column
+     * (from its fitted vocabulary). The block's last slot is `__other__`.
+     */
+    combinations: z.array(z.array(z.string())),
+  })
+  .strict();
+export type FittedCross = z.infer<typeof fittedCrossSchema>;
+
 export const fittedSpecSchema = z
   .object({
     spec: featureSpecSchema,
@@ -263,7 +331,9 @@ export const fittedSpecSchema = z
     trainingRows: z.number().int().nonnegative(),
     /** Fitted parameters per column name (features only; booleans and dates are fitted as numeric). */
     columns: z.record(z.string(), fittedColumnSchema),
-    /** Name of every slot in the encoded vector, in order (e.g. `age`, `job=admin.`, `age__missing`). */
+    /** Fitted crosses, one per `spec.crosses` entry, in that order. Absent when the spec has none. */
+    crosses: z.array(fittedCrossSchema).optional(),
+    /** Name of every slot in the encoded vector, in order (e.g. `age`, `job=admin.`, `age__missing`, `month×day=may|5`). */
     featureNames: z.array(z.string()),
     /**
      * `featureNames`: `featureNames` is the model's input order, any permutation of the slots the encoder

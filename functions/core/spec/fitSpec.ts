@@ -1,7 +1,9 @@
 import { SpecError } from '../errors.js';
 import { cellParserFor, type CellParser } from './cellParsers.js';
 import { layoutColumns } from './columnLayout.js';
+import { CrossTally, crossSlotNames, fitCross } from './featureCrosses.js';
 import {
+  crossName,
   featureColumns,
   missingMarkers,
   pleBinsFor,
@@ -9,6 +11,7 @@ import {
   type ColumnSpec,
   type FeatureSpec,
   type FittedColumn,
+  type FittedCross,
   type FittedSpec,
 } from './featureSpec.js';
 import { ValueBuffer } from './valueBuffer.js';
@@ -34,8 +37,9 @@ export interface FitOptions {
   readonly warn?: (warning: FitWarning) => void;
 }
 
-/** A column the fit could not learn from: it is fitted as a constant, so the model cannot use it. */
+/** A column (or cross) the fit could not learn from: it is fitted as a constant, so the model cannot use it. */
 export interface FitWarning {
+  /** The column's name, or the cross's (`a×b`). */
   readonly column: string;
   readonly reason: 'ALL_MISSING' | 'CONSTANT';
   readonly message: string;
@@ -251,8 +255,8 @@ function withOneHotOptions(fit: FittedColumn, column: ColumnSpec, counts: Map<st
   return { ...fit, vocabulary, otherIndex, fillIndex, ...(ignore ? { unknown: 'ignore' as const } : {}) };
 }
 
-/** Names of the encoded slots, in the order the encoder writes them (static features, then sequence groups). */
-export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn>): string[] {
+/** Names of the encoded slots, in the order the encoder writes them (static features, then sequence groups, then crosses). */
+export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn>, crosses: readonly FittedCross[] = []): string[] {
   const names: string[] = [];
   const columnSlots = (column: ColumnSpec): string[] => {
     if (column.feed === 'string') return [];
@@ -267,6 +271,7 @@ export function slotNames(spec: FeatureSpec, fitted: Record<string, FittedColumn
     return slots;
   };
   for (const column of orderedFeatureColumns(spec)) names.push(...columnSlots(column));
+  for (const cross of crosses) names.push(...crossSlotNames(cross, OTHER_CATEGORY));
   return names;
 }
 
@@ -367,6 +372,13 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
   const untrimmed = collectors.map((collector) => collector.column.trim === false);
   const targetCounts = new Map<string, number>();
   const targetMarkers = target ? missingMarkers(target) : new Set<string>();
+  // Crosses: each row's source values (after trim and aliases; null when missing), tallied per cross.
+  const crosses = (spec.crosses ?? []).map((cross) => ({
+    cross,
+    sources: cross.columns.map((name) => collectors.findIndex((collector) => collector.column.name === name)),
+    tally: new CrossTally(),
+  }));
+  const rowValues = new Array<string | null>(collectors.length).fill(null);
 
   let rows = 0;
   for await (const fields of table.records) {
@@ -375,6 +387,7 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
       const collector = collectors[c]!;
       const cell = fields[collector.index] ?? '';
       const raw = untrimmed[c] ? cell : cell.trim();
+      rowValues[c] = null;
       if (collector.markers.has(raw)) {
         if (collector.kind === 'numeric') collector.values.missing++;
         else collector.missing++;
@@ -388,8 +401,10 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
         const aliases = collector.column.aliases;
         const value = aliases && Object.hasOwn(aliases, raw) ? aliases[raw]! : raw;
         collector.counts.set(value, (collector.counts.get(value) ?? 0) + 1);
+        rowValues[c] = value;
       }
     }
+    for (const { sources, tally } of crosses) tally.add(sources.map((c) => rowValues[c] ?? null));
     if (targetIndex >= 0) {
       const label = (fields[targetIndex] ?? '').trim();
       if (!targetMarkers.has(label)) targetCounts.set(label, (targetCounts.get(label) ?? 0) + 1);
@@ -407,12 +422,21 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
   for (const collector of collectors) {
     if (collector.kind === 'categorical') columns[collector.column.name] = withOneHotOptions(columns[collector.column.name]!, collector.column, collector.counts, source);
   }
+  const fittedCrosses = crosses.map(({ cross, tally }) => {
+    const fitted = fitCross(cross, tally, cross.columns.map((name) => columns[name] as Extract<FittedColumn, { kind: 'categorical' }>));
+    if (fitted.combinations.length === 0) {
+      const name = crossName(cross);
+      warn({ column: name, reason: 'CONSTANT', message: `cross "${name}" has no combination seen at least ${cross.minCategoryCount} times in the training rows: ${constantNote}` });
+    }
+    return fitted;
+  });
   const fittedSpec: FittedSpec = {
     spec: { ...spec, referenceDate },
     fittedAt: now.toISOString(),
     trainingRows: rows,
     columns,
-    featureNames: slotNames(spec, columns),
+    ...(spec.crosses ? { crosses: fittedCrosses } : {}),
+    featureNames: slotNames(spec, columns, fittedCrosses),
   };
   const textNames = textSlotNames(spec);
   if (textNames.length > 0) fittedSpec.textNames = textNames;

@@ -1,7 +1,8 @@
 import type { RejectReason } from '../errors.js';
 import { cellParserFor, unparseableReason } from './cellParsers.js';
 import { layoutColumns, type ColumnLayout } from './columnLayout.js';
-import { featureColumns, idColumn, missingMarkers, targetColumn, type ColumnSpec, type FittedSpec } from './featureSpec.js';
+import { compileCrossWriter } from './featureCrosses.js';
+import { featureColumns, idColumn, missingMarkers, targetColumn, type ColumnSpec, type FittedColumn, type FittedSpec } from './featureSpec.js';
 import { orderedFeatureColumns, slotNames } from './fitSpec.js';
 
 /** Why one row cannot be encoded; the engine turns it into a line of `rejects.csv`. */
@@ -203,6 +204,18 @@ export function compileEncoder(
       offset += width + (indicator ? 1 : 0);
     }
   }
+  // Crosses: after every column's writer has set this row's source slots (`lastSlot`).
+  for (const cross of fitted.crosses ?? []) {
+    const sources = cross.columns.map((name) => fitted.columns[name] as Extract<FittedColumn, { kind: 'categorical' }>);
+    const observed = cross.columns.map((name) => specOrder.findIndex((column) => column.name === name));
+    const writer = compileCrossWriter(cross, sources, lastSlot, observed);
+    const slot = offset;
+    writers.push((_fields, out, base) => {
+      writer.write(out, base + slot);
+      return null;
+    });
+    offset += writer.width;
+  }
   if (offset !== fitted.featureNames.length) {
     throw new Error(`encoder writes ${offset} slots but the fitted spec names ${fitted.featureNames.length}`);
   }
@@ -274,7 +287,7 @@ export function compileEncoder(
 function slotPlacement(fitted: FittedSpec): Int32Array | null {
   if (fitted.slotOrder !== 'featureNames') return null;
   const position = new Map(fitted.featureNames.map((name, i) => [name, i]));
-  const natural = slotNames(fitted.spec, fitted.columns);
+  const natural = slotNames(fitted.spec, fitted.columns, fitted.crosses);
   const placement = Int32Array.from(natural, (name) => position.get(name) ?? -1);
   if (placement.some((p) => p < 0) || new Set(placement).size !== natural.length) {
     throw new Error('featureNames is not a permutation of the encoder\'s slots (see fittedSpecProblem)');

@@ -6,7 +6,7 @@ import { featureSlotGroups } from './featureSlotGroups.js';
 
 /**
  * Permutation importance per spec column: a group's importance (floored at 0) shared equally
- * among its columns (a sequence feature's periods), as the drift report weighs features.
+ * among its columns (a sequence feature's periods, a cross's sources), as the drift report weighs features.
  * @example
  * columnImportance([{ feature: 'x1', importance: 0.2, std: 0 }], fitted) // → { x1: 0.2 }
  */
@@ -15,7 +15,8 @@ export function columnImportance(importance: readonly FeatureImportance[], fitte
   const byColumn: Record<string, number> = {};
   for (const f of importance) {
     const columns = columnsOf.get(f.feature) ?? [f.feature];
-    for (const column of columns) byColumn[column] = Math.max(0, f.importance) / columns.length;
+    // A column can be in two groups (its own and a cross's): its shares add up.
+    for (const column of columns) byColumn[column] = (byColumn[column] ?? 0) + Math.max(0, f.importance) / columns.length;
   }
   return byColumn;
 }

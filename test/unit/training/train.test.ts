@@ -3,6 +3,7 @@ import { dataset } from '../../helpers/datasets.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleDir, writeBundleDir } from '../../../functions/adapters/fs/bundleDir.js';
 import { parseDriftBaseline } from '../../../functions/core/drift/driftBaseline.js';
@@ -17,6 +18,14 @@ import { initTrainingTf } from '../../../functions/adapters/model/tfjsTrainingRu
 import type { TrainingTable } from '../../../functions/core/training/trainingTable.js';
 import { syntheticSpec, syntheticTable } from './trainingFixtures.js';
 import { localExtract } from '../../../functions/adapters/fs/localExtract.js';
+import { LocalOutputTarget } from '../../../functions/adapters/fs/localOutputTarget.js';
+import { tempFileSpool } from '../../../functions/adapters/fs/tempFileSpool.js';
+import { loadModel } from '../../../functions/adapters/model/modelLoader.js';
+import { resolveEconomics } from '../../../functions/core/economics/campaignEconomics.js';
+import { loadBundle } from '../../../functions/core/engine/loadBundle.js';
+import { scoreExtract } from '../../../functions/core/engine/scoreExtract.js';
+import { compilePredictor } from '../../../functions/core/predict/customerPredictor.js';
+import { describeBundle } from '../../../functions/cli/commands/inspect.js';
 import { tfjsTrainingRuntime } from '../../../functions/adapters/model/tfjsTrainingRuntime.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -303,5 +312,77 @@ describe('train: errors', () => {
     const error = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { name: 'Bad Name', featureSpec: syntheticSpec().featureSpec }, specSource: 'spec.json' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpecError);
     expect(error).toMatchObject({ code: 'SPEC_INVALID', source: 'spec.json', path: 'name' });
+  });
+});
+
+describe('train: a feature cross', () => {
+  // The synthetic table plus a `region` column (n, s, e, w by row), crossed with `plan`.
+  const withRegion = (table: TrainingTable): TrainingTable => ({
+    source: table.source,
+    header: [...table.header!, 'region'],
+    records: (table.records as string[][]).map((record, i) => [...record, ['n', 's', 'e', 'w'][i % 4]!]),
+  });
+  const spec = () => {
+    const base = syntheticSpec();
+    const columns = [...base.featureSpec.columns, { name: 'region', role: 'feature' as const, type: 'categorical' as const }];
+    return { ...base, featureSpec: { columns, crosses: [{ columns: ['plan', 'region'], minCategoryCount: 20 }] } };
+  };
+  let result: TrainResult;
+  beforeAll(async () => {
+    result = await train({ runtime: tfjsTrainingRuntime, data: withRegion(syntheticTable(800, 7)), spec: spec(), now: new Date('2026-01-02T03:04:05Z') });
+  });
+
+  it('fits the cross into the bundle’s spec: 12 combinations + other after the columns, its own importance group', () => {
+    const fitted = result.bundle.manifest.featureSpec;
+    // 3 plans × 4 regions, each seen ~50 times in the fit rows.
+    expect(fitted.crosses![0]!.combinations).toHaveLength(12);
+    expect(fitted.featureNames.slice(-13, -11)).toEqual(['plan×region=basic|e', 'plan×region=basic|n']);
+    expect(fitted.featureNames.at(-1)).toBe('plan×region=__other__');
+    expect(result.evaluation.featureImportance!.map((f) => f.feature).sort()).toEqual(['plan', 'plan×region', 'region', 'x1', 'x2']);
+  });
+
+  it('ONNX and tfjs agree within 1e-5, and the real engine scores an extract as the ONNX model scores its encoded rows', async () => {
+    const table = withRegion(syntheticTable(200, 98));
+    const { maxAbsDiff, compared } = await onnxVersusTfjs(result, table, 200);
+    expect(compared).toBe(200);
+    expect(maxAbsDiff).toBeLessThan(1e-5);
+
+    // Through the bundle as stored: written to a folder and read back with its hashes checked.
+    const out = await mkdtemp(path.join(tmpdir(), 'propensity-cross-'));
+    await writeBundleDir(path.join(out, 'bundle'), result.bundle);
+    const files = await readBundleDir(path.join(out, 'bundle'));
+    const bundle = await loadBundle(files, loadModel);
+    const { manifest } = files;
+    // `propensity inspect` lists the cross with its slots (12 combinations + other).
+    expect(describeBundle(files).split('\n')).toContain('  crosses (1): plan×region (13)');
+    const records = table.records as string[][];
+    const text = [table.header!.join(','), ...records.map((r) => r.join(','))].join('\n');
+    try {
+      await scoreExtract({ input: Readable.from([Buffer.from(text)]), source: 'extract.csv', bundle, economics: resolveEconomics(manifest.economics, undefined), output: new LocalOutputTarget(path.join(out, 'run')), spool: tempFileSpool(), batchSize: 64 });
+      const scored = (await readFile(path.join(out, 'run', 'scores.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+      const encoder = compileEncoder(manifest.featureSpec, table.header, 'extract.csv');
+      const x = new Float32Array(records.length * encoder.width);
+      records.forEach((r, i) => expect(encoder.encode(r, x, i * encoder.width)).toBeNull());
+      // Each row's cross block holds one 1, at its plan|region slot (every combination is kept here).
+      const block = manifest.featureSpec.featureNames.length - 13;
+      records.forEach((r, i) => {
+        const slots = [...x.subarray(i * encoder.width + block, (i + 1) * encoder.width)];
+        expect(manifest.featureSpec.featureNames[block + slots.indexOf(1)]).toBe(`plan×region=${r[3]}|${r[5]}`);
+        expect(slots.reduce((a, b) => a + b, 0)).toBe(1);
+      });
+      const expected = await bundle.model.score(x, records.length);
+      expect(scored.map((f) => f[0])).toEqual(records.map((r) => r[0]));
+      scored.forEach((f, i) => expect(Number(f[1])).toBeCloseTo(expected[i]!, 5));
+      // Online predict: the same encoder, so the same probability; reasons name groups, the cross's among them.
+      const [record] = records;
+      const customer = Object.fromEntries(table.header!.map((name, k) => [name, record![k]!]));
+      const { customers } = await compilePredictor(bundle).predict({ customers: [customer], explain: true });
+      expect(customers[0]).toMatchObject({ id: record![0] });
+      expect((customers[0] as { probability: number }).probability).toBeCloseTo(expected[0]!, 6);
+      for (const reason of customers[0]!.reasons!) expect(['x1', 'x2', 'plan', 'region', 'plan×region']).toContain(reason.feature);
+    } finally {
+      await bundle.model.dispose();
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
