@@ -7,6 +7,9 @@ import { readBundleDir } from '../../functions/adapters/fs/bundleDir.js';
 import { FsRegistry } from '../../functions/adapters/fs/fsRegistry.js';
 import { buildMlpOnnx, buildPipelineOnnx, mlpProbability, pipelineProbability } from '../helpers/pipelineOnnx.js';
 import { runCliCaptured } from '../helpers/runCliCaptured.js';
+import { loadModel } from '../../functions/adapters/model/modelLoader.js';
+import { loadBundle } from '../../functions/core/engine/loadBundle.js';
+import { compilePredictor, type BinaryPrediction } from '../../functions/core/predict/customerPredictor.js';
 
 /**
  * Bring your own ONNX, through the real CLI: import a scikit-learn-style pipeline with a string
@@ -168,6 +171,29 @@ describe('propensity import: a whole scikit-learn pipeline with a string input',
     expect(await readFile(path.join(work, 'out-two', 'scores.csv'), 'utf8')).toBe(await readFile(path.join(work, 'out-one', 'scores.csv'), 'utf8'));
     expect(maxAbsDiff(await scoredProbabilities(path.join(work, 'out-two')), await expectedPipeline(big))).toBeLessThanOrEqual(1e-5);
   }, 60_000);
+
+  it('serves the imported pipeline online: predict feeds the string input and answers with the same probabilities', async () => {
+    const [entry] = await new FsRegistry(registry).listVersions('pipeline');
+    const bundle = await loadBundle(await readBundleDir(path.join(registry, 'pipeline', entry!.version)), loadModel);
+    try {
+      const customers = [
+        { customer_id: 'a', age: 34, income: 52000, channel: 'web' },
+        { customer_id: 'b', age: null, income: '', channel: 'sms' },
+        { customer_id: 'c', age: 61, income: 18000, channel: 'fax' },
+      ];
+      const response = await compilePredictor(bundle).predict({ customers, explain: true });
+      const got = response.customers as BinaryPrediction[];
+      expect(got.map((c) => c.id)).toEqual(['a', 'b', 'c']);
+      expect(got[0]!.probability).toBeCloseTo(pipelineProbability(34, 52000, 'web'), 5);
+      expect(got[1]!.probability).toBeCloseTo(pipelineProbability(null, null, 'sms'), 5);
+      expect(got[2]!.probability).toBeCloseTo(pipelineProbability(61, 18000, 'fax'), 5);
+      // Explanations blank one column at a time: the imputed row goes through the same string batch.
+      const ageReason = got[0]!.reasons!.find((r) => r.feature === 'age');
+      expect(ageReason?.contribution).toBeCloseTo(pipelineProbability(34, 52000, 'web') - pipelineProbability(null, 52000, 'web'), 5);
+    } finally {
+      await bundle.model.dispose();
+    }
+  });
 
   it('refuses an extract without one of the model inputs, naming the column', async () => {
     await writeFile(path.join(work, 'no-income.csv'), csv(['customer_id', 'age', 'channel'], [['a', '30', 'sms']]));

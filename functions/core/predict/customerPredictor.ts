@@ -170,6 +170,9 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
       const n = customers.length;
       const perCustomer = explain ? 1 + explainGroups.length : 1;
       const batch = new Float32Array(n * perCustomer * width);
+      // Models that take columns as text (imported pipelines) get a string batch beside the numbers, as in a batch run.
+      const textWidth = encoder.textWidth;
+      const text = textWidth > 0 ? new Array<string>(n * perCustomer * textWidth) : undefined;
       const ids = new Array<string>(n);
       const values = new Float64Array(n);
       // Per customer and group: whether the blanked row encoded (a feature that cannot be missing gives no reason).
@@ -182,18 +185,19 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
           if (value === null) throw cellError(i, valueColumn!, 'MISSING_VALUE_COLUMN');
           values[i] = responseGain(economics, value);
         } else values[i] = constantValue;
-        const issue = encoder.encode(fields, batch, i * width);
+        const issue = encoder.encode(fields, batch, i * width, text, i * textWidth);
         if (issue) throw cellError(i, issue.column, issue.reason);
         ids[i] = encoder.idIndex === null ? String(i) : fields[encoder.idIndex]!.trim();
         if (explain) {
           explainGroups.forEach((group, g) => {
             const blanked = [...fields];
             for (const field of group.fields) blanked[field] = '';
-            occluded[i * explainGroups.length + g] = encoder.encode(blanked, batch, (n + i * explainGroups.length + g) * width) ? 0 : 1;
+            const row = n + i * explainGroups.length + g;
+            occluded[i * explainGroups.length + g] = encoder.encode(blanked, batch, row * width, text, row * textWidth) ? 0 : 1;
           });
         }
       }
-      const probabilities = await model.score(batch, n * perCustomer);
+      const probabilities = await model.score(batch, n * perCustomer, text);
 
       const predictions = customers.map((_, i): CustomerPrediction => {
         const { top, score } = scoreOf(probabilities, i);
