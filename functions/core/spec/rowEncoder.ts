@@ -135,6 +135,9 @@ export function compileEncoder(
       const width = bins === 0 ? 1 : bins;
       // Most columns have no marker that parses as a value, so parse first and look at markers only on failure.
       const markersFirst = [...markers].some((m) => !Number.isNaN(parse(m)));
+      // Missing in every training row: the model only ever saw the indicator at 1, so it stays 1 (a value
+      // appearing later must not move the score until the model is retrained on it).
+      const alwaysMissing = fit.missingRate === 1;
       writers.push((fields, out, base) => {
         const raw = fields[index] ?? '';
         let value = markersFirst ? Number.NaN : parse(raw);
@@ -159,7 +162,7 @@ export function compileEncoder(
         } else {
           writePiecewiseLinear(value, lower, inverseWidth, out, base + slot);
         }
-        if (indicator) out[base + slot + width] = missing;
+        if (indicator) out[base + slot + width] = alwaysMissing ? 1 : missing;
         return null;
       });
       offset += width + (indicator ? 1 : 0);
