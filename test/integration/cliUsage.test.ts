@@ -128,7 +128,8 @@ describe('propensity help, errors and inspect', () => {
     expect(stdout).toMatch(/^ {2}ROC AUC +0\.\d{3} +0\.\d{3}$/m);
     expect(stdout).toMatch(/^ {2}categorical features \(10\): job \(\d+\), /m);
     expect(stdout).toContain('economics: EUR 8 per contact, 120 per response; policy max-expected-profit; no budget');
-    expect(stdout).toMatch(/^lineage: created .+; 3 files, sha256 verified$/m);
+    // model.onnx, tfjs/model.json, tfjs/weights.bin and the training report.
+    expect(stdout).toMatch(/^lineage: created .+; 4 files, sha256 verified$/m);
     const json = JSON.parse((await cli('inspect', 'bank-marketing', '--json')).stdout) as { location: string; manifest: { name: string; metrics: { evaluation: unknown } } };
     expect(json.manifest.name).toBe('bank-marketing');
     expect(json.manifest.metrics.evaluation).toBeDefined();

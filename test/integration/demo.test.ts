@@ -148,11 +148,11 @@ describe('npm start', () => {
       expect(demo.output()).toContain(`curl -s -X POST ${url}/predict/bank-marketing -H 'content-type: application/json'`);
       // Act: the printed example, as curl would send it.
       const response = await fetch(`${url}/predict/bank-marketing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example });
-      // Assess: bank-full's first customer, as the batch path scores it (0.031759 in scores.csv).
+      // Assess: bank-full's first customer, as the batch path scores it with the bundled champion (0.030612 in scores.csv).
       expect(response.status).toBe(200);
       const body = (await response.json()) as { model: string; version: string; customers: Array<{ probability: number; decile: number; selected: boolean; reasons: unknown[] }> };
-      expect(body).toMatchObject({ model: 'bank-marketing', version: '2026-11-30T2222-77e06c' });
-      expect(body.customers[0]!.probability.toFixed(6)).toBe('0.031759');
+      expect(body).toMatchObject({ model: 'bank-marketing', version: '2026-12-01T0145-2013a3' });
+      expect(body.customers[0]!.probability.toFixed(6)).toBe('0.030612');
       expect(body.customers[0]).toMatchObject({ decile: 9, selected: false });
       expect(body.customers[0]!.reasons).toHaveLength(3);
       const unknown = await fetch(`${url}/predict/no-such-model`, { method: 'POST', body: '{"customers":[{}]}' });

@@ -93,7 +93,7 @@ describe('1,000 bank-full customers: /predict against the batch path', () => {
 
   it('scores every customer in both, with the same model version', async () => {
     const { body } = await predictCall({ customers: customers.slice(0, 1) });
-    expect(body).toMatchObject({ model: 'bank-marketing', version: '2026-11-30T2222-77e06c', task: 'binary' });
+    expect(body).toMatchObject({ model: 'bank-marketing', version: '2026-12-01T0145-2013a3', task: 'binary' });
     expect(batch.scores.size).toBe(CUSTOMERS);
     expect(online).toHaveLength(CUSTOMERS);
   });
