@@ -87,4 +87,15 @@ describe('scoreInParts (worker threads)', () => {
     expect(await readdir(out)).toEqual(['error.json']);
     expect(await readdir(tempDir)).toEqual([]);
   }, 120_000);
+
+  it('a missing file fails as the planning\'s error, even when the unread input reports it first (no uncaught error)', async () => {
+    // Prepare: the input stream fails to open while the byte ranges are still being opened (here: 100 ms).
+    const file = path.join(work, 'nope.csv');
+    const opened = () => new Promise<never>((_, reject) => setTimeout(() => reject(Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: 'ENOENT' })), 100));
+    // Act
+    const { outcome } = await run(file, path.join(work, 'missing'), { bytes: opened });
+    const error = await outcome.catch((e: unknown) => e);
+    // Assess: the run's error; the stream's own ENOENT, emitted first, was heard (vitest fails the run on an uncaught one).
+    expect(error).toMatchObject({ code: 'ENOENT' });
+  });
 });

@@ -62,6 +62,9 @@ export interface ScoreInPartsOptions extends Omit<ScoreExtractOptions, 'observer
  */
 export async function scoreInParts(options: ScoreInPartsOptions): Promise<RunOutcome> {
   const startedAt = new Date();
+  // The input may fail to open (a missing file) while the parts are planned, before anything reads it:
+  // unheard, that error would be uncaught. A reader still gets it through its own iteration.
+  listenForErrors(options.input);
   let plan: ExtractPart[];
   let bytes: ByteRangeReader;
   try {
@@ -125,11 +128,17 @@ function layoutBytes(first: ExtractPart, options: ScoreInPartsOptions): number {
   return Math.min(first.end, Math.max(2 * 1024 * 1024, resolveExtractLimits(options.limits).maxRecordBytes + 64 * 1024));
 }
 
+type MaybeStream = { destroy?: () => void; on?: (event: 'error', listener: () => void) => void };
+
+/** Hears the input's 'error' events, so one emitted before anyone reads is not an uncaught exception. */
+function listenForErrors(input: ScoreExtractOptions['input']): void {
+  (input as MaybeStream).on?.('error', () => undefined);
+}
+
 /** Closes the input no part will read; its own late error (a file that cannot be opened) is already the run's error, or moot. */
 function closeUnread(input: ScoreExtractOptions['input']): void {
-  const stream = input as { destroy?: () => void; on?: (event: 'error', listener: () => void) => void };
+  const stream = input as MaybeStream;
   if (typeof stream.destroy !== 'function') return;
-  stream.on?.('error', () => undefined);
   stream.destroy();
 }
 
