@@ -96,19 +96,20 @@ const summary: string[] = [
  */
 function eceNoiseFloor(probabilities: Float32Array, rows: number, width: number, draws = 200): { median: number; p95: number } {
   const rng = createRng(20261201);
-  const units = width === 1 ? 2 : width;
   const labels = new Int32Array(rows);
   const eces: number[] = [];
-  for (let d = 0; d < draws; d++) {
-    for (let r = 0; r < rows; r++) {
-      const u = rng();
-      if (width === 1) labels[r] = u < probabilities[r]! ? 1 : 0;
-      else {
-        let k = 0;
-        for (let acc = probabilities[r * units]!; k < units - 1 && u >= acc; acc += probabilities[r * units + ++k]!);
-        labels[r] = k;
-      }
+  /** The class whose cumulative probability first exceeds `u` (binary: the positive when u < p). */
+  const draw = (r: number, u: number): number => {
+    if (width === 1) return u < probabilities[r]! ? 1 : 0;
+    let cumulative = 0;
+    for (let k = 0; k < width - 1; k++) {
+      cumulative += probabilities[r * width + k]!;
+      if (u < cumulative) return k;
     }
+    return width - 1;
+  };
+  for (let d = 0; d < draws; d++) {
+    for (let r = 0; r < rows; r++) labels[r] = draw(r, rng());
     eces.push(expectedCalibrationError({ values: probabilities, rows, width }, labels).ece);
   }
   eces.sort((a, b) => a - b);

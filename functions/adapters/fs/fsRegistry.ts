@@ -22,7 +22,7 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 }
 
 /** Writes JSON through a temporary file and a rename, so a reader never sees half an alias. */
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temporary, file);

@@ -19,8 +19,6 @@ export interface OnnxColumnsIo {
   readonly outputWidth: number;
 }
 
-const ORT_TYPE = { float32: 'float32', float64: 'float64', string: 'string' } as const;
-
 /**
  * Loads a raw-columns ONNX model and checks every manifest input against the graph (present, same
  * type, one value per row), then scores one row (zeros and empty strings) so a wrong output shape
@@ -55,7 +53,7 @@ function inputProblem(io: OnnxColumnsIo, session: ort.InferenceSession): string 
   for (const input of io.columnInputs) {
     if (!graphInputs.has(input.name)) return `the model has no input "${input.name}" (its inputs: ${session.inputNames.join(', ')})`;
     const meta = session.inputMetadata.find((m) => m.name === input.name);
-    if (meta?.isTensor && meta.type !== ORT_TYPE[input.type]) return `input "${input.name}" is ${meta.type}, the manifest says ${input.type}`;
+    if (meta?.isTensor && meta.type !== input.type) return `input "${input.name}" is ${meta.type}, the manifest says ${input.type}`;
     const width = input.type === 'string' ? io.textWidth : io.inputWidth;
     if (input.slot < 0 || input.slot >= width) return `input "${input.name}" reads slot ${input.slot}, outside the row's ${width}`;
   }

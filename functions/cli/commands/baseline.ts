@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { writeJsonAtomic } from '../../adapters/fs/fsRegistry.js';
 import path from 'node:path';
 import { createBundle } from '../../core/bundle/bundle.js';
 import { MANIFEST_FILE } from '../../core/bundle/bundleManifest.js';
@@ -28,9 +28,7 @@ export async function baselineCommand(reference: string, options: { data: string
   // createBundle hashes the same files again and validates the manifest with its baseline.
   const updated = createBundle({ ...manifest, baseline: result.baseline }, files.files);
   const target = path.join(files.location, MANIFEST_FILE);
-  const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(updated.manifest, null, 2)}\n`);
-  await rename(temporary, target);
+  await writeJsonAtomic(target, updated.manifest);
   const { features, score } = result.baseline;
   return (
     `${manifest.name}@${manifest.version}: baseline ${result.baseline.id} from ${result.rows} rows of ${options.data}` +

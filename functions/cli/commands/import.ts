@@ -4,7 +4,6 @@ import { resolveEconomics } from '../../core/economics/campaignEconomics.js';
 import { ConfigError } from '../../core/errors.js';
 import { importOnnx } from '../../core/model/importOnnx.js';
 import { loadBundle } from '../../core/engine/loadBundle.js';
-import { verifyBundle } from '../../core/bundle/bundle.js';
 import { loadModel } from '../../adapters/model/modelLoader.js';
 import { openRegistry } from '../openRegistry.js';
 
@@ -52,7 +51,8 @@ export async function importCommand(modelFile: string, options: ImportCommandOpt
   });
   const { manifest, files } = imported.bundle;
   // The same checks a scoring run makes at load (fitted spec, shapes, one row through onnxruntime).
-  const check = await loadBundle(verifyBundle(Buffer.from(JSON.stringify(manifest)), files, modelFile), loadModel);
+  // importOnnx built it with createBundle: the manifest is validated and every file hashed already.
+  const check = await loadBundle({ manifest, files, location: modelFile }, loadModel);
   await check.model.dispose();
   const { registry, location } = openRegistry(options.registry);
   const entry = await registry.write(imported.bundle);

@@ -41,7 +41,8 @@ async function runReport(dir: string): Promise<string> {
 }
 
 async function driftReport(file: string): Promise<string> {
-  const report = parseJson(await readFile(file, 'utf8'), file) as DriftReport;
+  const text = await readFile(file, 'utf8');
+  const report = parseJson(text, file) as DriftReport;
   if (report?.schemaVersion !== 1 || !Array.isArray(report.features) || typeof report.status !== 'string' || typeof report.performance !== 'object') {
     throw new ConfigError('CONFIG_INVALID', 'is not a drift report (schemaVersion 1 with features, status and performance)', { key: '(file)', source: file });
   }
@@ -51,7 +52,8 @@ async function driftReport(file: string): Promise<string> {
   const files = [];
   for (const name of names) {
     try {
-      files.push({ name, json: JSON.parse(await readFile(path.join(dir, name), 'utf8')) as unknown });
+      // The report itself is usually among them: its text is already here.
+      files.push({ name, json: JSON.parse(name === path.basename(file) ? text : await readFile(path.join(dir, name), 'utf8')) as unknown });
     } catch {
       // Not JSON: not history.
     }
@@ -76,11 +78,11 @@ export async function reportCommand(options: ReportCommandOptions): Promise<stri
     if (!input.endsWith('.json')) throw new ConfigError('USAGE', 'give a run folder, a bundle, or a drift report .json', { key: 'INPUT', source: input });
     html = await driftReport(input);
     out = input.replace(/\.json$/, '.html');
-  } else if (info?.isDirectory() && (await exists(path.join(input, SUCCESS_FILE)))) {
-    html = await runReport(input);
-    out = path.join(input, OUTPUT_FILES.reportHtml);
-  } else if (info?.isDirectory() && !(await exists(path.join(input, MANIFEST_FILE))) && (await exists(path.join(input, OUTPUT_FILES.summary)))) {
-    // A run folder without _SUCCESS: refused by the same rule every reader of run outputs follows.
+  } else if (
+    info?.isDirectory() &&
+    ((await exists(path.join(input, SUCCESS_FILE))) || (!(await exists(path.join(input, MANIFEST_FILE))) && (await exists(path.join(input, OUTPUT_FILES.summary)))))
+  ) {
+    // A run folder; one without _SUCCESS is refused by the same rule every reader of run outputs follows.
     html = await runReport(input);
     out = path.join(input, OUTPUT_FILES.reportHtml);
   } else {

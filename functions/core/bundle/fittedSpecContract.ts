@@ -1,6 +1,6 @@
 import { orderedFeatureColumns, slotNames, textSlotNames } from '../spec/fitSpec.js';
 import { crossLookupSize } from '../spec/featureCrosses.js';
-import { crossName, type FittedSpec } from '../spec/featureSpec.js';
+import { crossName, fittedSlotCount, type FittedSpec } from '../spec/featureSpec.js';
 
 /** Why a fitted spec cannot drive the encoder: the field (`featureSpec.…`) and what is wrong with it. */
 export interface FittedSpecProblem {
@@ -44,7 +44,7 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
           return { field: `${field}.edges[${at}]`, message: Number.isFinite(edge) ? `${edge} is not above the edge before it (PLE edges rise strictly)` : `${edge} is not a finite number` };
         }
       }
-      width += fit.edges ? fit.edges.length - 1 : 1;
+      width += fittedSlotCount(fit);
     } else {
       const size = fit.vocabulary.length;
       if (size === 0) return { field: `${field}.vocabulary`, message: 'is empty' };
@@ -62,7 +62,7 @@ export function fittedSpecProblem(fitted: FittedSpec): FittedSpecProblem | undef
         return { field: `${field}.fillIndex`, message: `${fit.fillIndex} is outside the vocabulary's ${size} slots (0…${size - 1})` };
       }
       if (column.feed === 'string') continue;
-      width += size;
+      width += fittedSlotCount(fit);
     }
     if (column.impute?.indicator === true) width += 1;
   }

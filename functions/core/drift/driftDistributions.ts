@@ -1,5 +1,6 @@
 import type { DriftBaseline } from './driftBaseline.js';
 import type { RunProfile } from './runProfile.js';
+import { toProportions } from './divergence.js';
 
 /** A feature's (or the score's) distribution on its baseline bins: shares of the non-missing values. */
 export interface BinnedDistribution {
@@ -25,11 +26,6 @@ export function binLabels(edges: readonly number[]): string[] {
   return [`≤ ${edge(edges[0]!)}`, ...edges.slice(1).map((e, i) => `(${edge(edges[i]!)}, ${edge(e)}]`), `> ${edge(edges.at(-1)!)}`];
 }
 
-function shares(counts: readonly number[]): number[] {
-  const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (total > 0 ? c / total : 0));
-}
-
 /**
  * The runs' distribution beside the baseline's, per feature and for the score, on the bins the drift
  * check compared (so the chart shows exactly what the PSI measured). A few KB per model.
@@ -42,9 +38,9 @@ export function driftDistributions(baseline: DriftBaseline, profile: RunProfile)
       kind: f.kind,
       bins: f.kind === 'numeric' ? binLabels(f.edges) : [...f.categories],
       baseline: [...f.proportions],
-      current: shares(counts),
+      current: toProportions(counts),
     };
   });
-  const score = baseline.score ? { bins: binLabels(baseline.score.edges), baseline: [...baseline.score.proportions], current: shares(profile.score.counts) } : null;
+  const score = baseline.score ? { bins: binLabels(baseline.score.edges), baseline: [...baseline.score.proportions], current: toProportions(profile.score.counts) } : null;
   return { features, score };
 }

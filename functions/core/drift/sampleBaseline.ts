@@ -31,7 +31,6 @@ export async function buildSampleBaseline(
   bundle: LoadedBundle,
   input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
   source: string,
-  options: { now?: Date } = {},
 ): Promise<SampleBaseline> {
   const { featureSpec, model } = bundle;
   const { spec } = featureSpec;
@@ -66,5 +65,5 @@ export async function buildSampleBaseline(
     extract.close();
   }
   if (rows === 0) throw new DriftError(`${source}: no row of the sample could be encoded (${rejected} refused): nothing to build a baseline from`);
-  return { baseline: builder.build({ createdAt: (options.now ?? new Date()).toISOString() }), rows, rejected };
+  return { baseline: builder.build({ createdAt: new Date().toISOString() }), rows, rejected };
 }

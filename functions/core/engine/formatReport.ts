@@ -2,13 +2,11 @@ import type { CampaignFigures } from '../economics/campaignRoi.js';
 import { placeholderNotice } from '../economics/campaignEconomics.js';
 import type { LabelledEvaluation, RealizedFigures } from '../evaluation/labelledEvaluation.js';
 import type { RunSummary } from './runSummary.js';
+import { formatMoney, INTEGER_FORMAT, ONE_DECIMAL_FORMAT } from '../report/numberFormat.js';
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
-
-function money(amount: number, currency: string): string {
-  return `${integer.format(amount)} ${currency}`;
-}
+const integer = INTEGER_FORMAT;
+const decimal = ONE_DECIMAL_FORMAT;
+const money = formatMoney;
 
 function percent(ratio: number | null): string {
   return ratio === null ? '–' : `${decimal.format(ratio * 100)} %`;

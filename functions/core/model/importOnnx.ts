@@ -27,7 +27,7 @@ const { onnx } = pkg;
 const T = onnx.TensorProto.DataType;
 
 /** Placeholder campaign economics of an imported model, until a person sets real ones (reports say so). */
-export const IMPORT_ECONOMICS: CampaignEconomics = campaignEconomicsSchema.parse({ placeholder: true, costPerContact: 1, valuePerResponse: 10 });
+const IMPORT_ECONOMICS: CampaignEconomics = campaignEconomicsSchema.parse({ placeholder: true, costPerContact: 1, valuePerResponse: 10 });
 
 export interface ImportOnnxOptions {
   /** The ONNX file's bytes. */

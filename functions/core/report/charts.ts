@@ -20,7 +20,6 @@ export function barChart(options: {
   readonly horizontal?: boolean;
   readonly color?: string;
   readonly yFormat?: string;
-  readonly width?: number;
   /** Colour bars by this field with the given colours per value (e.g. drift level). */
   readonly colorBy?: { readonly field: string; readonly colors: Readonly<Record<string, string>>; readonly title: string };
   /** Dashed lines across the value axis (e.g. warn and alert thresholds). */
@@ -48,7 +47,7 @@ export function barChart(options: {
     },
   ];
   return {
-    width: options.horizontal ? (options.width ?? 360) : (options.width ?? Math.min(WIDTH, Math.max(160, bars * 28))),
+    width: options.horizontal ? 360 : Math.min(WIDTH, Math.max(160, bars * 28)),
     height: options.horizontal ? Math.min(600, Math.max(60, bars * 18)) : HEIGHT,
     layer: [barLayer, ...ruleLayers],
   } as TopLevelSpec;
@@ -90,7 +89,6 @@ export function lineChart(options: {
   readonly xFormat?: string;
   readonly yFormat?: string;
   readonly rules?: ReadonlyArray<{ readonly at: number; readonly label: string }>;
-  readonly horizontalRules?: ReadonlyArray<{ readonly at: number; readonly label: string }>;
   readonly points?: ReadonlyArray<{ readonly x: number; readonly y: number; readonly label: string }>;
   readonly diagonal?: boolean;
   readonly square?: boolean;
@@ -120,14 +118,13 @@ export function lineChart(options: {
     mark: { type: 'line', point: options.showPoints ?? false, strokeWidth: 2 },
     encoding: { x, y, ...(options.series ? { color: { field: options.series, type: 'nominal', sort: null, title: null } } : {}) },
   });
-  for (const [rules, axis] of [[options.rules ?? [], 'x'], [options.horizontalRules ?? [], 'y']] as const) {
-    if (rules.length === 0) continue;
-    const values = rules.map((r) => ({ at: r.at, label: r.label }));
-    layers.push({ data: { values }, mark: { type: 'rule', strokeDash: [6, 3], color: '#dc2626', strokeWidth: 1.5 }, encoding: { [axis]: { field: 'at', type: 'quantitative' } } });
+  if (options.rules && options.rules.length > 0) {
+    const values = options.rules.map((r) => ({ at: r.at, label: r.label }));
+    layers.push({ data: { values }, mark: { type: 'rule', strokeDash: [6, 3], color: '#dc2626', strokeWidth: 1.5 }, encoding: { x: { field: 'at', type: 'quantitative' } } });
     layers.push({
       data: { values },
-      mark: axis === 'x' ? { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -3, color: '#dc2626', fontSize: 11 } : { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -2, color: '#dc2626', fontSize: 11 },
-      encoding: axis === 'x' ? { x: { field: 'at', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } } : { y: { field: 'at', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
+      mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -3, color: '#dc2626', fontSize: 11 },
+      encoding: { x: { field: 'at', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
     });
   }
   if (options.points && options.points.length > 0) {

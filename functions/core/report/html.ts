@@ -1,5 +1,6 @@
 import { FONT_STACK, renderChart } from './renderChart.js';
 import type { TopLevelSpec } from 'vega-lite';
+import { formatMoney, INTEGER_FORMAT, ONE_DECIMAL_FORMAT } from './numberFormat.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -12,8 +13,8 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const integer = INTEGER_FORMAT;
+const oneDecimal = ONE_DECIMAL_FORMAT;
 
 /** 45,211 */
 export const formatInteger = (n: number): string => integer.format(n);
@@ -23,8 +24,7 @@ export const formatDecimal = (n: number): string => oneDecimal.format(n);
 export const formatPercent = (ratio: number | null | undefined): string => (ratio === null || ratio === undefined || !Number.isFinite(ratio) ? '–' : `${oneDecimal.format(ratio * 100)} %`);
 /** A metric with fixed digits; null or NaN → '–'. */
 export const formatFixed = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
-/** 1234.5, 'EUR' → '1,235 EUR' (plain text: escaped where it is placed) */
-export const formatMoney = (amount: number, currency: string): string => `${integer.format(amount)} ${currency}`;
+export { formatMoney };
 
 /** A cell of {@link htmlTable}: text is escaped; `{ html }` is inserted as is (built here, never from data). */
 export type Cell = string | number | { readonly html: string };

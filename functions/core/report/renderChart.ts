@@ -1,5 +1,10 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+/**
+ * Vega and Vega-Lite load on the first chart, not at start-up: scoring imports the report module, but
+ * only a run's finish (and the CLI's report paths) draws charts, so parts and other commands never load them.
+ */
+let libraries: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
 
 /** Chart text in the page's system font stack: no font is ever fetched. */
 export const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
@@ -23,6 +28,7 @@ const CHART_CONFIG = {
  * const svg = await renderChart({ data: { values: [{ a: 'x', n: 3 }] }, mark: 'bar', encoding: { x: { field: 'a' }, y: { field: 'n', type: 'quantitative' } } });
  */
 export async function renderChart(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await (libraries ??= Promise.all([import('vega'), import('vega-lite')]));
   const withConfig = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
   const view = new vega.View(vega.parse(compile(withConfig).spec), { renderer: 'none' });
   try {

@@ -20,9 +20,6 @@ import {
 import { labelsSection } from './labelsSection.js';
 import { metricCards } from './metricCards.js';
 
-/** The file a run writes beside `report.md`. */
-export const RUN_REPORT_HTML = 'report.html';
-
 /**
  * The banner every report shows when no person set the economics: the CLI's placeholder line
  * ({@link placeholderNotice}), with what it means for the page. Null for economics a person set.

@@ -79,6 +79,26 @@ function members(crossValidation: FittedModel['crossValidation'], folds: number)
   return shipped < trained ? `${shipped} of its ${trained} members (the bundle's size budget)` : `${trained} members`;
 }
 
+/** The note saying which rows trained the shipped model, and which ones calibrated and evaluated it. */
+function whatTrainedTheModel(data: Parameters<typeof bundleNotes>[0]['data'], trained: Pick<FittedModel, 'crossValidation' | 'refit'> | undefined): string {
+  const folds = data.folds ?? 1;
+  const evaluated = `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`;
+  if (folds > 1) {
+    return (
+      `A cross-validated ensemble of ${members(trained?.crossValidation, folds)} merged into one model, trained on all ${data.fitRows} rows of ${data.source} left after the holdout ` +
+      `(each member learns from ${folds - 1} of ${folds} folds, early-stopped on the fold it does not see); calibration and thresholds on the members' out-of-fold predictions; ${evaluated}`
+    );
+  }
+  const refit = trained?.refit?.report;
+  if (refit) {
+    return (
+      `Configuration and epoch count chosen on ${data.trainRows} train and ${data.validationRows} validation rows of ${data.source}, then refitted on all ${refit.rows} of them ` +
+      `(${refit.epochs} epochs${refit.members > 1 ? `, ${refit.members} seeds merged` : ''}); calibration and thresholds on the search model's validation predictions; ${evaluated}`
+    );
+  }
+  return `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`;
+}
+
 /**
  * The bundle's notes: the spec's own, where the rows went, where the calibration lives and, for a
  * binary model, the thresholds chosen.
@@ -93,15 +113,7 @@ export function bundleNotes(
   const folds = data.folds ?? 1;
   const notes = [
     ...input.spec.notes,
-    folds > 1
-      ? `A cross-validated ensemble of ${members(input.trained?.crossValidation, folds)} merged into one model, trained on all ${data.fitRows} rows of ${data.source} left after the holdout ` +
-        `(each member learns from ${folds - 1} of ${folds} folds, early-stopped on the fold it does not see); calibration and thresholds on the members' out-of-fold predictions; ` +
-        `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`
-      : input.trained?.refit
-        ? `Configuration and epoch count chosen on ${data.trainRows} train and ${data.validationRows} validation rows of ${data.source}, then refitted on all ${input.trained.refit.report.rows} of them ` +
-          `(${input.trained.refit.report.epochs} epochs${input.trained.refit.report.members > 1 ? `, ${input.trained.refit.report.members} seeds merged` : ''}); calibration and thresholds on the search model's validation predictions; ` +
-          `evaluated on ${data.testRows} held-out test rows${data.testSplit ? ` (${data.testSplit})` : ''}.`
-        : `Trained on ${data.trainRows} rows of ${data.source}; early stopping and calibration on ${data.validationRows} validation rows; evaluated on ${data.testRows} held-out test rows.`,
+    whatTrainedTheModel(input.data, input.trained),
     input.calibrationAppliedIn === 'output-layer'
       ? `The ${calibration.method} calibration (metrics.calibration) is folded into the output layer of both model.onnx and tfjs/.`
       : input.calibrationAppliedIn === 'onnx-graph'

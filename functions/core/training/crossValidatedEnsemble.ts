@@ -6,7 +6,8 @@ import { mergeEnsemble } from './mergeEnsemble.js';
 import type { ModelShape } from './modelShape.js';
 import type { TrainedModel } from './searchHyperparameters.js';
 import { deriveSeed, withSeededMathRandom } from './seededRandom.js';
-import { predictRows, TrainingTensors, TrialTrainer, type EncodedRows } from './trialTrainer.js';
+import { complementRows } from './stratifiedSplit.js';
+import { predictRows, selectRows, TrainingTensors, TrialTrainer, type EncodedRows } from './trialTrainer.js';
 
 type Tf = typeof tfTypes;
 
@@ -30,7 +31,7 @@ export interface FoldMemberReport {
  * one dense block-diagonal matrix (M² × the member's weights there), and the bundle keeps each
  * weight twice (model.onnx and tfjs/weights.bin, float32): 200 000 weights keep each file under 1 MB.
  */
-export const MAX_MERGED_WEIGHTS = 200_000;
+const MAX_MERGED_WEIGHTS = 200_000;
 
 /**
  * Weights of the model {@link mergeEnsemble} builds from `members` copies of `model`: the first dense
@@ -38,7 +39,7 @@ export const MAX_MERGED_WEIGHTS = 200_000;
  * @example
  * mergedWeightCount(mlp10to64to32to1, 2) // → 10·128 + 128 + 128·64 + 64 + 64·1 + 1
  */
-export function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
+function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
   const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
   let count = 0;
   dense.forEach((layer, i) => {
@@ -81,18 +82,6 @@ export interface FoldEnsembleInput {
   readonly log: (line: string) => void;
 }
 
-/** The rows of `rows` at `positions`, copied. */
-export function selectRows(rows: EncodedRows, positions: ArrayLike<number>, width: number): EncodedRows {
-  const x = new Float32Array(positions.length * width);
-  const y = new Int32Array(positions.length);
-  for (let i = 0; i < positions.length; i++) {
-    const p = positions[i]!;
-    x.set(rows.x.subarray(p * width, (p + 1) * width), i * width);
-    y[i] = rows.y[p]!;
-  }
-  return { x, y, rows: positions.length };
-}
-
 /**
  * Probabilities of an ensemble that averages its members' logits, from the members' probabilities
  * (`rows × units` each): sigmoid of the mean logit (one unit), softmax of the mean log-probability
@@ -101,7 +90,7 @@ export function selectRows(rows: EncodedRows, positions: ArrayLike<number>, widt
  * @example
  * meanLogitProbabilities([Float32Array.of(0.5), Float32Array.of(0.8)], 1) // → [sigmoid((0 + logit 0.8) / 2)] ≈ [0.6667]
  */
-export function meanLogitProbabilities(members: readonly Float32Array[], units: number): Float32Array {
+function meanLogitProbabilities(members: readonly Float32Array[], units: number): Float32Array {
   if (members.length === 1) return members[0]!;
   const cells = members[0]!.length;
   const out = new Float32Array(cells);
@@ -143,11 +132,10 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
   let kept: tfTypes.LayersModel | undefined;
   try {
     for (const [fold, heldOut] of folds.entries()) {
-      const inFold = new Uint8Array(fit.rows);
-      for (const p of heldOut) inFold[p] = 1;
-      const learnFrom = Int32Array.from({ length: fit.rows }, (_, p) => p).filter((p) => !inFold[p]);
-      const train = selectRows(fit, learnFrom, width);
+      const learnFrom = complementRows(fit.rows, heldOut);
       const validation = selectRows(fit, heldOut, width);
+      // Copied only when a member trains on them: the search fold's first member already has.
+      let train: EncodedRows | undefined;
       const predictions: Float32Array[] = [];
       for (let seed = 0; seed < input.seedsPerFold; seed++) {
         let model: tfTypes.LayersModel;
@@ -158,6 +146,7 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
         } else {
           const memberSeed = deriveSeed(input.seed, `fold-${fold}-seed-${seed}`);
           model = await withSeededMathRandom(deriveSeed(memberSeed, 'init'), () => buildModel(tf, winner.config.architecture, shape));
+          train ??= selectRows(fit, learnFrom, width);
           const tensors = new TrainingTensors(tf, train, validation, shape);
           const trainer = new TrialTrainer(tf, model, tensors, winner.config.settings, memberSeed);
           try {
@@ -173,7 +162,7 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
         }
         members.push(model);
         predictions.push(await predictRows(tf, model, validation.x, validation.rows, shape.inputShape, winner.config.settings.predictBatchSize));
-        reports.push({ fold, seed, trainRows: train.rows, heldOutRows: validation.rows, epochs, bestEpoch: best.epoch, bestValLoss: best.valLoss, bestValAuc: best.valAuc });
+        reports.push({ fold, seed, trainRows: learnFrom.length, heldOutRows: validation.rows, epochs, bestEpoch: best.epoch, bestValLoss: best.valLoss, bestValAuc: best.valAuc });
         log(`fold ${fold + 1}/${folds.length}${input.seedsPerFold > 1 ? ` seed ${seed}` : ''}: ${epochs} epochs, best ${best.epoch} (val loss ${best.valLoss.toFixed(4)}, val AUC ${best.valAuc.toFixed(4)})`);
       }
       const foldProbabilities = meanLogitProbabilities(predictions, units);

@@ -6,8 +6,7 @@ import { compileEncoder, type RowEncoder } from '../spec/rowEncoder.js';
 import type { RecordLabels } from './labelRecords.js';
 import type { RowSplits } from './splitRows.js';
 import type { TrainingTable } from './trainingTable.js';
-import { selectRows } from './crossValidatedEnsemble.js';
-import type { EncodedRows } from './trialTrainer.js';
+import { selectRows, type EncodedRows } from './trialTrainer.js';
 
 /** Encoded rows and the record (into the table) each came from. */
 export interface EncodedRecords extends EncodedRows {
@@ -70,27 +69,22 @@ export function encodeRecords(
 }
 
 /** The rows of `encoded` at `positions`, copied. */
-export function pickRows(encoded: EncodedRecords, positions: ArrayLike<number>, width: number): EncodedRecords {
+function pickRows(encoded: EncodedRecords, positions: ArrayLike<number>, width: number): EncodedRecords {
   return { ...selectRows(encoded, positions, width), records: Int32Array.from(positions, (p) => encoded.records[p]!) };
 }
 
-/** Positions in `encoded` of the given records (records the encoder refused are skipped). */
-function positionsOf(encoded: EncodedRecords, records: ArrayLike<number>): Int32Array {
+/** Finds positions in `encoded` of given records (records the encoder refused are skipped); the lookup is built once. */
+function positionsIn(encoded: EncodedRecords): (records: ArrayLike<number>) => Int32Array {
   const position = new Map<number, number>();
   encoded.records.forEach((record, p) => position.set(record, p));
-  return Int32Array.from(Array.from(records, (r) => position.get(r) ?? -1).filter((p) => p >= 0));
+  return (records) => Int32Array.from(Array.from(records, (r) => position.get(r) ?? -1).filter((p) => p >= 0));
 }
 
 /** The rows of `encoded` whose label is known (y ≥ 0); `encoded` itself when all are. */
 export function withKnownLabels(encoded: EncodedRecords, width: number): EncodedRecords {
   const keep = Int32Array.from({ length: encoded.rows }, (_, i) => i).filter((i) => encoded.y[i]! >= 0);
   if (keep.length === encoded.rows) return encoded;
-  return {
-    x: Float32Array.from({ length: keep.length * width }, (_, i) => encoded.x[keep[Math.floor(i / width)]! * width + (i % width)]!),
-    y: Int32Array.from(keep, (i) => encoded.y[i]!),
-    rows: keep.length,
-    records: Int32Array.from(keep, (i) => encoded.records[i]!),
-  };
+  return pickRows(encoded, keep, width);
 }
 
 /**
@@ -126,9 +120,10 @@ export async function encodeSplits(table: TrainingTable, featureSpec: FeatureSpe
   const encoder = compileEncoder(fitted, table.header, source);
   const width = encoder.width;
   const fit = encodeRecords(observedEncoder, table, splits.fit, labelOf, dropped);
-  const train = pickRows(fit, positionsOf(fit, splits.train), width);
-  const validation = pickRows(fit, positionsOf(fit, splits.validation), width);
-  const folds = splits.folds.map((fold) => positionsOf(fit, fold));
+  const positionsOf = positionsIn(fit);
+  const train = pickRows(fit, positionsOf(splits.train), width);
+  const validation = pickRows(fit, positionsOf(splits.validation), width);
+  const folds = splits.folds.map(positionsOf);
   const test = withKnownLabels(encodeRecords(encoder, table, splits.test, labelOf, dropped), width);
   const inPeriod = splits.inPeriod ? withKnownLabels(encodeRecords(encoder, table, splits.inPeriod, labelOf, dropped), width) : undefined;
   if (train.rows === 0 || validation.rows === 0 || test.rows === 0 || folds.some((f) => f.length === 0) || inPeriod?.rows === 0) {

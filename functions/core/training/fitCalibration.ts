@@ -1,5 +1,6 @@
 import { applyCalibration, P_EPSILON, type Calibration } from '../model/calibration.js';
 import { expectedCalibrationError, logLoss } from '../evaluation/metrics.js';
+import { selectRows } from './trialTrainer.js';
 
 /** Which calibration to fit on held-out probabilities. `auto` picks none, Platt or isotonic (multiclass: none or temperature) by cross-fitted ECE. */
 export type CalibrationMethod = 'platt' | 'isotonic' | 'temperature' | 'auto' | 'none';
@@ -208,10 +209,10 @@ export function crossFitCandidates(
 ): CalibrationCandidate[] {
   const rows = labels.length;
   const halves = [0, 1].map((half) => Int32Array.from({ length: rows }, (_, i) => i).filter((i) => i % 2 === half));
-  const pick = (part: Int32Array) => ({
-    p: Float32Array.from({ length: part.length * width }, (_, c) => p[part[Math.floor(c / width)]! * width + (c % width)]!),
-    y: Int32Array.from(part, (r) => labels[r]!),
-  });
+  const pick = (part: Int32Array) => {
+    const { x, y } = selectRows({ x: p, y: labels, rows }, part, width);
+    return { p: x, y };
+  };
   return methods.map((method) => {
     let ece = 0;
     let loss = 0;

@@ -4,7 +4,7 @@ import { mergeEnsemble } from './mergeEnsemble.js';
 import type { ModelShape } from './modelShape.js';
 import type { TrainedModel } from './searchHyperparameters.js';
 import { deriveSeed, withSeededMathRandom } from './seededRandom.js';
-import { classWeightsFor, predictRows, TrainingTensors, type EncodedRows } from './trialTrainer.js';
+import { classWeightsFor, fitOneEpoch, lossFor, predictRows, TrainingTensors, type EncodedRows } from './trialTrainer.js';
 
 type Tf = typeof tfTypes;
 
@@ -71,13 +71,11 @@ export async function refitOnAllRows(input: RefitInput): Promise<RefitResult> {
       models.push(model);
       const optimizer = tf.train.adam(settings.learningRate);
       try {
-        model.compile({ optimizer, loss: shape.outputUnits === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy' });
+        model.compile({ optimizer, loss: lossFor(shape.outputUnits) });
         for (const [e, learningRate] of schedule.entries()) {
           // Adam reads its learning rate from this field on every step (as TrialTrainer sets it).
           (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
-          await withSeededMathRandom(deriveSeed(memberSeed, `epoch-${e + 1}`), () =>
-            model.fit(data.xs, data.ys, { epochs: 1, batchSize: settings.batchSize, shuffle: true, verbose: 0, ...(classWeight ? { classWeight } : {}) }),
-          );
+          await fitOneEpoch(model, data, settings, classWeight, memberSeed, e + 1);
         }
       } finally {
         optimizer.dispose();

@@ -14,7 +14,7 @@ export interface TimeOrder {
 }
 
 /** The 1-based data row of a record, for messages (`rowIds` count the reader's rejects too). */
-export function dataRowOf(table: TrainingTable, record: number): number {
+function dataRowOf(table: TrainingTable, record: number): number {
   return (table.rowIds?.[record] ?? record) + 1;
 }
 

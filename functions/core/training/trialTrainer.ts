@@ -12,6 +12,18 @@ export interface EncodedRows {
   readonly rows: number;
 }
 
+/** The rows of `rows` at `positions`, copied. */
+export function selectRows(rows: EncodedRows, positions: ArrayLike<number>, width: number): EncodedRows {
+  const x = new Float32Array(positions.length * width);
+  const y = new Int32Array(positions.length);
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i]!;
+    x.set(rows.x.subarray(p * width, (p + 1) * width), i * width);
+    y[i] = rows.y[p]!;
+  }
+  return { x, y, rows: positions.length };
+}
+
 /** One epoch as the history records it. */
 export interface EpochRecord {
   readonly epoch: number;
@@ -74,6 +86,29 @@ function targetTensor(tf: Tf, y: Int32Array, outputUnits: number): tfTypes.Tenso
   return tf.tidy(() => tf.oneHot(tf.tensor1d(y, 'int32'), outputUnits).toFloat());
 }
 
+/** The loss a model with `outputUnits` outputs trains on: sigmoid cross-entropy, or softmax over one-hot targets. */
+export function lossFor(outputUnits: number): 'binaryCrossentropy' | 'categoricalCrossentropy' {
+  return outputUnits === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy';
+}
+
+/**
+ * One epoch over the training tensors, its shuffle seeded by `seed` and the epoch number (so a refit
+ * replays a trial's shuffles); returns the training loss.
+ */
+export async function fitOneEpoch(
+  model: tfTypes.LayersModel,
+  data: TrainingTensors,
+  settings: Pick<TrialSettings, 'batchSize'>,
+  classWeight: Record<number, number> | undefined,
+  seed: number,
+  epoch: number,
+): Promise<number> {
+  const fit = await withSeededMathRandom(deriveSeed(seed, `epoch-${epoch}`), () =>
+    model.fit(data.xs, data.ys, { epochs: 1, batchSize: settings.batchSize, shuffle: true, verbose: 0, ...(classWeight ? { classWeight } : {}) }),
+  );
+  return Number(fit.history.loss?.[0] ?? Number.NaN);
+}
+
 /** Training rows as tensors, shared by every trial of a search, and the validation rows. */
 export class TrainingTensors {
   readonly xs: tfTypes.Tensor;
@@ -121,7 +156,7 @@ export class TrialTrainer {
   ) {
     this.optimizer = tf.train.adam(settings.learningRate);
     const outputUnits = data.shape.outputUnits;
-    model.compile({ optimizer: this.optimizer, loss: outputUnits === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy' });
+    model.compile({ optimizer: this.optimizer, loss: lossFor(outputUnits) });
     this.classWeight = classWeightsFor(data.train.y, Math.max(2, outputUnits), settings.classWeights);
   }
 
@@ -153,17 +188,8 @@ export class TrialTrainer {
       if (options.deadline !== undefined && Date.now() > options.deadline) return;
       const epoch = this.history.length + 1;
       const learningRate = this.learningRate;
-      const { xs, ys, validation, shape } = this.data;
-      const fit = await withSeededMathRandom(deriveSeed(this.seed, `epoch-${epoch}`), () =>
-        this.model.fit(xs, ys, {
-          epochs: 1,
-          batchSize: this.settings.batchSize,
-          shuffle: true,
-          verbose: 0,
-          ...(this.classWeight ? { classWeight: this.classWeight } : {}),
-        }),
-      );
-      const loss = Number(fit.history.loss?.[0] ?? Number.NaN);
+      const { validation, shape } = this.data;
+      const loss = await fitOneEpoch(this.model, this.data, this.settings, this.classWeight, this.seed, epoch);
       const p = await predictRows(this.tf, this.model, validation.x, validation.rows, shape.inputShape, this.settings.predictBatchSize);
       const matrix = { values: p, rows: validation.rows, width: shape.outputUnits };
       const record: EpochRecord = { epoch, loss, valLoss: logLoss(matrix, validation.y), valAuc: aucScore(matrix, validation.y), learningRate };
