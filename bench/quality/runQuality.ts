@@ -5,7 +5,7 @@
  * (../shared/bench/quality_baselines.json). Writes results.json and RESULTS.md beside this file.
  *
  * `--repeat N` trains each dataset N times and reports whether the metrics were identical
- * (same seed → same model, unless a search hit its time budget).
+ * (same seed → same model, unless the spec gives the search a time budget).
  *
  * `--spec FILE` trains one dataset (`--only NAME`) with another spec, to try a change before it goes
  * into model-store/<name>/spec.json (nothing is written then).
@@ -21,6 +21,7 @@ import { localExtract } from '../../functions/adapters/fs/localExtract.js';
 import { tfjsTrainingRuntime } from '../../functions/adapters/model/tfjsTrainingRuntime.js';
 import { expectedCalibrationError } from '../../functions/core/evaluation/metrics.js';
 import { createRng } from '../../functions/core/training/seededRandom.js';
+import { argValues } from './argValues.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -44,16 +45,6 @@ interface BaselineModel {
   macro_f1: number;
   roc_auc?: number;
   roc_auc_ovr_macro?: number;
-}
-
-function argValues(flag: string): string[] {
-  const out: string[] = [];
-  const args = process.argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] !== flag) continue;
-    for (let j = i + 1; j < args.length && !args[j]!.startsWith('--'); j++) out.push(args[j]!);
-  }
-  return out;
 }
 
 const only = argValues('--only');
@@ -204,7 +195,7 @@ for (const dataset of DATASETS) {
       (e.task === 'multiclass' ? `; accuracy ≥ ${BAR.multiclassAccuracy} (best baseline ${f4(bestAccuracy)}): **${met(bar.accuracyAtLeast0545)}**` : '') +
       `; under 3 minutes: **${met(bar.trainsUnder3Minutes)}**` +
       (repeat > 1 ? `; ${repeat} runs with the same seed gave ${repeats.identical ? 'identical' : 'DIFFERENT'} metrics` : '') +
-      (result.search.timedOut ? ' (the search hit its time budget, so this run is not reproducible bit for bit)' : '') +
+      (result.search.timedOut ? ' (the search hit the time budget its spec sets, so this run is not reproducible bit for bit)' : '') +
       '.',
     '',
   ];

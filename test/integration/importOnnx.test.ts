@@ -10,6 +10,8 @@ import { runCliCaptured } from '../helpers/runCliCaptured.js';
 import { loadModel } from '../../functions/adapters/model/modelLoader.js';
 import { loadBundle } from '../../functions/core/engine/loadBundle.js';
 import { compilePredictor, type BinaryPrediction } from '../../functions/core/predict/customerPredictor.js';
+import { evaluateOnHoldout } from '../../functions/core/retrain/evaluateOnHoldout.js';
+import { parseFeatureSpec } from '../../functions/core/spec/featureSpec.js';
 
 /**
  * Bring your own ONNX, through the real CLI: import a scikit-learn-style pipeline with a string
@@ -193,6 +195,34 @@ describe('propensity import: a whole scikit-learn pipeline with a string input',
     } finally {
       await bundle.model.dispose();
     }
+  });
+
+  it('is judged on labelled rows as retraining judges a champion: the string input reaches the model', async () => {
+    const [entry] = await new FsRegistry(registry).listVersions('pipeline');
+    const bundle = await readBundleDir(path.join(registry, 'pipeline', entry!.version));
+    // An imported pipeline names no target; a team that adds one (as its retraining would) gets it judged.
+    const spec = bundle.manifest.featureSpec.spec;
+    const withTarget = parseFeatureSpec({ ...spec, positiveClass: '1', columns: [...spec.columns, { name: 'responded', role: 'target', type: 'categorical' }] }, 'spec');
+    const labelled = { ...bundle.manifest, featureSpec: { ...bundle.manifest.featureSpec, spec: withTarget } };
+    const rows = pipelineRows(400, 9);
+    const expected = rows.map(([, age, income, channel]) => pipelineProbability(numberOrNull(age!), numberOrNull(income!), channel!));
+    // Labels that follow the probabilities, then the AUC of the hand-computed probabilities by pair counting.
+    const random = generator(10);
+    const labels = expected.map((p) => (random() < p ? 1 : 0));
+    let pairs = 0;
+    let wins = 0;
+    for (let i = 0; i < rows.length; i++) {
+      for (let j = 0; j < rows.length; j++) {
+        if (labels[i] !== 1 || labels[j] !== 0) continue;
+        pairs++;
+        wins += expected[i]! > expected[j]! ? 1 : expected[i] === expected[j] ? 0.5 : 0;
+      }
+    }
+    const holdout = { source: 'holdout.csv', header: ['customer_id', 'age', 'income', 'channel', 'responded'], records: rows.map((row, i) => [...row, String(labels[i])]) };
+    const evaluation = await evaluateOnHoldout({ manifest: labelled, files: bundle.files }, holdout, { loadModel });
+    expect(evaluation.rows).toBe(400);
+    expect(pairs).toBeGreaterThan(1000);
+    expect(evaluation.auc).toBeCloseTo(wins / pairs, 6);
   });
 
   it('refuses an extract without one of the model inputs, naming the column', async () => {

@@ -1,6 +1,6 @@
 import { orderedFeatureColumns, slotNames, textSlotNames } from '../spec/fitSpec.js';
-import { crossLookupSize } from '../spec/featureCrosses.js';
-import { crossName, fittedSlotCount, type FittedSpec } from '../spec/featureSpec.js';
+import { crossLevels, crossLookupSize } from '../spec/featureCrosses.js';
+import { crossName, fittedSlotCount, type FittedColumn, type FittedSpec } from '../spec/featureSpec.js';
 
 /** Why a fitted spec cannot drive the encoder: the field (`featureSpec.…`) and what is wrong with it. */
 export interface FittedSpecProblem {
@@ -103,18 +103,21 @@ function crossesProblem(fitted: FittedSpec): FittedSpecProblem | undefined {
     const name = crossName(specified[i]!);
     if (crossName(cross) !== name) return { field: `${field}.columns`, message: `are [${cross.columns.join(', ')}], the spec's cross at this position is "${name}"` };
     const sources = cross.columns.map((column) => fitted.columns[column]);
-    if (sources.some((fit) => fit?.kind !== 'categorical')) return { field: `${field}.columns`, message: `cross "${name}" needs fitted categorical columns` };
-    const vocabularies: { vocabulary: readonly string[]; otherIndex: number }[] = sources.map((fit) => (fit?.kind === 'categorical' ? fit : { vocabulary: [], otherIndex: -1 }));
-    if (crossLookupSize(vocabularies) > Number.MAX_SAFE_INTEGER) return { field: `${field}.columns`, message: `cross "${name}": the sources have too many categories to index their combinations` };
+    if (JSON.stringify(cross.bins ?? null) !== JSON.stringify(specified[i]!.bins ?? null)) return { field: `${field}.bins`, message: `cross "${name}": the fitted bins differ from the spec's` };
+    const unfit = sources.findIndex((fit, k) => !fit || (fit.kind === 'numeric' && !cross.bins?.[cross.columns[k]!]));
+    if (unfit >= 0) return { field: `${field}.columns`, message: `cross "${name}" needs fitted categorical columns, or numeric ones with bins ("${cross.columns[unfit]}")` };
+    const levels = crossLevels(cross, sources as FittedColumn[]);
+    if (crossLookupSize(levels) > Number.MAX_SAFE_INTEGER) return { field: `${field}.columns`, message: `cross "${name}": the sources have too many categories to index their combinations` };
     const seen = new Set<string>();
     for (const [c, combination] of cross.combinations.entries()) {
       const at = `${field}.combinations[${c}]`;
       if (combination.length !== cross.columns.length) return { field: at, message: `holds ${combination.length} categories, the cross has ${cross.columns.length} columns` };
       const k = combination.findIndex((value, k) => {
-        const slot = vocabularies[k]!.vocabulary.indexOf(value);
-        return slot < 0 || slot === vocabularies[k]!.otherIndex;
+        const source = levels[k]!;
+        const level = source.labels.indexOf(value);
+        return level < 0 || (source.levelOfSlot !== undefined && !source.levelOfSlot.includes(level));
       });
-      if (k >= 0) return { field: at, message: `"${combination[k]}" is not a kept category of "${cross.columns[k]}"` };
+      if (k >= 0) return { field: at, message: `"${combination[k]}" is not a kept ${cross.bins?.[cross.columns[k]!] ? 'band' : 'category'} of "${cross.columns[k]}"` };
       const key = JSON.stringify(combination);
       if (seen.has(key)) return { field: at, message: 'is given twice' };
       seen.add(key);

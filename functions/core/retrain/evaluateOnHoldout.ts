@@ -73,7 +73,8 @@ export async function evaluateOnHoldout(
   const classIndex = new Map(manifest.classes.map((c, i) => [c, i]));
   const markers = missingMarkers(target);
 
-  const loaded = await loadBundle({ ...bundle, location: `${manifest.name}@${manifest.version}` }, options.loadModel);
+  // Errors add the version to the location themselves.
+  const loaded = await loadBundle({ ...bundle, location: manifest.name }, options.loadModel);
   try {
     const width = encoder.width;
     const outputWidth = loaded.model.outputWidth;
@@ -81,18 +82,21 @@ export async function evaluateOnHoldout(
     const labels = new Int32Array(holdout.records.length);
     const values = new Float64Array(holdout.records.length);
     const batch = new Float32Array(BATCH_ROWS * width);
+    // Models that take columns as text (imported pipelines) get a string batch beside the numbers, as in a batch run.
+    const textWidth = encoder.textWidth;
+    const text = textWidth > 0 ? new Array<string>(BATCH_ROWS * textWidth) : undefined;
     let rows = 0;
     let filled = 0;
     const flush = async () => {
       if (filled === 0) return;
-      probabilities.set(await loaded.model.score(batch, filled), (rows - filled) * outputWidth);
+      probabilities.set(await loaded.model.score(batch, filled, text), (rows - filled) * outputWidth);
       filled = 0;
     };
     for (const record of holdout.records) {
       const label = (record[encoder.targetIndex] ?? '').trim();
       const k = markers.has(label) ? undefined : classIndex.get(label);
       if (k === undefined) continue;
-      if (encoder.encode(record, batch, filled * width)) continue;
+      if (encoder.encode(record, batch, filled * width, text, filled * textWidth)) continue;
       const value = valueColumn >= 0 ? Number(record[valueColumn]) : constantValue;
       labels[rows] = k;
       values[rows] = Number.isFinite(value) ? value * gainShare : 0;

@@ -136,8 +136,16 @@ export const columnSpecSchema = z
  */
 export const crossSpecSchema = z
   .object({
-    /** Two or more distinct categorical feature columns of the spec (one-hot fed). */
+    /** Two or more distinct feature columns of the spec: categorical (one-hot fed), or numeric with `bins`. */
     columns: z.array(z.string().min(1)).min(2),
+    /** The block's name in slot names, importance and reasons. @default the columns joined by `×` */
+    name: z.string().min(1).optional(),
+    /**
+     * Bands a source before crossing: a numeric column's value, or a categorical column's category
+     * read as a number (one that is not crosses as `__other__`). `{ "day": [8, 15, 22, 29] }` crosses
+     * the week of the month, not the day: ascending edges, each band `[edge, next edge)`.
+     */
+    bins: z.record(z.string(), z.array(z.number().finite()).min(1)).optional(),
     /** Combinations seen fewer times than this in training go to `__other__`. @default 10 */
     minCategoryCount: z.number().int().min(1).default(10),
     /** Keep at most this many combinations (most frequent first); the rest go to `__other__`. @default 500 */
@@ -147,9 +155,9 @@ export const crossSpecSchema = z
   .strict();
 export type CrossSpec = z.infer<typeof crossSpecSchema>;
 
-/** Name of a cross's block (and of its permutation-importance group): the source columns joined by `×`. */
-export function crossName(cross: Pick<CrossSpec, 'columns'>): string {
-  return cross.columns.join('×');
+/** Name of a cross's block (and of its permutation-importance group): its `name`, else the source columns joined by `×`. */
+export function crossName(cross: { readonly columns: readonly string[]; readonly name?: string | undefined }): string {
+  return cross.name ?? cross.columns.join('×');
 }
 
 export const featureSpecSchema = z
@@ -223,7 +231,7 @@ export const featureSpecSchema = z
     if (spec.crosses) refineCrosses(spec.crosses, spec.columns, ctx);
   });
 
-/** Every cross names distinct one-hot categorical feature columns of the spec, and no two crosses share a name. */
+/** Every cross names distinct feature columns of the spec (one-hot categorical, or numeric with bins), and no two crosses share a name. */
 function refineCrosses(crosses: readonly CrossSpec[], columns: readonly z.infer<typeof columnSpecSchema>[], ctx: z.RefinementCtx): void {
   const names = new Set<string>();
   crosses.forEach((cross, index) => {
@@ -239,13 +247,23 @@ function refineCrosses(crosses: readonly CrossSpec[], columns: readonly z.infer<
             ? 'is not a column of the spec'
             : column.role !== 'feature'
               ? `is a ${column.role} column, not a feature`
-              : column.type !== 'categorical'
-                ? `is ${column.type}, not categorical`
-                : column.feed === 'string'
-                  ? 'is fed as a string, not one-hot'
-                  : undefined;
+              : column.type === 'numeric' && !cross.bins?.[columnName]
+                ? 'is numeric: give it bins to cross it'
+                : column.type !== 'categorical' && column.type !== 'numeric'
+                  ? `is ${column.type}, not categorical or numeric`
+                  : column.feed === 'string'
+                    ? 'is fed as a string, not one-hot'
+                    : undefined;
       if (problem) ctx.addIssue({ code: 'custom', path: ['crosses', index, 'columns', at], message: `cross "${name}": column "${columnName}" ${problem}` });
     });
+    for (const [columnName, edges] of Object.entries(cross.bins ?? {})) {
+      const problem = !cross.columns.includes(columnName)
+        ? 'is not one of the cross\'s columns'
+        : edges.some((edge, i) => i > 0 && edge <= edges[i - 1]!)
+          ? 'needs strictly ascending edges'
+          : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['crosses', index, 'bins', columnName], message: `cross "${name}": bins for "${columnName}" ${problem}` });
+    }
   });
 }
 
@@ -314,9 +332,13 @@ export const fittedCrossSchema = z
   .object({
     /** The source columns, as the cross names them. */
     columns: z.array(z.string()).min(2),
+    /** As the spec's cross gives them (absent when it does not). */
+    name: z.string().min(1).optional(),
+    bins: z.record(z.string(), z.array(z.number().finite()).min(1)).optional(),
     /**
-     * One slot per kept combination, in this order: each entry holds one category of each source column
-     * (from its fitted vocabulary). The block's last slot is `__other__`.
+     * One slot per kept combination, in this order: each entry holds one level of each source column,
+     * a category of its fitted vocabulary or, for a binned source, a band's label (see
+     * `crossLevels`). The block's last slot is `__other__`.
      */
     combinations: z.array(z.array(z.string())),
   })

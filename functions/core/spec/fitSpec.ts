@@ -379,6 +379,8 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
     tally: new CrossTally(),
   }));
   const rowValues = new Array<string | null>(collectors.length).fill(null);
+  // A numeric column a cross bins: its value is tallied as text (the cross bands it once fitted).
+  const crossedNumeric = collectors.map((collector, c) => collector.kind === 'numeric' && crosses.some(({ sources }) => sources.includes(c)));
 
   let rows = 0;
   for await (const fields of table.records) {
@@ -396,7 +398,10 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
       if (collector.kind === 'numeric') {
         const value = collector.parse(raw);
         if (Number.isNaN(value)) collector.values.missing++;
-        else collector.values.push(value);
+        else {
+          collector.values.push(value);
+          if (crossedNumeric[c]) rowValues[c] = String(value);
+        }
       } else {
         const aliases = collector.column.aliases;
         const value = aliases && Object.hasOwn(aliases, raw) ? aliases[raw]! : raw;
@@ -423,7 +428,7 @@ export async function fitSpec(spec: FeatureSpec, table: TrainingTable, options: 
     if (collector.kind === 'categorical') columns[collector.column.name] = withOneHotOptions(columns[collector.column.name]!, collector.column, collector.counts, source);
   }
   const fittedCrosses = crosses.map(({ cross, tally }) => {
-    const fitted = fitCross(cross, tally, cross.columns.map((name) => columns[name] as Extract<FittedColumn, { kind: 'categorical' }>));
+    const fitted = fitCross(cross, tally, cross.columns.map((name) => columns[name]!));
     if (fitted.combinations.length === 0) {
       const name = crossName(cross);
       warn({ column: name, reason: 'CONSTANT', message: `cross "${name}" has no combination seen at least ${cross.minCategoryCount} times in the training rows: ${constantNote}` });

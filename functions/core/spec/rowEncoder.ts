@@ -2,7 +2,7 @@ import type { RejectReason } from '../errors.js';
 import { cellParserFor, unparseableReason } from './cellParsers.js';
 import { layoutColumns, type ColumnLayout } from './columnLayout.js';
 import { compileCrossWriter } from './featureCrosses.js';
-import { featureColumns, idColumn, missingMarkers, targetColumn, type ColumnSpec, type FittedColumn, type FittedSpec } from './featureSpec.js';
+import { featureColumns, idColumn, missingMarkers, targetColumn, type ColumnSpec, type FittedSpec } from './featureSpec.js';
 import { orderedFeatureColumns, slotNames } from './fitSpec.js';
 
 /** Why one row cannot be encoded; the engine turns it into a line of `rejects.csv`. */
@@ -209,9 +209,9 @@ export function compileEncoder(
   }
   // Crosses: after every column's writer has set this row's source slots (`lastSlot`).
   for (const cross of fitted.crosses ?? []) {
-    const sources = cross.columns.map((name) => fitted.columns[name] as Extract<FittedColumn, { kind: 'categorical' }>);
+    const sources = cross.columns.map((name) => fitted.columns[name]!);
     const observed = cross.columns.map((name) => specOrder.findIndex((column) => column.name === name));
-    const writer = compileCrossWriter(cross, sources, lastSlot, observed);
+    const writer = compileCrossWriter(cross, sources, { slots: lastSlot, numbers: lastNumeric }, observed);
     const slot = offset;
     writers.push((_fields, out, base) => {
       writer.write(out, base + slot);

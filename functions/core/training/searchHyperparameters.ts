@@ -161,7 +161,7 @@ export async function trainWithSearch(args: {
   let timedOut = false;
   if (args.search && trials.length > 1) {
     const { eta, minEpochs, timeBudgetSeconds } = args.search;
-    const deadline = started + timeBudgetSeconds * 1000;
+    const deadline = timeBudgetSeconds === undefined ? Number.POSITIVE_INFINITY : started + timeBudgetSeconds * 1000;
     let target = minEpochs;
     for (let rung = 0; survivors.length > 1; rung++) {
       for (const trial of survivors) {

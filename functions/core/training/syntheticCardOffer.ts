@@ -211,7 +211,6 @@ export function cardOfferSpec(months = 10): TrainingSpecInput {
       trials: 4,
       eta: 2,
       minEpochs: 4,
-      timeBudgetSeconds: 45,
       space: { filters: [16, 32], kernelSize: [3, 4], dropout: [0.2, 0.3], learningRate: [0.0005, 0.001], batchSize: [128, 256] },
     },
     economics: { currency: 'EUR', costPerContact: 3, valuePerResponse: 90, policy: 'max-expected-profit' },

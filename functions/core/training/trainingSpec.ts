@@ -138,14 +138,16 @@ export const searchSpaceSchema = z
 /**
  * Successive halving over random configurations (as Keras Tuner's Hyperband does in one bracket):
  * `trials` configurations train `minEpochs`, the best 1/`eta` continue for `eta`× as many, and so
- * on; the last survivor trains on with early stopping. `timeBudgetSeconds` cuts the halving short.
+ * on; the last survivor trains on with early stopping. The work is counted in epochs, so a seed gives
+ * the same model on any machine. `timeBudgetSeconds`, when given, cuts the halving short on the clock:
+ * then a slower or busier machine compares trials at fewer epochs and may choose another.
  */
 export const searchSchema = z
   .object({
     trials: z.number().int().min(1).default(9),
     eta: z.number().int().min(2).default(3),
     minEpochs: z.number().int().positive().default(3),
-    timeBudgetSeconds: z.number().positive().default(60),
+    timeBudgetSeconds: z.number().positive().optional(),
     /** What ranks trials: validation ROC AUC (binary default) or log loss (multiclass default). */
     selectBy: z.enum(['auto', 'auc', 'loss']).default('auto'),
     space: searchSpaceSchema.default({}),

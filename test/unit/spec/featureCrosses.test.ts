@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fittedSpecProblem } from '../../../functions/core/bundle/fittedSpecContract.js';
 import { SpecError } from '../../../functions/core/errors.js';
-import { compileCrossWriter, CrossTally, fitCross } from '../../../functions/core/spec/featureCrosses.js';
+import { compileCrossWriter, crossLevels, CrossTally, fitCross } from '../../../functions/core/spec/featureCrosses.js';
 import { parseFeatureSpec, parseFittedSpec, type FeatureSpecInput, type FittedSpec } from '../../../functions/core/spec/featureSpec.js';
 import { fitSpec, type FitWarning } from '../../../functions/core/spec/fitSpec.js';
 import { compileEncoder } from '../../../functions/core/spec/rowEncoder.js';
@@ -146,10 +146,10 @@ describe('feature crosses: encoder', () => {
   });
 
   it('the Map lookup for large vocabularies gives the same slots as the dense one', () => {
-    const big = { vocabulary: Array.from({ length: 2000 }, (_, i) => `v${i}`) };
+    const big = { vocabulary: Array.from({ length: 2000 }, (_, i) => `v${i}`), otherIndex: -1 };
     const cross = { columns: ['a', 'b'], combinations: [['v3', 'v1999'], ['v1999', 'v0']] };
     const slots = new Int32Array(2);
-    const writer = compileCrossWriter(cross, [big, big], slots, [0, 1]);
+    const writer = compileCrossWriter(cross, [big, big], { slots, numbers: new Float64Array(2) }, [0, 1]);
     const out = new Float32Array(3);
     const slotFor = (a: number, b: number) => {
       slots[0] = a;
@@ -165,6 +165,80 @@ describe('feature crosses: encoder', () => {
     const reordered = { ...fitted, slotOrder: 'featureNames' as const, featureNames: [...fitted.featureNames.slice(7), ...fitted.featureNames.slice(0, 7)] };
     expect(fittedSpecProblem(reordered)).toBeUndefined();
     expect(encode(reordered, 'may', '5')).toEqual([0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 7]);
+  });
+});
+
+describe('feature crosses: bins over a source whose categories are numbers', () => {
+  // day 1 and 5 both fall in the band <10: aug|1 ×2 and the rare aug|5 ×1 add up to 3.
+  const weekly = { name: 'month×week', bins: { day: [10] } };
+
+  it('crosses the band, not the category: counts of a band add up before minCategoryCount', async () => {
+    const fitted = await fit(specInput(weekly));
+    expect(fitted.crosses).toEqual([{ columns: ['month', 'day'], name: 'month×week', bins: { day: [10] }, combinations: [['aug', '<10'], ['may', '<10']] }]);
+    expect(fitted.featureNames.slice(-3)).toEqual(['month×week=aug|<10', 'month×week=may|<10', 'month×week=__other__']);
+  });
+
+  it('the encoder writes one band slot per row; an unseen day, a missing month or `other` go to __other__', async () => {
+    const fitted = await fit(specInput(weekly));
+    const block = (month: string, day: string): number[] => encode(fitted, month, day).slice(-3);
+    expect([block('may', '1'), block('may', '5'), block('aug', '5'), block('jun', '1'), block('', '1'), block('may', '9')]).toEqual([
+      [0, 1, 0],
+      [0, 1, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+      [0, 0, 1],
+      [0, 0, 1],
+    ]);
+  });
+
+  it('a cross and a binned cross of the same columns live side by side under their names', async () => {
+    const input = specInput();
+    const fitted = await fit({ ...input, crosses: [...input.crosses!, { columns: ['month', 'day'], minCategoryCount: 2, ...weekly }] });
+    expect(fitted.crosses!.map((cross) => cross.name ?? cross.columns.join('×'))).toEqual(['month×day', 'month×week']);
+    expect(featureSlotGroups(fitted).groups.map((group) => group.name).slice(-2)).toEqual(['month×day', 'month×week']);
+    expect(encode(fitted, 'may', '5').slice(-7)).toEqual([0, 0, 1, 0, 0, 1, 0]);
+  });
+
+  it('crossLevels: bands [edge, next edge); a category that is no number, and the other slot, have no level', () => {
+    const day = { vocabulary: ['1', '7.5', '8', '14', '15', '31', 'n/a', '__other__'], otherIndex: 7 };
+    const [levels] = crossLevels({ columns: ['day', 'month'], bins: { day: [8, 15] } }, [day, { vocabulary: ['may'], otherIndex: -1 }]);
+    expect(levels!.labels).toEqual(['<8', '[8,15)', '>=15']);
+    expect([...levels!.levelOfSlot!]).toEqual([0, 0, 1, 1, 2, 2, -1, -1]);
+  });
+
+  it('a numeric source is banded by its value: missing goes to __other__; without bins it is refused', async () => {
+    const input = specInput({ columns: ['month', 'n'], name: 'month×n band', bins: { n: [6] } });
+    const fitted = await fit(input);
+    // n is the row number 0…12: may rows are 0–5 (<6), aug rows 6–8, jun 9–10, missing month 11–12.
+    expect(fitted.crosses![0]!.combinations).toEqual([['aug', '>=6'], ['may', '<6']]);
+    const encoder = compileEncoder(fitted, header, 'score.csv');
+    const block = (month: string, n: string): number[] => {
+      const out = new Float32Array(encoder.width);
+      expect(encoder.encode(['x', month, '1', n, ''], out, 0)).toBeNull();
+      return [...out.slice(-3)];
+    };
+    expect([block('may', '5.9'), block('may', '6'), block('aug', '1e3'), block('may', '')]).toEqual([
+      [0, 1, 0],
+      [0, 0, 1],
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
+    expect(() => parseFeatureSpec(specInput({ columns: ['month', 'n'] }), 'spec.json')).toThrow('cross "month×n": column "n" is numeric: give it bins to cross it');
+  });
+
+  it.each([
+    [{ bins: { n: [1] } }, 'crosses.0.bins.n', 'cross "month×day": bins for "n" is not one of the cross\'s columns'],
+    [{ bins: { day: [5, 5] } }, 'crosses.0.bins.day', 'cross "month×day": bins for "day" needs strictly ascending edges'],
+  ])('%j is SPEC_INVALID at %s', (cross, path, message) => {
+    expect(() => parseFeatureSpec(specInput(cross), 'spec.json')).toThrow(`spec.json at ${path}: ${path}: ${message}`);
+  });
+
+  it('fittedSpecProblem: fitted bins that differ from the spec, or a band the sources never reach', async () => {
+    const fitted = await fit(specInput(weekly));
+    const cross = fitted.crosses![0]!;
+    expect(fittedSpecProblem({ ...fitted, crosses: [{ ...cross, bins: { day: [3] } }] })).toEqual({ field: 'featureSpec.crosses[0].bins', message: 'cross "month×week": the fitted bins differ from the spec\'s' });
+    const empty = { ...fitted, crosses: [{ ...cross, combinations: [['aug', '<10'], ['may', '>=10']] }] };
+    expect(fittedSpecProblem(empty)).toEqual({ field: 'featureSpec.crosses[0].combinations[1]', message: '">=10" is not a kept band of "day"' });
   });
 });
 
@@ -203,7 +277,7 @@ describe('feature crosses: schema and contract errors', () => {
 
   it.each([
     [['month', 'nope'], 'crosses.0.columns.1', 'cross "month×nope": column "nope" is not a column of the spec'],
-    [['month', 'n'], 'crosses.0.columns.1', 'cross "month×n": column "n" is numeric, not categorical'],
+    [['month', 'n'], 'crosses.0.columns.1', 'cross "month×n": column "n" is numeric: give it bins to cross it'],
     [['y', 'month'], 'crosses.0.columns.0', 'cross "y×month": column "y" is a target column, not a feature'],
     [['month', 'month'], 'crosses.0.columns.1', 'cross "month×month": column "month" is named twice'],
   ])('columns %j: SPEC_INVALID at %s', (columns, path, message) => {

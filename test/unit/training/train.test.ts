@@ -246,6 +246,21 @@ describe('train: multiclass, ensembles, sequences', () => {
     expect(result.bundle.manifest.notes.join(' ')).toContain("A cross-validated ensemble of 2 of its 3 members (the bundle's size budget) merged into one model");
   });
 
+  it('a search is counted in epochs: without a time budget every rung runs; a budget that runs out cuts the halving after its rung', async () => {
+    const table = syntheticTable(600, 4);
+    const spec = syntheticSpec();
+    const search = { trials: 4, eta: 2, minEpochs: 1, space: { dropout: [0, 0.2], learningRate: [0.001, 0.003] } };
+    const run = (budget: { timeBudgetSeconds?: number }) =>
+      train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...spec, search: { ...search, ...budget } }, overrides: { training: { epochs: 4, importanceRepeats: 0 } } });
+    const unbounded = await run({});
+    expect(unbounded.search.timedOut).toBe(false);
+    // 4 trials at 1 epoch, the best 2 at 2 epochs, then the winner trains on.
+    expect(unbounded.search.trials.map((t) => t.rung).sort()).toEqual([0, 0, 1, 1]);
+    const cut = await run({ timeBudgetSeconds: 1e-6 });
+    expect(cut.search.timedOut).toBe(true);
+    expect(cut.search.trials.map((t) => t.rung)).toEqual([0, 0, 0, 0]);
+  });
+
   it('trains the Conv1D sequence model on monthly histories, with a search, and exports it', async () => {
     const table = generateCardOfferTable({ customers: 1500, seed: 11 });
     const spec = cardOfferSpec();
@@ -253,7 +268,7 @@ describe('train: multiclass, ensembles, sequences', () => {
       runtime: tfjsTrainingRuntime,
       data: table,
       spec,
-      overrides: { training: { epochs: 4, importanceRepeats: 0 }, search: { trials: 2, minEpochs: 1, timeBudgetSeconds: 120 } },
+      overrides: { training: { epochs: 4, importanceRepeats: 0 }, search: { trials: 2, minEpochs: 1 } },
     });
     expect(result.bundle.manifest.metrics.training).toMatchObject({ inputShape: [10, 24], architecture: { kind: 'sequence' } });
     expect(result.search.strategy).toBe('successive-halving');
