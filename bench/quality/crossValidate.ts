@@ -9,7 +9,7 @@
  * Needs a python3 with scikit-learn and xgboost (`PYTHON`, default /usr/bin/python3), as the peer's
  * baselines do. About 20 minutes for all four datasets on a quiet 2-core machine.
  *
- * usage: npx tsx bench/quality/crossValidate.ts [--only NAME ...] [--folds 5] [--spec FILE] [--datasets DIR] [--no-write]
+ * usage: npx tsx bench/quality/crossValidate.ts [--only NAME ...] [--folds 5] [--spec FILE] [--datasets DIR] [--verbose] [--no-write]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -45,6 +45,8 @@ if (specFile && only.length !== 1) throw new Error('--spec FILE needs exactly on
 const datasetsDir = argValues('--datasets')[0] ?? findDatasetsDir();
 const write = !process.argv.includes('--no-write') && !specFile && only.length === 0;
 const python = process.env.PYTHON ?? '/usr/bin/python3';
+/** `--verbose`: the trainer's progress lines on stderr, prefixed with the dataset and fold. */
+const verbose = process.argv.includes('--verbose');
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
 const f4 = (v: number) => v.toFixed(4);
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -100,7 +102,7 @@ try {
         specSource: specPath,
         testRows: fold.positions,
         now: new Date('2026-11-23T00:00:00Z'),
-        log: () => {},
+        log: verbose ? (line) => console.error(`  [${dataset.name} fold ${k + 1}] ${line}`) : () => {},
       });
       const aucOf = (m: FoldBaselines['baselines'][string]) => m.roc_auc ?? m.roc_auc_ovr_macro ?? Number.NaN;
       const [bestName, bestModel] = Object.entries(fold.baselines).sort((a, b) => aucOf(b[1]) - aucOf(a[1]))[0]!;

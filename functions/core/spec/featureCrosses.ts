@@ -4,7 +4,7 @@ import { crossName, type CrossSpec, type FittedCross } from './featureSpec.js';
 export const CROSS_VALUE_SEPARATOR = '|';
 
 /**
- * Above this many entries (product of the sources' vocabulary sizes + 1 each) the encoder looks
+ * Above this many entries (product of the sources' level counts + 1 each) the encoder looks
  * combinations up in a Map instead of a dense Int32Array (4 MB).
  */
 const DENSE_LOOKUP_LIMIT = 1 << 20;
