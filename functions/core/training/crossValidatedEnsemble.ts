@@ -2,7 +2,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { TrainingError } from '../errors.js';
 import { P_EPSILON } from '../model/calibration.js';
 import { buildModel } from './buildModel.js';
-import { mergeEnsemble } from './mergeEnsemble.js';
+import { MAX_MERGED_WEIGHTS, mergedWeightCount, mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
 import type { ModelShape } from './modelShape.js';
 import type { TrainedModel } from './searchHyperparameters.js';
 import { deriveSeed, withSeededMathRandom } from './seededRandom.js';
@@ -24,35 +24,6 @@ export interface FoldMemberReport {
   readonly bestValAuc: number;
   /** Whether the shipped model merges this member (see {@link MAX_MERGED_WEIGHTS}). */
   readonly shipped?: boolean;
-}
-
-/**
- * Most weights the merged model may have. mergeEnsemble stores the deeper layers of M members as
- * one dense block-diagonal matrix (M² × the member's weights there), and the bundle keeps each
- * weight twice (model.onnx and tfjs/weights.bin, float32): 200 000 weights keep each file under 1 MB.
- */
-const MAX_MERGED_WEIGHTS = 200_000;
-
-/**
- * Weights of the model {@link mergeEnsemble} builds from `members` copies of `model`: the first dense
- * layer side by side, deeper dense layers block-diagonal (stored in full), the output averaged.
- * @example
- * mergedWeightCount(mlp10to64to32to1, 2) // → 10·128 + 128 + 128·64 + 64 + 64·1 + 1
- */
-function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
-  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
-  let count = 0;
-  dense.forEach((layer, i) => {
-    const [kernel, bias] = layer.getWeights();
-    const [inUnits, units] = kernel!.shape as [number, number];
-    const rows = i === 0 ? inUnits : inUnits * members;
-    const cols = i === dense.length - 1 ? units : units * members;
-    count += rows * cols + (bias || i === dense.length - 1 ? cols : 0);
-  });
-  for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-    count += layer.getWeights().reduce((n, w) => n + w.size, 0) * members;
-  }
-  return count;
 }
 
 export interface FoldEnsemble {
@@ -171,8 +142,7 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
     // Ship as many members as the size budget allows, one seed of every fold before any second seed
     // (so two members already cover every row); every member still gave its out-of-fold rows.
     const order = reports.map((r, i) => i).sort((a, b) => reports[a]!.seed - reports[b]!.seed || reports[a]!.fold - reports[b]!.fold);
-    let shipped = members.length;
-    while (shipped > 1 && mergedWeightCount(members[0]!, shipped) > MAX_MERGED_WEIGHTS) shipped--;
+    const shipped = membersWithinBudget(members[0]!, members.length);
     if (shipped < members.length) log(`shipping ${shipped} of ${members.length} members: ${members.length} would need ${mergedWeightCount(members[0]!, members.length)} weights (budget ${MAX_MERGED_WEIGHTS})`);
     const model = shipped === 1 ? members[order[0]!]! : mergeEnsemble(tf, order.slice(0, shipped).map((i) => members[i]!));
     kept = model;

@@ -16,6 +16,45 @@ function denseWeights(layer: tfTypes.layers.Layer): { kernel: Float32Array; inUn
 }
 
 /**
+ * Most weights the merged model may have. mergeEnsemble stores the deeper layers of M members as
+ * one dense block-diagonal matrix (M² × the member's weights there), and the bundle keeps each
+ * weight twice (model.onnx and tfjs/weights.bin, float32): 200 000 weights keep each file under 1 MB.
+ */
+export const MAX_MERGED_WEIGHTS = 200_000;
+
+/**
+ * Weights of the model {@link mergeEnsemble} builds from `members` copies of `model`: the first dense
+ * layer side by side, deeper dense layers block-diagonal (stored in full), the output averaged.
+ * @example
+ * mergedWeightCount(mlp10to64to32to1, 2) // → 10·128 + 128 + 128·64 + 64 + 64·1 + 1
+ */
+export function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
+  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+  let count = 0;
+  dense.forEach((layer, i) => {
+    const [kernel, bias] = layer.getWeights();
+    const [inUnits, units] = kernel!.shape as [number, number];
+    const rows = i === 0 ? inUnits : inUnits * members;
+    const cols = i === dense.length - 1 ? units : units * members;
+    count += rows * cols + (bias || i === dense.length - 1 ? cols : 0);
+  });
+  for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    count += layer.getWeights().reduce((n, w) => n + w.size, 0) * members;
+  }
+  return count;
+}
+
+/**
+ * How many of `wanted` copies of `model` {@link mergeEnsemble} can merge within {@link MAX_MERGED_WEIGHTS}
+ * (at least 1). Every path that merges members (folds, seeds, refitted seeds) ships no more than this.
+ */
+export function membersWithinBudget(model: tfTypes.LayersModel, wanted: number): number {
+  let members = Math.max(1, wanted);
+  while (members > 1 && mergedWeightCount(model, members) > MAX_MERGED_WEIGHTS) members--;
+  return members;
+}
+
+/**
  * Merges M trained MLPs of the same depth into ONE wider MLP whose output is the ensemble: the first
  * hidden layers side by side, deeper hidden layers block-diagonal (no weights between members), and
  * the output layer averaging the members' logits before the sigmoid/softmax. Why one model: the

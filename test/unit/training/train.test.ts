@@ -176,6 +176,24 @@ describe('train: multiclass, ensembles, sequences', () => {
     expect(maxAbsDiff).toBeLessThan(1e-5);
   });
 
+  it('seed ensembles keep to the merged-weight budget as fold ensembles do: wide layers refit and merge only the seeds that fit', async () => {
+    const table = syntheticTable(800, 5);
+    const spec = syntheticSpec();
+    // 256-128 members: 2 merged need about 140k weights, 3 would need over 300k (budget 200k).
+    const wide = { ...spec, model: { ...spec.model, layers: [256, 128] } };
+    const settings = { ...spec.training, folds: 1, ensemble: 3, epochs: 3, importanceRepeats: 0 };
+    type ModelJson = { modelTopology: { config: { layers: { class_name: string; config: { units?: number } }[] } } };
+    const denseUnits = (files: ReadonlyMap<string, Uint8Array>) =>
+      (JSON.parse(new TextDecoder().decode(files.get('tfjs/model.json'))) as ModelJson).modelTopology.config.layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.units);
+    const refit = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...wide, training: settings } });
+    expect(refit.bundle.manifest.metrics.training).toMatchObject({ refit: { members: 2 } });
+    expect(denseUnits(refit.bundle.files)).toEqual([512, 256, 1]);
+    const seeds = await train({ runtime: tfjsTrainingRuntime, data: table, spec: { ...wide, training: { ...settings, refit: false } } });
+    expect(seeds.search.members).toHaveLength(1);
+    expect(denseUnits(seeds.bundle.files)).toEqual([512, 256, 1]);
+    for (const bytes of [...refit.bundle.files.values(), ...seeds.bundle.files.values()]) expect(bytes.length).toBeLessThan(1_000_000);
+  });
+
   it('with folds: 1, refits the chosen configuration on train and validation for its best epoch count, calibrated on the search model', async () => {
     const table = syntheticTable(1500, 3);
     const spec = syntheticSpec();
