@@ -102,7 +102,8 @@ export const trainingSettingsSchema = z
     /**
      * Members of a seed ensemble (mlp only): the chosen configuration is trained this many times
      * with different seeds and merged into one wider MLP that averages their logits. With
-     * `folds > 1` the fold members are the ensemble: each fold gets ⌈ensemble / folds⌉ seeds.
+     * `folds > 1` the fold members are the ensemble: each fold gets ⌈ensemble / folds⌉ seeds. Every
+     * path merges at most as many members as the bundle's weight budget holds (`membersWithinBudget`).
      */
     ensemble: z.number().int().min(1).max(10).default(1),
     /** Share of the training rows each extra ensemble member sees (a seeded subsample, for diversity). */
