@@ -2,7 +2,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { TrainingError } from '../errors.js';
 import { P_EPSILON } from '../model/calibration.js';
 import { buildModel } from './buildModel.js';
-import { MAX_MERGED_WEIGHTS, mergedWeightCount, mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
+import { mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
 import type { ModelShape } from './modelShape.js';
 import type { TrainedModel } from './searchHyperparameters.js';
 import { deriveSeed, withSeededMathRandom } from './seededRandom.js';
@@ -22,14 +22,14 @@ export interface FoldMemberReport {
   readonly bestEpoch: number;
   readonly bestValLoss: number;
   readonly bestValAuc: number;
-  /** Whether the shipped model merges this member (see {@link MAX_MERGED_WEIGHTS}). */
+  /** Whether the shipped model merges this member (see {@link membersWithinBudget}). */
   readonly shipped?: boolean;
 }
 
 export interface FoldEnsemble {
   /** The shipped members merged into one MLP (mean of their logits). */
   readonly model: tfTypes.LayersModel;
-  /** How many of the members the model merges: all, unless {@link MAX_MERGED_WEIGHTS} allows fewer. */
+  /** How many of the members the model merges: all, unless {@link membersWithinBudget} allows fewer. */
   readonly shipped: number;
   /** Each fit row's probabilities (`rows × outputUnits`) from the members that did not learn from it. */
   readonly outOfFold: Float32Array;
@@ -142,8 +142,8 @@ export async function trainFoldEnsemble(input: FoldEnsembleInput): Promise<FoldE
     // Ship as many members as the size budget allows, one seed of every fold before any second seed
     // (so two members already cover every row); every member still gave its out-of-fold rows.
     const order = reports.map((r, i) => i).sort((a, b) => reports[a]!.seed - reports[b]!.seed || reports[a]!.fold - reports[b]!.fold);
-    const shipped = membersWithinBudget(members[0]!, members.length);
-    if (shipped < members.length) log(`shipping ${shipped} of ${members.length} members: ${members.length} would need ${mergedWeightCount(members[0]!, members.length)} weights (budget ${MAX_MERGED_WEIGHTS})`);
+    const { members: shipped, why } = membersWithinBudget(members[0]!, members.length);
+    if (why) log(`shipping ${shipped} of ${members.length} members: ${why}`);
     const model = shipped === 1 ? members[order[0]!]! : mergeEnsemble(tf, order.slice(0, shipped).map((i) => members[i]!));
     kept = model;
     return { model, shipped, outOfFold, members: reports.map((r, i) => ({ ...r, shipped: order.indexOf(i) < shipped })) };

@@ -20,7 +20,7 @@ function denseWeights(layer: tfTypes.layers.Layer): { kernel: Float32Array; inUn
  * one dense block-diagonal matrix (M² × the member's weights there), and the bundle keeps each
  * weight twice (model.onnx and tfjs/weights.bin, float32): 200 000 weights keep each file under 1 MB.
  */
-export const MAX_MERGED_WEIGHTS = 200_000;
+const MAX_MERGED_WEIGHTS = 200_000;
 
 /**
  * Weights of the model {@link mergeEnsemble} builds from `members` copies of `model`: the first dense
@@ -28,7 +28,7 @@ export const MAX_MERGED_WEIGHTS = 200_000;
  * @example
  * mergedWeightCount(mlp10to64to32to1, 2) // → 10·128 + 128 + 128·64 + 64 + 64·1 + 1
  */
-export function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
+function mergedWeightCount(model: tfTypes.LayersModel, members: number): number {
   const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
   let count = 0;
   dense.forEach((layer, i) => {
@@ -46,12 +46,15 @@ export function mergedWeightCount(model: tfTypes.LayersModel, members: number): 
 
 /**
  * How many of `wanted` copies of `model` {@link mergeEnsemble} can merge within {@link MAX_MERGED_WEIGHTS}
- * (at least 1). Every path that merges members (folds, seeds, refitted seeds) ships no more than this.
+ * (at least 1). Every path that merges members (folds, seeds, refitted seeds) ships no more than this,
+ * and logs `why` when it is fewer.
+ * @example
+ * membersWithinBudget(mlp50to256to128to1, 3) // → { members: 2, why: '3 would need 334849 weights (budget 200000)' }
  */
-export function membersWithinBudget(model: tfTypes.LayersModel, wanted: number): number {
+export function membersWithinBudget(model: tfTypes.LayersModel, wanted: number): { members: number; why?: string } {
   let members = Math.max(1, wanted);
   while (members > 1 && mergedWeightCount(model, members) > MAX_MERGED_WEIGHTS) members--;
-  return members;
+  return members < wanted ? { members, why: `${wanted} would need ${mergedWeightCount(model, wanted)} weights (budget ${MAX_MERGED_WEIGHTS})` } : { members };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { buildModel } from './buildModel.js';
-import { MAX_MERGED_WEIGHTS, mergedWeightCount, mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
+import { mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
 import type { ModelShape } from './modelShape.js';
 import type { TrainedModel } from './searchHyperparameters.js';
 import { deriveSeed, withSeededMathRandom } from './seededRandom.js';
@@ -56,8 +56,8 @@ export async function refitOnAllRows(input: RefitInput): Promise<RefitResult> {
   const { settings, architecture } = winner.config;
   const validationProbabilities = await predictRows(tf, winner.model, validation.x, validation.rows, shape.inputShape, settings.predictBatchSize);
   const wanted = architecture.kind === 'mlp' ? Math.max(1, input.members) : 1;
-  const members = membersWithinBudget(winner.model, wanted);
-  if (members < wanted) log(`refitting ${members} of ${wanted} seeds: ${wanted} would need ${mergedWeightCount(winner.model, wanted)} weights (budget ${MAX_MERGED_WEIGHTS})`);
+  const { members, why } = membersWithinBudget(winner.model, wanted);
+  if (why) log(`refitting ${members} of ${wanted} seeds: ${why}`);
   winner.model.dispose();
   const epochs = winner.bestEpoch.epoch;
   const schedule = winner.history.slice(0, epochs).map((e) => e.learningRate);

@@ -2,7 +2,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { TrainingError } from '../errors.js';
 import type { NumericEncoding } from '../spec/featureSpec.js';
 import { buildModel } from './buildModel.js';
-import { MAX_MERGED_WEIGHTS, mergedWeightCount, mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
+import { mergeEnsemble, membersWithinBudget } from './mergeEnsemble.js';
 import { createRng, deriveSeed, permutation, withSeededMathRandom } from './seededRandom.js';
 import type { Architecture, SearchSettings, SearchSpace, TrainingSettings } from './trainingSpec.js';
 import { TrainingTensors, TrialTrainer, type EpochRecord, type TrialSettings } from './trialTrainer.js';
@@ -196,8 +196,8 @@ export async function trainWithSearch(args: {
   if (training.ensemble > 1) {
     if (winner.config.architecture.kind !== 'mlp') throw new TrainingError('an ensemble (training.ensemble > 1) is only supported for mlp models', { isInputError: true });
     const trained: tfTypes.LayersModel[] = [model];
-    const seeds = membersWithinBudget(model, training.ensemble);
-    if (seeds < training.ensemble) log(`training ${seeds} of ${training.ensemble} seeds: ${training.ensemble} would need ${mergedWeightCount(model, training.ensemble)} weights (budget ${MAX_MERGED_WEIGHTS})`);
+    const { members: seeds, why } = membersWithinBudget(model, training.ensemble);
+    if (why) log(`training ${seeds} of ${training.ensemble} seeds: ${why}`);
     try {
       for (let m = 1; m < seeds; m++) {
         const memberSeed = deriveSeed(seed, `member-${m}`);
