@@ -4,6 +4,7 @@ import { openExtract } from '../extract/readExtract.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
 import { BaselineBuilder } from './baselineBuilder.js';
+import { EncodedBatch } from '../model/encodedBatch.js';
 import type { DriftBaseline } from './driftBaseline.js';
 
 /** Rows scored per model call while building a baseline. */
@@ -38,26 +39,23 @@ export async function buildSampleBaseline(
   const extract = await openExtract(input, { source, header: spec.file.header, delimiter: spec.file.delimiter, expect: layoutExpectation(spec) });
   const builder = new BaselineBuilder(featureSpec);
   const encoder = compileEncoder(featureSpec, extract.header, source, { observer: builder });
-  const { width, textWidth } = encoder;
-  const batch = new Float32Array(BATCH_ROWS * width);
-  const text = textWidth > 0 ? new Array<string>(BATCH_ROWS * textWidth) : undefined;
-  let filled = 0;
+  const batch = new EncodedBatch(encoder, BATCH_ROWS);
   let rows = 0;
   let rejected = 0;
   const flush = async () => {
+    const filled = batch.rows;
     if (filled === 0) return;
-    builder.score(await model.score(batch, filled, text), filled, model.outputWidth);
+    builder.score(await batch.scoreAndClear(model), filled, model.outputWidth);
     rows += filled;
-    filled = 0;
   };
   try {
     for (let items = await extract.nextBatch(); items !== null; items = await extract.nextBatch()) {
       for (const item of items) {
-        if (item.kind === 'reject' || encoder.encode(item.record.fields, batch, filled * width, text, filled * textWidth)) {
+        if (item.kind === 'reject' || batch.add(item.record.fields)) {
           rejected++;
           continue;
         }
-        if (++filled === BATCH_ROWS) await flush();
+        if (batch.full) await flush();
       }
     }
     await flush();

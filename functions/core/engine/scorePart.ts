@@ -14,6 +14,7 @@ import { readLongCustomers } from '../extract/longLayout.js';
 import { layoutExpectation } from '../spec/columnLayout.js';
 import { afterLayoutCheckBatches, checkLayoutPlausibility, layoutSuspectError } from './layoutPlausibility.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
+import { EncodedBatch } from '../model/encodedBatch.js';
 import { missingMarkers, targetColumn } from '../spec/featureSpec.js';
 import { LabelTally, WRITTEN_SCALE } from '../evaluation/labelTally.js';
 import { worthContacting } from '../economics/targetSelection.js';
@@ -217,11 +218,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
   const spool = await options.spool();
   try {
     const ranked = new RankedRunWriter(spool, readers);
-    const width = encoder.width;
-    const batch = new Float32Array(batchSize * width);
-    // Models that take columns as text (imported pipelines) get a string batch beside the numbers.
-    const textWidth = encoder.textWidth;
-    const textBatch = textWidth > 0 ? new Array<string>(batchSize * textWidth) : undefined;
+    const batch = new EncodedBatch(encoder, batchSize);
     const idFields: string[] = new Array<string>(batchSize);
     const reasons: Array<string | null> = new Array<string | null>(batchSize).fill(null);
     const capped = new Uint8Array(batchSize);
@@ -229,7 +226,6 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
     const values = new Float64Array(batchSize);
     const labels = new Int16Array(batchSize);
     const micros = new Float64Array(multiclass ? model.outputWidth : 0);
-    let filled = 0;
     let rowsRead = 0;
     let rowsScored = 0;
     let rowsRejected = 0;
@@ -253,8 +249,9 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
         await writeText(spool.rejects, rejectText);
         rejectText = '';
       }
+      const filled = batch.rows;
       if (filled === 0) return;
-      const probabilities = await model.score(batch, filled, textBatch);
+      const probabilities = await batch.scoreAndClear(model);
       const out = model.outputWidth;
       runObserver?.score(probabilities, filled, out);
       let text = '';
@@ -307,7 +304,6 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
       }
       await writeText(spool.scores, text);
       rowsScored += filled;
-      filled = 0;
       options.onProgress?.(counts());
     };
 
@@ -327,6 +323,7 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
             continue;
           }
           const { fields, line } = item.record;
+          const row = batch.rows;
           // The value column is checked first: once the encoder accepts a row, the profile has counted it.
           if (valueIndex >= 0) {
             const value = responseValueOf(fields[valueIndex] ?? '');
@@ -334,28 +331,27 @@ export async function scorePart(options: ScorePartOptions): Promise<ScoredPart> 
               rejectRecord(item.record, { column: valueColumn!, reason: 'MISSING_VALUE_COLUMN', detail: `value "${fields[valueIndex] ?? ''}" is not a number in [0, ${MAX_VALUE_PER_RESPONSE}]` });
               continue;
             }
-            values[filled] = responseGain(economics, value);
+            values[row] = responseGain(economics, value);
           }
-          const issue = encoder.encode(fields, batch, filled * width, textBatch, filled * textWidth);
+          const issue = batch.add(fields);
           if (issue) {
             rejectRecord(item.record, issue);
             continue;
           }
           const id = encoder.idIndex === null ? String(line) : (fields[encoder.idIndex] ?? '').trim();
-          idFields[filled] = spoolLine(csvField(id, csv));
+          idFields[row] = spoolLine(csvField(id, csv));
           if (suppressed) {
             const listed = suppression?.reasonOf(id) ?? null;
             const over = listed === null && overCap !== null && overCap.reasonOf(id) !== null;
-            reasons[filled] = over ? CONTACT_CAP_REASON : listed;
-            capped[filled] = over ? 1 : 0;
+            reasons[row] = over ? CONTACT_CAP_REASON : listed;
+            capped[row] = over ? 1 : 0;
           }
           if (labelIndex !== null) {
             const cell = (fields[labelIndex] ?? '').trim();
-            labels[filled] = labelMarkers.has(cell) ? -1 : (classOf.get(cell) ?? -1);
+            labels[row] = labelMarkers.has(cell) ? -1 : (classOf.get(cell) ?? -1);
           }
-          lines[filled] = line;
-          filled++;
-          if (filled === batchSize) await flush();
+          lines[row] = line;
+          if (batch.full) await flush();
         }
       }
     } finally {

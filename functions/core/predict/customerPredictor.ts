@@ -7,6 +7,7 @@ import { featureColumns, idColumn } from '../spec/featureSpec.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
 import { featureSlotGroups } from '../training/featureSlotGroups.js';
 import { baselineDecileOf } from './baselineDecile.js';
+import { EncodedBatch } from '../model/encodedBatch.js';
 import type { CustomerRecord, PredictRequest } from './predictRequest.js';
 
 /** Reasons given per customer with `explain: true`. */
@@ -131,7 +132,6 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
   const id = idColumn(spec);
   const header = [...new Set([...(id ? [id.name] : []), ...featureColumns(spec).map((c) => c.name), ...(valueColumn ? [valueColumn] : [])])];
   const encoder = compileEncoder(featureSpec, header, source);
-  const width = encoder.width;
   const valueIndex = valueColumn ? header.indexOf(valueColumn) : -1;
   const constantValue = typeof economics.valuePerResponse === 'number' ? responseGain(economics, economics.valuePerResponse) : 0;
   const rule = selectionRuleFor(economics);
@@ -169,10 +169,8 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
       const { customers, explain } = request;
       const n = customers.length;
       const perCustomer = explain ? 1 + explainGroups.length : 1;
-      const batch = new Float32Array(n * perCustomer * width);
-      // Models that take columns as text (imported pipelines) get a string batch beside the numbers, as in a batch run.
-      const textWidth = encoder.textWidth;
-      const text = textWidth > 0 ? new Array<string>(n * perCustomer * textWidth) : undefined;
+      // Each customer's row, then each customer's occluded copies (one per explained group).
+      const batch = new EncodedBatch(encoder, n * perCustomer);
       const ids = new Array<string>(n);
       const values = new Float64Array(n);
       // Per customer and group: whether the blanked row encoded (a feature that cannot be missing gives no reason).
@@ -185,7 +183,7 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
           if (value === null) throw cellError(i, valueColumn!, 'MISSING_VALUE_COLUMN');
           values[i] = responseGain(economics, value);
         } else values[i] = constantValue;
-        const issue = encoder.encode(fields, batch, i * width, text, i * textWidth);
+        const issue = batch.encodeAt(i, fields);
         if (issue) throw cellError(i, issue.column, issue.reason);
         ids[i] = encoder.idIndex === null ? String(i) : fields[encoder.idIndex]!.trim();
         if (explain) {
@@ -193,11 +191,11 @@ export function compilePredictor(bundle: LoadedBundle): CustomerPredictor {
             const blanked = [...fields];
             for (const field of group.fields) blanked[field] = '';
             const row = n + i * explainGroups.length + g;
-            occluded[i * explainGroups.length + g] = encoder.encode(blanked, batch, row * width, text, row * textWidth) ? 0 : 1;
+            occluded[i * explainGroups.length + g] = batch.encodeAt(row, blanked) ? 0 : 1;
           });
         }
       }
-      const probabilities = await model.score(batch, n * perCustomer, text);
+      const probabilities = await batch.scoreAndClear(model, n * perCustomer);
 
       const predictions = customers.map((_, i): CustomerPrediction => {
         const { top, score } = scoreOf(probabilities, i);

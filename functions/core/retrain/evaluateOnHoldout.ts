@@ -6,6 +6,7 @@ import { evaluateClassifier } from '../evaluation/evaluateClassifier.js';
 import type { ModelLoader } from '../model/scoringModel.js';
 import { missingMarkers, targetColumn } from '../spec/featureSpec.js';
 import { compileEncoder } from '../spec/rowEncoder.js';
+import { EncodedBatch } from '../model/encodedBatch.js';
 import type { CandidateBundle } from './retrainAndPromote.js';
 import type { ModelEvaluation } from './retrainPolicy.js';
 
@@ -76,33 +77,27 @@ export async function evaluateOnHoldout(
   // Errors add the version to the location themselves.
   const loaded = await loadBundle({ ...bundle, location: manifest.name }, options.loadModel);
   try {
-    const width = encoder.width;
     const outputWidth = loaded.model.outputWidth;
     const probabilities = new Float32Array(holdout.records.length * outputWidth);
     const labels = new Int32Array(holdout.records.length);
     const values = new Float64Array(holdout.records.length);
-    const batch = new Float32Array(BATCH_ROWS * width);
-    // Models that take columns as text (imported pipelines) get a string batch beside the numbers, as in a batch run.
-    const textWidth = encoder.textWidth;
-    const text = textWidth > 0 ? new Array<string>(BATCH_ROWS * textWidth) : undefined;
+    const batch = new EncodedBatch(encoder, BATCH_ROWS);
     let rows = 0;
-    let filled = 0;
     const flush = async () => {
+      const filled = batch.rows;
       if (filled === 0) return;
-      probabilities.set(await loaded.model.score(batch, filled, text), (rows - filled) * outputWidth);
-      filled = 0;
+      probabilities.set(await batch.scoreAndClear(loaded.model), (rows - filled) * outputWidth);
     };
     for (const record of holdout.records) {
       const label = (record[encoder.targetIndex] ?? '').trim();
       const k = markers.has(label) ? undefined : classIndex.get(label);
       if (k === undefined) continue;
-      if (encoder.encode(record, batch, filled * width, text, filled * textWidth)) continue;
+      if (batch.add(record)) continue;
       const value = valueColumn >= 0 ? Number(record[valueColumn]) : constantValue;
       labels[rows] = k;
       values[rows] = Number.isFinite(value) ? value * gainShare : 0;
       rows++;
-      filled++;
-      if (filled === BATCH_ROWS) await flush();
+      if (batch.full) await flush();
     }
     await flush();
     if (rows === 0) throw new TrainingError(`${holdout.source} has no labelled row that ${manifest.name}@${manifest.version} can score`, { isInputError: true });
