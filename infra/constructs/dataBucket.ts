@@ -23,6 +23,10 @@ export const DATA_PREFIXES = {
   drift: 'drift/',
   /** Per committed run, customer id → score and selection (score function), so the nightly functions read no run's files whole. */
   index: 'index/',
+  /** Ids never to contact (`suppression/*.csv` for every model, `suppression/<model>/*.csv` for one), kept by the bank; scoring reads them. */
+  suppression: 'suppression/',
+  /** Who each committed run contacted (`history/<model>/<run-id>.csv`), for frequency caps: scoring writes and reads it. */
+  history: 'history/',
 } as const;
 
 /** One of the data bucket's prefixes, e.g. `'incoming/'`. */

@@ -9,6 +9,11 @@ import { grantKeyUse } from './dataKey.js';
 export interface PrefixAccess {
   /** s3:GetObject on `<prefix>*`. */
   readonly read?: readonly DataPrefix[];
+  /**
+   * s3:GetObjectVersion on `<prefix>*`: a GET that names a version id (the one an S3 event of the
+   * versioned bucket carries, so a run reads exactly what was dropped) needs it instead of s3:GetObject.
+   */
+  readonly readVersions?: readonly DataPrefix[];
   /** s3:ListBucket, allowed only when the request's s3:prefix starts with one of these (`<prefix>*` also matches the bare prefix). */
   readonly list?: readonly DataPrefix[];
   /** s3:PutObject and s3:AbortMultipartUpload on `<prefix>*` (multipart uploads need both). */
@@ -41,6 +46,7 @@ export class DataBucketAccess {
    */
   bindToFunction(fn: LambdaFunction, access: PrefixAccess): void {
     const read = access.read ?? [];
+    const readVersions = access.readVersions ?? [];
     const list = access.list ?? [];
     const write = access.write ?? [];
     if (read.length > 0) {
@@ -50,6 +56,16 @@ export class DataBucketAccess {
           effect: Effect.ALLOW,
           actions: ['s3:GetObject'],
           resources: read.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+        }),
+      );
+    }
+    if (readVersions.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          sid: 'ReadObjectVersions',
+          effect: Effect.ALLOW,
+          actions: ['s3:GetObjectVersion'],
+          resources: readVersions.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
         }),
       );
     }
@@ -87,8 +103,8 @@ export class DataBucketAccess {
     }
     grantKeyUse(this.bucket.encryptionKey, fn);
     fn.addEnvironment(BUCKET_ENV_NAME, this.bucket.bucketName);
-    for (const prefix of new Set([...read, ...list, ...write, ...remove])) fn.addEnvironment(prefixEnvName(prefix), prefix);
-    this.acknowledgePrefixWildcards(fn, new Set([...read, ...write, ...remove]));
+    for (const prefix of new Set([...read, ...readVersions, ...list, ...write, ...remove])) fn.addEnvironment(prefixEnvName(prefix), prefix);
+    this.acknowledgePrefixWildcards(fn, new Set([...read, ...readVersions, ...write, ...remove]));
   }
 
   /** cdk-nag flags `<bucket>/<prefix>*`; that wildcard is the point of a prefix grant, so say so where it is made. */

@@ -92,7 +92,7 @@ export class ScoringFanOut extends Construct {
   constructor(scope: Construct, id: string, props: ScoringFanOutProps) {
     super(scope, id);
     this.bucket = props.bucket;
-    const { incoming, models, outputs } = DATA_PREFIXES;
+    const { incoming, models, outputs, suppression, history } = DATA_PREFIXES;
     const common = {
       entry: 'functions/fanout/handlers.ts',
       architecture: props.architecture,
@@ -112,7 +112,8 @@ export class ScoringFanOut extends Construct {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: props.stepReservedConcurrency,
     });
-    props.access.bindToFunction(this.planFunction, { read: [incoming, models, outputs], list: [models, outputs] });
+    // Every read of the extract names the version the event carried.
+    props.access.bindToFunction(this.planFunction, { read: [incoming, models, outputs], readVersions: [incoming], list: [models, outputs] });
     this.grantRunObjects(this.planFunction, 'PlanWrites', ['s3:PutObject', 's3:DeleteObject'], [`${outputs}*/_LOCK`, `${outputs}*/_parts/*`]);
     this.planFunction.addEnvironment('PART_BYTES', String(props.partBytes));
     this.planFunction.addEnvironment('FAN_OUT_LOCK_TTL_SECONDS', lockTtlSeconds);
@@ -127,7 +128,8 @@ export class ScoringFanOut extends Construct {
       reservedConcurrentExecutions: props.partReservedConcurrency,
     });
     // Reads outputs/ only to see whether its run was aborted; writes nothing but its own part.
-    props.access.bindToFunction(this.partFunction, { read: [incoming, models, outputs], list: [models, outputs] });
+    // Each part applies the contact policy: the suppression lists and, with a frequency cap, the history.
+    props.access.bindToFunction(this.partFunction, { read: [incoming, models, outputs, suppression, history], readVersions: [incoming], list: [models, outputs, suppression, history] });
     this.grantRunObjects(this.partFunction, 'PartWrites', ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'], [`${outputs}*/_parts/*`]);
 
     this.finishFunction = new PropensityFunction(this, 'FinishFunction', {
@@ -139,7 +141,8 @@ export class ScoringFanOut extends Construct {
       timeout: Duration.minutes(15),
       reservedConcurrentExecutions: props.stepReservedConcurrency,
     });
-    props.access.bindToFunction(this.finishFunction, { read: [models, outputs], list: [models, outputs], write: [outputs] });
+    // The merge records the run's contacts in the history when the model has a frequency cap.
+    props.access.bindToFunction(this.finishFunction, { read: [models, outputs], list: [models, outputs], write: [outputs, history] });
     this.grantRunObjects(this.finishFunction, 'FinishDeletes', ['s3:DeleteObject'], [`${outputs}*`]);
 
     const retry = { errors: [...FAN_OUT_RETRY_ERRORS], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: props.retryAttempts };

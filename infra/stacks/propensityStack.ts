@@ -58,7 +58,7 @@ export class PropensityStack extends Stack {
     const { config } = props;
     this.config = config;
     const architecture = config.lambdaArchitecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64;
-    const { incoming, models, outputs, labels, training, drift, index } = DATA_PREFIXES;
+    const { incoming, models, outputs, labels, training, drift, index, suppression, history } = DATA_PREFIXES;
 
     if (config.customerManagedKey) this.dataKey = new DataKey(this, 'DataKey');
     const encryptionKey = this.dataKey?.key;
@@ -96,10 +96,13 @@ export class PropensityStack extends Stack {
     // outputs/ is read too: the run's _SUCCESS marker makes a redelivered event a no-op. It writes
     // each committed run's index under index/ (read back to tell whether a redelivery must rewrite it).
     // It deletes under outputs/ to release its run lock and remove a failed run's partial outputs.
+    // The contact policy: it reads the suppression lists, and with a frequency cap the contact history,
+    // to which it adds each committed run. It reads the extract by the version id its event names.
     access.bindToFunction(this.scoreFunction, {
-      read: [incoming, models, outputs, index],
-      list: [models, outputs],
-      write: [outputs, index],
+      read: [incoming, models, outputs, index, suppression, history],
+      readVersions: [incoming],
+      list: [models, outputs, suppression, history],
+      write: [outputs, index, history],
       remove: [outputs],
     });
     new ExtractIngest(this, 'ExtractIngest', {

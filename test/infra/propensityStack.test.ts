@@ -277,28 +277,27 @@ describe('IAM', () => {
     for (const statement of s3Statements) expect(asArray(statement.Resource), JSON.stringify(statement)).not.toContain('*');
   });
 
-  it('lets the score function read incoming/, models/, outputs/ and index/, list models/ and outputs/, write outputs/ and index/, and delete in outputs/ only', () => {
+  it('lets the score function read incoming/, models/, outputs/, index/, suppression/ and history/ (incoming/ by version too), list models/, outputs/, suppression/ and history/, write outputs/, index/ and history/, and delete in outputs/ only', () => {
     const statements = roleStatements(scoreId);
     const read = statementWithSid(statements, 'ReadObjects');
     expect(read).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
     // IAM policy minimization sorts resources: compare as sets.
-    expect(asArray(read.Resource)).toEqual(expect.arrayContaining(['incoming/*', 'models/*', 'outputs/*', 'index/*'].map((p) => objectArn(bucketId, p))));
-    expect(asArray(read.Resource)).toHaveLength(4);
-    expect(statementWithSid(statements, 'ListPrefixes')).toMatchObject({
-      Effect: 'Allow',
-      Action: 's3:ListBucket',
-      Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] },
-      Condition: { StringLike: { 's3:prefix': ['models/*', 'outputs/*'] } },
-    });
+    expect(asArray(read.Resource)).toEqual(expect.arrayContaining(['incoming/*', 'models/*', 'outputs/*', 'index/*', 'suppression/*', 'history/*'].map((p) => objectArn(bucketId, p))));
+    expect(asArray(read.Resource)).toHaveLength(6);
+    // The event of a versioned bucket names the extract's version, and a GET naming one needs this.
+    expect(statementWithSid(statements, 'ReadObjectVersions')).toMatchObject({ Effect: 'Allow', Action: 's3:GetObjectVersion', Resource: objectArn(bucketId, 'incoming/*') });
+    const listed = statementWithSid(statements, 'ListPrefixes');
+    expect(listed).toMatchObject({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] } });
+    expect([...(listed.Condition!.StringLike!['s3:prefix'] as string[])].sort()).toEqual(['history/*', 'models/*', 'outputs/*', 'suppression/*']);
     const write = statementWithSid(statements, 'WriteObjects');
     expect(asArray(write.Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
-    expect(asArray(write.Resource)).toEqual(expect.arrayContaining([objectArn(bucketId, 'outputs/*'), objectArn(bucketId, 'index/*')]));
-    expect(asArray(write.Resource)).toHaveLength(2);
+    expect(asArray(write.Resource)).toEqual(expect.arrayContaining(['outputs/*', 'index/*', 'history/*'].map((p) => objectArn(bucketId, p))));
+    expect(asArray(write.Resource)).toHaveLength(3);
     // Its run lock is released and a failed run's partial outputs removed: delete, in outputs/ only.
     expect(statementWithSid(statements, 'DeleteObjects')).toMatchObject({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: objectArn(bucketId, 'outputs/*') });
-    // Nothing else touches S3.
+    // Nothing else touches S3 (test/integration/s3AccessAllowed.test.ts checks these against the requests a run makes).
     const s3Sids = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:'))).map((s) => s.Sid);
-    expect(s3Sids.sort()).toEqual(['DeleteObjects', 'ListPrefixes', 'ReadObjects', 'WriteObjects']);
+    expect(s3Sids.sort()).toEqual(['DeleteObjects', 'ListPrefixes', 'ReadObjectVersions', 'ReadObjects', 'WriteObjects']);
   });
 
   it('lets the drift function read and list outputs/, labels/, models/ and index/, and write drift/ only', () => {
@@ -358,7 +357,7 @@ describe('IAM', () => {
   });
 
   it('covers every data prefix exactly as documented', () => {
-    expect(Object.values(DATA_PREFIXES)).toEqual(['incoming/', 'models/', 'outputs/', 'labels/', 'training/', 'drift/', 'index/']);
+    expect(Object.values(DATA_PREFIXES)).toEqual(['incoming/', 'models/', 'outputs/', 'labels/', 'training/', 'drift/', 'index/', 'suppression/', 'history/']);
   });
 });
 

@@ -113,7 +113,9 @@ describe('who may do what', () => {
     const partId = logicalIdOf(stack, stack.fanOut.partFunction);
     expect(patternsFor(partId, 's3:PutObject')).toEqual([objectArn('outputs/*/_parts/*')]);
     expect(patternsFor(partId, 's3:DeleteObject')).toEqual([objectArn('outputs/*/_parts/*')]);
-    expect(patternsFor(partId, 's3:GetObject')).toEqual([objectArn('incoming/*'), objectArn('models/*'), objectArn('outputs/*')]);
+    // The contact policy: suppression lists, and the history when the model has a frequency cap.
+    expect(patternsFor(partId, 's3:GetObject')).toEqual(['history/*', 'incoming/*', 'models/*', 'outputs/*', 'suppression/*'].map(objectArn));
+    expect(patternsFor(partId, 's3:GetObjectVersion')).toEqual([objectArn('incoming/*')]);
   });
 
   it('the plan function reads incoming/ and writes only the run lock and its own failure record', () => {
@@ -123,9 +125,9 @@ describe('who may do what', () => {
     expect(propertiesOf(template, 'AWS::Lambda::Function', planId).Environment.Variables).toMatchObject({ PART_BYTES: String(256 * 1024 ** 2), FAN_OUT_LOCK_TTL_SECONDS: String(120 * 60 + 60) });
   });
 
-  it('the finish function writes the run\'s outputs and may delete under outputs/, and never reads incoming/', () => {
+  it('the finish function writes the run\'s outputs and its contact history entry, may delete under outputs/, and never reads incoming/', () => {
     const finishId = logicalIdOf(stack, stack.fanOut.finishFunction);
-    expect(patternsFor(finishId, 's3:PutObject')).toEqual([objectArn('outputs/*')]);
+    expect(patternsFor(finishId, 's3:PutObject')).toEqual([objectArn('history/*'), objectArn('outputs/*')]);
     expect(patternsFor(finishId, 's3:DeleteObject')).toEqual([objectArn('outputs/*')]);
     expect(patternsFor(finishId, 's3:GetObject')).not.toContainEqual(objectArn('incoming/*'));
   });
