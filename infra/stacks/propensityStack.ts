@@ -153,10 +153,11 @@ export class PropensityStack extends Stack {
       reservedConcurrentExecutions: 1,
       ...placement,
     });
-    // Read-only everywhere but drift/: a drift check can never change a model.
+    // Read-only everywhere but drift/: a drift check can never change a model. It reads its own folder
+    // back: the report's history of earlier nights, and the labels it already joined to past runs.
     access.bindToFunction(this.driftFunction, {
-      read: [outputs, labels, models, index],
-      list: [outputs, labels, models, index],
+      read: [outputs, labels, models, index, drift],
+      list: [outputs, labels, models, index, drift],
       write: [drift],
     });
     this.driftFunction.addEnvironment('MODELS', config.models.join(','));

@@ -300,14 +300,14 @@ describe('IAM', () => {
     expect(s3Sids.sort()).toEqual(['DeleteObjects', 'ListPrefixes', 'ReadObjectVersions', 'ReadObjects', 'WriteObjects']);
   });
 
-  it('lets the drift function read and list outputs/, labels/, models/ and index/, and write drift/ only', () => {
+  it('lets the drift function read and list outputs/, labels/, models/, index/ and drift/ (its own reports and joined labels), and write drift/ only', () => {
     const statements = roleStatements(driftId);
     // IAM policy minimization sorts resources: compare as sets.
     const read = asArray(statementWithSid(statements, 'ReadObjects').Resource);
-    expect(read).toEqual(expect.arrayContaining(['outputs/*', 'labels/*', 'models/*', 'index/*'].map((p) => objectArn(bucketId, p))));
-    expect(read).toHaveLength(4);
+    expect(read).toEqual(expect.arrayContaining(['outputs/*', 'labels/*', 'models/*', 'index/*', 'drift/*'].map((p) => objectArn(bucketId, p))));
+    expect(read).toHaveLength(5);
     const listed = statementWithSid(statements, 'ListPrefixes').Condition!.StringLike!['s3:prefix'] as string[];
-    expect([...listed].sort()).toEqual(['index/*', 'labels/*', 'models/*', 'outputs/*']);
+    expect([...listed].sort()).toEqual(['drift/*', 'index/*', 'labels/*', 'models/*', 'outputs/*']);
     const write = statementWithSid(statements, 'WriteObjects');
     expect(asArray(write.Resource)).toEqual([objectArn(bucketId, 'drift/*')]);
     const s3Sids = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:'))).map((s) => s.Sid);

@@ -11,6 +11,7 @@ import { embeddedS3Environment, startEmbeddedS3, type EmbeddedS3 } from '../help
 import { functionUrlEvent } from '../helpers/functionUrlEvent.js';
 import { binaryBundleOver, sigmoid, tinyBinaryBundle, tinySegmentBundle } from '../helpers/tinyBundle.js';
 import { captureOutput } from '../helpers/captureOutput.js';
+import { deniedRequests, recordS3Requests, roleStatements, type S3Recording } from '../helpers/s3RoleCheck.js';
 
 /**
  * The predict function through its real handler (function URL events) on the embedded S3 registry:
@@ -24,6 +25,8 @@ let s3: EmbeddedS3;
 let emptyBundledDir: string;
 let handler: typeof import('../../functions/predict/handler.js').handler;
 let tiny: BundleFiles;
+/** Every S3 request of the handler, checked against the predict role at the end (see s3RoleCheck.ts). */
+let recording: S3Recording;
 
 beforeAll(async () => {
   s3 = await startEmbeddedS3({ bucket: 'predict-it' });
@@ -42,9 +45,11 @@ beforeAll(async () => {
   });
   delete process.env.POWERTOOLS_DEV;
   ({ handler } = await import('../../functions/predict/handler.js'));
+  recording = recordS3Requests(s3.client);
 });
 
 afterAll(async () => {
+  recording?.stop();
   await s3?.stop();
   if (emptyBundledDir) await rm(emptyBundledDir, { recursive: true, force: true });
 });
@@ -52,7 +57,7 @@ afterAll(async () => {
 /** Calls the handler as the function URL would, capturing everything it logs. */
 async function call(urlPath: string, body: unknown, method = 'POST'): Promise<{ status: number; body: Record<string, unknown>; printed: string }> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const { value, error, printed } = await captureOutput(() => handler(functionUrlEvent(urlPath, text, { method })));
+  const { value, error, printed } = await recording.as('predict', () => captureOutput(() => handler(functionUrlEvent(urlPath, text, { method }))));
   if (error !== undefined) throw error instanceof Error ? error : new Error('the handler threw a non-Error');
   return { status: value!.statusCode, body: JSON.parse(value!.body) as Record<string, unknown>, printed };
 }
@@ -161,7 +166,7 @@ describe('a promotion reaches a warm container within CHAMPION_TTL_SECONDS', () 
   });
 
   async function score(): Promise<{ version: string; probability: number }> {
-    const response = await runtime.serve({ method: 'POST', path: '/predict/tiny-ttl', body: JSON.stringify({ customers: [{ customer_id: 'c1', age: 40, member: 'yes' }] }) });
+    const response = await recording.as('predict', () => runtime.serve({ method: 'POST', path: '/predict/tiny-ttl', body: JSON.stringify({ customers: [{ customer_id: 'c1', age: 40, member: 'yes' }] }) }));
     const body = JSON.parse(response.body) as PredictResponse;
     return { version: body.version, probability: (body.customers[0] as BinaryPrediction).probability };
   }
@@ -187,5 +192,12 @@ describe('a promotion reaches a warm container within CHAMPION_TTL_SECONDS', () 
     await registry.promote('tiny-ttl', v1.manifest.version, 'rollback');
     clock += 60_000;
     expect((await score()).version).toBe('2026-01-01-v1');
+  });
+});
+
+describe('the role of the synthesized stack', () => {
+  it('allows every S3 request the predict function made above', () => {
+    expect(recording.requests.length).toBeGreaterThan(0);
+    expect(deniedRequests(roleStatements(), recording.requests)).toEqual([]);
   });
 });

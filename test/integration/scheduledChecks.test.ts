@@ -14,6 +14,7 @@ import { createScoreRuntime } from '../../functions/score/scoreRuntime.js';
 import { dataset } from '../helpers/datasets.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../helpers/embeddedS3.js';
 import { objectJson, objectText } from './support/s3Drops.js';
+import { deniedRequests, recordS3Requests, roleStatements, type S3Recording } from '../helpers/s3RoleCheck.js';
 import { loadBankFixture, shiftRows, type BankFixture, type Row } from '../unit/drift/bankMarketingFixture.js';
 import { tfjsTrainingRuntime } from '../../functions/adapters/model/tfjsTrainingRuntime.js';
 
@@ -27,6 +28,8 @@ import { tfjsTrainingRuntime } from '../../functions/adapters/model/tfjsTraining
 
 let s3: EmbeddedS3;
 let fixture: BankFixture;
+/** Every S3 request of the three functions, checked against their roles at the end (see s3RoleCheck.ts). */
+let recording: S3Recording;
 
 const baseEnv = (bucket: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   BUCKET: bucket,
@@ -68,13 +71,13 @@ async function capturingEmf<T>(act: () => Promise<T>): Promise<{ result: T; emf:
 
 /** The drift function's work, with the EMF lines it published. */
 async function runDriftChecks(env: NodeJS.ProcessEnv) {
-  const { result: checks, emf } = await capturingEmf(() => createDriftRuntime(env).runChecks());
+  const { result: checks, emf } = await recording.as('drift', () => capturingEmf(() => createDriftRuntime(env).runChecks()));
   return { checks, emf };
 }
 
 /** The retrain function's work (it publishes no metrics: an EMF line from it would be a bug). */
 async function runRetraining(env: NodeJS.ProcessEnv, now?: Date) {
-  const { result: checks, emf } = await capturingEmf(() => createRetrainRuntime(env).runRetraining(now));
+  const { result: checks, emf } = await recording.as('retrain', () => capturingEmf(() => createRetrainRuntime(env).runRetraining(now)));
   expect(emf).toEqual([]);
   return { checks };
 }
@@ -82,7 +85,7 @@ async function runRetraining(env: NodeJS.ProcessEnv, now?: Date) {
 async function scoreInBucket(bucket: string, key: string, body: string): Promise<void> {
   await putObject(s3.client, bucket, key, body, 'text/csv');
   const runtime = createScoreRuntime(baseEnv(bucket));
-  const result = await runtime.scoreObject({ bucket, key });
+  const result = await recording.as('score', () => runtime.scoreObject({ bucket, key }));
   expect(result.status).toBe('scored');
 }
 
@@ -92,9 +95,11 @@ beforeAll(async () => {
   // The SDK's default credential chain reads these, as it reads the role's in Lambda.
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
   for (const bucket of ['drift-shifted', 'retrain', 'late-labels', 'bad-labels']) await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  recording = recordS3Requests(s3.client);
 });
 
 afterAll(async () => {
+  recording?.stop();
   await s3?.stop();
 });
 
@@ -359,5 +364,13 @@ describe('retrain function on data that cannot train a model', () => {
     expect(await objectJson(s3, step.recordKey, bucket)).toMatchObject({ failed: { message: expect.stringContaining('training needs two or more') as unknown } });
     // The bundled champion was brought into the registry and stays champion.
     expect(await new S3Registry(s3.client, bucket).champion('bank-marketing')).toBe(checks[0]!.modelVersion);
+  });
+});
+
+describe('the roles of the synthesized stack', () => {
+  it('allow every S3 request the score, drift and retrain functions made above', () => {
+    const made = recording.requests;
+    expect(new Set(made.map((r) => r.actor))).toEqual(new Set(['score', 'drift', 'retrain']));
+    expect(deniedRequests(roleStatements(), made)).toEqual([]);
   });
 });
