@@ -39,6 +39,12 @@ export interface DataBucketProps {
   readonly noncurrentVersionExpiryDays: number;
   /** Days server access logs are kept. */
   readonly accessLogExpiryDays: number;
+  /** Days a run's outputs (customer ids and scores) are kept under outputs/. */
+  readonly outputExpiryDays: number;
+  /** Days a run's index is kept under index/. */
+  readonly runIndexExpiryDays: number;
+  /** Days a run's contact-history entry is kept under history/. */
+  readonly contactHistoryExpiryDays: number;
   /**
    * The customer-managed key of the data bucket (SSE-KMS with an S3 Bucket Key).
    * @default - SSE-S3 (a sandbox only: the PCI DSS and NIST packs reject it)
@@ -107,6 +113,10 @@ export class DataBucket extends Construct {
           prefix: DATA_PREFIXES.incoming,
           expiration: Duration.days(props.rawExtractExpiryDays),
         },
+        // What a run wrote about customers is kept for a set time, not for ever (storage limitation).
+        { id: 'expire-run-outputs', prefix: DATA_PREFIXES.outputs, expiration: Duration.days(props.outputExpiryDays) },
+        { id: 'expire-run-index', prefix: DATA_PREFIXES.index, expiration: Duration.days(props.runIndexExpiryDays) },
+        { id: 'expire-contact-history', prefix: DATA_PREFIXES.history, expiration: Duration.days(props.contactHistoryExpiryDays) },
         {
           // Versioning protects against overwrites, not forever: old versions go after a while.
           id: 'expire-noncurrent-versions',

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { ConfigError } from '../../functions/core/errors.js';
 import { firstIssue } from '../../functions/core/validation.js';
+import { LABEL_JOIN_WINDOW_DAYS } from '../../functions/nightly/nightlySettings.js';
 
 /** `-c key=value` on the CLI arrives as a string; cdk.json gives real JSON. Accept both. */
 const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -40,6 +41,15 @@ export const propensityStackConfigSchema = z.object({
   noncurrentVersionExpiryDays: positiveInt(1, 3650).default(30),
   /** Days server access logs are kept in the log bucket. */
   accessLogExpiryDays: positiveInt(1, 3650).default(90),
+  /**
+   * Days a run's outputs (scores, target lists and rejects hold customer ids) stay under outputs/:
+   * about a year of campaigns and the late labels that follow them, then S3 expires them.
+   */
+  outputExpiryDays: positiveInt(1, 3650).default(400),
+  /** Days a run's index (ids, scores, selected) stays under index/; the nightly functions join labels to the last LABEL_JOIN_WINDOW_DAYS of it. */
+  runIndexExpiryDays: positiveInt(1, 3650).default(400),
+  /** Days a run's contact-history entry stays under history/: keep it longer than any model's frequency-cap window. */
+  contactHistoryExpiryDays: positiveInt(1, 3650).default(400),
   /**
    * Score function memory. Lambda gives one vCPU per 1,769 MB, and the function scores on one worker
    * thread per vCPU (`os.availableParallelism()`): 3,584 MB is the smallest round size with two whole
@@ -137,6 +147,9 @@ export const propensityStackConfigSchema = z.object({
 }).refine((config) => config.retrainSchedule !== config.driftSchedule, {
   path: ['retrainSchedule'],
   message: 'must differ from driftSchedule: the retrain function reads the report the drift function writes first',
+}).refine((config) => config.runIndexExpiryDays > LABEL_JOIN_WINDOW_DAYS, {
+  path: ['runIndexExpiryDays'],
+  message: `must be more than ${LABEL_JOIN_WINDOW_DAYS}: the drift and retrain functions join late labels to runs that old`,
 });
 
 /** Validated stack settings, read once from CDK context. */

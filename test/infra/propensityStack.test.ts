@@ -69,7 +69,7 @@ describe('data bucket', () => {
     });
   });
 
-  it('expires raw extracts under incoming/ after 30 days and noncurrent versions after 30 days', () => {
+  it('expires raw extracts under incoming/ after 30 days, what runs wrote about customers after 400, noncurrent versions after 30', () => {
     const rules = propertiesOf(template, 'AWS::S3::Bucket', bucketId).LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(
       expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 30, Status: 'Enabled' }),
@@ -77,8 +77,10 @@ describe('data bucket', () => {
     expect(rules).toContainEqual(
       expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
     );
-    // Only incoming/ expires: scores, models and labels are kept.
-    expect(rules.filter((rule) => 'ExpirationInDays' in rule).map((rule) => rule.Prefix)).toEqual(['incoming/']);
+    // Extracts go first; a run's outputs, index and contact-history entry after a year and a bit (the late
+    // labels' join window is 120 days); models, labels, training snapshots and drift reports are kept.
+    const expiring = rules.filter((rule) => 'ExpirationInDays' in rule).map((rule) => [rule.Prefix, rule.ExpirationInDays]);
+    expect(expiring).toEqual([['incoming/', 30], ['outputs/', 400], ['index/', 400], ['history/', 400]]);
   });
 
   it('denies every request that is not over TLS, on both buckets', () => {

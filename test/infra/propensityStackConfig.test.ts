@@ -29,6 +29,9 @@ describe('readPropensityStackConfig', () => {
       rawExtractExpiryDays: 30,
       noncurrentVersionExpiryDays: 30,
       accessLogExpiryDays: 90,
+      outputExpiryDays: 400,
+      runIndexExpiryDays: 400,
+      contactHistoryExpiryDays: 400,
       scoreMemoryMb: 3584,
       scoreEphemeralStorageMb: 4096,
       scoreTimeoutSeconds: 900,
@@ -117,6 +120,13 @@ describe('readPropensityStackConfig', () => {
     expect(error.message).toContain('must differ from driftSchedule');
   });
 
+  it('rejects a run index kept no longer than the late labels\' join window, which would lose runs the nightly functions still read', () => {
+    const error = configErrorOf({ runIndexExpiryDays: 120 });
+    expect(error.key).toBe('runIndexExpiryDays');
+    expect(error.message).toContain('must be more than 120');
+    expect(readWith({ runIndexExpiryDays: 121 }).runIndexExpiryDays).toBe(121);
+  });
+
   it.each(['driftRetryAttempts', 'retrainRetryAttempts'])('names %s when it is more than Lambda\'s two retries', (key) => {
     const error = configErrorOf({ [key]: 3 });
     expect(error.key).toBe(key);
@@ -167,6 +177,7 @@ describe('context reaches the template', () => {
       scoreReservedConcurrency: 3,
       scoreRetryAttempts: 1,
       rawExtractExpiryDays: 7,
+      outputExpiryDays: 730,
       lambdaArchitecture: 'arm64',
       driftSchedule: 'rate(12 hours)',
       models: 'audiobooks',
@@ -182,6 +193,7 @@ describe('context reaches the template', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: scoreId }, MaximumRetryAttempts: 1 });
     const rules = propertiesOf(template, 'AWS::S3::Bucket', logicalIdOf(stack, stack.data.bucket)).LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'incoming/', ExpirationInDays: 7 }));
+    expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'outputs/', ExpirationInDays: 730 }));
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'Propensity' }, 3);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
