@@ -94,11 +94,11 @@ describe('S3 requests against the roles of the synthesized stack', () => {
     ]);
   });
 
-  it('the fan-out functions: plan, four parts and the merge of a versioned extract with a frequency cap', async () => {
+  it('the fan-out functions: plan, four parts and the merge of a versioned extract with a frequency cap; a second run that fails in a part and is aborted', async () => {
     // Prepare: each step has the runtime its own function builds at cold start.
     Object.assign(process.env, embeddedS3Environment(s3), { LOG_LEVEL: 'SILENT', PART_BYTES: '1200000' });
     const { createFanOutRuntime } = await import('../../functions/fanout/fanOutRuntime.js');
-    const { planRun, scoreRunPart, mergeRun } = await import('../../functions/fanout/fanOutSteps.js');
+    const { abortRun, planRun, scoreRunPart, mergeRun } = await import('../../functions/fanout/fanOutSteps.js');
     const [plan, part, finish] = [createFanOutRuntime(), createFanOutRuntime(), createFanOutRuntime()];
     const key = 'incoming/bank-marketing/fan-out.csv';
     await putObject(s3.client, s3.bucket, `${key}.economics.json`, JSON.stringify({ frequencyCap: { maxContacts: 2, days: 30 } }));
@@ -109,9 +109,18 @@ describe('S3 requests against the roles of the synthesized stack', () => {
     const planned = await recording.as('fan-out plan', () => planRun(plan, run));
     for (const range of planned.parts) await recording.as('fan-out part', () => scoreRunPart(part, { run: planned.run, part: range }));
     const merged = await recording.as('fan-out finish', () => mergeRun(finish, planned.run));
+    // A second run whose third part meets a broken suppression list: the part records why, the finish aborts.
+    const failing = { ...run, runId: 'fan-out-iam-abort', outputPrefix: 'outputs/bank-marketing/fan-out-iam-abort/' };
+    const second = await recording.as('fan-out plan', () => planRun(plan, failing));
+    await putObject(s3.client, s3.bucket, 'suppression/bank-marketing/broken.csv', 'id,until\n1,soon\n');
+    const partFailure = await recording.as('fan-out part', () => scoreRunPart(part, { run: second.run, part: second.parts[2]! })).then(() => null, (e: unknown) => e as Error);
+    await deleteKeys(s3.client, s3.bucket, ['suppression/bank-marketing/broken.csv']);
+    const aborted = await recording.as('fan-out finish', () => abortRun(finish, { run: second.run, error: { Error: 'SuppressionError' } }));
     // Assess
     expect(planned.parts).toHaveLength(4);
     expect(merged.status).toBe('merged');
+    expect(partFailure).not.toBeNull();
+    expect(aborted).toMatchObject({ status: 'aborted', error: { code: 'SUPPRESSION_INVALID' } });
     const made = recording.requests.filter((r) => r.actor.startsWith('fan-out'));
     expect(new Set(made.map((r) => r.actor))).toEqual(new Set(['fan-out plan', 'fan-out part', 'fan-out finish']));
     expect(deniedRequests(roles, made)).toEqual([]);
