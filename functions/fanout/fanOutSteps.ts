@@ -39,7 +39,7 @@ import {
 /** What every step needs, built once per cold start (see `createFanOutRuntime`). */
 export interface FanOutContext {
   readonly client: S3Client;
-  readonly config: Pick<FanOutConfig, 'batchSize' | 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'partBytes' | 'fanOutLockTtlMs'>;
+  readonly config: Pick<FanOutConfig, 'batchSize' | 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'partBytes' | 'fanOutLockTtlMs'> & Partial<Pick<FanOutConfig, 'contactPolicyPrefixes'>>;
   /** The champion of a model (the plan step fixes it for the run). */
   readonly champions: (bucket: string) => ChampionBundles;
   /** Exactly the version the plan fixed, from the registry it came from. */
@@ -139,7 +139,7 @@ export async function scoreRunPart(context: FanOutContext, task: PartTask): Prom
   try {
     const bundle = await context.pinnedBundle(run.outputBucket, run.model, run.bundleOrigin, run.modelVersion);
     // Every part reads the same lists and history as of the run's start: the parts agree.
-    const policy = await loadS3ContactPolicy(client, run.bucket, run.model, economicsOf(run), new Date(run.startedAt), run.runId);
+    const policy = await loadS3ContactPolicy(client, run.bucket, run.model, economicsOf(run), new Date(run.startedAt), run.runId, config.contactPolicyPrefixes);
     const input = await getObjectRange(client, objectOf(run), { start: part.start, end: part.end });
     const scored = await scorePart({
       input,
@@ -225,7 +225,7 @@ export async function mergeRun(context: FanOutContext, run: PlannedRun): Promise
 async function recordContacts(context: FanOutContext, run: PlannedRun, csvInjectionProtection: boolean | undefined): Promise<void> {
   if (!economicsOf(run).frequencyCap) return;
   const targets = { bucket: run.outputBucket, key: `${run.outputPrefix}${OUTPUT_FILES.targets}` };
-  await recordS3Contacts(context.client, { bucket: run.bucket, model: run.model, runId: run.runId, targets }, new Date(run.startedAt), csvInjectionProtection ?? context.config.csvInjectionProtection ?? true);
+  await recordS3Contacts(context.client, { bucket: run.bucket, model: run.model, runId: run.runId, targets }, new Date(run.startedAt), csvInjectionProtection ?? context.config.csvInjectionProtection ?? true, context.config.contactPolicyPrefixes);
 }
 
 /**

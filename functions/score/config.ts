@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEFAULT_CONTACT_POLICY_PREFIXES, type ContactPolicyPrefixes } from '../adapters/s3/s3ContactPolicy.js';
 import { BUNDLED_MODELS_DIRNAME } from '../core/constants.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../core/extract/extractLimits.js';
 import { MAX_WORKERS, defaultWorkers } from '../adapters/workers/workerLimits.js';
@@ -18,6 +19,9 @@ const environmentSchema = z.object({
   OUTPUTS_PREFIX: prefixSetting('outputs/'),
   /** Where each committed run's index goes (customer id → score, selected), read by the nightly functions. */
   INDEX_PREFIX: prefixSetting('index/'),
+  /** The contact policy: suppression lists the bank keeps, and the history of whom each run contacted. */
+  SUPPRESSION_PREFIX: prefixSetting(DEFAULT_CONTACT_POLICY_PREFIXES.suppression),
+  HISTORY_PREFIX: prefixSetting(DEFAULT_CONTACT_POLICY_PREFIXES.history),
   BATCH_SIZE: z.coerce.number().int().min(1).max(1 << 20).default(8192),
   LOG_LEVEL: logLevelSetting,
   AWS_ENDPOINT_URL: s3EndpointSetting,
@@ -52,6 +56,8 @@ export interface ScoreConfig {
   readonly outputsPrefix: string;
   /** Prefix of the run indexes (`INDEX_PREFIX`, default `index/`). */
   readonly indexPrefix: string;
+  /** Where the suppression lists and the contact history are (`SUPPRESSION_PREFIX`, `HISTORY_PREFIX`). */
+  readonly contactPolicyPrefixes: ContactPolicyPrefixes;
   readonly batchSize: number;
   readonly logLevel: LogLevel;
   readonly s3Endpoint: string | undefined;
@@ -97,6 +103,7 @@ export function readScoreConfig(env: NodeJS.ProcessEnv = process.env): ScoreConf
     modelsPrefix: e.MODELS_PREFIX,
     outputsPrefix: e.OUTPUTS_PREFIX,
     indexPrefix: e.INDEX_PREFIX,
+    contactPolicyPrefixes: { suppression: e.SUPPRESSION_PREFIX, history: e.HISTORY_PREFIX },
     batchSize: e.BATCH_SIZE,
     logLevel: e.LOG_LEVEL,
     s3Endpoint: e.AWS_ENDPOINT_URL,

@@ -102,7 +102,7 @@ export interface ScoreS3ObjectInput {
   readonly versionId?: string | undefined;
   readonly bundles: ChampionBundles;
   readonly config: Pick<ScoreConfig, 'bucket' | 'incomingPrefix' | 'outputsPrefix' | 'batchSize'> &
-    Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'indexPrefix' | 'workers' | 's3Endpoint'>>;
+    Partial<Pick<ScoreConfig, 'csvInjectionProtection' | 'limits' | 'layoutCheck' | 'indexPrefix' | 'workers' | 's3Endpoint' | 'contactPolicyPrefixes'>>;
   /** Where scored and rejected lines wait for the merge (the runtime passes `tempFileSpool()`: Lambda's `/tmp`). */
   readonly spool: SpoolFactory;
   /**
@@ -259,7 +259,7 @@ async function scoreLockedRun(
     log('info', 'scoring extract', { ...base, modelVersion: bundle.manifest.version, bundleOrigin: origin, economicsSource: sidecar ? 'sidecar' : 'bundle' });
     const startedAt = new Date();
     // Suppression lists and the contact history sit in the extract's bucket, beside incoming/.
-    const policy = await loadS3ContactPolicy(client, input.bucket, parsed.model, economics, startedAt, runId);
+    const policy = await loadS3ContactPolicy(client, input.bucket, parsed.model, economics, startedAt, runId, input.config.contactPolicyPrefixes);
 
     const idleTimeoutMs = input.extractIdleTimeoutMs ?? DEFAULT_EXTRACT_IDLE_TIMEOUT_MS;
     const object = await openExtractVersion(client, input.bucket, key, { etag, versionId }, idleTimeoutMs);
@@ -291,7 +291,7 @@ async function scoreLockedRun(
       layoutCheck: config.layoutCheck ?? true,
     });
     if (economics.frequencyCap) {
-      const history = await recordS3Contacts(client, { bucket: input.bucket, model: parsed.model, runId, targets: { bucket: outputBucket, key: `${prefix}${OUTPUT_FILES.targets}` } }, startedAt, summary.csvInjectionProtection);
+      const history = await recordS3Contacts(client, { bucket: input.bucket, model: parsed.model, runId, targets: { bucket: outputBucket, key: `${prefix}${OUTPUT_FILES.targets}` } }, startedAt, summary.csvInjectionProtection, input.config.contactPolicyPrefixes);
       log('info', 'contacts recorded', { ...base, history: `s3://${input.bucket}/${history}` });
     }
     return {

@@ -27,13 +27,13 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-async function scoreKey(key: string): Promise<ScoreS3ObjectResult> {
+async function scoreKey(key: string, contactPolicyPrefixes?: { suppression: string; history: string }): Promise<ScoreS3ObjectResult> {
   return scoreS3Object({
     client: s3.client,
     bucket: s3.bucket,
     key,
     bundles: new ChampionBundles(new S3Registry(s3.client, s3.bucket)),
-    config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'outputs/', batchSize: 8192 },
+    config: { bucket: s3.bucket, incomingPrefix: 'incoming/', outputsPrefix: 'outputs/', batchSize: 8192, ...(contactPolicyPrefixes ? { contactPolicyPrefixes } : {}) },
     spool: tempFileSpool(),
   });
 }
@@ -77,6 +77,17 @@ describe('contact policy on S3', () => {
     const after = await listKeys(s3.client, s3.bucket, 'history/bank-marketing/');
     expect(after).toHaveLength(2);
     expect(await objectText(s3, history[0]!)).toBe(entry);
+  }, 120_000);
+
+  it('reads the lists and writes the history under the prefixes the function is configured with (SUPPRESSION_PREFIX, HISTORY_PREFIX)', async () => {
+    await putObject(s3.client, s3.bucket, 'policy/dnc/bank-marketing/legal.csv', 'id,reason\n5,legal\n');
+    await putObject(s3.client, s3.bucket, 'incoming/bank-marketing/elsewhere.csv', bank);
+    await putObject(s3.client, s3.bucket, 'incoming/bank-marketing/elsewhere.csv.economics.json', JSON.stringify({ frequencyCap: { maxContacts: 1, days: 30 } }));
+    const result = await scoreKey('incoming/bank-marketing/elsewhere.csv', { suppression: 'policy/dnc/', history: 'policy/contacted/' });
+    const summary = (await objectJson<RunSummary>(s3, `${prefixOf(result)}summary.json`))!;
+    // Only the list under policy/dnc/ applies (the default suppression/ lists of the test above do not).
+    expect(summary.policy!.suppression).toEqual({ customers: 1, byReason: { legal: 1 } });
+    expect(await listKeys(s3.client, s3.bucket, 'policy/contacted/bank-marketing/')).toEqual([`policy/contacted/bank-marketing/${(result as { runId: string }).runId}.csv`]);
   }, 120_000);
 
   it('a malformed list fails the run: error.json names the object and line, never the id; no _SUCCESS', async () => {

@@ -5,10 +5,15 @@ import { ContactCounter, historyEntry } from '../../core/policy/contactHistory.j
 import { SuppressionSetBuilder, type SuppressionSet } from '../../core/policy/suppressionList.js';
 import { getObjectStream, listKeys, putObject } from './s3Objects.js';
 
-/** Suppression lists for every model (`suppression/*.csv`) and for one (`suppression/<model>/*.csv`). */
-export const SUPPRESSION_PREFIX = 'suppression/';
-/** The contact history: `history/<model>/<run-id>.csv`, one entry per committed run (see `policy/contactHistory.ts`). */
-export const HISTORY_PREFIX = 'history/';
+/** Where the contact policy lives in the bucket (the stack sets `SUPPRESSION_PREFIX` and `HISTORY_PREFIX` where it grants them). */
+export interface ContactPolicyPrefixes {
+  /** Suppression lists for every model (`<prefix>*.csv`) and for one (`<prefix><model>/*.csv`). */
+  readonly suppression: string;
+  /** The contact history: `<prefix><model>/<run-id>.csv`, one entry per committed run (see `policy/contactHistory.ts`). */
+  readonly history: string;
+}
+
+export const DEFAULT_CONTACT_POLICY_PREFIXES: ContactPolicyPrefixes = { suppression: 'suppression/', history: 'history/' };
 
 /** What a run of `model` must keep off its list, read from the bucket: both null when nothing applies. */
 export interface S3ContactPolicy {
@@ -30,10 +35,18 @@ async function objectBytes(client: S3Client, bucket: string, key: string): Promi
  * (every entry but `runId`'s own), as of `asOf` (the run's start: every part of a fan-out run agrees).
  * @throws SuppressionError naming the object (and line, column) that cannot be read: the run fails
  */
-export async function loadS3ContactPolicy(client: S3Client, bucket: string, model: string, economics: CampaignEconomics, asOf: Date, runId: string): Promise<S3ContactPolicy> {
-  const lists = (await listKeys(client, bucket, SUPPRESSION_PREFIX))
+export async function loadS3ContactPolicy(
+  client: S3Client,
+  bucket: string,
+  model: string,
+  economics: CampaignEconomics,
+  asOf: Date,
+  runId: string,
+  prefixes: ContactPolicyPrefixes = DEFAULT_CONTACT_POLICY_PREFIXES,
+): Promise<S3ContactPolicy> {
+  const lists = (await listKeys(client, bucket, prefixes.suppression))
     .filter((key) => {
-      const rest = key.slice(SUPPRESSION_PREFIX.length);
+      const rest = key.slice(prefixes.suppression.length);
       return rest.endsWith('.csv') && (!rest.includes('/') || (rest.startsWith(`${model}/`) && !rest.slice(model.length + 1).includes('/')));
     })
     .sort();
@@ -46,8 +59,8 @@ export async function loadS3ContactPolicy(client: S3Client, bucket: string, mode
   let overCap: SuppressionSet | null = null;
   if (economics.frequencyCap) {
     const counter = new ContactCounter(economics.frequencyCap, asOf);
-    const own = historyKey(model, runId);
-    for (const key of (await listKeys(client, bucket, `${HISTORY_PREFIX}${model}/`)).filter((k) => k.endsWith('.csv') && k !== own).sort()) {
+    const own = historyKey(model, runId, prefixes);
+    for (const key of (await listKeys(client, bucket, `${prefixes.history}${model}/`)).filter((k) => k.endsWith('.csv') && k !== own).sort()) {
       await counter.addEntry(await objectBytes(client, bucket, key), `s3://${bucket}/${key}`);
     }
     overCap = counter.overCap();
@@ -55,8 +68,8 @@ export async function loadS3ContactPolicy(client: S3Client, bucket: string, mode
   return { suppression, overCap };
 }
 
-export function historyKey(model: string, runId: string): string {
-  return `${HISTORY_PREFIX}${model}/${runId}.csv`;
+export function historyKey(model: string, runId: string, prefixes: ContactPolicyPrefixes = DEFAULT_CONTACT_POLICY_PREFIXES): string {
+  return `${prefixes.history}${model}/${runId}.csv`;
 }
 
 /**
@@ -68,10 +81,11 @@ export async function recordS3Contacts(
   run: { readonly bucket: string; readonly model: string; readonly runId: string; readonly targets: { readonly bucket: string; readonly key: string } },
   day: Date,
   csvInjectionProtection: boolean,
+  prefixes: ContactPolicyPrefixes = DEFAULT_CONTACT_POLICY_PREFIXES,
 ): Promise<string> {
   const { targets } = run;
   const text = await historyEntry(await objectBytes(client, targets.bucket, targets.key), `s3://${targets.bucket}/${targets.key}`, day, csvInjectionProtection);
-  const key = historyKey(run.model, run.runId);
+  const key = historyKey(run.model, run.runId, prefixes);
   await putObject(client, run.bucket, key, text, 'text/csv');
   return key;
 }
