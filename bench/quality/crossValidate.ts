@@ -103,12 +103,11 @@ try {
     const lines = (await readFile(path.join(datasetsDir, dataset.file), 'utf8')).split(/\r?\n/);
     if (lines.at(-1) === '') lines.pop();
     const [head, rows] = dataset.header ? [lines.slice(0, 1), lines.slice(1)] : [[], lines];
-    const kept = rows.filter((_, i) => !test.has(i));
-    if (kept.length !== cv.trainRows) throw new Error(`${dataset.file}: ${kept.length} training lines, scikit-learn read ${cv.trainRows} rows (a quoted newline?)`);
-    const trainFile = path.join(work, `${dataset.name}.csv`);
-    await writeFile(trainFile, `${[...head, ...kept].join('\n')}\n`);
     /** Data-row index in the file of each row of the training part (fold positions index the training part). */
     const keptIndex = rows.flatMap((_, i) => (test.has(i) ? [] : [i]));
+    if (keptIndex.length !== cv.trainRows) throw new Error(`${dataset.file}: ${keptIndex.length} training lines, scikit-learn read ${cv.trainRows} rows (a quoted newline?)`);
+    const trainFile = path.join(work, `${dataset.name}.csv`);
+    if (!onTestSplit) await writeFile(trainFile, `${[...head, ...keptIndex.map((i) => rows[i]!)].join('\n')}\n`);
     /**
      * With `--score-on test-split`: the file without this fold's rows, in file order, and where the test
      * split's rows are in it; else the training part and the fold's positions.

@@ -12,6 +12,15 @@ export const METRICS_NAMESPACE = 'Propensity';
  */
 export const BUNDLED_MODELS_DIRNAME = 'model-store';
 
+/** How far back a scored extract may be for late labels to be joined to it (realized performance, retraining). */
+export const LABEL_JOIN_WINDOW_DAYS = 120;
+
+/**
+ * Where the contact policy lives in the data bucket by default: suppression lists (`<suppression>*.csv`,
+ * `<suppression><model>/*.csv`) and the contact history (`<history><model>/<run-id>.csv`).
+ */
+export const DEFAULT_CONTACT_POLICY_PREFIXES = { suppression: 'suppression/', history: 'history/' } as const;
+
 /** Milliseconds in a day, for look-back windows and label ages. */
 export const DAY_MS = 24 * 3600 * 1000;
 

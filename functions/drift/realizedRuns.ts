@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listRunIndexes, readRunIds, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
 import { isNotFound, putObject, readJsonObject, readObjectBytes } from '../adapters/s3/s3Objects.js';
-import { DAY_MS } from '../core/constants.js';
+import { DAY_MS, LABEL_JOIN_WINDOW_DAYS } from '../core/constants.js';
 import { realizedPerformance, type LabelledScore, type OutcomeLabels, type RealizedPerformance } from '../core/drift/realizedPerformance.js';
 import { responseGain, type CampaignEconomics } from '../core/economics/campaignEconomics.js';
 import { OUTPUT_FILES } from '../core/engine/runOutputs.js';
@@ -14,7 +14,6 @@ import { incrementalFromOutcomes, type IncrementalResponse } from '../core/polic
 import { claimIndexedOutcomes, labelledScoreAt, type ClaimedRows } from '../core/runIndex/indexedOutcomes.js';
 import { OutcomeClaims } from '../core/runIndex/outcomeClaims.js';
 import { inChunks, indexDay, runIndexKey, type RunIndexRow } from '../core/runIndex/runIndex.js';
-import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
 import type { ListedObject, LogFn } from '../nightly/nightlyRuntime.js';
 
 /** Realized figures of one past run, beside what it expected. */

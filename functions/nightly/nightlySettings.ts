@@ -2,9 +2,6 @@ import { z } from 'zod';
 import { bucketNameSetting, logLevelSetting, prefixSetting, s3EndpointSetting, type LogLevel } from '../core/environment.js';
 import { findBundledModelsDir } from '../score/config.js';
 
-/** How far back a scored extract may be for late labels to be joined to it (realized performance, retraining). */
-export const LABEL_JOIN_WINDOW_DAYS = 120;
-
 /** A setting holding JSON (drift options, retrain policy, training overrides): parsed here, validated by its reader. */
 export const jsonSetting = z.string().transform((text, ctx) => {
   try {

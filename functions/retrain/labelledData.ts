@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { listRunIndexes, readRunIndex, runIndexRowsFromOutputs } from '../adapters/s3/runIndexStore.js';
 import { readOutcomeFile, s3Url } from '../adapters/s3/s3Csv.js';
 import { getObjectStream, headObject, readJsonObject } from '../adapters/s3/s3Objects.js';
-import { DAY_MS } from '../core/constants.js';
+import { DAY_MS, LABEL_JOIN_WINDOW_DAYS } from '../core/constants.js';
 import type { SpoolFactory } from '../core/engine/spool.js';
 import { assertExtractHasRows, openExtract } from '../core/extract/readExtract.js';
 import { extractLabeller } from '../core/retrain/labelledExtract.js';
@@ -13,7 +13,6 @@ import { idColumn, targetColumn, type FeatureSpec } from '../core/spec/featureSp
 import { inTimeOrder, latestCut, type TimeOrder } from '../core/training/timeOrder.js';
 import type { TrainingTable } from '../core/training/trainingTable.js';
 import type { ListedObject } from '../nightly/nightlyRuntime.js';
-import { LABEL_JOIN_WINDOW_DAYS } from '../nightly/nightlySettings.js';
 
 export interface LabelledData {
   /** The stratified sample of the new labelled rows, in one table laid out as the first file's header. */

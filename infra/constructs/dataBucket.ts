@@ -3,6 +3,7 @@ import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DEFAULT_CONTACT_POLICY_PREFIXES } from '../../functions/core/constants.js';
 
 /**
  * The prefixes of the data bucket. One bucket keeps one TLS policy, one notification configuration and
@@ -24,9 +25,9 @@ export const DATA_PREFIXES = {
   /** Per committed run, customer id → score and selection (score function), so the nightly functions read no run's files whole. */
   index: 'index/',
   /** Ids never to contact (`suppression/*.csv` for every model, `suppression/<model>/*.csv` for one), kept by the bank; scoring reads them. */
-  suppression: 'suppression/',
+  suppression: DEFAULT_CONTACT_POLICY_PREFIXES.suppression,
   /** Who each committed run contacted (`history/<model>/<run-id>.csv`), for frequency caps: scoring writes and reads it. */
-  history: 'history/',
+  history: DEFAULT_CONTACT_POLICY_PREFIXES.history,
 } as const;
 
 /** One of the data bucket's prefixes, e.g. `'incoming/'`. */

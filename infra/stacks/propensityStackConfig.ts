@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { ConfigError } from '../../functions/core/errors.js';
 import { firstIssue } from '../../functions/core/validation.js';
-import { LABEL_JOIN_WINDOW_DAYS } from '../../functions/nightly/nightlySettings.js';
+import { LABEL_JOIN_WINDOW_DAYS } from '../../functions/core/constants.js';
 
 /** `-c key=value` on the CLI arrives as a string; cdk.json gives real JSON. Accept both. */
 const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

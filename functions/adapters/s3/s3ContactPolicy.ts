@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CampaignEconomics } from '../../core/economics/campaignEconomics.js';
+import { DEFAULT_CONTACT_POLICY_PREFIXES } from '../../core/constants.js';
 import { SuppressionError } from '../../core/errors.js';
 import { ContactCounter, historyEntry } from '../../core/policy/contactHistory.js';
 import { SuppressionSetBuilder, type SuppressionSet } from '../../core/policy/suppressionList.js';
@@ -13,7 +14,6 @@ export interface ContactPolicyPrefixes {
   readonly history: string;
 }
 
-export const DEFAULT_CONTACT_POLICY_PREFIXES: ContactPolicyPrefixes = { suppression: 'suppression/', history: 'history/' };
 
 /** What a run of `model` must keep off its list, read from the bucket: both null when nothing applies. */
 export interface S3ContactPolicy {
